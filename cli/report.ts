@@ -1,0 +1,80 @@
+/** Human-readable progress and the final result of a local run. */
+import type { Outcome, RolloutState } from '../shared/rollout';
+import type { EventLog, LocalRunResult } from './local-runner';
+
+export type RunReport = Partial<Omit<Outcome, 'outcome'>> & {
+  outcome: Outcome['outcome'] | 'rejected' | 'stopped' | 'rollback-failed' | 'failed';
+  reason: string;
+  error?: string;
+  executionArn: string;
+};
+
+/** Turns the interpreter's events into one line per thing a person cares about, or nothing. */
+export function describeEvent(event: EventLog): string | undefined {
+  if (event.type === 'StateFailed' || event.type === 'StateRetried') {
+    return `  ! ${event.state.name}: ${event.type === 'StateRetried' ? 'retrying after ' : ''}${'Error' in event ? event.Error : 'error'}`;
+  }
+  if (event.type !== 'StateExited') return undefined;
+  const output = event.state.output as { rollout?: RolloutState } | undefined;
+  const rollout = output?.rollout;
+  switch (event.state.name) {
+    case 'Plan': {
+      if (!rollout) return undefined;
+      const steps =
+        rollout.steps.map((s) => `${s.weight}%/${s.bakeSeconds / 60}m`).join(' → ') || 'all at once';
+      return `plan: version ${rollout.traffic.baseline} → ${rollout.traffic.canary}, steps ${steps}`;
+    }
+    case 'SetWeight':
+      return rollout
+        ? `step ${rollout.progress.stepIndex + 1}/${rollout.steps.length}: ${rollout.traffic.weight}% to version ${rollout.traffic.canary} (${rollout.progress.stepStartedAt})`
+        : undefined;
+    case 'Evaluate': {
+      const verdict = rollout?.lastVerdict;
+      if (!rollout || !verdict) return undefined;
+      const e = verdict.evidence;
+      const numbers = e
+        ? ` canary ${e.canary.errors}/${e.canary.requests} vs baseline ${e.baseline.errors}/${e.baseline.requests}` +
+          (e.test ? `, e-value ${e.test.eValue}` : '')
+        : '';
+      return `  check ${rollout.progress.checks}: ${verdict.verdict}${numbers} → ${rollout.next.action}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The run's result as one object: the Outcome for promoted and rolled-back runs, else the error. */
+export function toReport(result: LocalRunResult): RunReport {
+  if (result.status === 'SUCCEEDED') {
+    return { ...(result.output as Outcome), executionArn: result.executionArn };
+  }
+  if (result.error === 'fledge.RolledBack') {
+    return { ...(JSON.parse(result.cause ?? '{}') as Outcome), executionArn: result.executionArn };
+  }
+  const outcome: RunReport['outcome'] =
+    result.error === 'InvalidInputError'
+      ? 'rejected'
+      : result.error === 'fledge.TrafficConflict'
+        ? 'stopped'
+        : result.error === 'fledge.RollbackFailed'
+          ? 'rollback-failed'
+          : 'failed';
+  return { outcome, reason: causeText(result.cause), error: result.error, executionArn: result.executionArn };
+}
+
+/** 0 promoted; 2 invalid input (nothing changed); 1 anything else. */
+export function exitCode(report: RunReport): number {
+  if (report.outcome === 'promoted') return 0;
+  if (report.outcome === 'rejected') return 2;
+  return 1;
+}
+
+function causeText(cause: string | undefined): string {
+  if (!cause) return 'no cause given';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}

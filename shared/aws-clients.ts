@@ -1,0 +1,22 @@
+/**
+ * One SDK client per service, created on first use and reused while the Lambda stays warm. The
+ * endpoint, region and credentials come from the standard SDK configuration (AWS_ENDPOINT_URL for moto).
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+
+// The SDK's own retries (standard mode, jittered) absorb short throttling; the ASL Retry covers the rest.
+const retry = { maxAttempts: 4, retryMode: 'standard' } as const;
+
+let lambda: LambdaClient | undefined;
+let cloudWatch: CloudWatchClient | undefined;
+
+export function lambdaClient(): LambdaClient {
+  lambda ??= new LambdaClient(retry);
+  return lambda;
+}
+
+export function cloudWatchClient(): CloudWatchClient {
+  cloudWatch ??= new CloudWatchClient(retry);
+  return cloudWatch;
+}

@@ -1,0 +1,78 @@
+/**
+ * Typed errors. Step Functions routes on `error.name` (Retry/Catch `ErrorEquals`), so every name is a
+ * string literal: a bundler that minifies class names must not change what the state machine sees.
+ */
+
+/** The rollout input is wrong. Raised before any traffic moves; the run ends with nothing changed. */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+}
+
+/**
+ * Someone other than this run changed the traffic split mid-rollout. fledge stops without writing,
+ * so it never overwrites an operator's manual fix.
+ */
+export class TrafficConflictError extends Error {
+  override readonly name = 'TrafficConflictError';
+}
+
+/** The router wrote weights but reading them back showed something else. */
+export class WeightVerificationError extends Error {
+  override readonly name = 'WeightVerificationError';
+}
+
+/** An AWS call failed in a way that is worth retrying (throttling, 5xx, network). */
+export class TransientAwsError extends Error {
+  override readonly name = 'TransientAwsError';
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+]);
+
+interface SdkLikeError {
+  name?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  code?: string;
+}
+
+/** True for errors that a retry may cure: throttling, AWS 5xx, and network failures. */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & SdkLikeError;
+  if (THROTTLING.has(e.name)) return true;
+  if (e.$fault === 'server') return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && (status === 429 || status >= 500)) return true;
+  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(e.code ?? '');
+}
+
+/**
+ * Gives an AWS SDK error a name the state machine can route on: transient ones become
+ * `TransientAwsError` (retried by the ASL), everything else passes through unchanged.
+ */
+export function classifyAwsError(error: unknown, action: string): unknown {
+  if (isTransient(error)) {
+    const e = error as Error;
+    return new TransientAwsError(`${action} failed transiently (${e.name}: ${e.message})`, { cause: error });
+  }
+  return error;
+}
+
+/** Runs an AWS call, re-throwing transient failures as `TransientAwsError`. */
+export async function awsCall<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw classifyAwsError(error, action);
+  }
+}

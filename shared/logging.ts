@@ -1,0 +1,34 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { MiddlewareObj } from '@middy/core';
+
+/** One logger for all functions; `POWERTOOLS_LOG_LEVEL` sets its level. */
+export const logger = new Logger({ serviceName: 'fledge' });
+
+interface StepEvent {
+  executionId?: string;
+}
+
+/**
+ * Powertools context plus the Step Functions execution id on every line, so one rollout's logs can be
+ * followed across the five functions. Errors are logged with their name, which the ASL routes on.
+ */
+export function withLogging(step: string): Array<MiddlewareObj<StepEvent, unknown>> {
+  const execution: MiddlewareObj<StepEvent, unknown> = {
+    before: (request) => {
+      logger.appendKeys({ step, executionId: request.event?.executionId ?? 'unknown' });
+    },
+    after: (request) => {
+      const response = request.response as { next?: { action?: string; reason?: string }; outcome?: string };
+      logger.info(`${step} done`, {
+        action: response?.next?.action ?? response?.outcome,
+        reason: response?.next?.reason,
+      });
+    },
+    onError: (request) => {
+      const error = request.error as Error;
+      logger.error(`${step} failed`, { errorName: error.name, error });
+    },
+  };
+  return [injectLambdaContext(logger, { resetKeys: true }), execution];
+}

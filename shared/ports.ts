@@ -1,0 +1,57 @@
+/**
+ * The two ports the core talks through. Adapters: routers/lambda-alias.ts (and more targets later),
+ * metrics/cloudwatch.ts.
+ */
+import type { PairedMinute } from './sequential-test';
+
+/** What fledge last wrote (or read, at plan time); a router checks it before every change. */
+export interface TrafficContext {
+  baseline: string;
+  canary: string;
+  /** Canary percent currently applied. */
+  weight: number;
+  /** Opaque token of the last write (Lambda: the alias RevisionId). */
+  revision?: string | undefined;
+}
+
+export interface Applied {
+  /** Canary percent now live, as read back from AWS. */
+  weight: number;
+  revision?: string | undefined;
+  detail: string;
+}
+
+/** Moves traffic between the stable and the canary side of one target. */
+export interface TrafficRouter {
+  /** Validates the target and reads the baseline. Throws InvalidInputError; changes nothing. */
+  prepare(): Promise<TrafficContext>;
+  /** Routes `weight` percent to the canary, after checking nobody else changed the split. */
+  setWeight(weight: number, context: TrafficContext): Promise<Applied>;
+  /** All traffic to the canary, which becomes the new stable. */
+  promote(context: TrafficContext): Promise<Applied>;
+  /** All traffic back to the baseline. */
+  rollback(context: TrafficContext): Promise<Applied>;
+}
+
+/** A CloudWatch metric, by namespace, name and exact dimensions. */
+export interface MetricRef {
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+}
+
+/** Request and error counts of each arm (summed per minute). */
+export interface CountsQuery {
+  canary: { requests: MetricRef; errors: MetricRef };
+  baseline: { requests: MetricRef; errors: MetricRef };
+}
+
+/** Reads what the analysis judges. */
+export interface MetricsSource {
+  /** Per-minute counts of both arms over [start, end), minutes aligned, zero where nothing was published. */
+  pairedMinutes(query: CountsQuery, window: { start: Date; end: Date }): Promise<PairedMinute[]>;
+  /** The named alarms that are in ALARM now. */
+  alarmsInAlarm(names: readonly string[]): Promise<string[]>;
+  /** The named alarms that do not exist. */
+  missingAlarms(names: readonly string[]): Promise<string[]>;
+}

@@ -1,0 +1,210 @@
+/**
+ * The five steps of a rollout. Each takes the rollout state, does one thing and returns the new state;
+ * the order, the waits and the retries belong to statemachines/canary.asl.yml.
+ */
+import { floorToMinute, MINUTE_MS } from './clock';
+import { type Action, type Decision, decide, type Progress } from './decision';
+import type { Deps } from './deps';
+import { InvalidInputError } from './errors';
+import { lambdaAliasCounts } from './metrics/cloudwatch';
+import type { CountsQuery, TrafficContext } from './ports';
+import { type AnalysisConfig, type DeployInput, DeployInputSchema, type Target } from './schema';
+import { resolveStrategy, type Step } from './strategy';
+import { judge, type Verdict } from './verdict';
+
+/** Everything the state machine carries between steps, under `$.rollout`. */
+export interface RolloutState {
+  target: Target;
+  strategy: DeployInput['strategy'];
+  steps: Step[];
+  analysis: AnalysisConfig;
+  metrics: CountsQuery;
+  traffic: TrafficContext;
+  progress: Progress;
+  /** What the Choice state routes on. */
+  next: { action: Action; reason: string; insufficientData?: boolean };
+  /** Seconds the Bake state waits. */
+  waitSeconds: number;
+  startedAt: string;
+  lastVerdict?: Verdict;
+  /** Set by a Catch in the state machine when a step failed. */
+  error?: { Error: string; Cause: string };
+}
+
+export interface Outcome {
+  outcome: 'promoted' | 'rolled-back';
+  reason: string;
+  target: Target;
+  baseline: string;
+  canary: string;
+  /** Canary percent live at the end (100 promoted, 0 rolled back). */
+  weight: number;
+  startedAt: string;
+  finishedAt: string;
+  checks: number;
+  insufficientData?: boolean;
+  verdict?: Verdict;
+}
+
+/** Validates the input against the schema and AWS, and fixes the plan. Changes nothing. */
+export async function plan(input: unknown, deps: Deps): Promise<RolloutState> {
+  const parsed = DeployInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+    throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
+  }
+  const { target, strategy, analysis } = parsed.data;
+  const steps = resolveStrategy(strategy);
+  const traffic = await deps.router(target).prepare();
+  const missing = await deps.metrics.missingAlarms(analysis.alarms);
+  if (missing.length > 0) {
+    throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
+  }
+  const reason = steps.length > 0 ? `${steps.length} step(s) planned` : 'AllAtOnce: no canary steps';
+  return {
+    target,
+    strategy,
+    steps,
+    analysis,
+    metrics: countsFor(target, traffic),
+    traffic,
+    progress: { stepIndex: 0, checks: 0, consecutiveErrors: 0 },
+    next: { action: steps.length > 0 ? 'advance' : 'promote', reason },
+    waitSeconds: 0,
+    startedAt: deps.clock.now().toISOString(),
+  };
+}
+
+/** Applies the weight of the current step and schedules its first check. */
+export async function setWeight(state: RolloutState, deps: Deps): Promise<RolloutState> {
+  const step = state.steps[state.progress.stepIndex];
+  if (!step)
+    throw new RangeError(`no step ${state.progress.stepIndex} in a ${state.steps.length}-step schedule`);
+  const applied = await deps.router(state.target).setWeight(step.weight, state.traffic);
+  const now = deps.clock.now().toISOString();
+  const interval = state.analysis.checkIntervalMinutes;
+  return {
+    ...state,
+    traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
+    progress: {
+      ...state.progress,
+      stepStartedAt: now,
+      trafficStartedAt: state.progress.trafficStartedAt ?? now,
+    },
+    waitSeconds:
+      interval === undefined ? step.bakeSeconds : Math.min(step.bakeSeconds, Math.round(interval * 60)),
+    next: { action: 'hold', reason: applied.detail },
+  };
+}
+
+/** Reads CloudWatch since the canary first got traffic, judges it, and decides what comes next. */
+export async function evaluate(state: RolloutState, deps: Deps): Promise<RolloutState> {
+  const now = deps.clock.now();
+  const { start, end } = analysisWindow(state, now);
+  let verdict: Verdict;
+  if (end.getTime() <= start.getTime()) {
+    verdict = {
+      verdict: 'inconclusive',
+      reason: `no complete CloudWatch minute since the canary got traffic yet`,
+    };
+  } else {
+    try {
+      const [minutes, alarmsInAlarm] = await Promise.all([
+        deps.metrics.pairedMinutes(state.metrics, { start, end }),
+        deps.metrics.alarmsInAlarm(state.analysis.alarms),
+      ]);
+      verdict = judge({ window: { start, end }, minutes, alarmsInAlarm, config: state.analysis });
+    } catch (error) {
+      // Transient failures go back to the state machine's Retry; anything else is an analysis error.
+      if ((error as Error).name === 'TransientAwsError') throw error;
+      verdict = { verdict: 'error', reason: `${(error as Error).name}: ${(error as Error).message}` };
+    }
+  }
+  const decision: Decision = decide({
+    steps: state.steps,
+    progress: state.progress,
+    verdict,
+    now,
+    dataUntil: end,
+    config: state.analysis,
+  });
+  return {
+    ...state,
+    lastVerdict: verdict,
+    progress: decision.progress,
+    waitSeconds: decision.waitSeconds,
+    next: {
+      action: decision.action,
+      reason: decision.reason,
+      ...((decision.insufficientData ?? state.next.insufficientData) ? { insufficientData: true } : {}),
+    },
+  };
+}
+
+/** Sends all traffic to the new version. */
+export async function promote(state: RolloutState, deps: Deps): Promise<Outcome> {
+  const applied = await deps.router(state.target).promote(state.traffic);
+  return outcome(state, deps, 'promoted', state.next.reason, applied.weight);
+}
+
+/** Returns all traffic to the baseline, with the reason: a failed check, or a step that errored. */
+export async function rollback(state: RolloutState, deps: Deps): Promise<Outcome> {
+  const applied = await deps.router(state.target).rollback(state.traffic);
+  const reason = state.error
+    ? `${state.error.Error} during the rollout: ${causeMessage(state.error.Cause)}`
+    : state.next.reason;
+  return outcome(state, deps, 'rolled-back', reason, applied.weight);
+}
+
+/** [start, end): from the minute the canary first got traffic to the newest complete minute. */
+export function analysisWindow(state: RolloutState, now: Date): { start: Date; end: Date } {
+  const first = state.progress.trafficStartedAt ?? now.toISOString();
+  const start = floorToMinute(new Date(first));
+  const end = new Date(floorToMinute(now).getTime() - state.analysis.metricLagMinutes * MINUTE_MS);
+  return { start, end };
+}
+
+function countsFor(target: Target, traffic: TrafficContext): CountsQuery {
+  switch (target.type) {
+    case 'lambda-alias':
+      return lambdaAliasCounts(target.functionName, target.alias, traffic.baseline, traffic.canary);
+  }
+}
+
+function outcome(
+  state: RolloutState,
+  deps: Deps,
+  kind: Outcome['outcome'],
+  reason: string,
+  weight: number,
+): Outcome {
+  return {
+    outcome: kind,
+    reason,
+    target: state.target,
+    baseline: state.traffic.baseline,
+    canary: state.traffic.canary,
+    weight,
+    startedAt: state.startedAt,
+    finishedAt: deps.clock.now().toISOString(),
+    checks: state.progress.checks,
+    ...(state.next.insufficientData ? { insufficientData: true } : {}),
+    ...(state.lastVerdict ? { verdict: state.lastVerdict } : {}),
+  };
+}
+
+/** Lambda puts a JSON document {errorType, errorMessage} in Cause; show the message. */
+function causeMessage(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}
+
+/** Input of every task after Plan. */
+export interface RolloutEvent {
+  rollout: RolloutState;
+  executionId?: string;
+}

@@ -1,0 +1,237 @@
+import {
+  type AliasConfiguration,
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  type LambdaClient,
+  paginateListVersionsByFunction,
+  UpdateAliasCommand,
+} from '@aws-sdk/client-lambda';
+import { lambdaClient } from '../aws-clients';
+import { awsCall, InvalidInputError, TrafficConflictError, WeightVerificationError } from '../errors';
+import type { Applied, TrafficContext, TrafficRouter } from '../ports';
+import type { LambdaAliasTarget } from '../schema';
+
+const EPSILON = 1e-9;
+
+/** Shape of an alias that matters to a rollout: the main version and the weighted extra one. */
+interface Split {
+  version: string;
+  weights: Record<string, number>;
+  revision?: string | undefined;
+}
+
+/**
+ * Weighted routing on a Lambda alias through `RoutingConfig.AdditionalVersionWeights`.
+ *
+ * Every write sends the RevisionId fledge last saw, and before writing fledge re-reads the alias and
+ * compares its whole split with what it last wrote, so a change by anyone else stops the rollout
+ * (TrafficConflictError) instead of being overwritten. Every write is read back and verified.
+ */
+export class LambdaAliasRouter implements TrafficRouter {
+  constructor(
+    private readonly target: LambdaAliasTarget,
+    private readonly client: LambdaClient = lambdaClient(),
+  ) {}
+
+  async prepare(): Promise<TrafficContext> {
+    const { functionName, alias, version } = this.target;
+    await this.call('GetFunctionConfiguration', () =>
+      this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })),
+    ).catch(
+      notFound(`target.functionName '${functionName}' is not a Lambda function in this account and region`),
+    );
+    const published = await this.publishedVersions();
+    if (!published.includes(version)) {
+      throw new InvalidInputError(
+        `target.version '${version}' is not a published version of ${functionName} (published: ${ranges(published)})`,
+      );
+    }
+    const current = await this.read().catch(
+      notFound(
+        `target.alias '${alias}' does not exist on ${functionName}; create it on the stable version first`,
+      ),
+    );
+    if (!/^\d+$/.test(current.version)) {
+      throw new InvalidInputError(
+        `alias ${alias} points at ${current.version}; the baseline must be a published version`,
+      );
+    }
+    if (current.version === version) {
+      throw new InvalidInputError(
+        `target.version '${version}' is already the version of alias ${alias}; nothing to release`,
+      );
+    }
+    const routed = Object.entries(current.weights).filter(([, w]) => w > 0);
+    if (routed.length > 0) {
+      const list = routed.map(([v, w]) => `${round(w * 100)}% to version ${v}`).join(', ');
+      throw new InvalidInputError(
+        `alias ${alias} already routes ${list}; finish or roll back that release before starting another`,
+      );
+    }
+    return { baseline: current.version, canary: version, weight: 0, revision: current.revision };
+  }
+
+  async setWeight(weight: number, context: TrafficContext): Promise<Applied> {
+    const desired: Split = { version: context.baseline, weights: { [context.canary]: weight / 100 } };
+    const current = await this.read();
+    if (sameSplit(current, desired)) return this.applied(current, context, 'already applied');
+    this.assertUnchanged(current, context);
+    return this.write(desired, current.revision ?? context.revision, context);
+  }
+
+  async promote(context: TrafficContext): Promise<Applied> {
+    const desired: Split = { version: context.canary, weights: {} };
+    const current = await this.read();
+    if (sameSplit(current, desired)) return this.applied(current, context, 'already promoted');
+    this.assertUnchanged(current, context);
+    return this.write(desired, current.revision ?? context.revision, context);
+  }
+
+  async rollback(context: TrafficContext): Promise<Applied> {
+    const desired: Split = { version: context.baseline, weights: {} };
+    const current = await this.read();
+    if (sameSplit(current, desired)) return this.applied(current, context, 'already on the baseline');
+    // Any split this rollout could have written may be rolled back; anything else belongs to someone else.
+    const ours =
+      (current.version === context.baseline &&
+        Object.keys(current.weights).every((v) => v === context.canary)) ||
+      (current.version === context.canary && Object.keys(current.weights).length === 0);
+    if (!ours) {
+      throw new TrafficConflictError(
+        `alias ${this.target.alias} now routes ${describe(current)}, which fledge did not write; ` +
+          'it was left as it is. Check who changed it before acting.',
+      );
+    }
+    return this.write(desired, current.revision, context);
+  }
+
+  private async write(
+    desired: Split,
+    revision: string | undefined,
+    context: TrafficContext,
+  ): Promise<Applied> {
+    const { functionName, alias } = this.target;
+    try {
+      await this.call('UpdateAlias', () =>
+        this.client.send(
+          new UpdateAliasCommand({
+            FunctionName: functionName,
+            Name: alias,
+            FunctionVersion: desired.version,
+            RoutingConfig: { AdditionalVersionWeights: desired.weights },
+            RevisionId: revision,
+          }),
+        ),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'PreconditionFailedException') {
+        throw new TrafficConflictError(
+          `alias ${alias} changed while fledge was updating it (RevisionId ${revision} is stale); stopped without writing`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const after = await this.read();
+    if (!sameSplit(after, desired)) {
+      throw new WeightVerificationError(
+        `alias ${alias} should route ${describe(desired)} but reads back ${describe(after)}`,
+      );
+    }
+    return this.applied(after, context, `alias ${alias}: ${describe(after)}`);
+  }
+
+  private assertUnchanged(current: Split, context: TrafficContext): void {
+    const expected: Split = {
+      version: context.baseline,
+      weights: context.weight > 0 ? { [context.canary]: context.weight / 100 } : {},
+    };
+    const revisionMoved = context.revision !== undefined && current.revision !== context.revision;
+    if (!sameSplit(current, expected) || revisionMoved) {
+      throw new TrafficConflictError(
+        `alias ${this.target.alias} was changed by someone else during the rollout: expected ${describe(expected)}` +
+          `${revisionMoved ? ` at revision ${context.revision}` : ''}, found ${describe(current)}` +
+          `${revisionMoved ? ` at revision ${current.revision}` : ''}. fledge stopped without writing.`,
+      );
+    }
+  }
+
+  private applied(split: Split, context: TrafficContext, detail: string): Applied {
+    const weight = split.version === context.canary ? 100 : round((split.weights[context.canary] ?? 0) * 100);
+    return { weight, revision: split.revision, detail };
+  }
+
+  private async read(): Promise<Split> {
+    const alias: AliasConfiguration = await this.call('GetAlias', () =>
+      this.client.send(
+        new GetAliasCommand({ FunctionName: this.target.functionName, Name: this.target.alias }),
+      ),
+    );
+    const weights = Object.fromEntries(
+      Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).filter(([, w]) => w > 0),
+    );
+    return { version: alias.FunctionVersion ?? '', weights, revision: alias.RevisionId };
+  }
+
+  private async publishedVersions(): Promise<string[]> {
+    const versions: string[] = [];
+    const pages = paginateListVersionsByFunction(
+      { client: this.client },
+      { FunctionName: this.target.functionName },
+    );
+    await this.call('ListVersionsByFunction', async () => {
+      for await (const page of pages) {
+        for (const fn of page.Versions ?? []) {
+          if (fn.Version && fn.Version !== '$LATEST') versions.push(fn.Version);
+        }
+      }
+    });
+    return versions.sort((a, b) => Number(a) - Number(b));
+  }
+
+  private call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    return awsCall(`lambda:${action} on ${this.target.functionName}`, fn);
+  }
+}
+
+function sameSplit(a: Split, b: Split): boolean {
+  if (a.version !== b.version) return false;
+  const keys = new Set([...Object.keys(a.weights), ...Object.keys(b.weights)]);
+  return [...keys].every((k) => Math.abs((a.weights[k] ?? 0) - (b.weights[k] ?? 0)) < EPSILON);
+}
+
+function describe(split: Split): string {
+  const extra = Object.entries(split.weights).map(([v, w]) => `${round(w * 100)}% to version ${v}`);
+  const extraTotal = Object.values(split.weights).reduce((a, b) => a + b, 0);
+  return [`${round((1 - extraTotal) * 100)}% to version ${split.version}`, ...extra].join(', ');
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function ranges(versions: readonly string[]): string {
+  if (versions.length === 0) return 'none';
+  const nums = versions.map(Number);
+  const out: string[] = [];
+  let start = nums[0] ?? 0;
+  let prev = start;
+  for (const n of [...nums.slice(1), Number.NaN]) {
+    if (n === prev + 1) {
+      prev = n;
+      continue;
+    }
+    out.push(start === prev ? `${start}` : `${start}-${prev}`);
+    start = n;
+    prev = n;
+  }
+  return out.join(', ');
+}
+
+function notFound(message: string): (error: unknown) => never {
+  return (error) => {
+    if ((error as Error).name === 'ResourceNotFoundException')
+      throw new InvalidInputError(message, { cause: error });
+    throw error;
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The console contract: what a person (or a pipeline) passes to start a rollout. The JSON Schema in
+ * docs/schema/ is generated from these definitions (`npm run schema`), and a test keeps them in step.
+ */
+import * as z from 'zod';
+import { PREDEFINED_STRATEGIES, resolveStrategy } from './strategy';
+
+export const LambdaAliasTargetSchema = z
+  .object({
+    type: z.literal('lambda-alias'),
+    functionName: z.string().min(1).max(140).describe('Function name, or its ARN without a qualifier.'),
+    alias: z
+      .string()
+      .regex(
+        /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/,
+        'must be an alias name such as "live" (letters, digits, - and _)',
+      )
+      .describe('The alias whose traffic moves; its current FunctionVersion is the baseline.'),
+    version: z
+      .string()
+      .regex(/^\d+$/, 'must be a published version number such as "7"; $LATEST cannot take weighted traffic')
+      .describe('The new published version to release.'),
+  })
+  .strict();
+
+export const TargetSchema = z.discriminatedUnion('type', [LambdaAliasTargetSchema]);
+
+const CustomStrategySchema = z
+  .object({
+    steps: z
+      .array(
+        z
+          .object({
+            weight: z.number().gt(0).lt(100).describe('Percent of traffic on the canary during this step.'),
+            bakeMinutes: z.number().gt(0).max(2880).describe('How long the step lasts before it is judged.'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(100),
+  })
+  .strict();
+
+export const StrategySchema = z
+  .union([
+    z.string().describe(`A CodeDeploy configuration name: ${PREDEFINED_STRATEGIES.join(', ')}.`),
+    CustomStrategySchema,
+  ])
+  .superRefine((strategy, ctx) => {
+    try {
+      resolveStrategy(strategy);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+
+export const AnalysisSchema = z
+  .object({
+    alarms: z
+      .array(z.string().min(1).max(255))
+      .max(100)
+      .default([])
+      .describe('CloudWatch alarm names; any of them in ALARM rolls the canary back.'),
+    maxErrorRate: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe('Absolute ceiling on the canary error rate, as a fraction (0.05 = 5%).'),
+    minInvocations: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .describe('Canary requests needed before a step can pass.'),
+    checkIntervalMinutes: z
+      .number()
+      .gt(0)
+      .max(60)
+      .default(1)
+      .describe('How often to check, inside bake steps too; a failing check rolls back at once.'),
+    metricLagMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(15)
+      .default(2)
+      .describe('CloudWatch minutes treated as incomplete; windows end this long before now.'),
+    alpha: z
+      .number()
+      .gt(0)
+      .max(0.2)
+      .default(0.01)
+      .describe('False-rollback budget for the whole rollout, at any number of checks.'),
+    tolerance: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.1)
+      .describe('How much worse, relatively, the canary error rate may be before it is a regression.'),
+    insufficientData: z
+      .object({
+        action: z
+          .enum(['rollback', 'promote'])
+          .default('rollback')
+          .describe('What to do when a step still lacks data after maxExtraMinutes.'),
+        maxExtraMinutes: z
+          .number()
+          .min(0)
+          .max(1440)
+          .default(15)
+          .describe('How long a step may be held past its bake time waiting for enough data.'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export const DeployInputSchema = z
+  .object({
+    target: TargetSchema,
+    strategy: StrategySchema.default('Canary10Percent5Minutes'),
+    analysis: AnalysisSchema.prefault({}),
+  })
+  .strict();
+
+export type DeployInput = z.infer<typeof DeployInputSchema>;
+export type Target = z.infer<typeof TargetSchema>;
+export type LambdaAliasTarget = z.infer<typeof LambdaAliasTargetSchema>;
+export type AnalysisConfig = z.infer<typeof AnalysisSchema>;
+
+/** The JSON Schema published for the console input. */
+export function deployInputJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(DeployInputSchema, { io: 'input', unrepresentable: 'any' }),
+    $id: 'https://fledge.dev/schema/deploy-input.schema.json',
+    title: 'fledge rollout input',
+  };
+}

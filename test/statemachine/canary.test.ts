@@ -1,0 +1,197 @@
+/**
+ * The real ASL, run by aws-local-stepfunctions, calling the real handlers, with in-memory ports.
+ */
+import { describe, expect, it } from 'vitest';
+import { runLocal } from '../../cli/local-runner';
+import { toReport } from '../../cli/report';
+import { TrafficConflictError, TransientAwsError } from '../../shared/errors';
+import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
+
+const input = (overrides: Record<string, unknown> = {}) => ({
+  target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+  strategy: 'Linear10PercentEvery1Minute',
+  ...overrides,
+});
+
+/** Metrics that follow the router's live weight: 1000 requests a minute. */
+function trafficFor(router: FakeRouter, canaryRate: number, baselineRate = 0.005) {
+  return new FakeMetrics((at) =>
+    steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, canaryRate, baselineRate),
+  );
+}
+
+async function run(router: FakeRouter, metrics: FakeMetrics, rolloutInput: unknown = input()) {
+  const deps = fakeDeps(router, metrics);
+  const result = await runLocal({ input: rolloutInput, deps, virtualClock: deps.clock });
+  return { result, report: toReport(result), clock: deps.clock };
+}
+
+describe('canary state machine', () => {
+  it('promotes a healthy canary through every step, waiting on the virtual clock', async () => {
+    // Prepare
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+    // Act
+    const { result, report, clock } = await run(router, metrics);
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(report).toMatchObject({ outcome: 'promoted', baseline: '1', canary: '2', weight: 100 });
+    expect(router.calls).toEqual([
+      ...[10, 20, 30, 40, 50, 60, 70, 80, 90].map((w) => `setWeight:${w}`),
+      'promote',
+    ]);
+    expect(router.version).toBe('2');
+    expect(result.path).toContain('Bake');
+    // 9 one-minute steps, plus the metric lag before the last step can be judged.
+    const minutes = (clock.now().getTime() - T0.getTime()) / 60_000;
+    expect(minutes).toBeGreaterThanOrEqual(9);
+    expect(minutes).toBeLessThanOrEqual(14);
+  });
+
+  it('rolls back on bad metrics, ends FAILED with the evidence, and never promotes', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.05);
+
+    const { result, report } = await run(router, metrics);
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('fledge.RolledBack');
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toMatch(/canary error rate is higher than baseline/);
+    expect(report.verdict?.evidence?.canary.errors).toBeGreaterThan(0);
+    expect(router.calls.at(-1)).toBe('rollback');
+    expect(router.calls).not.toContain('promote');
+    expect(router.version).toBe('1');
+    expect(router.weight).toBe(0);
+  });
+
+  it('rolls back when a task fails after traffic moved', async () => {
+    const router = new FakeRouter();
+    router.failures.setWeight = [];
+    const metrics = trafficFor(router, 0.005);
+    let setWeightCalls = 0;
+    const deps = fakeDeps(router, metrics);
+    const result = await runLocal({
+      input: input(),
+      deps,
+      virtualClock: deps.clock,
+      taskOverrides: {
+        SetWeight: async (taskInput, real) => {
+          setWeightCalls += 1;
+          if (setWeightCalls === 3)
+            throw Object.assign(new Error('weights out of range'), { name: 'RangeError' });
+          return real(taskInput);
+        },
+      },
+    });
+
+    const report = toReport(result);
+    expect(result.error).toBe('fledge.RolledBack');
+    expect(report.reason).toMatch(/RangeError during the rollout: weights out of range/);
+    expect(router.calls).toEqual(['setWeight:10', 'setWeight:20', 'rollback']);
+  });
+
+  it('retries a throttled step and goes on', async () => {
+    const router = new FakeRouter();
+    router.failures.setWeight = [
+      new TransientAwsError('lambda:UpdateAlias failed transiently (ThrottlingException)'),
+    ];
+    const metrics = trafficFor(router, 0.005);
+
+    const { result } = await run(router, metrics, input({ strategy: 'Canary10Percent5Minutes' }));
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.calls).toEqual(['setWeight:10', 'setWeight:10', 'promote']);
+  });
+
+  it('rejects invalid input in Plan and touches nothing', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+
+    const { result, report } = await run(
+      router,
+      metrics,
+      input({ strategy: 'Linear150PercentEvery1Minute' }),
+    );
+
+    expect(result.error).toBe('InvalidInputError');
+    expect(report.outcome).toBe('rejected');
+    expect(report.reason).toMatch(/strategy/);
+    expect(result.path).toEqual(['Plan', 'Rejected']);
+    expect(router.calls).toEqual([]);
+  });
+
+  it('stops without writing when someone else changed the split', async () => {
+    const router = new FakeRouter();
+    router.failures.setWeight = [new TrafficConflictError('alias live was changed by someone else')];
+    const metrics = trafficFor(router, 0.005);
+
+    const { result, report } = await run(router, metrics);
+
+    expect(result.error).toBe('fledge.TrafficConflict');
+    expect(report.outcome).toBe('stopped');
+    expect(router.calls).not.toContain('rollback');
+  });
+
+  it('fails with fledge.RollbackFailed when even rollback keeps failing', async () => {
+    const router = new FakeRouter();
+    router.failures.rollback = Array.from({ length: 20 }, () => new Error('AccessDenied'));
+    const metrics = trafficFor(router, 0.05);
+
+    const { result, report } = await run(router, metrics);
+
+    expect(result.error).toBe('fledge.RollbackFailed');
+    expect(report.outcome).toBe('rollback-failed');
+    expect(router.calls.filter((c) => c === 'rollback')).toHaveLength(11);
+  });
+
+  it('rolls back when an alarm is in ALARM', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+    metrics.existingAlarms = ['checkout-p99'];
+    metrics.alarms = ['checkout-p99'];
+
+    const { report } = await run(router, metrics, input({ analysis: { alarms: ['checkout-p99'] } }));
+
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toBe('alarm in ALARM: checkout-p99');
+  });
+
+  it('rolls back, by default, a canary that never gets enough traffic to judge', async () => {
+    const router = new FakeRouter();
+    const metrics = new FakeMetrics((at) => steadyMinute(at, 20, router.weight / 100, 0, 0));
+
+    const { report } = await run(router, metrics, input({ strategy: 'Canary10Percent5Minutes' }));
+
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toMatch(/insufficient data after 15 extra minutes/);
+  });
+
+  it('promotes without enough data only when configured to, and says so', async () => {
+    const router = new FakeRouter();
+    const metrics = new FakeMetrics((at) => steadyMinute(at, 20, router.weight / 100, 0, 0));
+
+    const { report } = await run(
+      router,
+      metrics,
+      input({
+        strategy: 'Canary10Percent5Minutes',
+        analysis: { insufficientData: { action: 'promote', maxExtraMinutes: 2 } },
+      }),
+    );
+
+    expect(report.outcome).toBe('promoted');
+    expect(report.insufficientData).toBe(true);
+    expect(report.reason).toMatch(/insufficient data/);
+  });
+
+  it('shifts everything at once for AllAtOnce', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+
+    const { result } = await run(router, metrics, input({ strategy: 'CodeDeployDefault.LambdaAllAtOnce' }));
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.calls).toEqual(['promote']);
+  });
+});

@@ -1,0 +1,110 @@
+/** In-memory stand-ins for the ports, for tests of the core and of the state machine. */
+import { VirtualClock } from '../../shared/clock';
+import type { Deps } from '../../shared/deps';
+import { InvalidInputError } from '../../shared/errors';
+import type { Applied, CountsQuery, MetricsSource, TrafficContext, TrafficRouter } from '../../shared/ports';
+import type { PairedMinute } from '../../shared/sequential-test';
+
+/** A Lambda-alias-like split held in memory; records every call. */
+export class FakeRouter implements TrafficRouter {
+  weight = 0;
+  version = '1';
+  readonly calls: string[] = [];
+  /** Errors to throw, by method, one per call until empty. */
+  readonly failures: Partial<Record<'prepare' | 'setWeight' | 'promote' | 'rollback', Error[]>> = {};
+
+  constructor(
+    readonly canary = '2',
+    readonly knownVersions = ['1', '2'],
+  ) {}
+
+  async prepare(): Promise<TrafficContext> {
+    this.maybeFail('prepare');
+    if (!this.knownVersions.includes(this.canary))
+      throw new InvalidInputError(`version ${this.canary} unknown`);
+    return { baseline: this.version, canary: this.canary, weight: this.weight };
+  }
+
+  async setWeight(weight: number, context: TrafficContext): Promise<Applied> {
+    this.calls.push(`setWeight:${weight}`);
+    this.maybeFail('setWeight');
+    this.weight = weight;
+    this.version = context.baseline;
+    return { weight, detail: `${weight}%` };
+  }
+
+  async promote(context: TrafficContext): Promise<Applied> {
+    this.calls.push('promote');
+    this.maybeFail('promote');
+    this.version = context.canary;
+    this.weight = 0;
+    return { weight: 100, detail: 'promoted' };
+  }
+
+  async rollback(context: TrafficContext): Promise<Applied> {
+    this.calls.push('rollback');
+    this.maybeFail('rollback');
+    this.version = context.baseline;
+    this.weight = 0;
+    return { weight: 0, detail: 'rolled back' };
+  }
+
+  private maybeFail(method: keyof FakeRouter['failures']): void {
+    const error = this.failures[method]?.shift();
+    if (error) throw error;
+  }
+}
+
+/** Serves per-minute counts from a function of the minute and the router's current weight. */
+export class FakeMetrics implements MetricsSource {
+  readonly windows: Array<{ start: Date; end: Date }> = [];
+  alarms: string[] = [];
+  existingAlarms: string[] = [];
+
+  constructor(private readonly minute: (at: Date) => PairedMinute | undefined) {}
+
+  async pairedMinutes(_query: CountsQuery, window: { start: Date; end: Date }): Promise<PairedMinute[]> {
+    this.windows.push(window);
+    const out: PairedMinute[] = [];
+    for (let t = window.start.getTime(); t < window.end.getTime(); t += 60_000) {
+      const m = this.minute(new Date(t));
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  async alarmsInAlarm(names: readonly string[]): Promise<string[]> {
+    return names.filter((n) => this.alarms.includes(n));
+  }
+
+  async missingAlarms(names: readonly string[]): Promise<string[]> {
+    return names.filter((n) => !this.existingAlarms.includes(n));
+  }
+}
+
+/** Counts where each arm fails at a fixed rate, with `requests` per minute split by `canaryShare`. */
+export function steadyMinute(
+  at: Date,
+  requests: number,
+  canaryShare: number,
+  canaryRate: number,
+  baselineRate: number,
+): PairedMinute {
+  const canary = Math.round(requests * canaryShare);
+  const baseline = requests - canary;
+  return {
+    at: at.toISOString(),
+    canary: { requests: canary, errors: Math.round(canary * canaryRate) },
+    baseline: { requests: baseline, errors: Math.round(baseline * baselineRate) },
+  };
+}
+
+export const T0 = new Date('2026-11-02T10:00:00.000Z');
+
+export function fakeDeps(
+  router: FakeRouter,
+  metrics: FakeMetrics,
+  start = T0,
+): Deps & { clock: VirtualClock } {
+  return { clock: new VirtualClock(start), router: () => router, metrics };
+}

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_REGION: 'us-east-1' },
+    testTimeout: 30_000,
+    hookTimeout: 180_000,
+    // Each file gets its own process, so module-level SDK clients pick up each file's endpoint.
+    pool: 'forks',
+    // The JSON report feeds the `N passed, N failed` line that .ci/run prints.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'results/vitest.json' },
+  },
+});
