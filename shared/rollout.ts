@@ -2,15 +2,18 @@
  * The five steps of a rollout. Each takes the rollout state, does one thing and returns the new state;
  * the order, the waits and the retries belong to statemachines/canary.asl.yml.
  */
+
+import { assess } from './assess';
 import { floorToMinute, MINUTE_MS } from './clock';
-import { type Action, type Decision, decide, type Progress } from './decision';
+import type { Action, Progress } from './decision';
 import type { Deps } from './deps';
 import { InvalidInputError } from './errors';
 import { lambdaAliasCounts } from './metrics/cloudwatch';
 import type { CountsQuery, TrafficContext } from './ports';
 import { type AnalysisConfig, type DeployInput, DeployInputSchema, type Target } from './schema';
+import type { PairedMinute } from './sequential-test';
 import { resolveStrategy, type Step } from './strategy';
-import { judge, type Verdict } from './verdict';
+import type { Verdict } from './verdict';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
 export interface RolloutState {
@@ -100,33 +103,31 @@ export async function setWeight(state: RolloutState, deps: Deps): Promise<Rollou
 /** Reads CloudWatch since the canary first got traffic, judges it, and decides what comes next. */
 export async function evaluate(state: RolloutState, deps: Deps): Promise<RolloutState> {
   const now = deps.clock.now();
-  const { start, end } = analysisWindow(state, now);
-  let verdict: Verdict;
-  if (end.getTime() <= start.getTime()) {
-    verdict = {
-      verdict: 'inconclusive',
-      reason: `no complete CloudWatch minute since the canary got traffic yet`,
-    };
-  } else {
+  const window = analysisWindow(state, now);
+  let minutes: PairedMinute[] | undefined;
+  let alarmsInAlarm: string[] = [];
+  let readError: string | undefined;
+  if (window.end.getTime() > window.start.getTime()) {
     try {
-      const [minutes, alarmsInAlarm] = await Promise.all([
-        deps.metrics.pairedMinutes(state.metrics, { start, end }),
+      [minutes, alarmsInAlarm] = await Promise.all([
+        deps.metrics.pairedMinutes(state.metrics, window),
         deps.metrics.alarmsInAlarm(state.analysis.alarms),
       ]);
-      verdict = judge({ window: { start, end }, minutes, alarmsInAlarm, config: state.analysis });
     } catch (error) {
       // Transient failures go back to the state machine's Retry; anything else is an analysis error.
       if ((error as Error).name === 'TransientAwsError') throw error;
-      verdict = { verdict: 'error', reason: `${(error as Error).name}: ${(error as Error).message}` };
+      readError = `${(error as Error).name}: ${(error as Error).message}`;
     }
   }
-  const decision: Decision = decide({
+  const { verdict, decision } = assess({
     steps: state.steps,
     progress: state.progress,
-    verdict,
-    now,
-    dataUntil: end,
     config: state.analysis,
+    now,
+    window,
+    minutes,
+    alarmsInAlarm,
+    readError,
   });
   return {
     ...state,
