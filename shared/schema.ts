@@ -23,6 +23,53 @@ export const LambdaAliasTargetSchema = z
   })
   .strict();
 
+const AliasValueSchema = z
+  .object({
+    dnsName: z.string().min(1).max(1024),
+    hostedZoneId: z.string().min(1).max(32),
+    evaluateTargetHealth: z.boolean().default(false),
+  })
+  .strict();
+
+export const Route53WeightedTargetSchema = z
+  .object({
+    type: z.literal('route53-weighted'),
+    hostedZoneId: z
+      .string()
+      .regex(/^(\/hostedzone\/)?Z[A-Z0-9]{1,32}$/, 'must be a hosted zone id such as "Z0123456789ABCDEFGHIJ"')
+      .describe('The hosted zone that holds both weighted records.'),
+    recordName: z.string().min(1).max(255).describe('The records\' name, e.g. "app.example.com".'),
+    recordType: z.enum(['A', 'AAAA', 'CNAME']).describe("The records' type; alias A/AAAA records work too."),
+    stable: z.string().min(1).max(128).describe('SetIdentifier of the record pointing at the stable fleet.'),
+    canary: z.string().min(1).max(128).describe('SetIdentifier of the record pointing at the new fleet.'),
+    canaryValue: z
+      .union([z.array(z.string().min(1).max(4000)).min(1).max(400), AliasValueSchema])
+      .optional()
+      .describe(
+        'The new fleet: record values, or an alias target. Written at weight 0 before traffic moves.',
+      ),
+    finalize: z
+      .boolean()
+      .default(true)
+      .describe('After promotion, copy the canary values into the stable record and reset the canary to 0.'),
+    ttlMarginSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe('A bake step must last at least the record TTL plus this margin.'),
+    stretchShortSteps: z
+      .boolean()
+      .default(false)
+      .describe('Lengthen steps shorter than TTL + margin instead of refusing the plan.'),
+  })
+  .strict()
+  .refine((t) => t.stable !== t.canary, {
+    message: 'stable and canary must be different SetIdentifiers',
+    path: ['canary'],
+  });
+
 export const TargetSchema = z.discriminatedUnion('type', [LambdaAliasTargetSchema]);
 
 const CustomStrategySchema = z
@@ -127,6 +174,7 @@ export const DeployInputSchema = z
 export type DeployInput = z.infer<typeof DeployInputSchema>;
 export type Target = z.infer<typeof TargetSchema>;
 export type LambdaAliasTarget = z.infer<typeof LambdaAliasTargetSchema>;
+export type Route53WeightedTarget = z.infer<typeof Route53WeightedTargetSchema>;
 export type AnalysisConfig = z.infer<typeof AnalysisSchema>;
 
 /** The JSON Schema published for the console input. */
