@@ -8,6 +8,9 @@ import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import binomial from '@stdlib/random-base-binomial';
 import { MINUTE_MS } from '../shared/clock';
 
+// CloudWatch takes 1,000 data points per PutMetricData; moto fails above about 50, so stay well below.
+const PUT_BATCH = 20;
+
 export interface TrafficProfile {
   functionName: string;
   alias: string;
@@ -37,9 +40,9 @@ export class AliasTrafficSimulator {
     const data: MetricDatum[] = [];
     for (; minute < to.getTime(); minute += MINUTE_MS) data.push(...this.minute(new Date(minute), weights));
     this.#nextMinute = minute;
-    for (let i = 0; i < data.length; i += 500) {
+    for (let i = 0; i < data.length; i += PUT_BATCH) {
       await this.#cloudWatch.send(
-        new PutMetricDataCommand({ Namespace: 'AWS/Lambda', MetricData: data.slice(i, i + 500) }),
+        new PutMetricDataCommand({ Namespace: 'AWS/Lambda', MetricData: data.slice(i, i + PUT_BATCH) }),
       );
     }
   }

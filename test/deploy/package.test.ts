@@ -1,0 +1,91 @@
+/**
+ * What gets deployed: the ASL passes asl-validator, `serverless package` builds a template, and
+ * cfn-lint finds no error in it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import aslValidator from 'asl-validator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinition } from '../../cli/definition';
+
+const exec = promisify(execFile);
+const FUNCTIONS = ['plan', 'set-weight', 'evaluate-metrics', 'promote', 'rollback'];
+
+describe('the state machine definition', () => {
+  it('is valid ASL once CloudFormation has resolved the function ARNs', () => {
+    const { definition } = loadDefinition();
+
+    const { isValid, errorsText } = aslValidator(definition);
+
+    expect(errorsText()).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('gives every Task a timeout, a Retry and a Catch', () => {
+    const { definition } = loadDefinition();
+
+    const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+
+    expect(tasks.map(([name]) => name).sort()).toEqual([
+      'Evaluate',
+      'Plan',
+      'Promote',
+      'Rollback',
+      'SetWeight',
+    ]);
+    for (const [, state] of tasks) {
+      expect(state.TimeoutSeconds).toBeGreaterThan(0);
+      expect(state.Retry).toEqual(
+        expect.arrayContaining([expect.objectContaining({ JitterStrategy: 'FULL' })]),
+      );
+      expect(state.Catch).toEqual(
+        expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]),
+      );
+    }
+  });
+});
+
+describe('the packaged template', () => {
+  const out = mkdtempSync(join(tmpdir(), 'fledge-package-'));
+  let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+
+  beforeAll(async () => {
+    await exec('npx', ['serverless', 'package', '--stage', 'ci', '--region', 'us-east-1', '--package', out], {
+      timeout: 170_000,
+    });
+    template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  });
+
+  it('passes cfn-lint with no error', async () => {
+    const result = await exec('cfn-lint', [join(out, 'cloudformation-template-update-stack.json')]).then(
+      () => ({ code: 0, stdout: '' }),
+      (e: { code: number; stdout: string }) => e,
+    );
+
+    // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational.
+    expect(result.stdout).not.toMatch(/^E\d{4}/m);
+    expect(result.code & 2).toBe(0);
+  });
+
+  it('deploys a Standard state machine and the five functions on nodejs22.x', () => {
+    const resources = Object.values(template.Resources);
+    const machines = resources.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
+
+    expect(machines).toHaveLength(1);
+    expect(machines[0]?.Properties.StateMachineType).toBe('STANDARD');
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+  });
+
+  it('bundles each function on its own, small', () => {
+    for (const name of FUNCTIONS) {
+      const size = statSync(join(out, `${name}.zip`)).size;
+      expect(size).toBeGreaterThan(10_000);
+      expect(size).toBeLessThan(1_000_000);
+    }
+  });
+});
