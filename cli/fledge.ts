@@ -3,11 +3,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { VirtualClock } from '../shared/clock';
 import { defaultDeps } from '../shared/deps';
 import { runLocal } from './local-runner';
+import { replay } from './replay';
 import { describeEvent, exitCode, toReport } from './report';
 
 const program = new Command()
   .name('fledge')
   .description('Canary releases for Lambda aliases, run by the fledge state machine.')
+  .version('0.1.0')
   .showHelpAfterError();
 
 program
@@ -56,6 +58,54 @@ program
       process.exitCode = exitCode(report);
     },
   );
+
+program
+  .command('replay')
+  .description("Replay a rollout's decisions over past CloudWatch metrics. Changes no traffic.")
+  .requiredOption('-i, --input <file>', 'rollout input JSON, as for run, or - for stdin')
+  .requiredOption('--start <iso8601>', 'when the rollout started (its first weight change)', parseDate)
+  .option('--baseline <version>', 'the baseline version (default: read from the alias if it was rolled back)')
+  .option('--json', 'print the result as one JSON object on the last line')
+  .action(async (options: { input: string; start: Date; baseline?: string; json?: boolean }) => {
+    const input = readInput(options.input, options.json);
+    if (input === undefined) return;
+    const target = (input as { target?: { type?: string } }).target;
+    if (!target || typeof target !== 'object') return fail(options.json, 'the input has no target');
+    try {
+      const report = await replay({
+        input: input as Parameters<typeof replay>[0]['input'],
+        start: options.start,
+        baseline: options.baseline,
+        onEvent: (event) => {
+          if (options.json) return;
+          const line = describeEvent(event);
+          if (line) console.log(line);
+        },
+      });
+      if (options.json) {
+        console.log(JSON.stringify(report));
+      } else {
+        const when = report.decidedAt ? ` at ${report.decidedAt}` : '';
+        console.log(
+          `would have ${report.outcome === 'promoted' ? 'PROMOTED' : report.outcome.toUpperCase()}${when}: ${report.reason}`,
+        );
+      }
+      // A replay that ran exits 0 whatever it decided; only bad input is an error.
+      process.exitCode = report.outcome === 'rejected' ? 2 : 0;
+    } catch (error) {
+      if ((error as Error).name === 'InvalidInputError') return fail(options.json, (error as Error).message);
+      throw error;
+    }
+  });
+
+function readInput(path: string, json: boolean | undefined): unknown {
+  try {
+    return JSON.parse(path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8'));
+  } catch (error) {
+    fail(json, `cannot read the input ${path}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
 
 function parseDate(value: string): Date {
   const date = new Date(value);

@@ -1,0 +1,95 @@
+/**
+ * `fledge replay`: the rollout's decisions over a past window of real CloudWatch metrics, with no
+ * traffic change. It runs the same state machine and handlers as a live run, on a virtual clock that
+ * starts at the past time, with a router that records what it would have done instead of writing.
+ */
+import { GetAliasCommand } from '@aws-sdk/client-lambda';
+import { lambdaClient } from '../shared/aws-clients';
+import { VirtualClock } from '../shared/clock';
+import { defaultDeps } from '../shared/deps';
+import { InvalidInputError } from '../shared/errors';
+import type { Applied, TrafficContext, TrafficRouter } from '../shared/ports';
+import type { Target } from '../shared/schema';
+import { type EventLog, runLocal } from './local-runner';
+import { type RunReport, toReport } from './report';
+
+/** A router that only remembers: replays must never move traffic. */
+export class RecordingRouter implements TrafficRouter {
+  readonly actions: Array<{ at: string; action: string; weight: number }> = [];
+
+  constructor(
+    private readonly baseline: string,
+    private readonly canary: string,
+    private readonly now: () => Date,
+  ) {}
+
+  async prepare(): Promise<TrafficContext> {
+    return { baseline: this.baseline, canary: this.canary, weight: 0 };
+  }
+
+  async setWeight(weight: number): Promise<Applied> {
+    return this.record('set-weight', weight);
+  }
+
+  async promote(): Promise<Applied> {
+    return this.record('promote', 100);
+  }
+
+  async rollback(): Promise<Applied> {
+    return this.record('rollback', 0);
+  }
+
+  private record(action: string, weight: number): Applied {
+    this.actions.push({ at: this.now().toISOString(), action, weight });
+    return { weight, detail: `replay: would ${action}${action === 'set-weight' ? ` ${weight}%` : ''}` };
+  }
+}
+
+export interface ReplayReport extends RunReport {
+  /** When the deciding check ran, on the replayed timeline. */
+  decidedAt?: string;
+  replay: { start: string; baseline: string; canary: string; actions: RecordingRouter['actions'] };
+}
+
+/**
+ * The baseline of a past release: given, or read from the alias when it no longer points at the
+ * released version (the release was rolled back). A promoted release leaves no trace of its baseline.
+ */
+export async function resolveBaseline(target: Target, given: string | undefined): Promise<string> {
+  if (given) return given;
+  if (target.type !== 'lambda-alias')
+    throw new InvalidInputError(`replay of ${target.type} needs --baseline`);
+  const alias = await lambdaClient().send(
+    new GetAliasCommand({ FunctionName: target.functionName, Name: target.alias }),
+  );
+  if (alias.FunctionVersion && alias.FunctionVersion !== target.version) return alias.FunctionVersion;
+  throw new InvalidInputError(
+    `alias ${target.alias} now points at version ${target.version}, so its baseline is unknown; pass --baseline <version>`,
+  );
+}
+
+export async function replay(options: {
+  input: { target: Target } & Record<string, unknown>;
+  start: Date;
+  baseline?: string | undefined;
+  onEvent?: (event: EventLog) => void;
+}): Promise<ReplayReport> {
+  const { target } = options.input;
+  const canary = target.version;
+  const baseline = await resolveBaseline(target, options.baseline);
+  const clock = new VirtualClock(options.start);
+  const router = new RecordingRouter(baseline, canary, () => clock.now());
+  const result = await runLocal({
+    input: options.input,
+    deps: { ...defaultDeps(), clock, router: () => router },
+    virtualClock: clock,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  const report = toReport(result);
+  const decided = router.actions.find((a) => a.action === 'promote' || a.action === 'rollback');
+  return {
+    ...report,
+    ...(decided ? { decidedAt: decided.at } : {}),
+    replay: { start: options.start.toISOString(), baseline, canary, actions: router.actions },
+  };
+}

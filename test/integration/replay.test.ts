@@ -1,0 +1,86 @@
+/**
+ * `fledge replay` over metrics published beforehand in moto: it reports what a live run would have
+ * decided, and when, and never touches the alias.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { createFunctionWithAlias } from '../../local/fixtures';
+import { useEndpoint } from '../../local/moto';
+import { publishLambdaMinutes, readAlias } from '../support/aws';
+
+const exec = promisify(execFile);
+const START = new Date('2026-11-05T14:00:00.000Z');
+const dir = mkdtempSync(join(tmpdir(), 'fledge-replay-'));
+
+async function replay(input: unknown, extra: string[]) {
+  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(input));
+  const args = ['bin/fledge.js', 'replay', '--input', file, '--start', START.toISOString(), ...extra];
+  return exec(process.execPath, args, { env: process.env, timeout: 60_000 }).then(
+    ({ stdout }) => ({ code: 0, stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  );
+}
+
+const last = (stdout: string) =>
+  JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+
+describe('fledge replay', () => {
+  beforeAll(async () => {
+    useEndpoint(inject('motoEndpoint'));
+    await createFunctionWithAlias('replay-fn', 'live', 3);
+    // Last week's releases: version 2 was healthy; version 3 failed 8% of its requests.
+    await publishLambdaMinutes('replay-fn', 'live', START, 30, {
+      '1': { requests: 900, errors: 4 },
+      '2': { requests: 100, errors: 0 },
+      '3': { requests: 100, errors: 8 },
+    });
+  });
+
+  it('says a bad release would have been rolled back, when and why, and exits 0', async () => {
+    const input = {
+      target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '3' },
+    };
+
+    const { code, stdout } = await replay(input, ['--json']);
+
+    expect(code).toBe(0);
+    const report = last(stdout);
+    expect(report.outcome).toBe('rolled-back');
+    expect(String(report.reason)).toMatch(/canary error rate is higher than baseline/);
+    const decidedAt = Date.parse(String(report.decidedAt));
+    expect(decidedAt).toBeGreaterThan(START.getTime());
+    expect(decidedAt).toBeLessThanOrEqual(START.getTime() + 6 * 60_000);
+    expect(await readAlias('replay-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it('says a healthy release would have been promoted', async () => {
+    const input = {
+      target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '2' },
+      strategy: 'Linear10PercentEvery1Minute',
+    };
+
+    const { code, stdout } = await replay(input, ['--baseline', '1', '--json']);
+
+    expect(code).toBe(0);
+    expect(last(stdout)).toMatchObject({ outcome: 'promoted', replay: { baseline: '1', canary: '2' } });
+    expect(await readAlias('replay-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it('prints progress and the decision for a person', async () => {
+    const input = {
+      target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '3' },
+    };
+
+    const { stdout } = await replay(input, []);
+
+    expect(stdout).toMatch(/check \d+: fail/);
+    expect(stdout.trim().split('\n').at(-1)).toMatch(
+      /^would have ROLLED-BACK at 2026-11-05T14:0\d:00.000Z: /,
+    );
+  });
+});
