@@ -7,12 +7,10 @@ import { assess } from './assess';
 import { floorToMinute, MINUTE_MS } from './clock';
 import type { Action, Progress } from './decision';
 import type { Deps } from './deps';
-import { InvalidInputError } from './errors';
-import { lambdaAliasCounts } from './metrics/cloudwatch';
 import type { CountsQuery, TrafficContext } from './ports';
-import { type AnalysisConfig, type DeployInput, DeployInputSchema, type Target } from './schema';
+import type { AnalysisConfig, DeployInput, Target } from './schema';
 import type { PairedMinute } from './sequential-test';
-import { resolveStrategy, type Step } from './strategy';
+import type { Step } from './strategy';
 import type { Verdict } from './verdict';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
@@ -47,35 +45,6 @@ export interface Outcome {
   checks: number;
   insufficientData?: boolean;
   verdict?: Verdict;
-}
-
-/** Validates the input against the schema and AWS, and fixes the plan. Changes nothing. */
-export async function plan(input: unknown, deps: Deps): Promise<RolloutState> {
-  const parsed = DeployInputSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
-    throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
-  }
-  const { target, strategy, analysis } = parsed.data;
-  const steps = resolveStrategy(strategy);
-  const traffic = await deps.router(target).prepare();
-  const missing = await deps.metrics.missingAlarms(analysis.alarms);
-  if (missing.length > 0) {
-    throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
-  }
-  const reason = steps.length > 0 ? `${steps.length} step(s) planned` : 'AllAtOnce: no canary steps';
-  return {
-    target,
-    strategy,
-    steps,
-    analysis,
-    metrics: countsFor(target, traffic),
-    traffic,
-    progress: { stepIndex: 0, checks: 0, consecutiveErrors: 0 },
-    next: { action: steps.length > 0 ? 'advance' : 'promote', reason },
-    waitSeconds: 0,
-    startedAt: deps.clock.now().toISOString(),
-  };
 }
 
 /** Applies the weight of the current step and schedules its first check. */
@@ -163,13 +132,6 @@ export function analysisWindow(state: RolloutState, now: Date): { start: Date; e
   const start = floorToMinute(new Date(first));
   const end = new Date(floorToMinute(now).getTime() - state.analysis.metricLagMinutes * MINUTE_MS);
   return { start, end };
-}
-
-function countsFor(target: Target, traffic: TrafficContext): CountsQuery {
-  switch (target.type) {
-    case 'lambda-alias':
-      return lambdaAliasCounts(target.functionName, target.alias, traffic.baseline, traffic.canary);
-  }
 }
 
 function outcome(

@@ -1,5 +1,5 @@
 import type { Deps } from '../../shared/deps';
-import { plan } from '../../shared/rollout';
+import { plan } from '../../shared/plan';
 import { stepHandler } from '../../shared/step-handler';
 
 /** Input of the Plan task: the console input (or a trigger's event) and the execution id. */
