@@ -5,7 +5,7 @@
 import { type Decision, type DecisionConfig, decide, type Progress } from './decision';
 import type { PairedMinute } from './sequential-test';
 import type { Step } from './strategy';
-import { type JudgeConfig, judge, type Verdict } from './verdict';
+import { type JudgeConfig, judge, type LatencyInput, type Verdict } from './verdict';
 
 export interface AssessInput {
   steps: readonly Step[];
@@ -17,6 +17,8 @@ export interface AssessInput {
   /** The window's minutes; undefined when the window is still empty (nothing was read). */
   minutes?: readonly PairedMinute[] | undefined;
   alarmsInAlarm?: readonly string[];
+  unhealthyChecks?: readonly string[];
+  latency?: LatencyInput | undefined;
   /** Set when reading the metrics failed in a way a retry will not fix. */
   readError?: string | undefined;
 }
@@ -41,6 +43,8 @@ export function assess(input: AssessInput): Assessment {
       window,
       minutes: input.minutes,
       alarmsInAlarm: input.alarmsInAlarm ?? [],
+      unhealthyChecks: input.unhealthyChecks ?? [],
+      latency: input.latency,
       config: input.config,
     });
   }

@@ -4,12 +4,14 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
 
 // The SDK's own retries (standard mode, jittered) absorb short throttling; the ASL Retry covers the rest.
 const retry = { maxAttempts: 4, retryMode: 'standard' } as const;
 
 let lambda: LambdaClient | undefined;
 let cloudWatch: CloudWatchClient | undefined;
+let route53: Route53Client | undefined;
 
 export function lambdaClient(): LambdaClient {
   lambda ??= new LambdaClient(retry);
@@ -19,4 +21,9 @@ export function lambdaClient(): LambdaClient {
 export function cloudWatchClient(): CloudWatchClient {
   cloudWatch ??= new CloudWatchClient(retry);
   return cloudWatch;
+}
+
+export function route53Client(): Route53Client {
+  route53 ??= new Route53Client(retry);
+  return route53;
 }

@@ -15,6 +15,7 @@ let defaults: Deps | undefined;
 
 /** The production wiring: system clock, AWS-backed router and CloudWatch, clients reused while warm. */
 export function defaultDeps(): Deps {
-  defaults ??= { clock: systemClock, router: createRouter, metrics: new CloudWatchMetricsSource() };
+  if (!defaults)
+    defaults = { clock: systemClock, router: createRouter, metrics: new CloudWatchMetricsSource() };
   return defaults;
 }

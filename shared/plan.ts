@@ -4,10 +4,10 @@
  */
 import type { Deps } from './deps';
 import { InvalidInputError } from './errors';
-import { lambdaAliasCounts } from './metrics/cloudwatch';
-import type { CountsQuery, TrafficContext } from './ports';
+import { lambdaAliasCounts, lambdaVersionMetric } from './metrics/cloudwatch';
+import type { CountsQuery, LatencyQuery, TrafficContext } from './ports';
 import type { RolloutState } from './rollout';
-import { DeployInputSchema, type Target } from './schema';
+import { type AnalysisConfig, DeployInputSchema, type MetricPair, type Target } from './schema';
 import { resolveStrategy } from './strategy';
 
 /** Validates the input against the schema and AWS, and fixes the plan. Changes nothing. */
@@ -19,18 +19,23 @@ export async function plan(input: unknown, deps: Deps): Promise<RolloutState> {
   }
   const { target, strategy, analysis } = parsed.data;
   const steps = resolveStrategy(strategy);
-  const traffic = await deps.router(target).prepare();
+  // Everything that can be refused without touching the target is checked before prepare(), which
+  // may write (a Route 53 canary record's new values, at weight 0).
+  const queriesFor = metricQueries(target, analysis);
   const missing = await deps.metrics.missingAlarms(analysis.alarms);
   if (missing.length > 0) {
     throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
   }
+  const traffic = await deps.router(target).prepare();
+  const { counts, latency } = queriesFor(traffic);
   const reason = steps.length > 0 ? `${steps.length} step(s) planned` : 'AllAtOnce: no canary steps';
   return {
     target,
     strategy,
     steps,
     analysis,
-    metrics: countsFor(target, traffic),
+    metrics: counts,
+    ...(latency ? { latency } : {}),
     traffic,
     progress: { stepIndex: 0, checks: 0, consecutiveErrors: 0 },
     next: { action: steps.length > 0 ? 'advance' : 'promote', reason },
@@ -39,9 +44,74 @@ export async function plan(input: unknown, deps: Deps): Promise<RolloutState> {
   };
 }
 
-function countsFor(target: Target, traffic: TrafficContext): CountsQuery {
-  switch (target.type) {
-    case 'lambda-alias':
-      return lambdaAliasCounts(target.functionName, target.alias, traffic.baseline, traffic.canary);
+type Queries = { counts: CountsQuery; latency?: LatencyQuery | undefined };
+
+/**
+ * The CloudWatch metrics each side is judged on: the user's, or AWS/Lambda's per-version metrics for
+ * an alias. Validated now; the Lambda dimensions need the baseline version, known after prepare().
+ */
+function metricQueries(target: Target, analysis: AnalysisConfig): (traffic: TrafficContext) => Queries {
+  const { requests, errors, latency } = analysis;
+  const pair = (p: MetricPair) => ({
+    canary: { namespace: p.namespace, metricName: p.metricName, dimensions: p.canary },
+    baseline: { namespace: p.namespace, metricName: p.metricName, dimensions: p.stable },
+  });
+  const custom = requests && errors ? { requests: pair(requests), errors: pair(errors) } : undefined;
+  const customLatency = (statistic: string) => {
+    if (!latency?.namespace || !latency.metricName || !latency.stable || !latency.canary) return undefined;
+    const p = pair({
+      namespace: latency.namespace,
+      metricName: latency.metricName,
+      stable: latency.stable,
+      canary: latency.canary,
+    });
+    return { ...p, statistic };
+  };
+  const partialLatency =
+    latency && (latency.namespace || latency.metricName || latency.stable || latency.canary);
+  if (partialLatency && !customLatency(latency.statistic)) {
+    throw new InvalidInputError(
+      'analysis.latency: set namespace, metricName, stable and canary together, or none of them for the default',
+    );
   }
+  if (target.type !== 'lambda-alias') {
+    if (!custom) {
+      throw new InvalidInputError(
+        `analysis.requests and analysis.errors are required for ${target.type} targets: ` +
+          'they name the CloudWatch metrics of each side (e.g. ALB RequestCount and HTTPCode_Target_5XX_Count)',
+      );
+    }
+    if (latency && !customLatency(latency.statistic)) {
+      throw new InvalidInputError(
+        `analysis.latency needs namespace, metricName, stable and canary for ${target.type}`,
+      );
+    }
+  }
+  return (traffic) => {
+    const counts: CountsQuery = custom
+      ? {
+          canary: { requests: custom.requests.canary, errors: custom.errors.canary },
+          baseline: { requests: custom.requests.baseline, errors: custom.errors.baseline },
+        }
+      : lambdaDefaults(target, traffic);
+    if (!latency) return { counts };
+    const explicit = customLatency(latency.statistic);
+    if (explicit) return { counts, latency: explicit };
+    if (target.type !== 'lambda-alias') return { counts };
+    const ref = lambdaVersionMetric(target.functionName, target.alias);
+    return {
+      counts,
+      latency: {
+        canary: ref('Duration', traffic.canary),
+        baseline: ref('Duration', traffic.baseline),
+        statistic: latency.statistic,
+      },
+    };
+  };
+}
+
+function lambdaDefaults(target: Target, traffic: TrafficContext): CountsQuery {
+  if (target.type !== 'lambda-alias')
+    throw new InvalidInputError(`no default metrics for ${target.type} targets`);
+  return lambdaAliasCounts(target.functionName, target.alias, traffic.baseline, traffic.canary);
 }

@@ -46,6 +46,13 @@ export interface CountsQuery {
   baseline: { requests: MetricRef; errors: MetricRef };
 }
 
+/** One percentile statistic of each arm, over a whole window. */
+export interface LatencyQuery {
+  canary: MetricRef;
+  baseline: MetricRef;
+  statistic: string;
+}
+
 /** Reads what the analysis judges. */
 export interface MetricsSource {
   /** Per-minute counts of both arms over [start, end), minutes aligned, zero where nothing was published. */
@@ -54,4 +61,11 @@ export interface MetricsSource {
   alarmsInAlarm(names: readonly string[]): Promise<string[]>;
   /** The named alarms that do not exist. */
   missingAlarms(names: readonly string[]): Promise<string[]>;
+  /** The statistic of each arm over [start, end) as one period; null where there is no data. */
+  percentiles(
+    query: LatencyQuery,
+    window: { start: Date; end: Date },
+  ): Promise<{ canary: number | null; baseline: number | null }>;
+  /** The Route 53 health checks, of those named, that most checkers now report as failing. */
+  unhealthyChecks(ids: readonly string[]): Promise<string[]>;
 }

@@ -7,11 +7,11 @@ import { assess } from './assess';
 import { floorToMinute, MINUTE_MS } from './clock';
 import type { Action, Progress } from './decision';
 import type { Deps } from './deps';
-import type { CountsQuery, TrafficContext } from './ports';
+import type { CountsQuery, LatencyQuery, TrafficContext } from './ports';
 import type { AnalysisConfig, DeployInput, Target } from './schema';
 import type { PairedMinute } from './sequential-test';
 import type { Step } from './strategy';
-import type { Verdict } from './verdict';
+import type { LatencyInput, Verdict } from './verdict';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
 export interface RolloutState {
@@ -20,6 +20,8 @@ export interface RolloutState {
   steps: Step[];
   analysis: AnalysisConfig;
   metrics: CountsQuery;
+  /** Set when the analysis compares a latency percentile. */
+  latency?: LatencyQuery;
   traffic: TrafficContext;
   progress: Progress;
   /** What the Choice state routes on. */
@@ -75,13 +77,29 @@ export async function evaluate(state: RolloutState, deps: Deps): Promise<Rollout
   const window = analysisWindow(state, now);
   let minutes: PairedMinute[] | undefined;
   let alarmsInAlarm: string[] = [];
+  let unhealthyChecks: string[] = [];
+  let latency: LatencyInput | undefined;
   let readError: string | undefined;
   if (window.end.getTime() > window.start.getTime()) {
     try {
-      [minutes, alarmsInAlarm] = await Promise.all([
+      const latencyQuery = state.latency;
+      const [m, alarms, unhealthy, percentiles] = await Promise.all([
         deps.metrics.pairedMinutes(state.metrics, window),
         deps.metrics.alarmsInAlarm(state.analysis.alarms),
+        deps.metrics.unhealthyChecks(state.analysis.healthChecks),
+        latencyQuery ? deps.metrics.percentiles(latencyQuery, window) : undefined,
       ]);
+      minutes = m;
+      alarmsInAlarm = alarms;
+      unhealthyChecks = unhealthy;
+      if (latencyQuery && percentiles) {
+        latency = {
+          statistic: latencyQuery.statistic,
+          ...percentiles,
+          tolerance: state.analysis.latency?.tolerance ?? 0,
+          minIncrease: state.analysis.latency?.minIncrease ?? 0,
+        };
+      }
     } catch (error) {
       // Transient failures go back to the state machine's Retry; anything else is an analysis error.
       if ((error as Error).name === 'TransientAwsError') throw error;
@@ -96,6 +114,8 @@ export async function evaluate(state: RolloutState, deps: Deps): Promise<Rollout
     window,
     minutes,
     alarmsInAlarm,
+    unhealthyChecks,
+    latency,
     readError,
   });
   return {

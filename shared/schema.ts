@@ -101,6 +101,45 @@ export const StrategySchema = z
     }
   });
 
+const DimensionsSchema = z
+  .record(z.string().min(1).max(255), z.string().min(1).max(1024))
+  .refine((d) => Object.keys(d).length <= 30, 'at most 30 dimensions');
+
+/** A CloudWatch metric measured on each side: same namespace and name, each side's own dimensions. */
+const MetricPairSchema = z
+  .object({
+    namespace: z.string().min(1).max(255),
+    metricName: z.string().min(1).max(255),
+    stable: DimensionsSchema.describe('Dimensions that select the stable side.'),
+    canary: DimensionsSchema.describe('Dimensions that select the canary side.'),
+  })
+  .strict();
+
+const LatencySchema = z
+  .object({
+    namespace: z.string().min(1).max(255).optional(),
+    metricName: z.string().min(1).max(255).optional(),
+    stable: DimensionsSchema.optional(),
+    canary: DimensionsSchema.optional(),
+    statistic: z
+      .string()
+      .regex(/^p(\d{1,2}(\.\d{1,3})?)$/, 'must be a percentile statistic such as "p90" or "p99"')
+      .default('p99'),
+    tolerance: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.2)
+      .describe('How much slower, relatively, the canary percentile may be (0.2 = 20%).'),
+    minIncrease: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe("An absolute slack added to the limit, in the metric's unit (e.g. 5 ms)."),
+  })
+  .strict()
+  .describe('Compare a latency percentile of both sides. For Lambda, defaults to AWS/Lambda Duration.');
+
 export const AnalysisSchema = z
   .object({
     alarms: z
@@ -145,6 +184,16 @@ export const AnalysisSchema = z
       .max(10)
       .default(0.1)
       .describe('How much worse, relatively, the canary error rate may be before it is a regression.'),
+    requests: MetricPairSchema.optional().describe(
+      'Requests per side (Sum per minute). With errors, replaces the default AWS/Lambda metrics.',
+    ),
+    errors: MetricPairSchema.optional().describe('Errors per side (Sum per minute).'),
+    latency: LatencySchema.optional(),
+    healthChecks: z
+      .array(z.string().min(1).max(64))
+      .max(20)
+      .default([])
+      .describe('Route 53 health check ids; any unhealthy one rolls the canary back.'),
     insufficientData: z
       .object({
         action: z
@@ -161,7 +210,11 @@ export const AnalysisSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .refine((a) => (a.requests === undefined) === (a.errors === undefined), {
+    message: 'analysis.requests and analysis.errors go together: set both or neither',
+    path: ['errors'],
+  });
 
 export const DeployInputSchema = z
   .object({
@@ -176,6 +229,8 @@ export type Target = z.infer<typeof TargetSchema>;
 export type LambdaAliasTarget = z.infer<typeof LambdaAliasTargetSchema>;
 export type Route53WeightedTarget = z.infer<typeof Route53WeightedTargetSchema>;
 export type AnalysisConfig = z.infer<typeof AnalysisSchema>;
+export type MetricPair = z.infer<typeof MetricPairSchema>;
+export type LatencyConfig = z.infer<typeof LatencySchema>;
 
 /** The JSON Schema published for the console input. */
 export function deployInputJsonSchema(): Record<string, unknown> {

@@ -19,7 +19,26 @@ export interface Evidence {
   canary: ArmSummary;
   baseline: ArmSummary;
   test?: { eValue: number; threshold: number; rateRatio: number | null; tolerance: number };
+  latency?: LatencyEvidence;
   alarmsInAlarm: string[];
+  unhealthyChecks?: string[];
+}
+
+export interface LatencyEvidence {
+  statistic: string;
+  canary: number | null;
+  baseline: number | null;
+  /** The canary value above which the check fails. */
+  limit: number | null;
+}
+
+/** A percentile of each arm over the window, with the allowed slowdown. */
+export interface LatencyInput {
+  statistic: string;
+  canary: number | null;
+  baseline: number | null;
+  tolerance: number;
+  minIncrease: number;
 }
 
 export interface Verdict {
@@ -39,11 +58,20 @@ export interface JudgeInput {
   window: { start: Date; end: Date };
   minutes: readonly PairedMinute[];
   alarmsInAlarm: readonly string[];
+  unhealthyChecks?: readonly string[];
+  latency?: LatencyInput | undefined;
   config: JudgeConfig;
 }
 
 /** Judges one check from the paired per-minute counts since the canary first got traffic. */
-export function judge({ window, minutes, alarmsInAlarm, config }: JudgeInput): Verdict {
+export function judge({
+  window,
+  minutes,
+  alarmsInAlarm,
+  unhealthyChecks = [],
+  latency,
+  config,
+}: JudgeInput): Verdict {
   const total = sumArms(minutes);
   const canary = summarize(total.canary);
   const baseline = summarize(total.baseline);
@@ -60,11 +88,20 @@ export function judge({ window, minutes, alarmsInAlarm, config }: JudgeInput): V
       tolerance: config.tolerance,
     },
     alarmsInAlarm: [...alarmsInAlarm],
+    ...(unhealthyChecks.length > 0 ? { unhealthyChecks: [...unhealthyChecks] } : {}),
+    ...(latency ? { latency: latencyEvidence(latency) } : {}),
   };
   const rates = `canary ${describe(canary)} vs baseline ${describe(baseline)}`;
 
   if (alarmsInAlarm.length > 0) {
     return { verdict: 'fail', reason: `alarm in ALARM: ${alarmsInAlarm.join(', ')}`, evidence };
+  }
+  if (unhealthyChecks.length > 0) {
+    return {
+      verdict: 'fail',
+      reason: `Route 53 health check unhealthy: ${unhealthyChecks.join(', ')}`,
+      evidence,
+    };
   }
   if (canary.requests === 0) {
     return { verdict: 'inconclusive', reason: 'no canary requests in the window yet', evidence };
@@ -87,6 +124,21 @@ export function judge({ window, minutes, alarmsInAlarm, config }: JudgeInput): V
       };
     }
   }
+  const slow = evidence.latency;
+  if (
+    slow?.limit != null &&
+    slow.canary !== null &&
+    canary.requests >= config.minInvocations &&
+    slow.canary > slow.limit
+  ) {
+    return {
+      verdict: 'fail',
+      reason:
+        `canary ${slow.statistic} latency ${round(slow.canary)} is above the limit ${round(slow.limit)} ` +
+        `(baseline ${round(slow.baseline ?? 0)} + ${pct(latency?.tolerance ?? 0)}${latency?.minIncrease ? ` + ${latency.minIncrease}` : ''})`,
+      evidence,
+    };
+  }
   if (canary.requests < config.minInvocations) {
     return {
       verdict: 'inconclusive',
@@ -98,6 +150,12 @@ export function judge({ window, minutes, alarmsInAlarm, config }: JudgeInput): V
     return { verdict: 'inconclusive', reason: 'no baseline requests to compare the canary with', evidence };
   }
   return { verdict: 'pass', reason: `no regression detected: ${rates}`, evidence };
+}
+
+function latencyEvidence(latency: LatencyInput): LatencyEvidence {
+  const limit =
+    latency.baseline === null ? null : latency.baseline * (1 + latency.tolerance) + latency.minIncrease;
+  return { statistic: latency.statistic, canary: latency.canary, baseline: latency.baseline, limit };
 }
 
 function summarize(arm: { requests: number; errors: number }): ArmSummary {

@@ -1,13 +1,15 @@
 import {
   type CloudWatchClient,
   DescribeAlarmsCommand,
+  GetMetricDataCommand,
   type MetricDataQuery,
   paginateGetMetricData,
 } from '@aws-sdk/client-cloudwatch';
-import { cloudWatchClient } from '../aws-clients';
+import { GetHealthCheckStatusCommand, type Route53Client } from '@aws-sdk/client-route-53';
+import { cloudWatchClient, route53Client } from '../aws-clients';
 import { MINUTE_MS } from '../clock';
 import { awsCall } from '../errors';
-import type { CountsQuery, MetricRef, MetricsSource } from '../ports';
+import type { CountsQuery, LatencyQuery, MetricRef, MetricsSource } from '../ports';
 import type { PairedMinute } from '../sequential-test';
 
 const SERIES = ['canaryRequests', 'canaryErrors', 'baselineRequests', 'baselineErrors'] as const;
@@ -18,7 +20,10 @@ type Series = (typeof SERIES)[number];
  * division server-side, but fledge needs the raw counts for its test, and emulators return no math.)
  */
 export class CloudWatchMetricsSource implements MetricsSource {
-  constructor(private readonly client: CloudWatchClient = cloudWatchClient()) {}
+  constructor(
+    private readonly client: CloudWatchClient = cloudWatchClient(),
+    private readonly route53: () => Route53Client = route53Client,
+  ) {}
 
   async pairedMinutes(query: CountsQuery, window: { start: Date; end: Date }): Promise<PairedMinute[]> {
     const refs: Record<Series, MetricRef> = {
@@ -30,15 +35,7 @@ export class CloudWatchMetricsSource implements MetricsSource {
     const queries: MetricDataQuery[] = SERIES.map((id) => ({
       Id: id,
       ReturnData: true,
-      MetricStat: {
-        Metric: {
-          Namespace: refs[id].namespace,
-          MetricName: refs[id].metricName,
-          Dimensions: Object.entries(refs[id].dimensions).map(([Name, Value]) => ({ Name, Value })),
-        },
-        Period: 60,
-        Stat: 'Sum',
-      },
+      MetricStat: { Metric: toMetric(refs[id]), Period: 60, Stat: 'Sum' },
     }));
     const values = new Map<number, Record<Series, number>>();
     for (let t = window.start.getTime(); t < window.end.getTime(); t += MINUTE_MS) {
@@ -71,6 +68,48 @@ export class CloudWatchMetricsSource implements MetricsSource {
     }));
   }
 
+  async percentiles(
+    query: LatencyQuery,
+    window: { start: Date; end: Date },
+  ): Promise<{ canary: number | null; baseline: number | null }> {
+    // Percentiles of minutes cannot be combined, so the whole window is one period.
+    const period = Math.max(60, Math.floor((window.end.getTime() - window.start.getTime()) / MINUTE_MS) * 60);
+    const stat = (id: string, ref: MetricRef): MetricDataQuery => ({
+      Id: id,
+      ReturnData: true,
+      MetricStat: { Metric: toMetric(ref), Period: period, Stat: query.statistic },
+    });
+    const out: { canary: number | null; baseline: number | null } = { canary: null, baseline: null };
+    const page = await awsCall('cloudwatch:GetMetricData', () =>
+      this.client.send(
+        new GetMetricDataCommand({
+          StartTime: window.start,
+          EndTime: new Date(window.start.getTime() + period * 1000),
+          MetricDataQueries: [stat('canary', query.canary), stat('baseline', query.baseline)],
+        }),
+      ),
+    );
+    for (const result of page.MetricDataResults ?? []) {
+      const value = result.Values?.[0];
+      if (value !== undefined && (result.Id === 'canary' || result.Id === 'baseline')) out[result.Id] = value;
+    }
+    return out;
+  }
+
+  async unhealthyChecks(ids: readonly string[]): Promise<string[]> {
+    const unhealthy: string[] = [];
+    for (const id of ids) {
+      const status = await awsCall('route53:GetHealthCheckStatus', () =>
+        this.route53().send(new GetHealthCheckStatusCommand({ HealthCheckId: id })),
+      );
+      const reports = (status.HealthCheckObservations ?? []).map((o) => o.StatusReport?.Status ?? '');
+      // Route 53 calls a check unhealthy when most of its checkers see a failure; so does fledge.
+      const failing = reports.filter((r) => r.startsWith('Failure')).length;
+      if (reports.length > 0 && failing * 2 > reports.length) unhealthy.push(id);
+    }
+    return unhealthy;
+  }
+
   async alarmsInAlarm(names: readonly string[]): Promise<string[]> {
     const alarms = await this.describe(names);
     return alarms.filter((a) => a.state === 'ALARM').map((a) => a.name);
@@ -100,6 +139,14 @@ export class CloudWatchMetricsSource implements MetricsSource {
   }
 }
 
+function toMetric(ref: MetricRef) {
+  return {
+    Namespace: ref.namespace,
+    MetricName: ref.metricName,
+    Dimensions: Object.entries(ref.dimensions).map(([Name, Value]) => ({ Name, Value })),
+  };
+}
+
 /**
  * AWS/Lambda counts for one alias, split by ExecutedVersion: the dimensions Lambda publishes for
  * weighted aliases (FunctionName, Resource = "function:alias", ExecutedVersion).
@@ -122,4 +169,19 @@ export function lambdaAliasCounts(
     canary: { requests: ref('Invocations', canary), errors: ref('Errors', canary) },
     baseline: { requests: ref('Invocations', baseline), errors: ref('Errors', baseline) },
   };
+}
+
+/** An AWS/Lambda metric of one version behind an alias. */
+export function lambdaVersionMetric(
+  functionName: string,
+  alias: string,
+): (metricName: string, version: string) => MetricRef {
+  const name = functionName.includes(':function:')
+    ? (functionName.split(':function:')[1] ?? functionName)
+    : functionName;
+  return (metricName, version) => ({
+    namespace: 'AWS/Lambda',
+    metricName,
+    dimensions: { FunctionName: name, Resource: `${name}:${alias}`, ExecutedVersion: version },
+  });
 }

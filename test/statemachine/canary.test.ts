@@ -194,4 +194,57 @@ describe('canary state machine', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(router.calls).toEqual(['promote']);
   });
+
+  it('rolls back a canary whose p99 latency is above the baseline beyond the tolerance', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+    metrics.latency = { canary: 340, baseline: 120 };
+
+    const { report } = await run(
+      router,
+      metrics,
+      input({ analysis: { latency: { statistic: 'p99', tolerance: 0.2 } } }),
+    );
+
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toMatch(/canary p99 latency 340 is above the limit 144/);
+    expect(report.verdict?.evidence?.latency).toEqual({
+      statistic: 'p99',
+      canary: 340,
+      baseline: 120,
+      limit: 144,
+    });
+  });
+
+  it('promotes a canary whose latency stays within the tolerance', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+    metrics.latency = { canary: 130, baseline: 120 };
+
+    const { report } = await run(router, metrics, input({ analysis: { latency: {} } }));
+
+    expect(report.outcome).toBe('promoted');
+  });
+
+  it('rolls back when a Route 53 health check turns unhealthy', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+    metrics.unhealthy = ['hc-canary'];
+
+    const { report } = await run(router, metrics, input({ analysis: { healthChecks: ['hc-canary'] } }));
+
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toBe('Route 53 health check unhealthy: hc-canary');
+  });
+
+  it('refuses a latency check that names only part of a metric, before touching anything', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+
+    const { report } = await run(router, metrics, input({ analysis: { latency: { namespace: 'MyApp' } } }));
+
+    expect(report.outcome).toBe('rejected');
+    expect(report.reason).toMatch(/analysis.latency: set namespace, metricName, stable and canary together/);
+    expect(router.calls).toEqual([]);
+  });
 });

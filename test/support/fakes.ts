@@ -60,6 +60,8 @@ export class FakeMetrics implements MetricsSource {
   readonly windows: Array<{ start: Date; end: Date }> = [];
   alarms: string[] = [];
   existingAlarms: string[] = [];
+  latency: { canary: number | null; baseline: number | null } = { canary: null, baseline: null };
+  unhealthy: string[] = [];
 
   constructor(private readonly minute: (at: Date) => PairedMinute | undefined) {}
 
@@ -79,6 +81,14 @@ export class FakeMetrics implements MetricsSource {
 
   async missingAlarms(names: readonly string[]): Promise<string[]> {
     return names.filter((n) => !this.existingAlarms.includes(n));
+  }
+
+  async percentiles(): Promise<{ canary: number | null; baseline: number | null }> {
+    return this.latency;
+  }
+
+  async unhealthyChecks(ids: readonly string[]): Promise<string[]> {
+    return ids.filter((id) => this.unhealthy.includes(id));
   }
 }
 
