@@ -25,22 +25,29 @@ export function localFunctionArn(functionName: string): string {
 
 /**
  * Reads the real ASL and replaces each `Fn::GetAtt: [fn, Arn]` Resource with a Lambda ARN, which is what
- * CloudFormation does at deploy time. Returns the definition and, per Task state, its function's name.
+ * CloudFormation does at deploy time. Returns the definition, the function of each fledge Task state,
+ * and the service integration (e.g. `arn:aws:states:::lambda:invoke`) of each other Task state.
  */
 export function loadDefinition(path = ASL_PATH): {
   definition: Definition;
   taskFunctions: Record<string, string>;
+  integrations: Record<string, string>;
 } {
   const definition = parse(readFileSync(path, 'utf8'), { merge: true }) as Definition;
   const taskFunctions: Record<string, string> = {};
+  const integrations: Record<string, string> = {};
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
+    if (typeof state.Resource === 'string' && state.Resource.startsWith('arn:aws:states:::')) {
+      integrations[name] = state.Resource;
+      continue;
+    }
     const getAtt = (state.Resource as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
     if (!getAtt) throw new Error(`state ${name}: Resource must be Fn::GetAtt [function, Arn]`);
     taskFunctions[name] = getAtt[0];
     state.Resource = localFunctionArn(getAtt[0]);
   }
-  return { definition, taskFunctions };
+  return { definition, taskFunctions, integrations };
 }
 
 /** The seconds a Wait state waits for a given raw input (Seconds or a `$.a.b` SecondsPath). */

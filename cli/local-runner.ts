@@ -5,6 +5,7 @@
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22+); without it every Task throws.
 import 'core-js/actual/promise/with-resolvers.js';
 import { randomUUID } from 'node:crypto';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { createHandler as evaluateHandler } from '../functions/evaluate-metrics/handler';
@@ -12,8 +13,10 @@ import { createHandler as planHandler } from '../functions/plan/handler';
 import { createHandler as promoteHandler } from '../functions/promote/handler';
 import { createHandler as rollbackHandler } from '../functions/rollback/handler';
 import { createHandler as setWeightHandler } from '../functions/set-weight/handler';
+import { lambdaClient } from '../shared/aws-clients';
 import type { VirtualClock } from '../shared/clock';
 import type { Deps } from '../shared/deps';
+import type { LifecycleEvent } from '../shared/lifecycle';
 import { type Definition, loadDefinition, waitSeconds } from './definition';
 
 /** One entry of the interpreter's execution event log (the package does not export the type). */
@@ -35,6 +38,8 @@ export interface LocalRunOptions {
     (input: unknown, real: (input: unknown) => Promise<unknown>) => Promise<unknown>
   >;
   definition?: Definition;
+  /** Invokes a hook function (default: Lambda Invoke through the configured endpoint). */
+  invoke?: (functionName: string, payload: unknown) => Promise<unknown>;
 }
 
 export interface LocalRunResult {
@@ -73,6 +78,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       return override ? override(input, real) : real(input);
     };
   }
+  const integrations = localIntegrations(options);
+  for (const [stateName, resource] of Object.entries(loaded.integrations)) {
+    const integration = integrations[resource];
+    if (!integration)
+      throw new Error(`state ${stateName} uses ${resource}, which the local runner cannot run`);
+    const override = options.taskOverrides?.[stateName];
+    taskResourceLocalHandlers[stateName] = async (input) => {
+      await pendingAdvance;
+      return override ? override(input, integration) : integration(input);
+    };
+  }
   const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
   const execution = machine.run(options.input as never, {
@@ -82,7 +98,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         ? {
             // 1 ms, not 0: a real timer lets the event log below move the clock before the wait ends.
             waitTimeOverrides: Object.fromEntries(waitStates.map(([n]) => [n, 1])),
-            retryIntervalOverrides: Object.fromEntries(Object.keys(loaded.taskFunctions).map((n) => [n, 0])),
+            retryIntervalOverrides: Object.fromEntries(
+              [...Object.keys(loaded.taskFunctions), ...Object.keys(loaded.integrations)].map((n) => [n, 0]),
+            ),
           }
         : {}),
     },
@@ -127,6 +145,42 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       path,
     };
   }
+}
+
+/** Local stand-ins for the Step Functions service integrations the ASL uses. */
+function localIntegrations(options: LocalRunOptions): Record<string, (input: unknown) => Promise<unknown>> {
+  return {
+    'arn:aws:states:::lambda:invoke': async (input) => {
+      const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+      const payload = await (options.invoke ?? invokeLambda)(FunctionName, Payload);
+      return { StatusCode: 200, Payload: payload };
+    },
+    'arn:aws:states:::events:putEvents': async (input) => {
+      const { Entries } = input as {
+        Entries: Array<{ DetailType: LifecycleEvent; Detail: Record<string, unknown> }>;
+      };
+      for (const entry of Entries) await options.deps.events.publish(entry.DetailType, entry.Detail);
+      return { FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: randomUUID() })) };
+    },
+  };
+}
+
+/** Synchronous Lambda Invoke, failing as Step Functions does: with the function's errorType as name. */
+async function invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
+  const result = await lambdaClient().send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      Payload: new TextEncoder().encode(JSON.stringify(payload)),
+    }),
+  );
+  const text = result.Payload ? new TextDecoder().decode(result.Payload) : 'null';
+  const body = JSON.parse(text || 'null') as { errorType?: string; errorMessage?: string } | null;
+  if (result.FunctionError) {
+    throw Object.assign(new Error(body?.errorMessage ?? result.FunctionError), {
+      name: body?.errorType ?? 'Lambda.Unknown',
+    });
+  }
+  return body;
 }
 
 function lambdaContext(functionName: string): Context {

@@ -8,6 +8,7 @@ import { lambdaClient } from '../shared/aws-clients';
 import { VirtualClock } from '../shared/clock';
 import { defaultDeps } from '../shared/deps';
 import { InvalidInputError } from '../shared/errors';
+import { noLock } from '../shared/lock';
 import type { Applied, TrafficContext, TrafficRouter } from '../shared/ports';
 import type { Target } from '../shared/schema';
 import { type EventLog, runLocal } from './local-runner';
@@ -81,7 +82,14 @@ export async function replay(options: {
   const router = new RecordingRouter(baseline, canary, () => clock.now());
   const result = await runLocal({
     input: options.input,
-    deps: { ...defaultDeps(), clock, router: () => router },
+    // A replay changes nothing: no lock, no lifecycle events, and a router that only records.
+    deps: {
+      ...defaultDeps(),
+      clock,
+      router: () => router,
+      lock: noLock,
+      events: { publish: async () => undefined },
+    },
     virtualClock: clock,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });

@@ -52,7 +52,7 @@ export function toReport(result: LocalRunResult): RunReport {
     return { ...(JSON.parse(result.cause ?? '{}') as Outcome), executionArn: result.executionArn };
   }
   const outcome: RunReport['outcome'] =
-    result.error === 'InvalidInputError'
+    result.error === 'InvalidInputError' || result.error === 'RolloutInProgressError'
       ? 'rejected'
       : result.error === 'fledge.TrafficConflict'
         ? 'stopped'

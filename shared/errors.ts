@@ -76,3 +76,8 @@ export async function awsCall<T>(action: string, call: () => Promise<T>): Promis
     throw classifyAwsError(error, action);
   }
 }
+
+/** Another execution is already rolling out to the same target. Raised in Plan; nothing changed. */
+export class RolloutInProgressError extends Error {
+  override readonly name = 'RolloutInProgressError';
+}

@@ -4,20 +4,41 @@
  */
 import type { Deps } from './deps';
 import { InvalidInputError } from './errors';
+import { lockKey } from './lock';
 import { lambdaAliasCounts, lambdaVersionMetric } from './metrics/cloudwatch';
 import type { CountsQuery, LatencyQuery, TrafficContext } from './ports';
-import type { RolloutState } from './rollout';
+import { eventDetail, type RolloutState } from './rollout';
 import { type AnalysisConfig, DeployInputSchema, type MetricPair, type Target } from './schema';
-import { resolveStrategy } from './strategy';
+import { resolveStrategy, type Step } from './strategy';
+import { interpretTrigger } from './triggers';
 
 /** Validates the input against the schema and AWS, and fixes the plan. Changes nothing. */
-export async function plan(input: unknown, deps: Deps): Promise<RolloutState> {
-  const parsed = DeployInputSchema.safeParse(input);
+export interface PlanContext {
+  /** The Step Functions execution ARN: the lock owner. */
+  executionId: string;
+}
+
+/** What Plan returns when the trigger is not for fledge: the run ends SUCCEEDED, changing nothing. */
+export interface SkippedRun {
+  next: { action: 'skip'; reason: string };
+  trigger: RolloutState['trigger'];
+}
+
+export async function plan(
+  raw: unknown,
+  deps: Deps,
+  context: PlanContext,
+): Promise<RolloutState | SkippedRun> {
+  const trigger = await interpretTrigger(raw, deps.tags);
+  const triggerInfo = { source: trigger.source, ...(trigger.eventId ? { eventId: trigger.eventId } : {}) };
+  if (trigger.kind === 'skip')
+    return { next: { action: 'skip', reason: trigger.reason }, trigger: triggerInfo };
+  const parsed = DeployInputSchema.safeParse(trigger.input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
     throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
   }
-  const { target, strategy, analysis } = parsed.data;
+  const { target, strategy, analysis, hooks } = parsed.data;
   const steps = resolveStrategy(strategy);
   // Everything that can be refused without touching the target is checked before prepare(), which
   // may write (a Route 53 canary record's new values, at weight 0).
@@ -26,22 +47,61 @@ export async function plan(input: unknown, deps: Deps): Promise<RolloutState> {
   if (missing.length > 0) {
     throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
   }
-  const traffic = await deps.router(target).prepare();
+  const now = deps.clock.now();
+  if (trigger.eventId) {
+    const earlier = await deps.lock.claimEvent(trigger.eventId, context.executionId, now);
+    if (earlier) {
+      return {
+        next: {
+          action: 'skip',
+          reason: `event ${trigger.eventId} was already delivered; it started ${earlier}`,
+        },
+        trigger: triggerInfo,
+      };
+    }
+  }
+  const lock = { key: lockKey(target), owner: context.executionId };
+  await deps.lock.acquire({
+    ...lock,
+    now,
+    until: new Date(now.getTime() + longestRunSeconds(steps, analysis) * 1000),
+  });
+  let traffic: TrafficContext;
+  try {
+    traffic = await deps.router(target).prepare();
+  } catch (error) {
+    await deps.lock.release(lock.key, lock.owner);
+    throw error;
+  }
   const { counts, latency } = queriesFor(traffic);
   const reason = steps.length > 0 ? `${steps.length} step(s) planned` : 'AllAtOnce: no canary steps';
-  return {
+  const state: RolloutState = {
     target,
     strategy,
     steps,
     analysis,
+    hooks,
     metrics: counts,
     ...(latency ? { latency } : {}),
     traffic,
     progress: { stepIndex: 0, checks: 0, consecutiveErrors: 0 },
     next: { action: steps.length > 0 ? 'advance' : 'promote', reason },
     waitSeconds: 0,
-    startedAt: deps.clock.now().toISOString(),
+    startedAt: now.toISOString(),
+    executionId: context.executionId,
+    trigger: triggerInfo,
+    lock,
   };
+  await deps.events.publish('Canary Started', { ...eventDetail(state), steps: state.steps });
+  return state;
+}
+
+/** An upper bound on a rollout's length, after which its lock may be taken over. */
+function longestRunSeconds(steps: readonly Step[], analysis: AnalysisConfig): number {
+  const baking = steps.reduce((sum, s) => sum + s.bakeSeconds, 0);
+  const holding =
+    (steps.length + 1) * (analysis.insufficientData.maxExtraMinutes + analysis.metricLagMinutes) * 60;
+  return baking + holding + 3600;
 }
 
 type Queries = { counts: CountsQuery; latency?: LatencyQuery | undefined };

@@ -8,9 +8,10 @@ import { floorToMinute, MINUTE_MS } from './clock';
 import type { Action, Progress } from './decision';
 import type { Deps } from './deps';
 import type { CountsQuery, LatencyQuery, TrafficContext } from './ports';
-import type { AnalysisConfig, DeployInput, Target } from './schema';
+import type { AnalysisConfig, DeployInput, HooksConfig, Target } from './schema';
 import type { PairedMinute } from './sequential-test';
 import type { Step } from './strategy';
+import type { TriggerSource } from './triggers';
 import type { LatencyInput, Verdict } from './verdict';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
@@ -19,6 +20,7 @@ export interface RolloutState {
   strategy: DeployInput['strategy'];
   steps: Step[];
   analysis: AnalysisConfig;
+  hooks: HooksConfig;
   metrics: CountsQuery;
   /** Set when the analysis compares a latency percentile. */
   latency?: LatencyQuery;
@@ -29,6 +31,10 @@ export interface RolloutState {
   /** Seconds the Bake state waits. */
   waitSeconds: number;
   startedAt: string;
+  executionId: string;
+  trigger: { source: TriggerSource; eventId?: string };
+  /** The lock this run holds on its target. */
+  lock: { key: string; owner: string };
   lastVerdict?: Verdict;
   /** Set by a Catch in the state machine when a step failed. */
   error?: { Error: string; Cause: string };
@@ -57,6 +63,13 @@ export async function setWeight(state: RolloutState, deps: Deps): Promise<Rollou
   const applied = await deps.router(state.target).setWeight(step.weight, state.traffic);
   const now = deps.clock.now().toISOString();
   const interval = state.analysis.checkIntervalMinutes;
+  await deps.events.publish('Canary Weight Changed', {
+    ...eventDetail(state),
+    step: state.progress.stepIndex + 1,
+    steps: state.steps.length,
+    weight: applied.weight,
+    previousWeight: state.traffic.weight,
+  });
   return {
     ...state,
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
@@ -134,7 +147,15 @@ export async function evaluate(state: RolloutState, deps: Deps): Promise<Rollout
 /** Sends all traffic to the new version. */
 export async function promote(state: RolloutState, deps: Deps): Promise<Outcome> {
   const applied = await deps.router(state.target).promote(state.traffic);
-  return outcome(state, deps, 'promoted', state.next.reason, applied.weight);
+  const result = outcome(state, deps, 'promoted', state.next.reason, applied.weight);
+  await deps.events.publish('Canary Promoted', {
+    ...eventDetail(state),
+    reason: result.reason,
+    verdict: state.lastVerdict,
+  });
+  // With an afterAllowTraffic hook the run is not over: keep the target until it ends.
+  if (!state.hooks.afterAllowTraffic) await deps.lock.release(state.lock.key, state.lock.owner);
+  return result;
 }
 
 /** Returns all traffic to the baseline, with the reason: a failed check, or a step that errored. */
@@ -143,7 +164,27 @@ export async function rollback(state: RolloutState, deps: Deps): Promise<Outcome
   const reason = state.error
     ? `${state.error.Error} during the rollout: ${causeMessage(state.error.Cause)}`
     : state.next.reason;
-  return outcome(state, deps, 'rolled-back', reason, applied.weight);
+  const result = outcome(state, deps, 'rolled-back', reason, applied.weight);
+  await deps.events.publish('Canary Rolled Back', {
+    ...eventDetail(state),
+    reason,
+    weightBefore: state.traffic.weight,
+    evidence: state.lastVerdict?.evidence,
+  });
+  await deps.lock.release(state.lock.key, state.lock.owner);
+  return result;
+}
+
+/** The fields every lifecycle event carries. */
+export function eventDetail(state: RolloutState): Record<string, unknown> {
+  return {
+    executionId: state.executionId,
+    target: state.target,
+    baseline: state.traffic.baseline,
+    canary: state.traffic.canary,
+    strategy: state.strategy,
+    trigger: state.trigger,
+  };
 }
 
 /** [start, end): from the minute the canary first got traffic to the newest complete minute. */

@@ -216,11 +216,29 @@ export const AnalysisSchema = z
     path: ['errors'],
   });
 
+const FunctionRefSchema = z
+  .string()
+  .min(1)
+  .max(170)
+  .regex(/^[A-Za-z0-9_:.$-]+$/, 'must be a Lambda function name or ARN');
+
+export const HooksSchema = z
+  .object({
+    beforeAllowTraffic: FunctionRefSchema.optional().describe(
+      'Invoked before any traffic moves; a failure or {"status":"Failed"} ends the run with nothing changed.',
+    ),
+    afterAllowTraffic: FunctionRefSchema.optional().describe(
+      'Invoked after promotion; a failure or {"status":"Failed"} rolls the release back.',
+    ),
+  })
+  .strict();
+
 export const DeployInputSchema = z
   .object({
     target: TargetSchema,
     strategy: StrategySchema.default('Canary10Percent5Minutes'),
     analysis: AnalysisSchema.prefault({}),
+    hooks: HooksSchema.prefault({}),
   })
   .strict();
 
@@ -229,6 +247,7 @@ export type Target = z.infer<typeof TargetSchema>;
 export type LambdaAliasTarget = z.infer<typeof LambdaAliasTargetSchema>;
 export type Route53WeightedTarget = z.infer<typeof Route53WeightedTargetSchema>;
 export type AnalysisConfig = z.infer<typeof AnalysisSchema>;
+export type HooksConfig = z.infer<typeof HooksSchema>;
 export type MetricPair = z.infer<typeof MetricPairSchema>;
 export type LatencyConfig = z.infer<typeof LatencySchema>;
 

@@ -9,6 +9,10 @@ export interface PlanEvent {
 }
 
 export const createHandler = (deps?: () => Deps) =>
-  stepHandler('plan', (event: PlanEvent, d) => plan(event.input, d), deps);
+  stepHandler(
+    'plan',
+    (event: PlanEvent, d) => plan(event.input, d, { executionId: event.executionId ?? 'unknown' }),
+    deps,
+  );
 
 export const handler = createHandler();

@@ -1,7 +1,9 @@
 /** In-memory stand-ins for the ports, for tests of the core and of the state machine. */
 import { VirtualClock } from '../../shared/clock';
 import type { Deps } from '../../shared/deps';
-import { InvalidInputError } from '../../shared/errors';
+import { InvalidInputError, RolloutInProgressError } from '../../shared/errors';
+import type { EventPublisher, LifecycleEvent } from '../../shared/lifecycle';
+import type { LockRequest, RolloutLock } from '../../shared/lock';
 import type { Applied, CountsQuery, MetricsSource, TrafficContext, TrafficRouter } from '../../shared/ports';
 import type { PairedMinute } from '../../shared/sequential-test';
 
@@ -109,12 +111,59 @@ export function steadyMinute(
   };
 }
 
+/** An in-memory lock table. */
+export class FakeLock implements RolloutLock {
+  readonly held = new Map<string, string>();
+  readonly events = new Map<string, string>();
+
+  async acquire({ key, owner }: LockRequest): Promise<void> {
+    const holder = this.held.get(key);
+    if (holder && holder !== owner) {
+      throw new RolloutInProgressError(`a rollout of this target is already in progress (${holder})`);
+    }
+    this.held.set(key, owner);
+  }
+
+  async release(key: string, owner: string): Promise<void> {
+    if (this.held.get(key) === owner) this.held.delete(key);
+  }
+
+  async claimEvent(eventId: string, owner: string): Promise<string | undefined> {
+    const earlier = this.events.get(eventId);
+    if (earlier && earlier !== owner) return earlier;
+    this.events.set(eventId, owner);
+    return undefined;
+  }
+}
+
+/** Records published lifecycle events. */
+export class FakeEvents implements EventPublisher {
+  readonly published: Array<{ detailType: LifecycleEvent; detail: Record<string, unknown> }> = [];
+
+  async publish(detailType: LifecycleEvent, detail: Record<string, unknown>): Promise<void> {
+    this.published.push({ detailType, detail });
+  }
+}
+
 export const T0 = new Date('2026-11-02T10:00:00.000Z');
+
+export interface FakeDeps extends Deps {
+  clock: VirtualClock;
+  lock: FakeLock;
+  events: FakeEvents;
+}
 
 export function fakeDeps(
   router: FakeRouter,
   metrics: FakeMetrics,
-  start = T0,
-): Deps & { clock: VirtualClock } {
-  return { clock: new VirtualClock(start), router: () => router, metrics };
+  options: { start?: Date; tags?: Record<string, Record<string, string>> } = {},
+): FakeDeps {
+  return {
+    clock: new VirtualClock(options.start ?? T0),
+    router: () => router,
+    metrics,
+    lock: new FakeLock(),
+    events: new FakeEvents(),
+    tags: async (arn) => options.tags?.[arn] ?? {},
+  };
 }

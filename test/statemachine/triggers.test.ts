@@ -1,0 +1,257 @@
+/**
+ * How runs start and what they tell the world: CloudTrail publish events, deploy events, duplicates,
+ * a second start on a busy target, hooks, and lifecycle events. Real ASL, real handlers, fake ports.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runLocal } from '../../cli/local-runner';
+import { toReport } from '../../cli/report';
+import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
+
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:checkout';
+
+function setup(tags: Record<string, string> = {}, canaryRate = 0.005) {
+  const router = new FakeRouter();
+  const metrics = new FakeMetrics((at) =>
+    steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, canaryRate, 0.005),
+  );
+  const deps = fakeDeps(router, metrics, { tags: { [FUNCTION_ARN]: tags } });
+  return { router, metrics, deps };
+}
+
+describe('triggers', () => {
+  it('runs a canary for a tagged function when a version is published', async () => {
+    const { router, deps } = setup({ 'fledge:alias': 'live', 'fledge:strategy': 'Canary10Percent5Minutes' });
+
+    const result = await runLocal({ input: fixture('publish-version'), deps, virtualClock: deps.clock });
+
+    expect(toReport(result)).toMatchObject({ outcome: 'promoted', canary: '2' });
+    expect(router.calls).toEqual(['setWeight:10', 'promote']);
+  });
+
+  it('accepts UpdateFunctionCode with publish=true', async () => {
+    const { router, deps } = setup({ 'fledge:alias': 'live', 'fledge:strategy': 'AllAtOnce' });
+
+    const result = await runLocal({
+      input: fixture('update-function-code-published'),
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.calls).toEqual(['promote']);
+  });
+
+  it('skips an untagged function, SUCCEEDED with a reason, changing nothing', async () => {
+    const { router, deps } = setup({});
+
+    const result = await runLocal({ input: fixture('publish-version'), deps, virtualClock: deps.clock });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      outcome: 'skipped',
+      reason: 'function checkout has no fledge:alias tag; tag it to opt in to canary releases',
+    });
+    expect(router.calls).toEqual([]);
+    expect(deps.events.published).toEqual([]);
+  });
+
+  it('runs the rollout a deploy event carries', async () => {
+    const { router, deps } = setup();
+
+    const result = await runLocal({
+      input: fixture('canary-release-requested'),
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.calls).toEqual(['setWeight:10', 'promote']);
+  });
+
+  it('does not start a second rollout for a duplicate delivery of the same event', async () => {
+    const { router, deps } = setup();
+    await runLocal({ input: fixture('canary-release-requested'), deps, virtualClock: deps.clock });
+
+    const again = await runLocal({
+      input: fixture('canary-release-requested'),
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    expect(again.status).toBe('SUCCEEDED');
+    expect(again.output).toMatchObject({ outcome: 'skipped' });
+    expect(String((again.output as { reason: string }).reason)).toMatch(/was already delivered/);
+    expect(router.calls.filter((c) => c === 'promote')).toHaveLength(1);
+  });
+
+  it('refuses a second start while a rollout of the same target is in progress', async () => {
+    const { router, deps } = setup();
+    deps.lock.held.set(
+      'lambda-alias#checkout#live',
+      'arn:aws:states:us-east-1:123456789012:execution:fledge:first',
+    );
+
+    const result = await runLocal({
+      input: fixture('canary-release-requested').detail,
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    expect(result.error).toBe('RolloutInProgressError');
+    expect(toReport(result)).toMatchObject({ outcome: 'rejected' });
+    expect(toReport(result).reason).toMatch(/already in progress \(arn:aws:states:.*:first\)/);
+    expect(router.calls).toEqual([]);
+  });
+});
+
+describe('hooks', () => {
+  const input = (hooks: Record<string, unknown>) => ({
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    strategy: 'Canary10Percent5Minutes',
+    hooks,
+  });
+
+  it('gates the rollout on beforeAllowTraffic: a failing hook moves no traffic', async () => {
+    const { router, deps } = setup();
+    const calls: unknown[] = [];
+
+    const result = await runLocal({
+      input: input({ beforeAllowTraffic: 'smoke-test' }),
+      deps,
+      virtualClock: deps.clock,
+      invoke: async (fn, payload) => {
+        calls.push({ fn, payload });
+        return { status: 'Failed' };
+      },
+    });
+
+    const report = toReport(result);
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toBe('beforeAllowTraffic hook smoke-test reported Failed; no traffic had moved');
+    expect(router.calls.filter((c) => c.startsWith('setWeight'))).toEqual([]);
+    expect(calls).toEqual([
+      {
+        fn: 'smoke-test',
+        payload: expect.objectContaining({ hook: 'BeforeAllowTraffic', baseline: '1', canary: '2' }),
+      },
+    ]);
+  });
+
+  it('treats a hook that throws like a failed one', async () => {
+    const { router, deps } = setup();
+
+    const result = await runLocal({
+      input: input({ beforeAllowTraffic: 'smoke-test' }),
+      deps,
+      virtualClock: deps.clock,
+      invoke: async () => {
+        throw Object.assign(new Error('health endpoint returned 503'), { name: 'SmokeTestFailed' });
+      },
+    });
+
+    expect(toReport(result).reason).toMatch(
+      /SmokeTestFailed during the rollout: health endpoint returned 503/,
+    );
+    expect(router.calls.filter((c) => c.startsWith('setWeight'))).toEqual([]);
+  });
+
+  it('runs afterAllowTraffic after promotion and rolls back when it fails', async () => {
+    const { router, deps } = setup();
+    const hooks: string[] = [];
+
+    const result = await runLocal({
+      input: input({ beforeAllowTraffic: 'pre', afterAllowTraffic: 'post' }),
+      deps,
+      virtualClock: deps.clock,
+      invoke: async (fn) => {
+        hooks.push(fn);
+        return fn === 'post' ? { status: 'Failed' } : { status: 'Succeeded' };
+      },
+    });
+
+    expect(hooks).toEqual(['pre', 'post']);
+    expect(router.calls).toEqual(['setWeight:10', 'promote', 'rollback']);
+    expect(toReport(result).reason).toBe('afterAllowTraffic hook post reported Failed after promotion');
+    expect(router.version).toBe('1');
+  });
+
+  it('promotes when both hooks succeed', async () => {
+    const { router, deps } = setup();
+
+    const result = await runLocal({
+      input: input({ beforeAllowTraffic: 'pre', afterAllowTraffic: 'post' }),
+      deps,
+      virtualClock: deps.clock,
+      invoke: async () => ({ status: 'Succeeded' }),
+    });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.version).toBe('2');
+  });
+});
+
+describe('lifecycle events', () => {
+  it('announces start, each weight change and the promotion', async () => {
+    const { deps } = setup({}, 0.005);
+
+    await runLocal({
+      input: {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: 'Linear10PercentEvery3Minutes',
+      },
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    const types = deps.events.published.map((e) => e.detailType);
+    expect(types[0]).toBe('Canary Started');
+    expect(types.filter((t) => t === 'Canary Weight Changed')).toHaveLength(9);
+    expect(types.at(-1)).toBe('Canary Promoted');
+    expect(deps.events.published[1]?.detail).toMatchObject({
+      step: 1,
+      steps: 9,
+      weight: 10,
+      baseline: '1',
+      canary: '2',
+    });
+  });
+
+  it('announces a rollback with its reason and the evidence', async () => {
+    const { deps } = setup({}, 0.05);
+
+    await runLocal({
+      input: { target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' } },
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    const rolledBack = deps.events.published.find((e) => e.detailType === 'Canary Rolled Back');
+    expect(rolledBack?.detail.reason).toMatch(/canary error rate is higher than baseline/);
+    expect(rolledBack?.detail.evidence).toMatchObject({
+      canary: expect.objectContaining({ errors: expect.any(Number) }),
+    });
+  });
+
+  it('announces a failed rollback before the run fails', async () => {
+    const { router, deps } = setup({}, 0.05);
+    router.failures.rollback = Array.from({ length: 20 }, () => new Error('AccessDenied'));
+
+    const result = await runLocal({
+      input: { target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' } },
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    expect(result.error).toBe('fledge.RollbackFailed');
+    const failed = deps.events.published.find((e) => e.detailType === 'Canary Rollback Failed');
+    expect(failed?.detail).toMatchObject({
+      canary: '2',
+      baseline: '1',
+      weight: 10,
+      error: expect.objectContaining({ Error: 'Error' }),
+    });
+  });
+});
