@@ -88,4 +88,117 @@ describe('the packaged template', () => {
       expect(size).toBeLessThan(1_000_000);
     }
   });
+
+  describe('least privilege', () => {
+    type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+    const statements = (roleId: string): Statement[] => {
+      const role = template.Resources[roleId];
+      const policies = (role?.Properties.Policies ?? []) as Array<{
+        PolicyDocument: { Statement: Statement[] };
+      }>;
+      return policies.flatMap((p) => p.PolicyDocument.Statement);
+    };
+    const actions = (roleId: string) =>
+      statements(roleId)
+        .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+        .filter((a) => !a.startsWith('logs:'))
+        .sort();
+    const roleOf = (functionId: string) =>
+      (template.Resources[functionId]?.Properties.Role as { 'Fn::GetAtt': [string, string] })[
+        'Fn::GetAtt'
+      ][0];
+
+    it('gives each function its own role, with only the actions it calls', () => {
+      const expected: Record<string, string[]> = {
+        PlanLambdaFunction: [
+          'cloudwatch:DescribeAlarms',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'events:PutEvents',
+          'lambda:GetAlias',
+          'lambda:GetFunctionConfiguration',
+          'lambda:ListTags',
+          'lambda:ListVersionsByFunction',
+          'route53:ChangeResourceRecordSets',
+          'route53:GetChange',
+          'route53:ListResourceRecordSets',
+          'states:DescribeExecution',
+        ],
+        SetDashweightLambdaFunction: [
+          'events:PutEvents',
+          'lambda:GetAlias',
+          'lambda:UpdateAlias',
+          'route53:ChangeResourceRecordSets',
+          'route53:GetChange',
+          'route53:ListResourceRecordSets',
+        ],
+        EvaluateDashmetricsLambdaFunction: [
+          'cloudwatch:DescribeAlarms',
+          'cloudwatch:GetMetricData',
+          'route53:GetHealthCheckStatus',
+        ],
+        PromoteLambdaFunction: [
+          'dynamodb:DeleteItem',
+          'events:PutEvents',
+          'lambda:GetAlias',
+          'lambda:UpdateAlias',
+          'route53:ChangeResourceRecordSets',
+          'route53:GetChange',
+          'route53:ListResourceRecordSets',
+        ],
+      };
+      expected.RollbackLambdaFunction = expected.PromoteLambdaFunction ?? [];
+
+      const roles = Object.keys(expected).map(roleOf);
+
+      expect(new Set(roles).size).toBe(5);
+      for (const [fn, list] of Object.entries(expected)) expect(actions(roleOf(fn)), fn).toEqual(list);
+    });
+
+    it('uses a wildcard resource only for cloudwatch:GetMetricData, which AWS requires', () => {
+      const roles = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+
+      const wildcards = roles.flatMap(([id]) =>
+        statements(id)
+          .filter((s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')))
+          .map((s) => `${id}: ${[s.Action].flat().join(',')}`),
+      );
+
+      expect(wildcards).toEqual(['EvaluateDashmetricsIamRoleLambdaExecution: cloudwatch:GetMetricData']);
+    });
+
+    it('lets the state machine invoke only its five functions and the hook pattern', () => {
+      const invoke = statements('StateMachineRole').filter((s) => s.Action === 'lambda:InvokeFunction');
+
+      const resources = JSON.stringify(invoke.map((s) => s.Resource));
+
+      expect(resources).toContain('PlanLambdaFunction');
+      expect(resources).toContain('function:fledge-hook-*');
+      expect(resources).not.toMatch(/function:\*"/);
+      expect(actions('StateMachineRole')).toEqual([
+        'events:PutEvents',
+        'lambda:InvokeFunction',
+        'lambda:InvokeFunction',
+      ]);
+    });
+
+    it('starts runs from published versions and deploy events', () => {
+      const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+
+      const patterns = rules.map((r) => r.Properties.EventPattern);
+
+      expect(patterns).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            source: ['aws.lambda'],
+            detail: expect.objectContaining({
+              eventName: expect.arrayContaining(['PublishVersion20150331']),
+            }),
+          }),
+          { 'detail-type': ['Canary Release Requested'] },
+        ]),
+      );
+    });
+  });
 });
