@@ -30,6 +30,9 @@ describe('the state machine definition', () => {
     const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
 
     expect(tasks.map(([name]) => name).sort()).toEqual([
+      'AfterAllowTraffic',
+      'AnnounceRollbackFailed',
+      'BeforeAllowTraffic',
       'Evaluate',
       'Plan',
       'Promote',
