@@ -3,7 +3,7 @@ import type { Outcome, RolloutState } from '../shared/rollout';
 import type { EventLog, LocalRunResult } from './local-runner';
 
 export type RunReport = Partial<Omit<Outcome, 'outcome'>> & {
-  outcome: Outcome['outcome'] | 'rejected' | 'stopped' | 'rollback-failed' | 'failed';
+  outcome: Outcome['outcome'] | 'skipped' | 'rejected' | 'stopped' | 'rollback-failed' | 'failed';
   reason: string;
   error?: string;
   executionArn: string;
@@ -62,9 +62,9 @@ export function toReport(result: LocalRunResult): RunReport {
   return { outcome, reason: causeText(result.cause), error: result.error, executionArn: result.executionArn };
 }
 
-/** 0 promoted; 2 invalid input (nothing changed); 1 anything else. */
+/** 0 promoted, or skipped (not a release for fledge); 2 refused input (nothing changed); 1 anything else. */
 export function exitCode(report: RunReport): number {
-  if (report.outcome === 'promoted') return 0;
+  if (report.outcome === 'promoted' || report.outcome === 'skipped') return 0;
   if (report.outcome === 'rejected') return 2;
   return 1;
 }

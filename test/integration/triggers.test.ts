@@ -1,0 +1,216 @@
+/**
+ * Starting runs without a console, against moto: CloudTrail publish events for tagged and untagged
+ * functions, a deploy event, a second start refused by the DynamoDB lock, and lifecycle events that
+ * reach an SQS queue through a real EventBridge rule.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { runLocal } from '../../cli/local-runner';
+import { toReport } from '../../cli/report';
+import { createFunctionWithAlias } from '../../local/fixtures';
+import { useEndpoint } from '../../local/moto';
+import { VirtualClock } from '../../shared/clock';
+import { defaultDeps } from '../../shared/deps';
+import { DynamoDbRolloutLock } from '../../shared/lock';
+import { publishLambdaMinutes, readAlias } from '../support/aws';
+
+const exec = promisify(execFile);
+const START = new Date('2026-11-02T10:00:00.000Z');
+const TABLE = 'fledge-locks-test';
+const dir = mkdtempSync(join(tmpdir(), 'fledge-triggers-'));
+
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
+
+/** A fixture event about another function, as CloudTrail would deliver it. */
+function publishEvent(functionName: string, version: string, id: string) {
+  const event = fixture('publish-version') as {
+    id: string;
+    detail: { responseElements: Record<string, string> };
+  };
+  event.id = id;
+  event.detail.responseElements.functionName = functionName;
+  event.detail.responseElements.functionArn = `arn:aws:lambda:us-east-1:123456789012:function:${functionName}:${version}`;
+  event.detail.responseElements.version = version;
+  return event;
+}
+
+async function fledge(input: unknown) {
+  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(input));
+  const args = [
+    'bin/fledge.js',
+    'run',
+    '--input',
+    file,
+    '--clock',
+    'virtual',
+    '--start',
+    START.toISOString(),
+    '--json',
+  ];
+  const env = { ...process.env, FLEDGE_LOCK_TABLE: TABLE };
+  const { code, stdout } = await exec(process.execPath, args, { env, timeout: 60_000 }).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  );
+  return { code, report: JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
+}
+
+async function healthyFunction(name: string, tags?: Record<string, string>) {
+  const fixtureFn = await createFunctionWithAlias(name, 'live', 2);
+  if (tags) {
+    const lambda = new LambdaClient({});
+    await lambda.send(
+      new TagResourceCommand({
+        Resource: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+        Tags: tags,
+      }),
+    );
+  }
+  await publishLambdaMinutes(name, 'live', START, 30, {
+    '1': { requests: 900, errors: 4 },
+    '2': { requests: 100, errors: 0 },
+  });
+  return fixtureFn;
+}
+
+describe('triggers against moto', () => {
+  beforeAll(async () => {
+    useEndpoint(inject('motoEndpoint'));
+    await new DynamoDBClient({}).send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }),
+    );
+    await healthyFunction('tagged-fn', {
+      'fledge:alias': 'live',
+      'fledge:strategy': 'Canary10Percent5Minutes',
+    });
+    await healthyFunction('untagged-fn');
+    await healthyFunction('deploy-fn');
+  });
+
+  it("runs a canary when a tagged function's new version is published", async () => {
+    const { code, report } = await fledge(publishEvent('tagged-fn', '2', 'evt-tagged'));
+
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ outcome: 'promoted', canary: '2' });
+    expect(await readAlias('tagged-fn', 'live')).toEqual({ version: '2', weights: {} });
+  });
+
+  it('skips an untagged function and changes nothing', async () => {
+    const { code, report } = await fledge(publishEvent('untagged-fn', '2', 'evt-untagged'));
+
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ outcome: 'skipped' });
+    expect(String(report.reason)).toMatch(/untagged-fn has no fledge:alias tag/);
+    expect(await readAlias('untagged-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it('runs the release a deploy event asks for', async () => {
+    const event = fixture('canary-release-requested') as { detail: { target: { functionName: string } } };
+    event.detail.target.functionName = 'deploy-fn';
+
+    const { code, report } = await fledge(event);
+
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ outcome: 'promoted' });
+    expect(await readAlias('deploy-fn', 'live')).toEqual({ version: '2', weights: {} });
+  });
+
+  it('refuses a second start on a target whose rollout is in progress', async () => {
+    // Prepare: run A holds the target; while it bakes, run B is started with the CLI.
+    await healthyFunction('busy-fn');
+    const clock = new VirtualClock(START);
+    const input = { target: { type: 'lambda-alias', functionName: 'busy-fn', alias: 'live', version: '2' } };
+    let second: Awaited<ReturnType<typeof fledge>> | undefined;
+
+    // Act
+    const first = await runLocal({
+      input,
+      deps: { ...defaultDeps(), clock, lock: new DynamoDbRolloutLock(TABLE) },
+      virtualClock: clock,
+      taskOverrides: {
+        Evaluate: async (taskInput, real) => {
+          second ??= await fledge(input);
+          return real(taskInput);
+        },
+      },
+    });
+
+    // Assess
+    expect(second?.code).toBe(2);
+    expect(second?.report).toMatchObject({ outcome: 'rejected' });
+    expect(String(second?.report.reason)).toMatch(/already in progress/);
+    expect(toReport(first).outcome).toBe('promoted');
+    const after = await fledge({ ...input, target: { ...input.target, version: '1' } });
+    expect(String(after.report.reason)).not.toMatch(/in progress/);
+  });
+
+  it('delivers lifecycle events to an SQS queue through an EventBridge rule', async () => {
+    // Prepare: a rule on the default bus for source "fledge", targeting a queue.
+    const sqs = new SQSClient({});
+    const events = new EventBridgeClient({});
+    const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'fledge-events' }));
+    const queueArn = (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes?.QueueArn;
+    await events.send(
+      new PutRuleCommand({ Name: 'fledge-lifecycle', EventPattern: JSON.stringify({ source: ['fledge'] }) }),
+    );
+    await events.send(
+      new PutTargetsCommand({ Rule: 'fledge-lifecycle', Targets: [{ Id: 'queue', Arn: queueArn }] }),
+    );
+    await createFunctionWithAlias('events-fn', 'live', 2);
+    await publishLambdaMinutes('events-fn', 'live', START, 30, {
+      '1': { requests: 900, errors: 4 },
+      '2': { requests: 100, errors: 10 },
+    });
+
+    // Act
+    const { report } = await fledge({
+      target: { type: 'lambda-alias', functionName: 'events-fn', alias: 'live', version: '2' },
+    });
+    const received: Array<{ 'detail-type': string; source: string; detail: Record<string, unknown> }> = [];
+    for (let i = 0; i < 5 && received.length < 3; i++) {
+      const batch = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }),
+      );
+      for (const m of batch.Messages ?? []) received.push(JSON.parse(m.Body ?? '{}'));
+    }
+
+    // Assess
+    expect(report.outcome).toBe('rolled-back');
+    expect(received.map((e) => e['detail-type'])).toEqual([
+      'Canary Started',
+      'Canary Weight Changed',
+      'Canary Rolled Back',
+    ]);
+    expect(received.every((e) => e.source === 'fledge')).toBe(true);
+    expect(received[2]?.detail).toMatchObject({
+      canary: '2',
+      baseline: '1',
+      reason: expect.stringMatching(/canary error rate is higher/),
+      evidence: expect.objectContaining({ canary: expect.objectContaining({ errors: expect.any(Number) }) }),
+    });
+  });
+});
