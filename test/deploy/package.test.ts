@@ -106,10 +106,13 @@ describe('the packaged template', () => {
         .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
         .filter((a) => !a.startsWith('logs:'))
         .sort();
-    const roleOf = (functionId: string) =>
-      (template.Resources[functionId]?.Properties.Role as { 'Fn::GetAtt': [string, string] })[
-        'Fn::GetAtt'
-      ][0];
+    const roleOf = (functionId: string) => {
+      const role = template.Resources[functionId]?.Properties.Role as
+        | { 'Fn::GetAtt': [string, string] }
+        | undefined;
+      if (!role) throw new Error(`${functionId} has no role`);
+      return role['Fn::GetAtt'][0];
+    };
 
     it('gives each function its own role, with only the actions it calls', () => {
       const expected: Record<string, string[]> = {
