@@ -76,7 +76,7 @@ export async function replay(options: {
   onEvent?: (event: EventLog) => void;
 }): Promise<ReplayReport> {
   const { target } = options.input;
-  const canary = target.version;
+  const canary = target.type === 'lambda-alias' ? target.version : target.canary;
   const baseline = await resolveBaseline(target, options.baseline);
   const clock = new VirtualClock(options.start);
   const router = new RecordingRouter(baseline, canary, () => clock.now());

@@ -1,6 +1,7 @@
 /** Starts moto (the AWS API emulator) on a free loopback port, for the demo and the tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 export interface Moto {
   endpoint: string;
@@ -21,11 +22,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Spawns `python3 -m moto.server` on 127.0.0.1 and waits until it answers. */
+const SERVER = fileURLToPath(new URL('./moto_server.py', import.meta.url));
+
+/** Spawns moto's server (through local/moto_server.py) on 127.0.0.1 and waits until it answers. */
 export async function startMoto(options: { timeoutMs?: number } = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn('python3', [SERVER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -37,8 +37,8 @@ export function lockKey(target: Target): string {
   switch (target.type) {
     case 'lambda-alias':
       return `lambda-alias#${target.functionName}#${target.alias}`;
-    default:
-      return `${target.type}#${JSON.stringify(target)}`;
+    case 'route53-weighted':
+      return `route53-weighted#${target.hostedZoneId.replace('/hostedzone/', '')}#${target.recordName.toLowerCase().replace(/\.$/, '')}#${target.recordType}`;
   }
 }
 

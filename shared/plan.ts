@@ -39,7 +39,7 @@ export async function plan(
     throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
   }
   const { target, strategy, analysis, hooks } = parsed.data;
-  const steps = resolveStrategy(strategy);
+  let steps = resolveStrategy(strategy);
   // Everything that can be refused without touching the target is checked before prepare(), which
   // may write (a Route 53 canary record's new values, at weight 0).
   const queriesFor = metricQueries(target, analysis);
@@ -68,11 +68,12 @@ export async function plan(
   });
   let traffic: TrafficContext;
   try {
-    traffic = await deps.router(target).prepare();
+    traffic = await deps.router(target).prepare((context) => checkCaching(target, steps, context));
   } catch (error) {
     await deps.lock.release(lock.key, lock.owner);
     throw error;
   }
+  steps = stretchedSteps(target, steps, traffic);
   const { counts, latency } = queriesFor(traffic);
   const reason = steps.length > 0 ? `${steps.length} step(s) planned` : 'AllAtOnce: no canary steps';
   const state: RolloutState = {
@@ -94,6 +95,33 @@ export async function plan(
   };
   await deps.events.publish('Canary Started', { ...eventDetail(state), steps: state.steps });
   return state;
+}
+
+/**
+ * DNS resolvers keep an answer for the record's TTL, so a split is only real once caches expire. A step
+ * shorter than TTL + margin would be judged on traffic that never saw it.
+ */
+function checkCaching(target: Target, steps: readonly Step[], context: TrafficContext): void {
+  if (target.type !== 'route53-weighted' || context.ttlSeconds === undefined || target.stretchShortSteps)
+    return;
+  const minimum = context.ttlSeconds + target.ttlMarginSeconds;
+  const short = steps.map((s, i) => ({ ...s, i })).filter((s) => s.bakeSeconds < minimum);
+  if (short.length > 0) {
+    const first = short[0] as Step & { i: number };
+    throw new InvalidInputError(
+      `strategy: step ${first.i + 1} bakes ${first.bakeSeconds}s, but ${target.recordName} has a TTL of ` +
+        `${context.ttlSeconds}s, so resolvers would keep the old split for most of the step. Use steps of at ` +
+        `least ${minimum}s (TTL + ttlMarginSeconds ${target.ttlMarginSeconds}), lower the TTL, or set ` +
+        'target.stretchShortSteps to lengthen them',
+    );
+  }
+}
+
+function stretchedSteps(target: Target, steps: Step[], context: TrafficContext): Step[] {
+  if (target.type !== 'route53-weighted' || context.ttlSeconds === undefined || !target.stretchShortSteps)
+    return steps;
+  const minimum = context.ttlSeconds + target.ttlMarginSeconds;
+  return steps.map((s) => ({ ...s, bakeSeconds: Math.max(s.bakeSeconds, minimum) }));
 }
 
 /** An upper bound on a rollout's length, after which its lock may be taken over. */

@@ -10,8 +10,12 @@ export interface TrafficContext {
   canary: string;
   /** Canary percent currently applied. */
   weight: number;
-  /** Opaque token of the last write (Lambda: the alias RevisionId). */
+  /** Opaque token of the last write (Lambda: the alias RevisionId; Route 53: the records as written). */
   revision?: string | undefined;
+  /** How long clients may cache a split (Route 53: the records' TTL); steps must outlast it. */
+  ttlSeconds?: number | undefined;
+  /** What the router must remember between steps (Route 53: both records as first read). */
+  snapshot?: unknown;
 }
 
 export interface Applied {
@@ -23,8 +27,12 @@ export interface Applied {
 
 /** Moves traffic between the stable and the canary side of one target. */
 export interface TrafficRouter {
-  /** Validates the target and reads the baseline. Throws InvalidInputError; changes nothing. */
-  prepare(): Promise<TrafficContext>;
+  /**
+   * Validates the target and reads the baseline. Throws InvalidInputError and changes nothing if the
+   * target, or `check` (run on what was read, before any write), refuses it. May then write what the
+   * rollout needs at zero traffic (Route 53: the canary record's new values).
+   */
+  prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext>;
   /** Routes `weight` percent to the canary, after checking nobody else changed the split. */
   setWeight(weight: number, context: TrafficContext): Promise<Applied>;
   /** All traffic to the canary, which becomes the new stable. */

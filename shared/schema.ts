@@ -36,7 +36,7 @@ export const Route53WeightedTargetSchema = z
     type: z.literal('route53-weighted'),
     hostedZoneId: z
       .string()
-      .regex(/^(\/hostedzone\/)?Z[A-Z0-9]{1,32}$/, 'must be a hosted zone id such as "Z0123456789ABCDEFGHIJ"')
+      .regex(/^(\/hostedzone\/)?[A-Z0-9]{1,32}$/, 'must be a hosted zone id such as "Z0123456789ABCDEFGHIJ"')
       .describe('The hosted zone that holds both weighted records.'),
     recordName: z.string().min(1).max(255).describe('The records\' name, e.g. "app.example.com".'),
     recordType: z.enum(['A', 'AAAA', 'CNAME']).describe("The records' type; alias A/AAAA records work too."),
@@ -70,7 +70,10 @@ export const Route53WeightedTargetSchema = z
     path: ['canary'],
   });
 
-export const TargetSchema = z.discriminatedUnion('type', [LambdaAliasTargetSchema]);
+export const TargetSchema = z.discriminatedUnion('type', [
+  LambdaAliasTargetSchema,
+  Route53WeightedTargetSchema,
+]);
 
 const CustomStrategySchema = z
   .object({

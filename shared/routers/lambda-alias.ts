@@ -33,7 +33,7 @@ export class LambdaAliasRouter implements TrafficRouter {
     private readonly client: LambdaClient = lambdaClient(),
   ) {}
 
-  async prepare(): Promise<TrafficContext> {
+  async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
     const { functionName, alias, version } = this.target;
     await this.call('GetFunctionConfiguration', () =>
       this.client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })),
@@ -68,7 +68,9 @@ export class LambdaAliasRouter implements TrafficRouter {
         `alias ${alias} already routes ${list}; finish or roll back that release before starting another`,
       );
     }
-    return { baseline: current.version, canary: version, weight: 0, revision: current.revision };
+    const context = { baseline: current.version, canary: version, weight: 0, revision: current.revision };
+    check?.(context);
+    return context;
   }
 
   async setWeight(weight: number, context: TrafficContext): Promise<Applied> {

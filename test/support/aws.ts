@@ -66,3 +66,46 @@ export async function readAlias(functionName: string, alias: string) {
     weights: result.RoutingConfig?.AdditionalVersionWeights ?? {},
   };
 }
+
+/** Publishes an app's own Requests and Errors per side (dimension Side=stable|canary), every minute. */
+export async function publishSideMinutes(
+  namespace: string,
+  app: string,
+  start: Date,
+  minutes: number,
+  perSide: Record<'stable' | 'canary', VersionTraffic>,
+): Promise<void> {
+  const client = new CloudWatchClient({});
+  const data: MetricDatum[] = [];
+  for (let m = 0; m < minutes; m++) {
+    const timestamp = new Date(start.getTime() + m * 60_000 + 20_000);
+    for (const [side, traffic] of Object.entries(perSide)) {
+      const dimensions = [
+        { Name: 'App', Value: app },
+        { Name: 'Side', Value: side },
+      ];
+      data.push(
+        {
+          MetricName: 'Requests',
+          Dimensions: dimensions,
+          Timestamp: timestamp,
+          Value: traffic.requests,
+          Unit: 'Count',
+        },
+        {
+          MetricName: 'Errors',
+          Dimensions: dimensions,
+          Timestamp: timestamp,
+          Value: traffic.errors,
+          Unit: 'Count',
+        },
+      );
+    }
+  }
+  for (let i = 0; i < data.length; i += PUT_BATCH) {
+    await client.send(
+      new PutMetricDataCommand({ Namespace: namespace, MetricData: data.slice(i, i + PUT_BATCH) }),
+    );
+  }
+  client.destroy();
+}

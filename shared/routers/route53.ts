@@ -1,0 +1,403 @@
+import {
+  type Change,
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { route53Client } from '../aws-clients';
+import {
+  awsCall,
+  InvalidInputError,
+  isTransient,
+  TrafficConflictError,
+  WeightVerificationError,
+} from '../errors';
+import type { Applied, TrafficContext, TrafficRouter } from '../ports';
+import { closestWeights, MAX_WEIGHT, shareOf } from '../route53-shares';
+import type { Route53WeightedTarget } from '../schema';
+
+/** Both records as fledge first read them; rollback restores the stable one from here. */
+interface Snapshot {
+  stable: ResourceRecordSet;
+  canary: ResourceRecordSet;
+}
+
+interface Pair {
+  stable: ResourceRecordSet;
+  canary: ResourceRecordSet;
+}
+
+export interface Route53RouterOptions {
+  sleep?: (ms: number) => Promise<void>;
+  /** Attempts per call on PriorRequestNotComplete and throttling, before the state machine retries. */
+  attempts?: number;
+  /** How long to wait for a change to reach INSYNC. */
+  maxSyncMs?: number;
+}
+
+/** Alias records have no TTL of their own; Route 53 uses the target's, and 60 s is the usual. */
+const ALIAS_TTL_SECONDS = 60;
+
+/**
+ * A pair of weighted records of one name and type: the stable fleet's and the canary's.
+ *
+ * Both weights change in one ChangeResourceRecordSets batch (atomic). The batch DELETEs each record
+ * exactly as fledge read it and CREATEs it with the new weight, so Route 53 itself rejects the batch if
+ * someone changed a record since (a stale DELETE). Values, TTL, health check and alias target are kept.
+ * Every other record of the zone is left alone. Weights are never all zero, which would split equally.
+ */
+export class Route53WeightedRouter implements TrafficRouter {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly attempts: number;
+  private readonly maxSyncMs: number;
+
+  constructor(
+    private readonly target: Route53WeightedTarget,
+    private readonly client: Route53Client = route53Client(),
+    options: Route53RouterOptions = {},
+  ) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.attempts = options.attempts ?? 5;
+    this.maxSyncMs = options.maxSyncMs ?? 240_000;
+  }
+
+  async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
+    const read = await this.readPair().catch((error: Error) => {
+      if (error.name === 'NoSuchHostedZone') {
+        throw new InvalidInputError(
+          `target.hostedZoneId '${this.target.hostedZoneId}' is not a hosted zone in this account`,
+          { cause: error },
+        );
+      }
+      throw error;
+    });
+    const { stable, canary } = this.requirePair(read);
+    if ((canary.Weight ?? 0) > 0) {
+      throw new InvalidInputError(
+        `the canary record '${this.target.canary}' already takes ${round(shareOf(stable.Weight ?? 0, canary.Weight ?? 0))}% ` +
+          'of the traffic; finish or roll back that release (or set its weight to 0) first',
+      );
+    }
+    if ((stable.Weight ?? 0) === 0) {
+      throw new InvalidInputError(
+        `the stable record '${this.target.stable}' has weight 0, so it serves no traffic to compare with`,
+      );
+    }
+    const wanted = this.withCanaryValue(canary);
+    const context: TrafficContext = {
+      baseline: this.target.stable,
+      canary: this.target.canary,
+      weight: 0,
+      ttlSeconds: Math.max(ttlOf(stable), ttlOf(wanted)),
+    };
+    check?.(context);
+    let pair: Pair = { stable, canary };
+    if (!sameRecord(wanted, canary)) {
+      // The new fleet's values go in at weight 0, before any traffic moves.
+      pair = await this.apply({ stable, canary }, { stable, canary: wanted });
+    }
+    return {
+      ...context,
+      revision: fingerprint(pair),
+      snapshot: { stable, canary: pair.canary } satisfies Snapshot,
+    };
+  }
+
+  async setWeight(weight: number, context: TrafficContext): Promise<Applied> {
+    const current = this.requirePair(await this.readPair());
+    const weights = closestWeights(weight);
+    const desired = this.weighted(current, weights.stable, weights.canary);
+    if (samePair(current, desired)) return this.applied(current, context, 'already applied');
+    this.assertUnchanged(current, context);
+    const written = await this.apply(current, desired);
+    return this.applied(written, context, `${this.describe(written)} (asked ${weight}%)`);
+  }
+
+  async promote(context: TrafficContext): Promise<Applied> {
+    const snapshot = context.snapshot as Snapshot;
+    let current = this.requirePair(await this.readPair());
+    const full = Math.max(1, snapshot.stable.Weight ?? MAX_WEIGHT);
+    const finalized: Pair = {
+      stable: { ...withValuesOf(snapshot.stable, current.canary), Weight: full },
+      canary: { ...current.canary, Weight: 0 },
+    };
+    if (this.target.finalize && samePair(current, finalized)) {
+      return { weight: 100, revision: fingerprint(current), detail: 'already promoted and finalized' };
+    }
+    const allCanary = this.weighted(current, 0, full);
+    if (!samePair(current, allCanary)) {
+      this.assertUnchanged(current, context);
+      current = await this.apply(current, allCanary);
+    }
+    if (!this.target.finalize) {
+      return {
+        weight: 100,
+        revision: fingerprint(current),
+        detail: `${this.describe(current)}; not finalized`,
+      };
+    }
+    // One batch: the stable record takes the new fleet at full weight; the canary record idles at 0.
+    const done = await this.apply(current, finalized);
+    return {
+      weight: 100,
+      revision: fingerprint(done),
+      detail: `finalized: '${this.target.stable}' now serves the new fleet, '${this.target.canary}' is at weight 0`,
+    };
+  }
+
+  async rollback(context: TrafficContext): Promise<Applied> {
+    const snapshot = context.snapshot as Snapshot;
+    const current = this.requirePair(await this.readPair());
+    const desired: Pair = {
+      stable: snapshot.stable,
+      canary: { ...withValuesOf(current.canary, snapshot.canary), Weight: 0 },
+    };
+    if (samePair(current, desired)) return this.applied(current, context, 'already on the stable fleet');
+    // Anything this rollout could have written may be rolled back; anything else belongs to someone else.
+    const ours =
+      sameValues(current.canary, snapshot.canary) &&
+      (sameValues(current.stable, snapshot.stable) || sameValues(current.stable, snapshot.canary));
+    if (!ours) {
+      throw new TrafficConflictError(
+        `records ${this.target.recordName} ${this.target.recordType} now hold values fledge did not write ` +
+          `(${this.describe(current)}); they were left as they are. Check who changed them before acting.`,
+      );
+    }
+    const written = await this.apply(current, desired);
+    return this.applied(written, context, `rolled back: ${this.describe(written)}`);
+  }
+
+  /** One atomic batch from `from` (as read) to `to`, then INSYNC, then a read-back check. */
+  private async apply(from: Pair, to: Pair): Promise<Pair> {
+    const changes: Change[] = [];
+    for (const side of ['stable', 'canary'] as const) {
+      if (sameRecord(from[side], to[side])) continue;
+      changes.push({ Action: 'DELETE', ResourceRecordSet: clean(from[side]) });
+      changes.push({ Action: 'CREATE', ResourceRecordSet: clean(to[side]) });
+    }
+    if ((to.stable.Weight ?? 0) + (to.canary.Weight ?? 0) === 0) {
+      throw new RangeError('refusing to set every weight to zero: Route 53 would then split traffic equally');
+    }
+    let changeId: string | undefined;
+    try {
+      const result = await this.call('ChangeResourceRecordSets', () =>
+        this.client.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: this.target.hostedZoneId,
+            ChangeBatch: { Comment: 'fledge canary', Changes: changes },
+          }),
+        ),
+      );
+      changeId = result.ChangeInfo?.Id;
+    } catch (error) {
+      if ((error as Error).name === 'InvalidChangeBatch') {
+        throw new TrafficConflictError(
+          `records ${this.target.recordName} changed since fledge read them; Route 53 refused the stale batch ` +
+            `(${(error as Error).message}). fledge stopped without writing.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    if (changeId) await this.waitInSync(changeId);
+    const after = this.requirePair(await this.readPair());
+    if (!samePair(after, to)) {
+      throw new WeightVerificationError(
+        `records ${this.target.recordName} should be ${this.describe(to)} but read back as ${this.describe(after)}`,
+      );
+    }
+    return after;
+  }
+
+  private async waitInSync(id: string): Promise<void> {
+    const deadline = Date.now() + this.maxSyncMs;
+    for (let attempt = 0; ; attempt++) {
+      const change = await this.call('GetChange', () => this.client.send(new GetChangeCommand({ Id: id })));
+      if (change.ChangeInfo?.Status === 'INSYNC') return;
+      if (Date.now() > deadline) {
+        throw new WeightVerificationError(
+          `Route 53 change ${id} is not INSYNC after ${this.maxSyncMs / 1000}s`,
+        );
+      }
+      await this.sleep(jittered(attempt, 1000, 10_000));
+    }
+  }
+
+  private async readPair(): Promise<{ stable?: ResourceRecordSet; canary?: ResourceRecordSet }> {
+    const name = normalize(this.target.recordName);
+    const found: { stable?: ResourceRecordSet; canary?: ResourceRecordSet } = {};
+    let start: { name?: string; type?: string; id?: string } = {
+      name: this.target.recordName,
+      type: this.target.recordType,
+    };
+    for (let page = 0; page < 100; page++) {
+      const result = await this.call('ListResourceRecordSets', () =>
+        this.client.send(
+          new ListResourceRecordSetsCommand({
+            HostedZoneId: this.target.hostedZoneId,
+            StartRecordName: start.name,
+            StartRecordType: start.type as never,
+            StartRecordIdentifier: start.id,
+          }),
+        ),
+      );
+      for (const record of result.ResourceRecordSets ?? []) {
+        if (normalize(record.Name ?? '') !== name || record.Type !== this.target.recordType) continue;
+        if (record.SetIdentifier === this.target.stable) found.stable = record;
+        if (record.SetIdentifier === this.target.canary) found.canary = record;
+      }
+      const pastName = result.NextRecordName && normalize(result.NextRecordName) !== name;
+      if (!result.IsTruncated || pastName || (found.stable && found.canary)) break;
+      start = { name: result.NextRecordName, type: result.NextRecordType, id: result.NextRecordIdentifier };
+    }
+    return found;
+  }
+
+  private requirePair(read: { stable?: ResourceRecordSet; canary?: ResourceRecordSet }): Pair {
+    for (const side of ['stable', 'canary'] as const) {
+      const record = read[side];
+      const id = this.target[side];
+      if (!record) {
+        throw new InvalidInputError(
+          `no ${this.target.recordType} record ${this.target.recordName} with SetIdentifier '${id}' in zone ` +
+            `${this.target.hostedZoneId}; create both weighted records first (docs/ROUTE53.md)`,
+        );
+      }
+      if (record.Weight === undefined) {
+        throw new InvalidInputError(`record '${id}' of ${this.target.recordName} is not a weighted record`);
+      }
+    }
+    return read as Pair;
+  }
+
+  /** The canary record with the new fleet's values from the input, if any. */
+  private withCanaryValue(canary: ResourceRecordSet): ResourceRecordSet {
+    const value = this.target.canaryValue;
+    if (value === undefined) return canary;
+    const { ResourceRecords: _r, AliasTarget: _a, TTL, ...rest } = canary;
+    if (Array.isArray(value)) {
+      if (this.target.recordType === 'CNAME' && value.length !== 1) {
+        throw new InvalidInputError('target.canaryValue: a CNAME record takes exactly one value');
+      }
+      return { ...rest, TTL: TTL ?? ALIAS_TTL_SECONDS, ResourceRecords: value.map((Value) => ({ Value })) };
+    }
+    if (this.target.recordType === 'CNAME') {
+      throw new InvalidInputError('target.canaryValue: an alias target needs an A or AAAA record');
+    }
+    return {
+      ...rest,
+      AliasTarget: {
+        DNSName: value.dnsName,
+        HostedZoneId: value.hostedZoneId,
+        EvaluateTargetHealth: value.evaluateTargetHealth,
+      },
+    };
+  }
+
+  private weighted(pair: Pair, stable: number, canary: number): Pair {
+    return { stable: { ...pair.stable, Weight: stable }, canary: { ...pair.canary, Weight: canary } };
+  }
+
+  private assertUnchanged(current: Pair, context: TrafficContext): void {
+    if (context.revision !== undefined && fingerprint(current) !== context.revision) {
+      throw new TrafficConflictError(
+        `records ${this.target.recordName} were changed by someone else during the rollout: now ` +
+          `${this.describe(current)}. fledge stopped without writing.`,
+      );
+    }
+  }
+
+  private applied(pair: Pair, _context: TrafficContext, detail: string): Applied {
+    const weight = round(shareOf(pair.stable.Weight ?? 0, pair.canary.Weight ?? 0));
+    return { weight, revision: fingerprint(pair), detail: `${this.target.recordName}: ${detail}` };
+  }
+
+  private describe(pair: Pair): string {
+    const s = pair.stable.Weight ?? 0;
+    const c = pair.canary.Weight ?? 0;
+    return `${this.target.stable}=${s}, ${this.target.canary}=${c} (${round(shareOf(s, c))}% canary)`;
+  }
+
+  /** Retries what Route 53 asks to retry, with jittered backoff, before giving up transiently. */
+  private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await awsCall(`route53:${action} on ${this.target.hostedZoneId}`, fn);
+      } catch (error) {
+        const cause = (error as Error).cause as Error | undefined;
+        if (!isTransient(cause ?? error) || attempt >= this.attempts) throw error;
+        await this.sleep(jittered(attempt, 500, 8_000));
+      }
+    }
+  }
+}
+
+function ttlOf(record: ResourceRecordSet): number {
+  return record.AliasTarget ? ALIAS_TTL_SECONDS : (record.TTL ?? 0);
+}
+
+/** What Route 53 accepts back: an alias record has no TTL (some emulators report 0). */
+function clean(record: ResourceRecordSet): ResourceRecordSet {
+  if (!record.AliasTarget) return record;
+  const { TTL: _ttl, ResourceRecords: _records, ...rest } = record;
+  return rest;
+}
+
+function withValuesOf(record: ResourceRecordSet, source: ResourceRecordSet): ResourceRecordSet {
+  const { ResourceRecords: _r, AliasTarget: _a, TTL: _t, ...rest } = record;
+  return {
+    ...rest,
+    ...(source.AliasTarget
+      ? { AliasTarget: source.AliasTarget }
+      : { TTL: source.TTL, ResourceRecords: source.ResourceRecords }),
+  };
+}
+
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+function essentials(record: ResourceRecordSet) {
+  const alias = record.AliasTarget;
+  return {
+    weight: record.Weight ?? null,
+    ttl: alias ? null : (record.TTL ?? null),
+    values: (record.ResourceRecords ?? []).map((r) => r.Value).sort(),
+    alias: alias
+      ? {
+          dns: normalize(alias.DNSName ?? ''),
+          zone: alias.HostedZoneId,
+          health: alias.EvaluateTargetHealth ?? false,
+        }
+      : null,
+    healthCheck: record.HealthCheckId ?? null,
+  };
+}
+
+function sameValues(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
+  const { weight: _a, ...x } = essentials(a);
+  const { weight: _b, ...y } = essentials(b);
+  return JSON.stringify(x) === JSON.stringify(y);
+}
+
+function sameRecord(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
+  return JSON.stringify(essentials(a)) === JSON.stringify(essentials(b));
+}
+
+function samePair(a: Pair, b: Pair): boolean {
+  return sameRecord(a.stable, b.stable) && sameRecord(a.canary, b.canary);
+}
+
+function fingerprint(pair: Pair): string {
+  return JSON.stringify({ stable: essentials(pair.stable), canary: essentials(pair.canary) });
+}
+
+function jittered(attempt: number, baseMs: number, capMs: number): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
