@@ -1,0 +1,322 @@
+/**
+ * The Route 53 router against a mocked SDK: what moto cannot show (a stale DELETE refused,
+ * PriorRequestNotComplete) and the exact batches fledge sends.
+ */
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  InvalidChangeBatch,
+  ListResourceRecordSetsCommand,
+  NoSuchHostedZone,
+  PriorRequestNotComplete,
+  type ResourceRecordSet,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { closestWeights, shareOf } from '../../shared/route53-shares';
+import { Route53WeightedRouter } from '../../shared/routers/route53';
+import type { Route53WeightedTarget } from '../../shared/schema';
+
+const route53 = mockClient(Route53Client);
+
+const target = (overrides: Partial<Route53WeightedTarget> = {}): Route53WeightedTarget => ({
+  type: 'route53-weighted',
+  hostedZoneId: 'Z123',
+  recordName: 'app.example.com',
+  recordType: 'A',
+  stable: 'primary',
+  canary: 'canary',
+  finalize: true,
+  ttlMarginSeconds: 30,
+  stretchShortSteps: false,
+  ...overrides,
+});
+
+const record = (
+  id: string,
+  weight: number,
+  value: string,
+  extra: Partial<ResourceRecordSet> = {},
+): ResourceRecordSet => ({
+  Name: 'app.example.com.',
+  Type: 'A',
+  SetIdentifier: id,
+  Weight: weight,
+  TTL: 60,
+  ResourceRecords: [{ Value: value }],
+  ...extra,
+});
+
+/** A zone whose two records change as the mocked batches say; every batch is recorded. */
+function zone(initial: ResourceRecordSet[]) {
+  let records = [...initial];
+  const batches: Array<Array<{ Action?: string; ResourceRecordSet?: ResourceRecordSet }>> = [];
+  const apply = async (input: { ChangeBatch: { Changes: unknown } }) => {
+    const changes = input.ChangeBatch.Changes as Array<{
+      Action: string;
+      ResourceRecordSet: ResourceRecordSet;
+    }>;
+    batches.push(changes);
+    for (const c of changes) {
+      if (c.Action === 'DELETE')
+        records = records.filter((r) => r.SetIdentifier !== c.ResourceRecordSet.SetIdentifier);
+      if (c.Action === 'CREATE') records = [...records, c.ResourceRecordSet];
+    }
+    return { ChangeInfo: { Id: '/change/C1', Status: 'PENDING' as const, SubmittedAt: new Date() } };
+  };
+  route53
+    .on(ListResourceRecordSetsCommand)
+    .callsFake(async () => ({ ResourceRecordSets: records, IsTruncated: false }));
+  route53.on(ChangeResourceRecordSetsCommand).callsFake(apply);
+  route53
+    .on(GetChangeCommand)
+    .resolves({ ChangeInfo: { Id: 'C1', Status: 'INSYNC', SubmittedAt: new Date() } });
+  return { batches, apply, records: () => records, replace: (next: ResourceRecordSet[]) => (records = next) };
+}
+
+const router = (t = target()) =>
+  new Route53WeightedRouter(t, new Route53Client({ region: 'us-east-1' }), { sleep: async () => undefined });
+
+beforeEach(() => route53.reset());
+
+describe('Route53WeightedRouter', () => {
+  it('moves both weights in one atomic DELETE+CREATE batch, keeping values and TTL', async () => {
+    // Prepare
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+
+    // Act
+    const applied = await r.setWeight(10, context);
+
+    // Assess
+    expect(z.batches).toHaveLength(1);
+    expect(z.batches[0]?.map((c) => `${c.Action} ${c.ResourceRecordSet?.SetIdentifier}`)).toEqual([
+      'DELETE primary',
+      'CREATE primary',
+      'DELETE canary',
+      'CREATE canary',
+    ]);
+    expect(z.batches[0]?.[0]?.ResourceRecordSet).toEqual(record('primary', 100, '192.0.2.1'));
+    const created = z.batches[0]?.filter((c) => c.Action === 'CREATE').map((c) => c.ResourceRecordSet);
+    expect(created?.map((rr) => [rr?.TTL, rr?.ResourceRecords])).toEqual([
+      [60, [{ Value: '192.0.2.1' }]],
+      [60, [{ Value: '192.0.2.2' }]],
+    ]);
+    expect(applied.weight).toBe(10);
+  });
+
+  it('reports the share it applied when a percentage cannot be reached exactly', async () => {
+    zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+
+    const applied = await r.setWeight(33.3333, await r.prepare());
+
+    expect(applied.weight).not.toBe(33.3333);
+    expect(Math.abs(applied.weight - 33.3333)).toBeLessThan(0.01);
+  });
+
+  it('stops on a stale DELETE that Route 53 refuses, without retrying', async () => {
+    zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+    route53
+      .on(ChangeResourceRecordSetsCommand)
+      .rejects(
+        new InvalidChangeBatch({
+          message: 'Tried to delete resource record set but it was not found',
+          $metadata: {},
+        }),
+      );
+
+    await expect(r.setWeight(10, context)).rejects.toMatchObject({ name: 'TrafficConflictError' });
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+  });
+
+  it('stops without writing when a record changed since the last step', async () => {
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+    const first = await r.setWeight(10, context);
+    z.replace([
+      record('primary', 200, '192.0.2.1'),
+      ...z.records().filter((x) => x.SetIdentifier === 'canary'),
+    ]);
+
+    await expect(
+      r.setWeight(20, { ...context, weight: first.weight, revision: first.revision }),
+    ).rejects.toMatchObject({
+      name: 'TrafficConflictError',
+    });
+    expect(z.batches).toHaveLength(1);
+  });
+
+  it('retries PriorRequestNotComplete with backoff, then succeeds', async () => {
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+    const busy = new PriorRequestNotComplete({ message: 'still processing a prior request', $metadata: {} });
+    route53.on(ChangeResourceRecordSetsCommand).rejectsOnce(busy).rejectsOnce(busy).callsFake(z.apply);
+
+    const applied = await r.setWeight(10, context);
+
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(3);
+    expect(z.batches).toHaveLength(1);
+    expect(applied.weight).toBe(10);
+  });
+
+  it('gives up on PriorRequestNotComplete after its attempts, as a transient error for the state machine', async () => {
+    zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+    route53
+      .on(ChangeResourceRecordSetsCommand)
+      .rejects(new PriorRequestNotComplete({ message: 'still processing', $metadata: {} }));
+
+    await expect(r.setWeight(10, context)).rejects.toMatchObject({ name: 'TransientAwsError' });
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(5);
+  });
+
+  it('finalizes a promotion: the stable record takes the new values at full weight, the canary idles at 0', async () => {
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router(target({ canaryValue: ['192.0.2.9'] }));
+    const context = await r.prepare();
+    const step = await r.setWeight(50, context);
+
+    await r.promote({ ...context, weight: step.weight, revision: step.revision });
+
+    const byId = Object.fromEntries(z.records().map((x) => [x.SetIdentifier, x]));
+    expect(byId.primary).toMatchObject({ Weight: 100, ResourceRecords: [{ Value: '192.0.2.9' }] });
+    expect(byId.canary).toMatchObject({ Weight: 0, ResourceRecords: [{ Value: '192.0.2.9' }] });
+    // Promotion: first all traffic on the canary, then the finalize batch.
+    expect(
+      z.batches
+        .slice(-2)
+        .map((b) => b.filter((c) => c.Action === 'CREATE').map((c) => c.ResourceRecordSet?.Weight)),
+    ).toEqual([
+      [0, 100],
+      [100, 0],
+    ]);
+  });
+
+  it('leaves the canary at 100% when finalize is off', async () => {
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router(target({ finalize: false }));
+    const context = await r.prepare();
+
+    const applied = await r.promote(context);
+
+    expect(applied.weight).toBe(100);
+    expect(Object.fromEntries(z.records().map((x) => [x.SetIdentifier, x.Weight]))).toEqual({
+      primary: 0,
+      canary: 100,
+    });
+  });
+
+  it('rolls back to the stable record as first read, canary at 0', async () => {
+    const z = zone([record('primary', 7, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+    const step = await r.setWeight(40, context);
+
+    const applied = await r.rollback({ ...context, weight: step.weight, revision: step.revision });
+
+    expect(applied.weight).toBe(0);
+    expect(Object.fromEntries(z.records().map((x) => [x.SetIdentifier, x.Weight]))).toEqual({
+      primary: 7,
+      canary: 0,
+    });
+  });
+
+  it('keeps alias targets and drops the TTL an alias record must not carry', async () => {
+    const alias = (id: string, weight: number, dns: string) =>
+      record(id, weight, '', {
+        TTL: 0,
+        ResourceRecords: undefined,
+        AliasTarget: { HostedZoneId: 'Z35SXDOTRQ7X7K', DNSName: dns, EvaluateTargetHealth: true },
+      });
+    const z = zone([
+      alias('primary', 1, 'blue.elb.amazonaws.com.'),
+      alias('canary', 0, 'green.elb.amazonaws.com.'),
+    ]);
+    const r = router();
+
+    const context = await r.prepare();
+    await r.setWeight(10, context);
+
+    const created = z.batches[0]?.filter((c) => c.Action === 'CREATE').map((c) => c.ResourceRecordSet);
+    expect(created?.map((x) => [x?.TTL, x?.AliasTarget?.DNSName])).toEqual([
+      [undefined, 'blue.elb.amazonaws.com.'],
+      [undefined, 'green.elb.amazonaws.com.'],
+    ]);
+    expect(context.ttlSeconds).toBe(60);
+  });
+
+  it.each([
+    [
+      'an unknown zone',
+      () =>
+        route53
+          .on(ListResourceRecordSetsCommand)
+          .rejects(new NoSuchHostedZone({ message: 'No hosted zone found', $metadata: {} })),
+      /not a hosted zone/,
+    ],
+    ['a missing canary record', () => zone([record('primary', 100, '192.0.2.1')]), /SetIdentifier 'canary'/],
+    [
+      'a canary already taking traffic',
+      () => zone([record('primary', 90, '192.0.2.1'), record('canary', 10, '192.0.2.2')]),
+      /already takes 10% of the traffic/,
+    ],
+    [
+      'a stable record at weight 0',
+      () => zone([record('primary', 0, '192.0.2.1'), record('canary', 0, '192.0.2.2')]),
+      /has weight 0/,
+    ],
+  ])('refuses %s before writing anything', async (_name, setup, message) => {
+    setup();
+
+    await expect(router(target({ canaryValue: ['192.0.2.9'] })).prepare()).rejects.toThrow(message);
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('lets the plan refuse (e.g. a step shorter than the TTL) before the canary values are written', async () => {
+    zone([record('primary', 100, '192.0.2.1', { TTL: 300 }), record('canary', 0, '192.0.2.2')]);
+
+    await expect(
+      router(target({ canaryValue: ['192.0.2.9'] })).prepare((context) => {
+        throw new Error(`TTL ${context.ttlSeconds}`);
+      }),
+    ).rejects.toThrow('TTL 300');
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+});
+
+describe('closestWeights', () => {
+  it('never sets both weights to zero, and stays within 0-255', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 100, noNaN: true }), (percent) => {
+        const pair = closestWeights(percent);
+        expect(pair.stable + pair.canary).toBeGreaterThan(0);
+        for (const w of [pair.stable, pair.canary])
+          expect(Number.isInteger(w) && w >= 0 && w <= 255).toBe(true);
+      }),
+    );
+  });
+
+  it('reaches every share within a quarter of a percent, and reports what it reached', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.5, max: 99.5, noNaN: true }), (percent) => {
+        const pair = closestWeights(percent);
+        expect(Math.abs(pair.percent - percent)).toBeLessThan(0.25);
+        expect(pair.percent).toBeCloseTo(shareOf(pair.stable, pair.canary), 10);
+        expect(pair.stable).toBeGreaterThan(0);
+      }),
+    );
+  });
+
+  it('hits common steps exactly', () => {
+    for (const p of [1, 5, 10, 20, 25, 50, 75, 90]) expect(closestWeights(p).percent).toBeCloseTo(p, 10);
+  });
+});
