@@ -19,14 +19,14 @@ export function describeEvent(event: EventLog): string | undefined {
   const rollout = output?.rollout;
   switch (event.state.name) {
     case 'Plan': {
-      if (!rollout) return undefined;
+      if (!rollout?.steps) return undefined; // nothing planned: a refused or skipped run
       const steps =
         rollout.steps.map((s) => `${s.weight}%/${s.bakeSeconds / 60}m`).join(' → ') || 'all at once';
-      return `plan: version ${rollout.traffic.baseline} → ${rollout.traffic.canary}, steps ${steps}`;
+      return `plan: ${side(rollout, 'baseline')} → ${side(rollout, 'canary')}, steps ${steps}`;
     }
     case 'SetWeight':
       return rollout
-        ? `step ${rollout.progress.stepIndex + 1}/${rollout.steps.length}: ${rollout.traffic.weight}% to version ${rollout.traffic.canary} (${rollout.progress.stepStartedAt})`
+        ? `step ${rollout.progress.stepIndex + 1}/${rollout.steps.length}: ${rollout.traffic.weight}% to ${side(rollout, 'canary')} (${rollout.progress.stepStartedAt})`
         : undefined;
     case 'Evaluate': {
       const verdict = rollout?.lastVerdict;
@@ -41,6 +41,12 @@ export function describeEvent(event: EventLog): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** How a person names one side of a target: a Lambda version, or a weighted record. */
+function side(rollout: RolloutState, which: 'baseline' | 'canary'): string {
+  const id = rollout.traffic[which];
+  return rollout.target.type === 'lambda-alias' ? `version ${id}` : `record '${id}'`;
 }
 
 /** The run's result as one object: the Outcome for promoted and rolled-back runs, else the error. */

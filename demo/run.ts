@@ -1,60 +1,142 @@
 /**
- * `npm run demo`: two real rollouts against moto on the virtual clock. A healthy version is promoted;
- * a faulty one (10x the error rate) is rolled back. Simulated traffic follows the alias's real weights.
+ * `npm run demo`: four real rollouts against moto on the virtual clock, through the real state machine.
+ * A Lambda alias: a healthy version is promoted, a faulty one (10x the errors) rolled back. A two-fleet
+ * app behind Route 53 weighted records: a healthy fleet reaches 100% and is finalized, a faulty one is
+ * sent back to the stable fleet. Simulated traffic follows the split as it really is in moto.
  */
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { runLocal } from '../cli/local-runner';
 import { describeEvent, type RunReport, toReport } from '../cli/report';
 import { createFunctionWithAlias } from '../local/fixtures';
 import { startMoto, useEndpoint } from '../local/moto';
-import { AliasTrafficSimulator } from '../local/traffic';
+import { createWeightedPair, createZone, listRecords } from '../local/route53-fixtures';
+import { aliasSplit, recordSplit, TrafficSimulator } from '../local/traffic';
 import { floorToMinute, VirtualClock } from '../shared/clock';
 import { defaultDeps } from '../shared/deps';
 
 const started = Date.now();
+const MEDIA = 'media.webrtc.example';
+
+interface Rollout {
+  title: string;
+  expected: RunReport['outcome'];
+  input: Record<string, unknown>;
+  show: () => Promise<string>;
+}
+
 console.log('fledge demo: starting moto on loopback...');
 const moto = await startMoto();
 let failed = false;
 try {
   useEndpoint(moto.endpoint);
-  const fixture = await createFunctionWithAlias('checkout', 'live', 3);
-  console.log(
-    `created function checkout (versions ${fixture.versions.join(', ')}), alias live → 1, on ${moto.endpoint}`,
-  );
-
   const clock = new VirtualClock(new Date(floorToMinute(new Date()).getTime() - 3 * 3_600_000));
-  const traffic = new AliasTrafficSimulator({
-    functionName: 'checkout',
-    alias: 'live',
-    requestsPerMinute: 1000,
-    errorRates: { '3': 0.05 },
-    defaultErrorRate: 0.005,
-    seed: 7,
-  });
-  clock.onAdvance((from, to) => traffic.simulate(from, to));
   const deps = { ...defaultDeps(), clock };
 
-  const rollouts = [
+  // A Lambda function with three versions behind alias "live" (on version 1).
+  await createFunctionWithAlias('checkout', 'live', 3);
+  const lambdaTraffic = new TrafficSimulator({
+    namespace: 'AWS/Lambda',
+    requestsMetric: 'Invocations',
+    errorsMetric: 'Errors',
+    requestsPerMinute: 1000,
+    seed: 7,
+    readSplit: aliasSplit('checkout', 'live', { '3': 0.05 }, 0.005),
+  });
+  // A WebRTC media service on two fleets behind weighted A records: "primary" (stable) and "canary".
+  const zoneId = await createZone('webrtc.example');
+  await createWeightedPair(zoneId, MEDIA, '192.0.2.10', '192.0.2.11');
+  const mediaTraffic = new TrafficSimulator({
+    namespace: 'MediaApp',
+    requestsMetric: 'Sessions',
+    errorsMetric: 'FailedSessions',
+    requestsPerMinute: 1000,
+    seed: 11,
+    readSplit: recordSplit(zoneId, MEDIA, 'media', { '192.0.2.30': 0.05 }, 0.005),
+  });
+  clock.onAdvance(async (from, to) => {
+    await lambdaTraffic.simulate(from, to);
+    await mediaTraffic.simulate(from, to);
+  });
+  console.log(
+    `created function checkout (versions 1-3, alias live → 1) and zone webrtc.example on ${moto.endpoint}`,
+  );
+
+  const lambdaTarget = (version: string) => ({
+    type: 'lambda-alias',
+    functionName: 'checkout',
+    alias: 'live',
+    version,
+  });
+  const showAlias = async () => {
+    const alias = await new LambdaClient({}).send(
+      new GetAliasCommand({ FunctionName: 'checkout', Name: 'live' }),
+    );
+    return `alias live: version ${alias.FunctionVersion}, routing ${JSON.stringify(alias.RoutingConfig?.AdditionalVersionWeights ?? {})}`;
+  };
+  const sessions = (metricName: string) => ({
+    namespace: 'MediaApp',
+    metricName,
+    stable: { App: 'media', Side: 'stable' },
+    canary: { App: 'media', Side: 'canary' },
+  });
+  const mediaRelease = (fleet: string) => ({
+    target: {
+      type: 'route53-weighted',
+      hostedZoneId: zoneId,
+      recordName: MEDIA,
+      recordType: 'A',
+      stable: 'primary',
+      canary: 'canary',
+      canaryValue: [fleet],
+    },
+    strategy: {
+      steps: [
+        { weight: 10, bakeMinutes: 2 },
+        { weight: 50, bakeMinutes: 2 },
+      ],
+    },
+    analysis: { requests: sessions('Sessions'), errors: sessions('FailedSessions') },
+  });
+  const showRecords = async () =>
+    (await listRecords(zoneId))
+      .filter((r) => r.Name === `${MEDIA}.`)
+      .map(
+        (r) =>
+          `${r.SetIdentifier} → ${r.ResourceRecords?.map((v) => v.Value).join(',')} (weight ${r.Weight})`,
+      )
+      .join(', ');
+
+  const rollouts: Rollout[] = [
     {
-      title: 'healthy version 2 (0.5% errors, like the baseline)',
-      version: '2',
-      strategy: 'Linear10PercentEvery1Minute',
+      title: 'Lambda: healthy version 2 (0.5% errors, like the baseline), Linear10PercentEvery1Minute',
+      expected: 'promoted',
+      input: { target: lambdaTarget('2'), strategy: 'Linear10PercentEvery1Minute' },
+      show: showAlias,
     },
     {
-      title: 'faulty version 3 (5% errors, 10x the baseline)',
-      version: '3',
-      strategy: 'Canary10Percent5Minutes',
+      title: 'Lambda: faulty version 3 (5% errors, 10x the baseline), Canary10Percent5Minutes',
+      expected: 'rolled-back',
+      input: { target: lambdaTarget('3'), strategy: 'Canary10Percent5Minutes' },
+      show: showAlias,
+    },
+    {
+      title: 'Route 53: healthy fleet 192.0.2.20 for media.webrtc.example, 10% then 50%',
+      expected: 'promoted',
+      input: mediaRelease('192.0.2.20'),
+      show: showRecords,
+    },
+    {
+      title: 'Route 53: faulty fleet 192.0.2.30 (5% failed sessions), 10% then 50%',
+      expected: 'rolled-back',
+      input: mediaRelease('192.0.2.30'),
+      show: showRecords,
     },
   ];
   const reports: RunReport[] = [];
   for (const rollout of rollouts) {
-    console.log(`\n== rollout of ${rollout.title}, ${rollout.strategy}, 1000 requests/min`);
-    const input = {
-      target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: rollout.version },
-      strategy: rollout.strategy,
-    };
+    console.log(`\n== ${rollout.title}, 1000 requests/min`);
     const result = await runLocal({
-      input,
+      input: rollout.input,
       deps,
       virtualClock: clock,
       onEvent: (event) => {
@@ -64,16 +146,10 @@ try {
     });
     const report = toReport(result);
     reports.push(report);
-    const alias = await new LambdaClient({}).send(
-      new GetAliasCommand({ FunctionName: 'checkout', Name: 'live' }),
-    );
     console.log(`=> ${report.outcome}: ${report.reason}`);
-    console.log(
-      `   alias live now: version ${alias.FunctionVersion}, routing ${JSON.stringify(alias.RoutingConfig?.AdditionalVersionWeights ?? {})}`,
-    );
+    console.log(`   now: ${await rollout.show()}`);
   }
-  const expected = ['promoted', 'rolled-back'];
-  failed = reports.some((r, i) => r.outcome !== expected[i]);
+  failed = reports.some((r, i) => r.outcome !== rollouts[i]?.expected);
   console.log('\nsummary:');
   reports.forEach((r, i) => {
     const minutes =
@@ -87,6 +163,6 @@ try {
   await moto.stop();
 }
 if (failed) {
-  console.error('demo: an outcome was not the expected one (promoted, then rolled-back)');
+  console.error('demo: an outcome was not the expected one');
   process.exitCode = 1;
 }

@@ -1,34 +1,41 @@
 /**
- * Simulated user traffic for the demo: every simulated minute, read the alias's actual weights from
- * the AWS endpoint, split the minute's requests by them, fail each version's share at its own rate, and
- * publish the AWS/Lambda counts Lambda itself would publish.
+ * Simulated user traffic for the demo. Every simulated minute it reads the target's actual split from
+ * the AWS endpoint, divides the minute's requests by it, fails each side's share at that side's rate,
+ * and publishes the CloudWatch counts the analysis reads.
  */
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import binomial from '@stdlib/random-base-binomial';
 import { MINUTE_MS } from '../shared/clock';
 
 // CloudWatch takes 1,000 data points per PutMetricData; moto fails above about 50, so stay well below.
 const PUT_BATCH = 20;
 
-export interface TrafficProfile {
-  functionName: string;
-  alias: string;
-  requestsPerMinute: number;
-  /** Error rate per version; versions not listed fail at `defaultErrorRate`. */
-  errorRates: Record<string, number>;
-  defaultErrorRate: number;
-  seed: number;
+/** One side of the split, as the metrics see it. */
+export interface Side {
+  share: number;
+  errorRate: number;
+  dimensions: Record<string, string>;
 }
 
-export class AliasTrafficSimulator {
-  readonly #lambda = new LambdaClient({});
+export interface TrafficOptions {
+  namespace: string;
+  requestsMetric: string;
+  errorsMetric: string;
+  requestsPerMinute: number;
+  seed: number;
+  /** The split now, read from AWS. */
+  readSplit: () => Promise<Side[]>;
+}
+
+export class TrafficSimulator {
   readonly #cloudWatch = new CloudWatchClient({});
   readonly #draw: (n: number, p: number) => number;
   #nextMinute: number | undefined;
 
-  constructor(private readonly profile: TrafficProfile) {
-    this.#draw = binomial.factory({ seed: profile.seed });
+  constructor(private readonly options: TrafficOptions) {
+    this.#draw = binomial.factory({ seed: options.seed });
   }
 
   /** Publishes every whole minute that starts in [from, to), each minute once. */
@@ -36,56 +43,96 @@ export class AliasTrafficSimulator {
     const first = Math.ceil(from.getTime() / MINUTE_MS) * MINUTE_MS;
     let minute = Math.max(first, this.#nextMinute ?? first);
     if (minute >= to.getTime()) return;
-    const weights = await this.weights();
+    const sides = await this.options.readSplit();
     const data: MetricDatum[] = [];
-    for (; minute < to.getTime(); minute += MINUTE_MS) data.push(...this.minute(new Date(minute), weights));
+    for (; minute < to.getTime(); minute += MINUTE_MS) data.push(...this.minute(new Date(minute), sides));
     this.#nextMinute = minute;
     for (let i = 0; i < data.length; i += PUT_BATCH) {
       await this.#cloudWatch.send(
-        new PutMetricDataCommand({ Namespace: 'AWS/Lambda', MetricData: data.slice(i, i + PUT_BATCH) }),
+        new PutMetricDataCommand({
+          Namespace: this.options.namespace,
+          MetricData: data.slice(i, i + PUT_BATCH),
+        }),
       );
     }
   }
 
-  /** Version → share of traffic, as the alias routes it now. */
-  async weights(): Promise<Record<string, number>> {
-    const alias = await this.#lambda.send(
-      new GetAliasCommand({ FunctionName: this.profile.functionName, Name: this.profile.alias }),
-    );
-    const extra = alias.RoutingConfig?.AdditionalVersionWeights ?? {};
-    const extraTotal = Object.values(extra).reduce((a, b) => a + b, 0);
-    return { ...extra, [alias.FunctionVersion ?? '$LATEST']: 1 - extraTotal };
-  }
-
-  private minute(at: Date, weights: Record<string, number>): MetricDatum[] {
-    const { functionName, alias, requestsPerMinute } = this.profile;
+  private minute(at: Date, sides: Side[]): MetricDatum[] {
     const data: MetricDatum[] = [];
-    let left = requestsPerMinute;
-    let shareLeft = 1;
-    for (const [version, share] of Object.entries(weights)) {
-      const requests = shareLeft <= share ? left : this.#draw(left, Math.min(1, share / shareLeft));
+    let left = this.options.requestsPerMinute;
+    let shareLeft = sides.reduce((sum, s) => sum + s.share, 0);
+    for (const side of sides) {
+      const requests = shareLeft <= side.share ? left : this.#draw(left, Math.min(1, side.share / shareLeft));
       left -= requests;
-      shareLeft -= share;
+      shareLeft -= side.share;
       if (requests === 0) continue;
-      const rate = this.profile.errorRates[version] ?? this.profile.defaultErrorRate;
-      const errors = this.#draw(requests, rate);
-      const dimensions = [
-        { Name: 'FunctionName', Value: functionName },
-        { Name: 'Resource', Value: `${functionName}:${alias}` },
-        { Name: 'ExecutedVersion', Value: version },
-      ];
-      const timestamp = new Date(at.getTime() + 30_000);
+      const errors = this.#draw(requests, side.errorRate);
+      const Dimensions = Object.entries(side.dimensions).map(([Name, Value]) => ({ Name, Value }));
+      const Timestamp = new Date(at.getTime() + 30_000);
       data.push(
-        {
-          MetricName: 'Invocations',
-          Dimensions: dimensions,
-          Timestamp: timestamp,
-          Value: requests,
-          Unit: 'Count',
-        },
-        { MetricName: 'Errors', Dimensions: dimensions, Timestamp: timestamp, Value: errors, Unit: 'Count' },
+        { MetricName: this.options.requestsMetric, Dimensions, Timestamp, Value: requests, Unit: 'Count' },
+        { MetricName: this.options.errorsMetric, Dimensions, Timestamp, Value: errors, Unit: 'Count' },
       );
     }
     return data;
   }
+}
+
+/** The split of a Lambda alias, published as AWS/Lambda does, per ExecutedVersion. */
+export function aliasSplit(
+  functionName: string,
+  alias: string,
+  errorRates: Record<string, number>,
+  defaultRate: number,
+) {
+  const lambda = new LambdaClient({});
+  return async (): Promise<Side[]> => {
+    const current = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
+    const extra = current.RoutingConfig?.AdditionalVersionWeights ?? {};
+    const extraTotal = Object.values(extra).reduce((a, b) => a + b, 0);
+    const shares: Record<string, number> = {
+      ...extra,
+      [current.FunctionVersion ?? '$LATEST']: 1 - extraTotal,
+    };
+    return Object.entries(shares).map(([version, share]) => ({
+      share,
+      errorRate: errorRates[version] ?? defaultRate,
+      dimensions: {
+        FunctionName: functionName,
+        Resource: `${functionName}:${alias}`,
+        ExecutedVersion: version,
+      },
+    }));
+  };
+}
+
+/**
+ * The split of a stable/canary pair of weighted records, published as an app's own metrics with a
+ * `Side` dimension. Each side fails at the rate of the fleet its record points at. Resolver caching is
+ * not modelled: traffic follows the weights at once.
+ */
+export function recordSplit(
+  zoneId: string,
+  recordName: string,
+  app: string,
+  fleetErrorRates: Record<string, number>,
+  defaultRate: number,
+) {
+  const route53 = new Route53Client({});
+  return async (): Promise<Side[]> => {
+    const page = await route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        StartRecordName: recordName,
+        StartRecordType: 'A',
+      }),
+    );
+    const pair = (page.ResourceRecordSets ?? []).filter((r) => r.Name === `${recordName}.` && r.Type === 'A');
+    const total = pair.reduce((sum, r) => sum + (r.Weight ?? 0), 0);
+    return pair.map((r) => ({
+      share: total === 0 ? 1 / pair.length : (r.Weight ?? 0) / total,
+      errorRate: fleetErrorRates[r.ResourceRecords?.[0]?.Value ?? ''] ?? defaultRate,
+      dimensions: { App: app, Side: r.SetIdentifier === 'primary' ? 'stable' : 'canary' },
+    }));
+  };
 }
