@@ -20,6 +20,8 @@ export interface Progress {
 
 export interface DecisionConfig {
   checkIntervalMinutes?: number | undefined;
+  /** Evidence a promotion needs: canary requests × baseline error rate. */
+  minExpectedErrors?: number | undefined;
   insufficientData: { action: 'rollback' | 'promote'; maxExtraMinutes: number };
 }
 
@@ -83,22 +85,35 @@ export function decide({ steps, progress, verdict, now, dataUntil, config }: Dec
   }
 
   const last = progress.stepIndex === steps.length - 1;
+  let weak: Verdict | undefined;
   if (verdict.verdict === 'pass') {
     // Promotion waits until CloudWatch has complete minutes for the whole of the last step.
     if (last && dataUntil.getTime() < stepEnd) {
       const lag = Math.ceil((stepEnd - dataUntil.getTime()) / 1000);
       return hold(Math.min(recheck, lag), `waiting ${lag}s for CloudWatch to cover the last step`, checked);
     }
-    return last ? stop('promote', verdict.reason, checked) : advance(verdict.reason, checked);
+    // ... and until the canary has served enough traffic for a regression to have shown: a short,
+    // quiet canary that merely failed to fail is not evidence of a good release.
+    const expected = verdict.evidence?.expectedErrors ?? 0;
+    const needed = config.minExpectedErrors ?? 0;
+    if (!last) return advance(verdict.reason, checked);
+    if (expected >= needed) return stop('promote', verdict.reason, checked);
+    weak = {
+      verdict: 'inconclusive',
+      reason:
+        `not enough canary traffic to promote yet: ${expected} errors expected at the baseline's rate, ` +
+        `${needed} needed (${verdict.reason})`,
+    };
   }
+  const pending = weak ?? verdict;
 
   const overdue = now.getTime() - stepEnd;
   const allowance = config.insufficientData.maxExtraMinutes * 60_000;
   if (overdue < allowance) {
     const wait = Math.min(recheck, Math.ceil((allowance - overdue) / 1000));
-    return hold(wait, `step ${progress.stepIndex + 1} held for data: ${verdict.reason}`, checked);
+    return hold(wait, `step ${progress.stepIndex + 1} held for data: ${pending.reason}`, checked);
   }
-  const why = `insufficient data after ${config.insufficientData.maxExtraMinutes} extra minutes: ${verdict.reason}`;
+  const why = `insufficient data after ${config.insufficientData.maxExtraMinutes} extra minutes: ${pending.reason}`;
   if (config.insufficientData.action === 'rollback') return stop('rollback', why, checked);
   const moved = last ? stop('promote', why, checked) : advance(why, checked);
   return { ...moved, insufficientData: true };

@@ -185,8 +185,10 @@ export const AnalysisSchema = z
       .number()
       .min(0)
       .max(10)
-      .default(0.1)
-      .describe('How much worse, relatively, the canary error rate may be before it is a regression.'),
+      .default(0)
+      .describe(
+        'How much worse, relatively, the canary error rate may be before it is a regression (0.1 = 10%).',
+      ),
     requests: MetricPairSchema.optional().describe(
       'Requests per side (Sum per minute). With errors, replaces the default AWS/Lambda metrics.',
     ),
@@ -197,6 +199,15 @@ export const AnalysisSchema = z
       .max(20)
       .default([])
       .describe('Route 53 health check ids; any unhealthy one rolls the canary back.'),
+    minExpectedErrors: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(5)
+      .describe(
+        'Before promoting, the canary must have served enough requests to expect this many errors at the ' +
+          "baseline's rate, so that a regression would have shown. 0 turns the floor off.",
+      ),
     insufficientData: z
       .object({
         action: z

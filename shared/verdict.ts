@@ -16,6 +16,8 @@ export interface ArmSummary {
 export interface Evidence {
   window: { start: string; end: string };
   minutes: number;
+  /** Errors the canary's requests would have produced at the baseline's rate: how much it can show. */
+  expectedErrors: number;
   canary: ArmSummary;
   baseline: ArmSummary;
   test?: { eValue: number; threshold: number; rateRatio: number | null; tolerance: number };
@@ -64,6 +66,12 @@ export interface JudgeInput {
 }
 
 /** Judges one check from the paired per-minute counts since the canary first got traffic. */
+/**
+ * The error rate below which a baseline counts as error-free when sizing the evidence a promotion needs:
+ * with no baseline errors at all, a canary must still serve 1/MIN_RATE requests per expected error.
+ */
+export const MIN_RATE = 0.001;
+
 export function judge({
   window,
   minutes,
@@ -79,6 +87,7 @@ export function judge({
   const evidence: Evidence = {
     window: { start: window.start.toISOString(), end: window.end.toISOString() },
     minutes: minutes.length,
+    expectedErrors: round(canary.requests * Math.max(baseline.errorRate ?? 0, MIN_RATE)),
     canary,
     baseline,
     test: {
@@ -110,7 +119,7 @@ export function judge({
     return {
       verdict: 'fail',
       reason:
-        `canary error rate is higher than baseline's beyond the ${pct(config.tolerance)} tolerance: ${rates}; ` +
+        `canary error rate is higher than baseline's${config.tolerance > 0 ? ` beyond the ${pct(config.tolerance)} tolerance` : ''}: ${rates}; ` +
         `e-value ${round(test.eValue)} ≥ ${test.threshold} (alpha ${config.alpha})`,
       evidence,
     };

@@ -122,14 +122,12 @@ describe('Route53WeightedRouter', () => {
     zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
     const r = router();
     const context = await r.prepare();
-    route53
-      .on(ChangeResourceRecordSetsCommand)
-      .rejects(
-        new InvalidChangeBatch({
-          message: 'Tried to delete resource record set but it was not found',
-          $metadata: {},
-        }),
-      );
+    route53.on(ChangeResourceRecordSetsCommand).rejects(
+      new InvalidChangeBatch({
+        message: 'Tried to delete resource record set but it was not found',
+        $metadata: {},
+      }),
+    );
 
     await expect(r.setWeight(10, context)).rejects.toMatchObject({ name: 'TrafficConflictError' });
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
