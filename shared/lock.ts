@@ -59,24 +59,13 @@ export class DynamoDbRolloutLock implements RolloutLock {
 
   async acquire({ key, owner, until, now }: LockRequest): Promise<void> {
     try {
-      await awsCall('dynamodb:PutItem', () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: {
-              pk: { S: key },
-              owner: { S: owner },
-              since: { S: now.toISOString() },
-              expiresAt: { N: String(Math.ceil(until.getTime() / 1000)) },
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner OR expiresAt < :now',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: {
-              ':owner': { S: owner },
-              ':now': { N: String(Math.floor(now.getTime() / 1000)) },
-            },
-          }),
-        ),
+      await this.put(
+        { key, owner, now, until },
+        'attribute_not_exists(pk) OR #owner = :owner OR expiresAt < :now',
+        {
+          ':owner': { S: owner },
+          ':now': { N: String(Math.floor(now.getTime() / 1000)) },
+        },
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -99,26 +88,37 @@ export class DynamoDbRolloutLock implements RolloutLock {
   /** Replaces the lock of an ended execution, unless someone else replaced it first. */
   private async takeOver(request: LockRequest, previous: string): Promise<void> {
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            pk: { S: request.key },
-            owner: { S: request.owner },
-            since: { S: request.now.toISOString() },
-            expiresAt: { N: String(Math.ceil(request.until.getTime() / 1000)) },
-          },
-          ConditionExpression: '#owner = :previous',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':previous': { S: previous } },
-        }),
-      );
+      await this.put(request, '#owner = :previous', { ':previous': { S: previous } });
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       throw new RolloutInProgressError('another execution took this target at the same moment; try again', {
         cause: error,
       });
     }
+  }
+
+  /** A conditional write of one lock item; DynamoDB deletes it by TTL after `until`. */
+  private put(
+    item: { key: string; owner: string; now: Date; until: Date },
+    condition: string,
+    values: Record<string, { S: string } | { N: string }>,
+  ): Promise<unknown> {
+    return awsCall('dynamodb:PutItem', () =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: { S: item.key },
+            owner: { S: item.owner },
+            since: { S: item.now.toISOString() },
+            expiresAt: { N: String(Math.ceil(item.until.getTime() / 1000)) },
+          },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
   }
 
   async release(key: string, owner: string): Promise<void> {
@@ -143,22 +143,10 @@ export class DynamoDbRolloutLock implements RolloutLock {
   async claimEvent(eventId: string, owner: string, now: Date): Promise<string | undefined> {
     const key = `event#${eventId}`;
     try {
-      await awsCall('dynamodb:PutItem', () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: {
-              pk: { S: key },
-              owner: { S: owner },
-              since: { S: now.toISOString() },
-              expiresAt: { N: String(Math.ceil(now.getTime() / 1000) + EVENT_MEMORY_SECONDS) },
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':owner': { S: owner } },
-          }),
-        ),
-      );
+      const until = new Date(now.getTime() + EVENT_MEMORY_SECONDS * 1000);
+      await this.put({ key, owner, now, until }, 'attribute_not_exists(pk) OR #owner = :owner', {
+        ':owner': { S: owner },
+      });
       return undefined;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

@@ -12,33 +12,13 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { fledgeRun } from '../support/cli';
 
 const run = promisify(execFile);
 const START = new Date('2026-11-02T10:00:00.000Z');
 const dir = mkdtempSync(join(tmpdir(), 'fledge-it-'));
 
-async function fledge(input: unknown, extra: string[] = []) {
-  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(input));
-  const args = [
-    'bin/fledge.js',
-    'run',
-    '--input',
-    file,
-    '--clock',
-    'virtual',
-    '--start',
-    START.toISOString(),
-    ...extra,
-  ];
-  try {
-    const { stdout } = await run(process.execPath, args, { env: process.env, timeout: 60_000 });
-    return { code: 0, stdout };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const fledge = (input: unknown, extra: string[] = []) => fledgeRun(input, START, extra);
 
 function lastJson(stdout: string): Record<string, unknown> {
   const last = stdout.trim().split('\n').at(-1) ?? '';

@@ -2,29 +2,16 @@
  * `fledge replay` over metrics published beforehand in moto: it reports what a live run would have
  * decided, and when, and never touches the alias.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { fledgeCli } from '../support/cli';
 
-const exec = promisify(execFile);
 const START = new Date('2026-11-05T14:00:00.000Z');
-const dir = mkdtempSync(join(tmpdir(), 'fledge-replay-'));
 
-async function replay(input: unknown, extra: string[]) {
-  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(input));
-  const args = ['bin/fledge.js', 'replay', '--input', file, '--start', START.toISOString(), ...extra];
-  return exec(process.execPath, args, { env: process.env, timeout: 60_000 }).then(
-    ({ stdout }) => ({ code: 0, stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-  );
-}
+const replay = (input: unknown, extra: string[]) =>
+  fledgeCli('replay', input, ['--start', START.toISOString(), ...extra]);
 
 const last = (stdout: string) =>
   JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;

@@ -2,11 +2,6 @@
  * Route 53 releases through `fledge run` against moto, in a zone that also holds 50 unrelated records
  * of several types, which must come out identical.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { useEndpoint } from '../../local/moto';
@@ -17,33 +12,13 @@ import {
   listRecords,
 } from '../../local/route53-fixtures';
 import { publishSideMinutes } from '../support/aws';
+import { fledgeRun } from '../support/cli';
 
-const exec = promisify(execFile);
 const START = new Date('2026-11-06T09:00:00.000Z');
-const dir = mkdtempSync(join(tmpdir(), 'fledge-r53-'));
 const zones: Record<string, string> = {};
 const unrelatedBefore: Record<string, ResourceRecordSet[]> = {};
 
-async function fledge(input: unknown) {
-  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(input));
-  const args = [
-    'bin/fledge.js',
-    'run',
-    '--input',
-    file,
-    '--clock',
-    'virtual',
-    '--start',
-    START.toISOString(),
-    '--json',
-  ];
-  const { code, stdout } = await exec(process.execPath, args, { env: process.env, timeout: 60_000 }).then(
-    (r) => ({ code: 0, stdout: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-  );
-  return { code, report: JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
-}
+const fledge = (input: unknown) => fledgeRun(input, START, ['--json']);
 
 const metric = (app: string, metricName: string) => ({
   namespace: 'MyApp',

@@ -3,11 +3,7 @@
  * functions, a deploy event, a second start refused by the DynamoDB lock, and lifecycle events that
  * reach an SQS queue through a real EventBridge rule.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
@@ -26,11 +22,10 @@ import { VirtualClock } from '../../shared/clock';
 import { defaultDeps } from '../../shared/deps';
 import { DynamoDbRolloutLock } from '../../shared/lock';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { fledgeRun } from '../support/cli';
 
-const exec = promisify(execFile);
 const START = new Date('2026-11-02T10:00:00.000Z');
 const TABLE = 'fledge-locks-test';
-const dir = mkdtempSync(join(tmpdir(), 'fledge-triggers-'));
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
@@ -48,27 +43,7 @@ function publishEvent(functionName: string, version: string, id: string) {
   return event;
 }
 
-async function fledge(input: unknown) {
-  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(input));
-  const args = [
-    'bin/fledge.js',
-    'run',
-    '--input',
-    file,
-    '--clock',
-    'virtual',
-    '--start',
-    START.toISOString(),
-    '--json',
-  ];
-  const env = { ...process.env, FLEDGE_LOCK_TABLE: TABLE };
-  const { code, stdout } = await exec(process.execPath, args, { env, timeout: 60_000 }).then(
-    (r) => ({ code: 0, stdout: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-  );
-  return { code, report: JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
-}
+const fledge = (input: unknown) => fledgeRun(input, START, ['--json'], { FLEDGE_LOCK_TABLE: TABLE });
 
 async function healthyFunction(name: string, tags?: Record<string, string>) {
   const fixtureFn = await createFunctionWithAlias(name, 'live', 2);

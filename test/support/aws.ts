@@ -21,7 +21,6 @@ export async function publishLambdaMinutes(
   minutes: number,
   perVersion: Record<string, VersionTraffic>,
 ): Promise<void> {
-  const client = new CloudWatchClient({});
   const data: MetricDatum[] = [];
   for (let m = 0; m < minutes; m++) {
     const timestamp = new Date(start.getTime() + m * 60_000 + 20_000);
@@ -49,12 +48,7 @@ export async function publishLambdaMinutes(
       );
     }
   }
-  for (let i = 0; i < data.length; i += PUT_BATCH) {
-    await client.send(
-      new PutMetricDataCommand({ Namespace: 'AWS/Lambda', MetricData: data.slice(i, i + PUT_BATCH) }),
-    );
-  }
-  client.destroy();
+  await putAll('AWS/Lambda', data);
 }
 
 export async function readAlias(functionName: string, alias: string) {
@@ -75,7 +69,6 @@ export async function publishSideMinutes(
   minutes: number,
   perSide: Record<'stable' | 'canary', VersionTraffic>,
 ): Promise<void> {
-  const client = new CloudWatchClient({});
   const data: MetricDatum[] = [];
   for (let m = 0; m < minutes; m++) {
     const timestamp = new Date(start.getTime() + m * 60_000 + 20_000);
@@ -102,6 +95,11 @@ export async function publishSideMinutes(
       );
     }
   }
+  await putAll(namespace, data);
+}
+
+async function putAll(namespace: string, data: MetricDatum[]): Promise<void> {
+  const client = new CloudWatchClient({});
   for (let i = 0; i < data.length; i += PUT_BATCH) {
     await client.send(
       new PutMetricDataCommand({ Namespace: namespace, MetricData: data.slice(i, i + PUT_BATCH) }),

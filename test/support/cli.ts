@@ -1,0 +1,54 @@
+/** Runs the real `fledge` CLI in a child process, as a user would, and reads its last JSON line. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'fledge-cli-'));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  /** The last line of stdout, parsed (for --json runs). */
+  report: Record<string, unknown>;
+}
+
+/** `fledge <command> --input <file with input> …args`, with the test's environment plus `env`. */
+export async function fledgeCli(
+  command: 'run' | 'replay',
+  input: unknown,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(input));
+  const argv = ['bin/fledge.js', command, '--input', file, ...args];
+  const { code, stdout } = await exec(process.execPath, argv, {
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  );
+  return { code, stdout, report: lastJson(stdout) };
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  try {
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** `fledge run` on the virtual clock from `start`. */
+export function fledgeRun(
+  input: unknown,
+  start: Date,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+) {
+  return fledgeCli('run', input, ['--clock', 'virtual', '--start', start.toISOString(), ...extra], env);
+}
