@@ -14,41 +14,37 @@ export interface VersionTraffic {
  * Publishes AWS/Lambda Invocations and Errors per ExecutedVersion for `minutes` minutes from `start`,
  * as Lambda does for a weighted alias. The counts are the same every minute.
  */
-export async function publishLambdaMinutes(
+export function publishLambdaMinutes(
   functionName: string,
   alias: string,
   start: Date,
   minutes: number,
   perVersion: Record<string, VersionTraffic>,
 ): Promise<void> {
-  const data: MetricDatum[] = [];
-  for (let m = 0; m < minutes; m++) {
-    const timestamp = new Date(start.getTime() + m * 60_000 + 20_000);
-    for (const [version, traffic] of Object.entries(perVersion)) {
-      const dimensions = [
-        { Name: 'FunctionName', Value: functionName },
-        { Name: 'Resource', Value: `${functionName}:${alias}` },
-        { Name: 'ExecutedVersion', Value: version },
-      ];
-      data.push(
-        {
-          MetricName: 'Invocations',
-          Dimensions: dimensions,
-          Timestamp: timestamp,
-          Value: traffic.requests,
-          Unit: 'Count',
-        },
-        {
-          MetricName: 'Errors',
-          Dimensions: dimensions,
-          Timestamp: timestamp,
-          Value: traffic.errors,
-          Unit: 'Count',
-        },
-      );
-    }
-  }
-  await putAll('AWS/Lambda', data);
+  const sides = Object.entries(perVersion).map(([version, traffic]) => ({
+    traffic,
+    dimensions: {
+      FunctionName: functionName,
+      Resource: `${functionName}:${alias}`,
+      ExecutedVersion: version,
+    },
+  }));
+  return publishMinutes('AWS/Lambda', ['Invocations', 'Errors'], start, minutes, sides);
+}
+
+/** Publishes an app's own Requests and Errors per side (dimension Side=stable|canary), every minute. */
+export function publishSideMinutes(
+  namespace: string,
+  app: string,
+  start: Date,
+  minutes: number,
+  perSide: Record<'stable' | 'canary', VersionTraffic>,
+): Promise<void> {
+  const sides = Object.entries(perSide).map(([side, traffic]) => ({
+    traffic,
+    dimensions: { App: app, Side: side },
+  }));
+  return publishMinutes(namespace, ['Requests', 'Errors'], start, minutes, sides);
 }
 
 export async function readAlias(functionName: string, alias: string) {
@@ -61,44 +57,24 @@ export async function readAlias(functionName: string, alias: string) {
   };
 }
 
-/** Publishes an app's own Requests and Errors per side (dimension Side=stable|canary), every minute. */
-export async function publishSideMinutes(
+async function publishMinutes(
   namespace: string,
-  app: string,
+  [requestsMetric, errorsMetric]: [string, string],
   start: Date,
   minutes: number,
-  perSide: Record<'stable' | 'canary', VersionTraffic>,
+  sides: Array<{ traffic: VersionTraffic; dimensions: Record<string, string> }>,
 ): Promise<void> {
   const data: MetricDatum[] = [];
   for (let m = 0; m < minutes; m++) {
-    const timestamp = new Date(start.getTime() + m * 60_000 + 20_000);
-    for (const [side, traffic] of Object.entries(perSide)) {
-      const dimensions = [
-        { Name: 'App', Value: app },
-        { Name: 'Side', Value: side },
-      ];
+    const Timestamp = new Date(start.getTime() + m * 60_000 + 20_000);
+    for (const { traffic, dimensions } of sides) {
+      const Dimensions = Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value }));
       data.push(
-        {
-          MetricName: 'Requests',
-          Dimensions: dimensions,
-          Timestamp: timestamp,
-          Value: traffic.requests,
-          Unit: 'Count',
-        },
-        {
-          MetricName: 'Errors',
-          Dimensions: dimensions,
-          Timestamp: timestamp,
-          Value: traffic.errors,
-          Unit: 'Count',
-        },
+        { MetricName: requestsMetric, Dimensions, Timestamp, Value: traffic.requests, Unit: 'Count' },
+        { MetricName: errorsMetric, Dimensions, Timestamp, Value: traffic.errors, Unit: 'Count' },
       );
     }
   }
-  await putAll(namespace, data);
-}
-
-async function putAll(namespace: string, data: MetricDatum[]): Promise<void> {
   const client = new CloudWatchClient({});
   for (let i = 0; i < data.length; i += PUT_BATCH) {
     await client.send(
