@@ -1,0 +1,252 @@
+/**
+ * The Lambda-alias router against a mocked SDK, for what moto does not emulate: RevisionId conflicts,
+ * throttling, and weights that do not read back.
+ */
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListVersionsByFunctionCommand,
+  PreconditionFailedException,
+  ResourceNotFoundException,
+  ServiceException,
+  TooManyRequestsException,
+  UpdateAliasCommand,
+} from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { TrafficContext } from '../../shared/ports';
+import { LambdaAliasRouter } from '../../shared/routers/lambda-alias';
+
+const lambda = mockClient(LambdaClient);
+const target = { type: 'lambda-alias' as const, functionName: 'checkout', alias: 'live', version: '7' };
+const router = () => new LambdaAliasRouter(target, new LambdaClient({ region: 'us-east-1' }));
+const alias = (version: string, weights: Record<string, number> = {}, revision = 'rev-1') => ({
+  FunctionVersion: version,
+  RoutingConfig: { AdditionalVersionWeights: weights },
+  RevisionId: revision,
+});
+const published = (versions: string[]) =>
+  lambda
+    .on(ListVersionsByFunctionCommand)
+    .resolves({ Versions: ['$LATEST', ...versions].map((Version) => ({ Version })) });
+
+/** An alias whose state follows the UpdateAlias calls, like the real one; each write gets a new RevisionId. */
+function liveAlias(initial: ReturnType<typeof alias>) {
+  let state = initial;
+  let revision = 1;
+  lambda.on(GetAliasCommand).callsFake(async () => state);
+  lambda.on(UpdateAliasCommand).callsFake(async (input) => {
+    revision += 1;
+    state = alias(
+      input.FunctionVersion,
+      input.RoutingConfig?.AdditionalVersionWeights ?? {},
+      `rev-${revision}`,
+    );
+    return state;
+  });
+  return { set: (next: ReturnType<typeof alias>) => (state = next) };
+}
+
+const context = (weight: number, revision = 'rev-1'): TrafficContext => ({
+  baseline: '6',
+  canary: '7',
+  weight,
+  revision,
+});
+
+beforeEach(() => {
+  lambda.reset();
+  lambda.on(GetFunctionConfigurationCommand).resolves({ FunctionName: 'checkout' });
+});
+
+describe('LambdaAliasRouter.prepare', () => {
+  it('reads the baseline and the RevisionId, changing nothing', async () => {
+    published(['1', '2', '3', '4', '5', '6', '7']);
+    lambda.on(GetAliasCommand).resolves(alias('6'));
+
+    const prepared = await router().prepare();
+
+    expect(prepared).toEqual({ baseline: '6', canary: '7', weight: 0, revision: 'rev-1' });
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'an unknown function',
+      () =>
+        lambda
+          .on(GetFunctionConfigurationCommand)
+          .rejects(new ResourceNotFoundException({ message: 'Function not found', $metadata: {} })),
+      /'checkout' is not a Lambda function/,
+    ],
+    [
+      'an unpublished version',
+      () => {
+        published(['1', '2', '3', '5', '6']);
+        lambda.on(GetAliasCommand).resolves(alias('6'));
+      },
+      /'7' is not a published version of checkout \(published: 1-3, 5-6\)/,
+    ],
+    [
+      'a missing alias',
+      () => {
+        published(['6', '7']);
+        lambda
+          .on(GetAliasCommand)
+          .rejects(new ResourceNotFoundException({ message: 'Alias not found', $metadata: {} }));
+      },
+      /alias 'live' does not exist on checkout/,
+    ],
+    [
+      'the version the alias already runs',
+      () => {
+        published(['6', '7']);
+        lambda.on(GetAliasCommand).resolves(alias('7'));
+      },
+      /already the version of alias live/,
+    ],
+    [
+      'an alias already routing',
+      () => {
+        published(['5', '6', '7']);
+        lambda.on(GetAliasCommand).resolves(alias('6', { '5': 0.25 }));
+      },
+      /already routes 25% to version 5/,
+    ],
+    [
+      'an alias on $LATEST',
+      () => {
+        published(['6', '7']);
+        lambda.on(GetAliasCommand).resolves(alias('$LATEST'));
+      },
+      /baseline must be a published version/,
+    ],
+  ])('refuses %s', async (_name, setup, message) => {
+    setup();
+
+    await expect(router().prepare()).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(message),
+    });
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+  });
+});
+
+describe('LambdaAliasRouter writes', () => {
+  it('sends the RevisionId it read on every update, and reads the weights back', async () => {
+    liveAlias(alias('6'));
+
+    const applied = await router().setWeight(10, context(0));
+
+    const update = lambda.commandCalls(UpdateAliasCommand)[0]?.args[0].input;
+    expect(update).toEqual({
+      FunctionName: 'checkout',
+      Name: 'live',
+      FunctionVersion: '6',
+      RoutingConfig: { AdditionalVersionWeights: { '7': 0.1 } },
+      RevisionId: 'rev-1',
+    });
+    expect(applied).toMatchObject({ weight: 10, revision: 'rev-2' });
+  });
+
+  it('stops with TrafficConflictError when Lambda refuses a stale RevisionId', async () => {
+    lambda.on(GetAliasCommand).resolves(alias('6', { '7': 0.1 }, 'rev-2'));
+    lambda
+      .on(UpdateAliasCommand)
+      .rejects(
+        new PreconditionFailedException({ message: 'The RevisionId provided does not match', $metadata: {} }),
+      );
+
+    await expect(router().setWeight(20, context(10, 'rev-2'))).rejects.toMatchObject({
+      name: 'TrafficConflictError',
+      message: expect.stringMatching(/changed while fledge was updating it/),
+    });
+  });
+
+  it('stops without writing when someone else changed the alias since the last step', async () => {
+    lambda.on(GetAliasCommand).resolves(alias('6', { '7': 0.5 }, 'rev-9'));
+
+    await expect(router().setWeight(20, context(10, 'rev-2'))).rejects.toMatchObject({
+      name: 'TrafficConflictError',
+      message: expect.stringMatching(
+        /expected 90% to version 6, 10% to version 7 at revision rev-2, found 50% to version 6, 50% to version 7/,
+      ),
+    });
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+  });
+
+  it('fails verification when the weights do not read back', async () => {
+    lambda
+      .on(GetAliasCommand)
+      .resolvesOnce(alias('6'))
+      .resolves(alias('6', { '7': 0.3 }, 'rev-2'));
+    lambda.on(UpdateAliasCommand).resolves(alias('6', { '7': 0.3 }, 'rev-2'));
+
+    await expect(router().setWeight(10, context(0))).rejects.toMatchObject({
+      name: 'WeightVerificationError',
+    });
+  });
+
+  it.each([
+    [
+      'throttling',
+      new TooManyRequestsException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }),
+    ],
+    [
+      'a service error',
+      new ServiceException({ message: 'Internal error', $metadata: { httpStatusCode: 500 } }),
+    ],
+  ])('turns %s into TransientAwsError, which the state machine retries', async (_name, error) => {
+    lambda.on(GetAliasCommand).resolves(alias('6'));
+    lambda.on(UpdateAliasCommand).rejects(error);
+
+    await expect(router().setWeight(10, context(0))).rejects.toMatchObject({ name: 'TransientAwsError' });
+  });
+
+  it('is idempotent: a retried step whose write already landed does not write again', async () => {
+    lambda.on(GetAliasCommand).resolves(alias('6', { '7': 0.1 }, 'rev-2'));
+
+    const applied = await router().setWeight(10, context(0, 'rev-1'));
+
+    expect(applied.weight).toBe(10);
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+  });
+
+  it('promotes: the new version with empty routing', async () => {
+    liveAlias(alias('6', { '7': 0.9 }, 'rev-5'));
+
+    const applied = await router().promote(context(90, 'rev-5'));
+
+    expect(lambda.commandCalls(UpdateAliasCommand)[0]?.args[0].input).toMatchObject({
+      FunctionVersion: '7',
+      RoutingConfig: { AdditionalVersionWeights: {} },
+      RevisionId: 'rev-5',
+    });
+    expect(applied.weight).toBe(100);
+  });
+
+  it('rolls back: the baseline with empty routing, from any split this rollout wrote', async () => {
+    const live = liveAlias(alias('6', { '7': 0.3 }, 'rev-3'));
+
+    const applied = await router().rollback(context(30, 'rev-3'));
+    live.set(alias('7', {}, 'rev-8'));
+    const afterPromotion = await router().rollback(context(100, 'rev-8'));
+
+    expect(applied.weight).toBe(0);
+    expect(afterPromotion.weight).toBe(0);
+    expect(lambda.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.FunctionVersion)).toEqual([
+      '6',
+      '6',
+    ]);
+  });
+
+  it('refuses to roll back over a split someone else made', async () => {
+    lambda.on(GetAliasCommand).resolves(alias('8', {}, 'rev-9'));
+
+    await expect(router().rollback(context(30, 'rev-3'))).rejects.toMatchObject({
+      name: 'TrafficConflictError',
+    });
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+  });
+});
