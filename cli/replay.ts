@@ -53,13 +53,14 @@ export interface ReplayReport extends RunReport {
 }
 
 /**
- * The baseline of a past release: given, or read from the alias when it no longer points at the
- * released version (the release was rolled back). A promoted release leaves no trace of its baseline.
+ * The baseline of a past release: given; the stable record for Route 53; for a Lambda alias, read from
+ * the alias when it no longer points at the released version (the release was rolled back). A promoted
+ * alias release leaves no trace of its baseline.
  */
 export async function resolveBaseline(target: Target, given: string | undefined): Promise<string> {
   if (given) return given;
-  if (target.type !== 'lambda-alias')
-    throw new InvalidInputError(`replay of ${target.type} needs --baseline`);
+  // A weighted-record pair names its stable side in the input.
+  if (target.type === 'route53-weighted') return target.stable;
   const alias = await lambdaClient().send(
     new GetAliasCommand({ FunctionName: target.functionName, Name: target.alias }),
   );

@@ -12,7 +12,7 @@ import {
   listRecords,
 } from '../../local/route53-fixtures';
 import { publishSideMinutes } from '../support/aws';
-import { fledgeRun } from '../support/cli';
+import { fledgeCli, fledgeRun } from '../support/cli';
 
 const START = new Date('2026-11-06T09:00:00.000Z');
 const zones: Record<string, string> = {};
@@ -135,6 +135,24 @@ describe('Route 53 releases against moto', () => {
 
     expect(code).toBe(2);
     expect(String(report.reason)).toMatch(message);
+    expect(await listRecords(zones.busy ?? '')).toEqual(before);
+  });
+
+  it('replays a past release over the same metrics without touching the records', async () => {
+    const before = await listRecords(zones.busy ?? '');
+    const input = release('busy');
+    const bad = {
+      ...input,
+      analysis: { requests: metric('bad', 'Requests'), errors: metric('bad', 'Errors') },
+    };
+
+    const { code, report } = await fledgeCli('replay', bad, ['--start', START.toISOString(), '--json']);
+
+    expect(code).toBe(0);
+    expect(report).toMatchObject({
+      outcome: 'rolled-back',
+      replay: { baseline: 'primary', canary: 'canary' },
+    });
     expect(await listRecords(zones.busy ?? '')).toEqual(before);
   });
 
