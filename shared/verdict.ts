@@ -67,10 +67,11 @@ export interface JudgeInput {
 
 /** Judges one check from the paired per-minute counts since the canary first got traffic. */
 /**
- * The error rate below which a baseline counts as error-free when sizing the evidence a promotion needs:
- * with no baseline errors at all, a canary must still serve 1/MIN_RATE requests per expected error.
+ * The error rate at which the evidence a promotion needs is sized when the baseline fails less often:
+ * a new failure mode hitting one request in 200 should have shown before promotion. Sizing at the
+ * baseline's own rate alone would hold an error-free service's canary forever.
  */
-export const MIN_RATE = 0.001;
+export const MIN_RATE = 0.005;
 
 export function judge({
   window,

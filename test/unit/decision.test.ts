@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decide, type Progress } from '../../shared/decision';
 import { resolveStrategy } from '../../shared/strategy';
-import type { Verdict } from '../../shared/verdict';
+import { judge, type Verdict } from '../../shared/verdict';
 
 const T = Date.UTC(2026, 10, 2, 10, 0);
 const at = (minute: number) => new Date(T + minute * 60_000);
@@ -128,5 +128,25 @@ describe('decide', () => {
 
     expect(d.action).toBe('advance');
     expect(d.progress.stepIndex).toBe(4);
+  });
+});
+
+describe('the evidence a promotion needs', () => {
+  it('is sized at 0.5% for an error-free baseline, so such services still promote', () => {
+    const verdict = judge({
+      window: { start: at(0), end: at(10) },
+      minutes: [
+        {
+          at: at(0).toISOString(),
+          canary: { requests: 1000, errors: 0 },
+          baseline: { requests: 9000, errors: 0 },
+        },
+      ],
+      alarmsInAlarm: [],
+      config: { alpha: 0.01, tolerance: 0, minInvocations: 50 },
+    });
+
+    expect(verdict.verdict).toBe('pass');
+    expect(verdict.evidence?.expectedErrors).toBe(5);
   });
 });
