@@ -1,4 +1,5 @@
 /** Human-readable progress and the final result of a local run. */
+import { causeMessage } from '../shared/errors';
 import type { Outcome, RolloutState } from '../shared/rollout';
 import type { EventLog, LocalRunResult } from './local-runner';
 
@@ -76,11 +77,5 @@ export function exitCode(report: RunReport): number {
 }
 
 function causeText(cause: string | undefined): string {
-  if (!cause) return 'no cause given';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    return parsed.errorMessage ?? cause;
-  } catch {
-    return cause;
-  }
+  return cause ? causeMessage(cause) : 'no cause given';
 }

@@ -77,6 +77,19 @@ export async function awsCall<T>(action: string, call: () => Promise<T>): Promis
   }
 }
 
+/**
+ * The message inside a Step Functions error cause. A Lambda task's Cause is a JSON document
+ * `{"errorType","errorMessage",…}`; other causes are plain text.
+ */
+export function causeMessage(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}
+
 /** Another execution is already rolling out to the same target. Raised in Plan; nothing changed. */
 export class RolloutInProgressError extends Error {
   override readonly name = 'RolloutInProgressError';

@@ -7,6 +7,7 @@ import { assess } from './assess';
 import { floorToMinute, MINUTE_MS } from './clock';
 import type { Action, Progress } from './decision';
 import type { Deps } from './deps';
+import { causeMessage } from './errors';
 import type { CountsQuery, LatencyQuery, TrafficContext } from './ports';
 import type { AnalysisConfig, DeployInput, HooksConfig, Target } from './schema';
 import type { PairedMinute } from './sequential-test';
@@ -215,16 +216,6 @@ function outcome(
     ...(state.next.insufficientData ? { insufficientData: true } : {}),
     ...(state.lastVerdict ? { verdict: state.lastVerdict } : {}),
   };
-}
-
-/** Lambda puts a JSON document {errorType, errorMessage} in Cause; show the message. */
-function causeMessage(cause: string): string {
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    return parsed.errorMessage ?? cause;
-  } catch {
-    return cause;
-  }
 }
 
 /** Input of every task after Plan. */

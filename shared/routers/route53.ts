@@ -109,10 +109,10 @@ export class Route53WeightedRouter implements TrafficRouter {
     const current = this.requirePair(await this.readPair());
     const weights = closestWeights(weight);
     const desired = this.weighted(current, weights.stable, weights.canary);
-    if (samePair(current, desired)) return this.applied(current, context, 'already applied');
+    if (samePair(current, desired)) return this.applied(current, 'already applied');
     this.assertUnchanged(current, context);
     const written = await this.apply(current, desired);
-    return this.applied(written, context, `${this.describe(written)} (asked ${weight}%)`);
+    return this.applied(written, `${this.describe(written)} (asked ${weight}%)`);
   }
 
   async promote(context: TrafficContext): Promise<Applied> {
@@ -154,7 +154,7 @@ export class Route53WeightedRouter implements TrafficRouter {
       stable: snapshot.stable,
       canary: { ...withValuesOf(current.canary, snapshot.canary), Weight: 0 },
     };
-    if (samePair(current, desired)) return this.applied(current, context, 'already on the stable fleet');
+    if (samePair(current, desired)) return this.applied(current, 'already on the stable fleet');
     // Anything this rollout could have written may be rolled back; anything else belongs to someone else.
     const ours =
       sameValues(current.canary, snapshot.canary) &&
@@ -166,7 +166,7 @@ export class Route53WeightedRouter implements TrafficRouter {
       );
     }
     const written = await this.apply(current, desired);
-    return this.applied(written, context, `rolled back: ${this.describe(written)}`);
+    return this.applied(written, `rolled back: ${this.describe(written)}`);
   }
 
   /** One atomic batch from `from` (as read) to `to`, then INSYNC, then a read-back check. */
@@ -309,7 +309,7 @@ export class Route53WeightedRouter implements TrafficRouter {
     }
   }
 
-  private applied(pair: Pair, _context: TrafficContext, detail: string): Applied {
+  private applied(pair: Pair, detail: string): Applied {
     const weight = round(shareOf(pair.stable.Weight ?? 0, pair.canary.Weight ?? 0));
     return { weight, revision: fingerprint(pair), detail: `${this.target.recordName}: ${detail}` };
   }
