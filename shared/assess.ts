@@ -18,7 +18,7 @@ export interface AssessInput {
   minutes?: readonly PairedMinute[] | undefined;
   alarmsInAlarm?: readonly string[];
   unhealthyChecks?: readonly string[];
-  latency?: LatencyInput | undefined;
+  latency?: readonly LatencyInput[];
   /** Set when reading the metrics failed in a way a retry will not fix. */
   readError?: string | undefined;
 }

@@ -6,7 +6,7 @@ import type { Deps } from './deps';
 import { InvalidInputError } from './errors';
 import { lockKey } from './lock';
 import { lambdaAliasCounts, lambdaVersionMetric } from './metrics/cloudwatch';
-import type { CountsQuery, LatencyQuery, TrafficContext } from './ports';
+import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from './ports';
 import { eventDetail, type RolloutState } from './rollout';
 import { type AnalysisConfig, DeployInputSchema, type MetricPair, type Target } from './schema';
 import { resolveStrategy, type Step } from './strategy';
@@ -83,7 +83,7 @@ export async function plan(
     analysis,
     hooks,
     metrics: counts,
-    ...(latency ? { latency } : {}),
+    latency,
     traffic,
     progress: { stepIndex: 0, checks: 0, consecutiveErrors: 0 },
     next: { action: steps.length > 0 ? 'advance' : 'promote', reason },
@@ -132,7 +132,8 @@ function longestRunSeconds(steps: readonly Step[], analysis: AnalysisConfig): nu
   return baking + holding + 3600;
 }
 
-type Queries = { counts: CountsQuery; latency?: LatencyQuery | undefined };
+type Queries = { counts: CountsQuery; latency: LatencyQuery[] };
+type ArmPair = { canary: MetricRef; baseline: MetricRef };
 
 /**
  * The CloudWatch metrics each side is judged on: the user's, or AWS/Lambda's per-version metrics for
@@ -140,61 +141,54 @@ type Queries = { counts: CountsQuery; latency?: LatencyQuery | undefined };
  */
 function metricQueries(target: Target, analysis: AnalysisConfig): (traffic: TrafficContext) => Queries {
   const { requests, errors, latency } = analysis;
-  const pair = (p: MetricPair) => ({
+  const pair = (p: MetricPair): ArmPair => ({
     canary: { namespace: p.namespace, metricName: p.metricName, dimensions: p.canary },
     baseline: { namespace: p.namespace, metricName: p.metricName, dimensions: p.stable },
   });
-  const custom = requests && errors ? { requests: pair(requests), errors: pair(errors) } : undefined;
-  const customLatency = (statistic: string) => {
-    if (!latency?.namespace || !latency.metricName || !latency.stable || !latency.canary) return undefined;
-    const p = pair({
-      namespace: latency.namespace,
-      metricName: latency.metricName,
-      stable: latency.stable,
-      canary: latency.canary,
-    });
-    return { ...p, statistic };
-  };
-  const partialLatency =
-    latency && (latency.namespace || latency.metricName || latency.stable || latency.canary);
-  if (partialLatency && !customLatency(latency.statistic)) {
+  const lambda = target.type === 'lambda-alias';
+  if (!lambda && !(requests && errors)) {
+    throw new InvalidInputError(
+      `analysis.requests and analysis.errors are required for ${target.type} targets: ` +
+        'they name the CloudWatch metrics of each side (e.g. ALB RequestCount and HTTPCode_Target_5XX_Count)',
+    );
+  }
+  const named = [latency?.namespace, latency?.metricName, latency?.stable, latency?.canary];
+  if (latency && named.some(Boolean) && !named.every(Boolean)) {
     throw new InvalidInputError(
       'analysis.latency: set namespace, metricName, stable and canary together, or none of them for the default',
     );
   }
-  if (target.type !== 'lambda-alias') {
-    if (!custom) {
-      throw new InvalidInputError(
-        `analysis.requests and analysis.errors are required for ${target.type} targets: ` +
-          'they name the CloudWatch metrics of each side (e.g. ALB RequestCount and HTTPCode_Target_5XX_Count)',
-      );
-    }
-    if (latency && !customLatency(latency.statistic)) {
-      throw new InvalidInputError(
-        `analysis.latency needs namespace, metricName, stable and canary for ${target.type}`,
-      );
-    }
+  if (latency && !lambda && !named.every(Boolean)) {
+    throw new InvalidInputError(
+      `analysis.latency needs namespace, metricName, stable and canary for ${target.type}`,
+    );
   }
+  const ownLatency =
+    latency?.namespace && latency.metricName && latency.stable && latency.canary
+      ? pair({
+          namespace: latency.namespace,
+          metricName: latency.metricName,
+          stable: latency.stable,
+          canary: latency.canary,
+        })
+      : undefined;
   return (traffic) => {
-    const counts: CountsQuery = custom
-      ? {
-          canary: { requests: custom.requests.canary, errors: custom.errors.canary },
-          baseline: { requests: custom.requests.baseline, errors: custom.errors.baseline },
-        }
-      : lambdaDefaults(target, traffic);
-    if (!latency) return { counts };
-    const explicit = customLatency(latency.statistic);
-    if (explicit) return { counts, latency: explicit };
-    if (target.type !== 'lambda-alias') return { counts };
-    const ref = lambdaVersionMetric(target.functionName, target.alias);
-    return {
-      counts,
-      latency: {
-        canary: ref('Duration', traffic.canary),
-        baseline: ref('Duration', traffic.baseline),
-        statistic: latency.statistic,
-      },
-    };
+    const version = lambda ? lambdaVersionMetric(target.functionName, target.alias) : undefined;
+    const counts: CountsQuery =
+      requests && errors
+        ? {
+            canary: { requests: pair(requests).canary, errors: pair(errors).canary },
+            baseline: { requests: pair(requests).baseline, errors: pair(errors).baseline },
+          }
+        : lambdaDefaults(target, traffic);
+    const durations: ArmPair | undefined =
+      ownLatency ??
+      (version
+        ? { canary: version('Duration', traffic.canary), baseline: version('Duration', traffic.baseline) }
+        : undefined);
+    const percentiles =
+      latency && durations ? latency.statistics.map((statistic) => ({ ...durations, statistic })) : [];
+    return { counts, latency: percentiles };
   };
 }
 

@@ -23,8 +23,8 @@ export interface RolloutState {
   analysis: AnalysisConfig;
   hooks: HooksConfig;
   metrics: CountsQuery;
-  /** Set when the analysis compares a latency percentile. */
-  latency?: LatencyQuery;
+  /** The latency percentiles compared, one query each (none unless analysis.latency is set). */
+  latency: LatencyQuery[];
   traffic: TrafficContext;
   progress: Progress;
   /** What the Choice state routes on. */
@@ -92,28 +92,26 @@ export async function evaluate(state: RolloutState, deps: Deps): Promise<Rollout
   let minutes: PairedMinute[] | undefined;
   let alarmsInAlarm: string[] = [];
   let unhealthyChecks: string[] = [];
-  let latency: LatencyInput | undefined;
+  let latency: LatencyInput[] = [];
   let readError: string | undefined;
   if (window.end.getTime() > window.start.getTime()) {
     try {
-      const latencyQuery = state.latency;
       const [m, alarms, unhealthy, percentiles] = await Promise.all([
         deps.metrics.pairedMinutes(state.metrics, window),
         deps.metrics.alarmsInAlarm(state.analysis.alarms),
         deps.metrics.unhealthyChecks(state.analysis.healthChecks),
-        latencyQuery ? deps.metrics.percentiles(latencyQuery, window) : undefined,
+        Promise.all(state.latency.map((query) => deps.metrics.percentiles(query, window))),
       ]);
       minutes = m;
       alarmsInAlarm = alarms;
       unhealthyChecks = unhealthy;
-      if (latencyQuery && percentiles) {
-        latency = {
-          statistic: latencyQuery.statistic,
-          ...percentiles,
-          tolerance: state.analysis.latency?.tolerance ?? 0,
-          minIncrease: state.analysis.latency?.minIncrease ?? 0,
-        };
-      }
+      latency = state.latency.map((query, i) => ({
+        statistic: query.statistic,
+        canary: percentiles[i]?.canary ?? null,
+        baseline: percentiles[i]?.baseline ?? null,
+        tolerance: state.analysis.latency?.tolerance ?? 0,
+        minIncrease: state.analysis.latency?.minIncrease ?? 0,
+      }));
     } catch (error) {
       // Transient failures go back to the state machine's Retry; anything else is an analysis error.
       if ((error as Error).name === 'TransientAwsError') throw error;

@@ -124,10 +124,14 @@ const LatencySchema = z
     metricName: z.string().min(1).max(255).optional(),
     stable: DimensionsSchema.optional(),
     canary: DimensionsSchema.optional(),
-    statistic: z
-      .string()
-      .regex(/^p(\d{1,2}(\.\d{1,3})?)$/, 'must be a percentile statistic such as "p90" or "p99"')
-      .default('p99'),
+    statistics: z
+      .array(
+        z.string().regex(/^p(\d{1,2}(\.\d{1,3})?)$/, 'must be a percentile statistic such as "p90" or "p99"'),
+      )
+      .min(1)
+      .max(4)
+      .default(['p90', 'p99'])
+      .describe('The percentiles compared; each must stay within the tolerance.'),
     tolerance: z
       .number()
       .min(0)

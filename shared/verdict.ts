@@ -21,7 +21,7 @@ export interface Evidence {
   canary: ArmSummary;
   baseline: ArmSummary;
   test?: { eValue: number; threshold: number; rateRatio: number | null; tolerance: number };
-  latency?: LatencyEvidence;
+  latency?: LatencyEvidence[];
   alarmsInAlarm: string[];
   unhealthyChecks?: string[];
 }
@@ -61,7 +61,7 @@ export interface JudgeInput {
   minutes: readonly PairedMinute[];
   alarmsInAlarm: readonly string[];
   unhealthyChecks?: readonly string[];
-  latency?: LatencyInput | undefined;
+  latency?: readonly LatencyInput[];
   config: JudgeConfig;
 }
 
@@ -99,7 +99,7 @@ export function judge({
     },
     alarmsInAlarm: [...alarmsInAlarm],
     ...(unhealthyChecks.length > 0 ? { unhealthyChecks: [...unhealthyChecks] } : {}),
-    ...(latency ? { latency: latencyEvidence(latency) } : {}),
+    ...(latency && latency.length > 0 ? { latency: latency.map(latencyEvidence) } : {}),
   };
   const rates = `canary ${describe(canary)} vs baseline ${describe(baseline)}`;
 
@@ -134,18 +134,17 @@ export function judge({
       };
     }
   }
-  const slow = evidence.latency;
-  if (
-    slow?.limit != null &&
-    slow.canary !== null &&
-    canary.requests >= config.minInvocations &&
-    slow.canary > slow.limit
-  ) {
+  const slowIndex = (evidence.latency ?? []).findIndex(
+    (l) => l.limit !== null && l.canary !== null && l.canary > l.limit,
+  );
+  const slow = evidence.latency?.[slowIndex];
+  const asked = latency?.[slowIndex];
+  if (slow && asked && canary.requests >= config.minInvocations) {
     return {
       verdict: 'fail',
       reason:
-        `canary ${slow.statistic} latency ${round(slow.canary)} is above the limit ${round(slow.limit)} ` +
-        `(baseline ${round(slow.baseline ?? 0)} + ${pct(latency?.tolerance ?? 0)}${latency?.minIncrease ? ` + ${latency.minIncrease}` : ''})`,
+        `canary ${slow.statistic} latency ${round(slow.canary ?? 0)} is above the limit ${round(slow.limit ?? 0)} ` +
+        `(baseline ${round(slow.baseline ?? 0)} + ${pct(asked.tolerance)}${asked.minIncrease ? ` + ${asked.minIncrease}` : ''})`,
       evidence,
     };
   }

@@ -198,32 +198,28 @@ describe('canary state machine', () => {
   it('rolls back a canary whose p99 latency is above the baseline beyond the tolerance', async () => {
     const router = new FakeRouter();
     const metrics = trafficFor(router, 0.005);
-    metrics.latency = { canary: 340, baseline: 120 };
+    metrics.latency = { p90: { canary: 100, baseline: 95 }, p99: { canary: 340, baseline: 120 } };
 
-    const { report } = await run(
-      router,
-      metrics,
-      input({ analysis: { latency: { statistic: 'p99', tolerance: 0.2 } } }),
-    );
+    const { report } = await run(router, metrics, input({ analysis: { latency: { tolerance: 0.2 } } }));
 
     expect(report.outcome).toBe('rolled-back');
-    expect(report.reason).toMatch(/canary p99 latency 340 is above the limit 144/);
-    expect(report.verdict?.evidence?.latency).toEqual({
-      statistic: 'p99',
-      canary: 340,
-      baseline: 120,
-      limit: 144,
-    });
+    expect(report.reason).toMatch(/canary p99 latency 340 is above the limit 144 \(baseline 120 \+ 20%\)/);
+    expect(report.verdict?.evidence?.latency).toEqual([
+      { statistic: 'p90', canary: 100, baseline: 95, limit: 114 },
+      { statistic: 'p99', canary: 340, baseline: 120, limit: 144 },
+    ]);
   });
 
-  it('promotes a canary whose latency stays within the tolerance', async () => {
+  it('compares the percentiles asked for, and promotes a canary within the tolerance', async () => {
     const router = new FakeRouter();
     const metrics = trafficFor(router, 0.005);
-    metrics.latency = { canary: 130, baseline: 120 };
+    // p99 would fail, but only p90 is asked for.
+    metrics.latency = { p90: { canary: 130, baseline: 120 }, p99: { canary: 900, baseline: 120 } };
 
-    const { report } = await run(router, metrics, input({ analysis: { latency: {} } }));
+    const { report } = await run(router, metrics, input({ analysis: { latency: { statistics: ['p90'] } } }));
 
     expect(report.outcome).toBe('promoted');
+    expect(report.verdict?.evidence?.latency?.map((l) => l.statistic)).toEqual(['p90']);
   });
 
   it('rolls back when a Route 53 health check turns unhealthy', async () => {

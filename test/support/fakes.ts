@@ -4,7 +4,14 @@ import type { Deps } from '../../shared/deps';
 import { InvalidInputError, RolloutInProgressError } from '../../shared/errors';
 import type { EventPublisher, LifecycleEvent } from '../../shared/lifecycle';
 import type { LockRequest, RolloutLock } from '../../shared/lock';
-import type { Applied, CountsQuery, MetricsSource, TrafficContext, TrafficRouter } from '../../shared/ports';
+import type {
+  Applied,
+  CountsQuery,
+  LatencyQuery,
+  MetricsSource,
+  TrafficContext,
+  TrafficRouter,
+} from '../../shared/ports';
 import type { PairedMinute } from '../../shared/sequential-test';
 
 /** A Lambda-alias-like split held in memory; records every call. */
@@ -62,7 +69,8 @@ export class FakeMetrics implements MetricsSource {
   readonly windows: Array<{ start: Date; end: Date }> = [];
   alarms: string[] = [];
   existingAlarms: string[] = [];
-  latency: { canary: number | null; baseline: number | null } = { canary: null, baseline: null };
+  /** Per statistic (e.g. p99); statistics not listed have no data. */
+  latency: Record<string, { canary: number | null; baseline: number | null }> = {};
   unhealthy: string[] = [];
 
   constructor(private readonly minute: (at: Date) => PairedMinute | undefined) {}
@@ -85,8 +93,8 @@ export class FakeMetrics implements MetricsSource {
     return names.filter((n) => !this.existingAlarms.includes(n));
   }
 
-  async percentiles(): Promise<{ canary: number | null; baseline: number | null }> {
-    return this.latency;
+  async percentiles(query: LatencyQuery): Promise<{ canary: number | null; baseline: number | null }> {
+    return this.latency[query.statistic] ?? { canary: null, baseline: null };
   }
 
   async unhealthyChecks(ids: readonly string[]): Promise<string[]> {
