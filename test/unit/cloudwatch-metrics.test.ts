@@ -97,6 +97,49 @@ describe('CloudWatchMetricsSource.pairedMinutes', () => {
   });
 });
 
+describe('CloudWatchMetricsSource.percentiles', () => {
+  it('reads one percentile of each arm over the whole window as a single period', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'canary', Timestamps: [at(0)], Values: [310] },
+        { Id: 'baseline', Timestamps: [at(0)], Values: [120] },
+      ],
+    });
+    const duration = { ...query.canary.requests, metricName: 'Duration' };
+
+    const result = await source().percentiles(
+      {
+        canary: duration,
+        baseline: { ...duration, dimensions: { ...duration.dimensions, ExecutedVersion: '6' } },
+        statistic: 'p99',
+      },
+      { start: at(0), end: at(7) },
+    );
+
+    expect(result).toEqual({ canary: 310, baseline: 120 });
+    const input = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0]
+      .input as GetMetricDataCommandInput;
+    expect(input.MetricDataQueries?.map((q) => [q.MetricStat?.Stat, q.MetricStat?.Period])).toEqual([
+      ['p99', 420],
+      ['p99', 420],
+    ]);
+  });
+
+  it('reports no data as null, never as zero latency', async () => {
+    cloudWatch
+      .on(GetMetricDataCommand)
+      .resolves({ MetricDataResults: [{ Id: 'canary', Timestamps: [], Values: [] }] });
+    const duration = { ...query.canary.requests, metricName: 'Duration' };
+
+    const result = await source().percentiles(
+      { canary: duration, baseline: duration, statistic: 'p90' },
+      { start: at(0), end: at(3) },
+    );
+
+    expect(result).toEqual({ canary: null, baseline: null });
+  });
+});
+
 describe('alarms and health checks', () => {
   it('reports alarms in ALARM and unknown alarm names, asking 100 names at a time', async () => {
     const names = Array.from({ length: 150 }, (_, i) => `alarm-${i}`);
