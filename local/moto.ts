@@ -70,8 +70,3 @@ export function useEndpoint(endpoint: string): void {
   process.env.AWS_SECRET_ACCESS_KEY = 'testing';
   process.env.AWS_SESSION_TOKEN = 'testing';
 }
-
-/** Empties moto's state between tests. */
-export async function resetMoto(endpoint: string): Promise<void> {
-  await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-}
