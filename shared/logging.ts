@@ -19,10 +19,18 @@ export function withLogging(step: string): Array<MiddlewareObj<StepEvent, unknow
       logger.appendKeys({ step, executionId: request.event?.executionId ?? 'unknown' });
     },
     after: (request) => {
-      const response = request.response as { next?: { action?: string; reason?: string }; outcome?: string };
+      const response = request.response as {
+        next?: { action?: string; reason?: string };
+        outcome?: string;
+        reason?: string;
+        lastVerdict?: unknown;
+        verdict?: unknown;
+      };
+      // The verdict carries the evidence (counts, rates, e-value): why fledge did what it did.
       logger.info(`${step} done`, {
         action: response?.next?.action ?? response?.outcome,
-        reason: response?.next?.reason,
+        reason: response?.next?.reason ?? response?.reason,
+        verdict: response?.lastVerdict ?? response?.verdict,
       });
     },
     onError: (request) => {
