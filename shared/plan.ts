@@ -1,6 +1,7 @@
 /**
- * The Plan step: validate the input against the schema, then against AWS, and fix the schedule.
- * Changes nothing. Kept apart from the other steps so only the plan function bundles the schema.
+ * The Plan step: recognise the trigger, validate the input against the schema and then AWS, lock the
+ * target, and fix the schedule. Moves no traffic. Kept apart from the other steps so only the plan
+ * function bundles the schema.
  */
 import type { Deps } from './deps';
 import { InvalidInputError } from './errors';
@@ -12,7 +13,6 @@ import { type AnalysisConfig, DeployInputSchema, type MetricPair, type Target } 
 import { resolveStrategy, type Step } from './strategy';
 import { interpretTrigger } from './triggers';
 
-/** Validates the input against the schema and AWS, and fixes the plan. Changes nothing. */
 export interface PlanContext {
   /** The Step Functions execution ARN: the lock owner. */
   executionId: string;
@@ -24,6 +24,10 @@ export interface SkippedRun {
   trigger: RolloutState['trigger'];
 }
 
+/**
+ * Validates the input and fixes the plan. Refusals come before anything is written; the only writes
+ * are the lock and, for Route 53, the canary record's new values at weight 0.
+ */
 export async function plan(
   raw: unknown,
   deps: Deps,
@@ -98,18 +102,22 @@ export async function plan(
 }
 
 /**
- * DNS resolvers keep an answer for the record's TTL, so a split is only real once caches expire. A step
- * shorter than TTL + margin would be judged on traffic that never saw it.
+ * DNS resolvers keep an answer for the record's TTL, so a split is only real once caches expire: a step
+ * must last at least TTL + margin, or it is judged on traffic that never saw it.
  */
+function minimumBakeSeconds(target: Target, context: TrafficContext): number | undefined {
+  if (target.type !== 'route53-weighted' || context.ttlSeconds === undefined) return undefined;
+  return context.ttlSeconds + target.ttlMarginSeconds;
+}
+
 function checkCaching(target: Target, steps: readonly Step[], context: TrafficContext): void {
-  if (target.type !== 'route53-weighted' || context.ttlSeconds === undefined || target.stretchShortSteps)
-    return;
-  const minimum = context.ttlSeconds + target.ttlMarginSeconds;
-  const short = steps.map((s, i) => ({ ...s, i })).filter((s) => s.bakeSeconds < minimum);
-  if (short.length > 0) {
-    const first = short[0] as Step & { i: number };
+  const minimum = minimumBakeSeconds(target, context);
+  if (minimum === undefined || target.type !== 'route53-weighted' || target.stretchShortSteps) return;
+  const index = steps.findIndex((s) => s.bakeSeconds < minimum);
+  const step = steps[index];
+  if (step) {
     throw new InvalidInputError(
-      `strategy: step ${first.i + 1} bakes ${first.bakeSeconds}s, but ${target.recordName} has a TTL of ` +
+      `strategy: step ${index + 1} bakes ${step.bakeSeconds}s, but ${target.recordName} has a TTL of ` +
         `${context.ttlSeconds}s, so resolvers would keep the old split for most of the step. Use steps of at ` +
         `least ${minimum}s (TTL + ttlMarginSeconds ${target.ttlMarginSeconds}), lower the TTL, or set ` +
         'target.stretchShortSteps to lengthen them',
@@ -118,9 +126,8 @@ function checkCaching(target: Target, steps: readonly Step[], context: TrafficCo
 }
 
 function stretchedSteps(target: Target, steps: Step[], context: TrafficContext): Step[] {
-  if (target.type !== 'route53-weighted' || context.ttlSeconds === undefined || !target.stretchShortSteps)
-    return steps;
-  const minimum = context.ttlSeconds + target.ttlMarginSeconds;
+  const minimum = minimumBakeSeconds(target, context);
+  if (minimum === undefined) return steps;
   return steps.map((s) => ({ ...s, bakeSeconds: Math.max(s.bakeSeconds, minimum) }));
 }
 

@@ -27,11 +27,21 @@ export class FakeRouter implements TrafficRouter {
     readonly knownVersions = ['1', '2'],
   ) {}
 
-  async prepare(): Promise<TrafficContext> {
+  /** How long clients cache the split (set it to act like a DNS target). */
+  ttlSeconds: number | undefined;
+
+  async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
     this.maybeFail('prepare');
     if (!this.knownVersions.includes(this.canary))
       throw new InvalidInputError(`version ${this.canary} unknown`);
-    return { baseline: this.version, canary: this.canary, weight: this.weight };
+    const context = {
+      baseline: this.version,
+      canary: this.canary,
+      weight: this.weight,
+      ttlSeconds: this.ttlSeconds,
+    };
+    check?.(context);
+    return context;
   }
 
   async setWeight(weight: number, context: TrafficContext): Promise<Applied> {
