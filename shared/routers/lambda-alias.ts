@@ -73,20 +73,13 @@ export class LambdaAliasRouter implements TrafficRouter {
     return context;
   }
 
-  async setWeight(weight: number, context: TrafficContext): Promise<Applied> {
-    const desired: Split = { version: context.baseline, weights: { [context.canary]: weight / 100 } };
-    const current = await this.read();
-    if (sameSplit(current, desired)) return this.applied(current, context, 'already applied');
-    this.assertUnchanged(current, context);
-    return this.write(desired, current.revision ?? context.revision, context);
+  setWeight(weight: number, context: TrafficContext): Promise<Applied> {
+    const desired = { version: context.baseline, weights: { [context.canary]: weight / 100 } };
+    return this.moveFromLastWrite(desired, context, 'already applied');
   }
 
-  async promote(context: TrafficContext): Promise<Applied> {
-    const desired: Split = { version: context.canary, weights: {} };
-    const current = await this.read();
-    if (sameSplit(current, desired)) return this.applied(current, context, 'already promoted');
-    this.assertUnchanged(current, context);
-    return this.write(desired, current.revision ?? context.revision, context);
+  promote(context: TrafficContext): Promise<Applied> {
+    return this.moveFromLastWrite({ version: context.canary, weights: {} }, context, 'already promoted');
   }
 
   async rollback(context: TrafficContext): Promise<Applied> {
@@ -105,6 +98,21 @@ export class LambdaAliasRouter implements TrafficRouter {
       );
     }
     return this.write(desired, current.revision, context);
+  }
+
+  /**
+   * Writes `desired` if the alias is still as this rollout last left it; a retried step whose write
+   * already landed finds `desired` in place and writes nothing.
+   */
+  private async moveFromLastWrite(
+    desired: Split,
+    context: TrafficContext,
+    already: string,
+  ): Promise<Applied> {
+    const current = await this.read();
+    if (sameSplit(current, desired)) return this.applied(current, context, already);
+    this.assertUnchanged(current, context);
+    return this.write(desired, current.revision ?? context.revision, context);
   }
 
   private async write(
