@@ -4,7 +4,7 @@ import { VirtualClock } from '../shared/clock';
 import { defaultDeps } from '../shared/deps';
 import { runLocal } from './local-runner';
 import { replay } from './replay';
-import { describeEvent, exitCode, toReport } from './report';
+import { exitCode, printProgress, toReport } from './report';
 
 const program = new Command()
   .name('fledge')
@@ -43,11 +43,7 @@ program
         input,
         deps,
         virtualClock,
-        onEvent: (event) => {
-          if (options.json) return;
-          const line = describeEvent(event);
-          if (line) console.log(line);
-        },
+        onEvent: printProgress(options.json),
       });
       const report = toReport(result);
       if (options.json) {
@@ -76,11 +72,7 @@ program
         input: input as Parameters<typeof replay>[0]['input'],
         start: options.start,
         baseline: options.baseline,
-        onEvent: (event) => {
-          if (options.json) return;
-          const line = describeEvent(event);
-          if (line) console.log(line);
-        },
+        onEvent: printProgress(options.json),
       });
       if (options.json) {
         console.log(JSON.stringify(report));

@@ -10,6 +10,14 @@ export type RunReport = Partial<Omit<Outcome, 'outcome'>> & {
   executionArn: string;
 };
 
+/** Prints each event's progress line as it happens (nothing when the output is JSON). */
+export function printProgress(quiet = false): (event: EventLog) => void {
+  return (event) => {
+    const line = quiet ? undefined : describeEvent(event);
+    if (line) console.log(line);
+  };
+}
+
 /** Turns the interpreter's events into one line per thing a person cares about, or nothing. */
 export function describeEvent(event: EventLog): string | undefined {
   if (event.type === 'StateFailed' || event.type === 'StateRetried') {

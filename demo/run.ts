@@ -6,7 +6,7 @@
  */
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { runLocal } from '../cli/local-runner';
-import { describeEvent, type RunReport, toReport } from '../cli/report';
+import { printProgress, type RunReport, toReport } from '../cli/report';
 import { createFunctionWithAlias } from '../local/fixtures';
 import { startMoto, useEndpoint } from '../local/moto';
 import { createWeightedPair, createZone, listRecords } from '../local/route53-fixtures';
@@ -139,10 +139,7 @@ try {
       input: rollout.input,
       deps,
       virtualClock: clock,
-      onEvent: (event) => {
-        const line = describeEvent(event);
-        if (line) console.log(line);
-      },
+      onEvent: printProgress(),
     });
     const report = toReport(result);
     reports.push(report);
