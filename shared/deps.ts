@@ -33,7 +33,7 @@ export function defaultDeps(): Deps {
       router: createRouter,
       metrics: new CloudWatchMetricsSource(),
       lock: table ? new DynamoDbRolloutLock(table) : noLock,
-      events: new EventBridgePublisher(process.env.FLEDGE_EVENT_BUS || 'default'),
+      events: new EventBridgePublisher(),
       tags: readFunctionTags,
     };
   }
