@@ -97,17 +97,18 @@ export class CloudWatchMetricsSource implements MetricsSource {
   }
 
   async unhealthyChecks(ids: readonly string[]): Promise<string[]> {
-    const unhealthy: string[] = [];
-    for (const id of ids) {
-      const status = await awsCall('route53:GetHealthCheckStatus', () =>
-        this.route53().send(new GetHealthCheckStatusCommand({ HealthCheckId: id })),
-      );
-      const reports = (status.HealthCheckObservations ?? []).map((o) => o.StatusReport?.Status ?? '');
-      // Route 53 calls a check unhealthy when most of its checkers see a failure; so does fledge.
-      const failing = reports.filter((r) => r.startsWith('Failure')).length;
-      if (reports.length > 0 && failing * 2 > reports.length) unhealthy.push(id);
-    }
-    return unhealthy;
+    const unhealthy = await Promise.all(
+      ids.map(async (id) => {
+        const status = await awsCall('route53:GetHealthCheckStatus', () =>
+          this.route53().send(new GetHealthCheckStatusCommand({ HealthCheckId: id })),
+        );
+        const reports = (status.HealthCheckObservations ?? []).map((o) => o.StatusReport?.Status ?? '');
+        // Route 53 calls a check unhealthy when most of its checkers see a failure; so does fledge.
+        const failing = reports.filter((r) => r.startsWith('Failure')).length;
+        return reports.length > 0 && failing * 2 > reports.length;
+      }),
+    );
+    return ids.filter((_, i) => unhealthy[i]);
   }
 
   async alarmsInAlarm(names: readonly string[]): Promise<string[]> {
