@@ -12,39 +12,18 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 // The SDK's own retries (standard mode, jittered) absorb short throttling; the ASL Retry covers the rest.
 const retry = { maxAttempts: 4, retryMode: 'standard' } as const;
 
-let lambda: LambdaClient | undefined;
-let cloudWatch: CloudWatchClient | undefined;
-let route53: Route53Client | undefined;
-let dynamoDb: DynamoDBClient | undefined;
-let eventBridge: EventBridgeClient | undefined;
-let sfn: SFNClient | undefined;
-
-export function lambdaClient(): LambdaClient {
-  lambda ??= new LambdaClient(retry);
-  return lambda;
+/** A getter that builds its client on the first call and returns the same one afterwards. */
+function once<T>(create: () => T): () => T {
+  let client: T | undefined;
+  return () => {
+    client ??= create();
+    return client;
+  };
 }
 
-export function cloudWatchClient(): CloudWatchClient {
-  cloudWatch ??= new CloudWatchClient(retry);
-  return cloudWatch;
-}
-
-export function route53Client(): Route53Client {
-  route53 ??= new Route53Client(retry);
-  return route53;
-}
-
-export function dynamoDbClient(): DynamoDBClient {
-  dynamoDb ??= new DynamoDBClient(retry);
-  return dynamoDb;
-}
-
-export function eventBridgeClient(): EventBridgeClient {
-  eventBridge ??= new EventBridgeClient(retry);
-  return eventBridge;
-}
-
-export function sfnClient(): SFNClient {
-  sfn ??= new SFNClient(retry);
-  return sfn;
-}
+export const lambdaClient = once(() => new LambdaClient(retry));
+export const cloudWatchClient = once(() => new CloudWatchClient(retry));
+export const route53Client = once(() => new Route53Client(retry));
+export const dynamoDbClient = once(() => new DynamoDBClient(retry));
+export const eventBridgeClient = once(() => new EventBridgeClient(retry));
+export const sfnClient = once(() => new SFNClient(retry));
