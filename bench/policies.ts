@@ -2,11 +2,11 @@
  * The policies the benchmark compares. `fledge` calls the same `assess()` that evaluate-metrics calls;
  * the anchors model CodeDeploy, Flagger and Kayenta on their documented defaults (docs/ANALYSIS.md).
  */
-import { assess } from '../shared/assess';
-import type { Progress } from '../shared/decision';
-import { AnalysisSchema } from '../shared/schema';
-import type { PairedMinute } from '../shared/sequential-test';
-import type { Step } from '../shared/strategy';
+import { assess } from '../shared/core/assess';
+import type { Progress } from '../shared/core/decision';
+import { AnalysisSchema } from '../shared/core/schema';
+import type { PairedMinute } from '../shared/core/sequential-test';
+import type { Step } from '../shared/core/strategy';
 import { mannWhitneyGreaterP } from './mann-whitney';
 import { LAG_MINUTES, type Minute, type Scenario } from './model';
 

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { resolveStrategy } from '../shared/strategy';
+import { resolveStrategy } from '../shared/core/strategy';
 import { BASELINE_RATE, SCENARIOS, type Scenario, sampler } from './model';
 import { controller, POLICIES, type PolicyName } from './policies';
 import { type Row, summarize, svgChart, table } from './report';

@@ -1,5 +1,5 @@
 /** One simulated rollout: the world moves a minute at a time, and a policy decides at each minute. */
-import type { Step } from '../shared/strategy';
+import type { Step } from '../shared/core/strategy';
 import { LAG_MINUTES, type Minute, type Sampler } from './model';
 import type { Controller } from './policies';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { VirtualClock } from '../shared/clock';
-import { defaultDeps } from '../shared/deps';
+import { defaultDeps } from '../shared/aws/default-deps';
+import { VirtualClock } from '../shared/core/clock';
 import { runLocal } from './local-runner';
 import { replay } from './replay';
 import { exitCode, printProgress, toReport } from './report';

@@ -13,10 +13,10 @@ import { createHandler as planHandler } from '../functions/plan/handler';
 import { createHandler as promoteHandler } from '../functions/promote/handler';
 import { createHandler as rollbackHandler } from '../functions/rollback/handler';
 import { createHandler as setWeightHandler } from '../functions/set-weight/handler';
-import { lambdaClient } from '../shared/aws-clients';
-import type { VirtualClock } from '../shared/clock';
-import type { Deps } from '../shared/deps';
-import type { LifecycleEvent } from '../shared/lifecycle';
+import { lambdaClient } from '../shared/aws/clients';
+import type { LifecycleEvent } from '../shared/aws/events';
+import type { VirtualClock } from '../shared/core/clock';
+import type { Deps } from '../shared/steps/deps';
 import { type Definition, loadDefinition, waitSeconds } from './definition';
 
 /** One entry of the interpreter's execution event log (the package does not export the type). */

@@ -4,13 +4,13 @@
  * starts at the past time, with a router that records what it would have done instead of writing.
  */
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
-import { lambdaClient } from '../shared/aws-clients';
-import { VirtualClock } from '../shared/clock';
-import { defaultDeps } from '../shared/deps';
-import { InvalidInputError } from '../shared/errors';
-import { noLock } from '../shared/lock';
-import type { Applied, TrafficContext, TrafficRouter } from '../shared/ports';
-import type { Target } from '../shared/schema';
+import { lambdaClient } from '../shared/aws/clients';
+import { defaultDeps } from '../shared/aws/default-deps';
+import { noLock } from '../shared/aws/lock';
+import { VirtualClock } from '../shared/core/clock';
+import { InvalidInputError } from '../shared/core/errors';
+import type { Applied, TrafficContext, TrafficRouter } from '../shared/core/ports';
+import type { Target } from '../shared/core/schema';
 import { type EventLog, runLocal } from './local-runner';
 import { type RunReport, toReport } from './report';
 

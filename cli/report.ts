@@ -1,6 +1,6 @@
 /** Human-readable progress and the final result of a local run. */
-import { causeMessage } from '../shared/errors';
-import type { Outcome, RolloutState } from '../shared/rollout';
+import { causeMessage } from '../shared/core/errors';
+import type { Outcome, RolloutState } from '../shared/steps/rollout';
 import type { EventLog, LocalRunResult } from './local-runner';
 
 export type RunReport = Partial<Omit<Outcome, 'outcome'>> & {

@@ -11,8 +11,8 @@ import { createFunctionWithAlias } from '../local/fixtures';
 import { startMoto, useEndpoint } from '../local/moto';
 import { createWeightedPair, createZone, listRecords } from '../local/route53-fixtures';
 import { aliasSplit, recordSplit, TrafficSimulator } from '../local/traffic';
-import { floorToMinute, VirtualClock } from '../shared/clock';
-import { defaultDeps } from '../shared/deps';
+import { defaultDeps } from '../shared/aws/default-deps';
+import { floorToMinute, VirtualClock } from '../shared/core/clock';
 
 const started = Date.now();
 const MEDIA = 'media.webrtc.example';

@@ -7,7 +7,7 @@ import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-s
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import binomial from '@stdlib/random-base-binomial';
-import { MINUTE_MS } from '../shared/clock';
+import { MINUTE_MS } from '../shared/core/clock';
 
 // CloudWatch takes 1,000 data points per PutMetricData; moto fails above about 50, so stay well below.
 const PUT_BATCH = 20;

@@ -1,6 +1,6 @@
-/** `npm run schema`: writes the published JSON Schema of the console input from shared/schema.ts. */
+/** `npm run schema`: writes the published JSON Schema of the console input from shared/core/schema.ts. */
 import { writeFileSync } from 'node:fs';
-import { deployInputJsonSchema } from '../shared/schema';
+import { deployInputJsonSchema } from '../shared/core/schema';
 
 export const SCHEMA_PATH = 'docs/schema/deploy-input.schema.json';
 

@@ -1,8 +1,11 @@
-import type { Deps } from '../../shared/deps';
-import { evaluate, type RolloutEvent } from '../../shared/rollout';
-import { stepHandler } from '../../shared/step-handler';
+import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
+import { systemClock } from '../../shared/core/clock';
+import { stepHandler } from '../../shared/lambda/step-handler';
+import { type EvaluateDeps, evaluate, type RolloutEvent } from '../../shared/steps/rollout';
 
-export const createHandler = (deps?: () => Deps) =>
+const wire = (): EvaluateDeps => ({ clock: systemClock, metrics: new CloudWatchMetricsSource() });
+
+export const createHandler = (deps: () => EvaluateDeps = wire) =>
   stepHandler('evaluate-metrics', (event: RolloutEvent, d) => evaluate(event.rollout, d), deps);
 
 export const handler = createHandler();

@@ -1,8 +1,18 @@
-import type { Deps } from '../../shared/deps';
-import { promote, type RolloutEvent } from '../../shared/rollout';
-import { stepHandler } from '../../shared/step-handler';
+import { EventBridgePublisher } from '../../shared/aws/events';
+import { lockFromEnv } from '../../shared/aws/lock';
+import { createRouter } from '../../shared/aws/routers';
+import { systemClock } from '../../shared/core/clock';
+import { stepHandler } from '../../shared/lambda/step-handler';
+import { type EndDeps, promote, type RolloutEvent } from '../../shared/steps/rollout';
 
-export const createHandler = (deps?: () => Deps) =>
+const wire = (): EndDeps => ({
+  clock: systemClock,
+  router: createRouter,
+  events: new EventBridgePublisher(),
+  lock: lockFromEnv(),
+});
+
+export const createHandler = (deps: () => EndDeps = wire) =>
   stepHandler('promote', (event: RolloutEvent, d) => promote(event.rollout, d), deps);
 
 export const handler = createHandler();

@@ -1,8 +1,18 @@
-import type { Deps } from '../../shared/deps';
-import { type RolloutEvent, rollback } from '../../shared/rollout';
-import { stepHandler } from '../../shared/step-handler';
+import { EventBridgePublisher } from '../../shared/aws/events';
+import { lockFromEnv } from '../../shared/aws/lock';
+import { createRouter } from '../../shared/aws/routers';
+import { systemClock } from '../../shared/core/clock';
+import { stepHandler } from '../../shared/lambda/step-handler';
+import { type EndDeps, type RolloutEvent, rollback } from '../../shared/steps/rollout';
 
-export const createHandler = (deps?: () => Deps) =>
+const wire = (): EndDeps => ({
+  clock: systemClock,
+  router: createRouter,
+  events: new EventBridgePublisher(),
+  lock: lockFromEnv(),
+});
+
+export const createHandler = (deps: () => EndDeps = wire) =>
   stepHandler('rollback', (event: RolloutEvent, d) => rollback(event.rollout, d), deps);
 
 export const handler = createHandler();

@@ -1,8 +1,16 @@
-import type { Deps } from '../../shared/deps';
-import { type RolloutEvent, setWeight } from '../../shared/rollout';
-import { stepHandler } from '../../shared/step-handler';
+import { EventBridgePublisher } from '../../shared/aws/events';
+import { createRouter } from '../../shared/aws/routers';
+import { systemClock } from '../../shared/core/clock';
+import { stepHandler } from '../../shared/lambda/step-handler';
+import { type RolloutEvent, type SetWeightDeps, setWeight } from '../../shared/steps/rollout';
 
-export const createHandler = (deps?: () => Deps) =>
+const wire = (): SetWeightDeps => ({
+  clock: systemClock,
+  router: createRouter,
+  events: new EventBridgePublisher(),
+});
+
+export const createHandler = (deps: () => SetWeightDeps = wire) =>
   stepHandler('set-weight', (event: RolloutEvent, d) => setWeight(event.rollout, d), deps);
 
 export const handler = createHandler();

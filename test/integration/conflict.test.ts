@@ -8,8 +8,8 @@ import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
-import { VirtualClock } from '../../shared/clock';
-import { defaultDeps } from '../../shared/deps';
+import { defaultDeps } from '../../shared/aws/default-deps';
+import { VirtualClock } from '../../shared/core/clock';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
 
 const START = new Date('2026-11-03T08:00:00.000Z');

@@ -18,9 +18,9 @@ import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
-import { VirtualClock } from '../../shared/clock';
-import { defaultDeps } from '../../shared/deps';
-import { DynamoDbRolloutLock } from '../../shared/lock';
+import { defaultDeps } from '../../shared/aws/default-deps';
+import { DynamoDbRolloutLock } from '../../shared/aws/lock';
+import { VirtualClock } from '../../shared/core/clock';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
 import { fledgeRun } from '../support/cli';
 

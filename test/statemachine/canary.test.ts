@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
-import { TrafficConflictError, TransientAwsError } from '../../shared/errors';
+import { TrafficConflictError, TransientAwsError } from '../../shared/core/errors';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
 
 const input = (overrides: Record<string, unknown> = {}) => ({

@@ -1,9 +1,9 @@
 /** In-memory stand-ins for the ports, for tests of the core and of the state machine. */
-import { VirtualClock } from '../../shared/clock';
-import type { Deps } from '../../shared/deps';
-import { InvalidInputError, RolloutInProgressError } from '../../shared/errors';
-import type { EventPublisher, LifecycleEvent } from '../../shared/lifecycle';
-import type { LockRequest, RolloutLock } from '../../shared/lock';
+
+import type { EventPublisher, LifecycleEvent } from '../../shared/aws/events';
+import type { LockRequest, RolloutLock } from '../../shared/aws/lock';
+import { VirtualClock } from '../../shared/core/clock';
+import { InvalidInputError, RolloutInProgressError } from '../../shared/core/errors';
 import type {
   Applied,
   CountsQuery,
@@ -11,8 +11,9 @@ import type {
   MetricsSource,
   TrafficContext,
   TrafficRouter,
-} from '../../shared/ports';
-import type { PairedMinute } from '../../shared/sequential-test';
+} from '../../shared/core/ports';
+import type { PairedMinute } from '../../shared/core/sequential-test';
+import type { Deps } from '../../shared/steps/deps';
 
 /** A Lambda-alias-like split held in memory; records every call. */
 export class FakeRouter implements TrafficRouter {

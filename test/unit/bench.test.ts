@@ -4,7 +4,7 @@ import { sampler } from '../../bench/model';
 import { controller } from '../../bench/policies';
 import { runBench } from '../../bench/run';
 import { simulateRollout } from '../../bench/simulate';
-import { resolveStrategy } from '../../shared/strategy';
+import { resolveStrategy } from '../../shared/core/strategy';
 
 describe('the policy benchmark', () => {
   it('is deterministic for a seed', () => {

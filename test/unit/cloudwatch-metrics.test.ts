@@ -7,7 +7,7 @@ import {
 import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CloudWatchMetricsSource, lambdaAliasCounts } from '../../shared/metrics/cloudwatch';
+import { CloudWatchMetricsSource, lambdaAliasCounts } from '../../shared/aws/cloudwatch';
 
 const cloudWatch = mockClient(CloudWatchClient);
 const route53 = mockClient(Route53Client);

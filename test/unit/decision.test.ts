@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, type Progress } from '../../shared/decision';
-import { resolveStrategy } from '../../shared/strategy';
-import { judge, type Verdict } from '../../shared/verdict';
+import { decide, type Progress } from '../../shared/core/decision';
+import { resolveStrategy } from '../../shared/core/strategy';
+import { judge, type Verdict } from '../../shared/core/verdict';
 
 const T = Date.UTC(2026, 10, 2, 10, 0);
 const at = (minute: number) => new Date(T + minute * 60_000);

@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { TrafficContext } from '../../shared/ports';
-import { LambdaAliasRouter } from '../../shared/routers/lambda-alias';
+import { LambdaAliasRouter } from '../../shared/aws/routers/lambda-alias';
+import type { TrafficContext } from '../../shared/core/ports';
 
 const lambda = mockClient(LambdaClient);
 const target = { type: 'lambda-alias' as const, functionName: 'checkout', alias: 'live', version: '7' };

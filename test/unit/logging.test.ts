@@ -4,7 +4,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { afterEach, expect, it, vi } from 'vitest';
-import type { RolloutState } from '../../shared/rollout';
+import type { RolloutState } from '../../shared/steps/rollout';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
 
 afterEach(() => {
@@ -17,7 +17,7 @@ it('logs the execution id and the evidence on the evaluate-metrics line', async 
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
   vi.resetModules();
   const { createHandler } = await import('../../functions/evaluate-metrics/handler');
-  const { plan } = await import('../../shared/plan');
+  const { plan } = await import('../../shared/steps/plan');
   const router = new FakeRouter();
   const deps = fakeDeps(router, new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.05, 0.005)));
   const planned = (await plan(

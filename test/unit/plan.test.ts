@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { plan } from '../../shared/plan';
-import type { RolloutState } from '../../shared/rollout';
+import { plan } from '../../shared/steps/plan';
+import type { RolloutState } from '../../shared/steps/rollout';
 import { FakeMetrics, FakeRouter, fakeDeps } from '../support/fakes';
 
 const side = (metricName: string) => ({

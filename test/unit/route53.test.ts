@@ -15,9 +15,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { closestWeights, shareOf } from '../../shared/route53-shares';
-import { Route53WeightedRouter } from '../../shared/routers/route53';
-import type { Route53WeightedTarget } from '../../shared/schema';
+import { Route53WeightedRouter } from '../../shared/aws/routers/route53';
+import { closestWeights, shareOf } from '../../shared/core/route53-shares';
+import type { Route53WeightedTarget } from '../../shared/core/schema';
 
 const route53 = mockClient(Route53Client);
 

@@ -5,7 +5,7 @@
 import binomial from '@stdlib/random-base-binomial';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type PairedMinute, rateRatioTest } from '../../shared/sequential-test';
+import { type PairedMinute, rateRatioTest } from '../../shared/core/sequential-test';
 
 function rollout(
   draw: (n: number, p: number) => number,

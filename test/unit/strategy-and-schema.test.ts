@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DeployInputSchema, deployInputJsonSchema } from '../../shared/schema';
-import { PREDEFINED_STRATEGIES, resolveStrategy } from '../../shared/strategy';
+import { DeployInputSchema, deployInputJsonSchema } from '../../shared/core/schema';
+import { PREDEFINED_STRATEGIES, resolveStrategy } from '../../shared/core/strategy';
 
 describe('resolveStrategy', () => {
   it.each([

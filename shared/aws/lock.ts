@@ -10,9 +10,9 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { dynamoDbClient, sfnClient } from './aws-clients';
-import { awsCall, RolloutInProgressError } from './errors';
-import type { Target } from './schema';
+import { awsCall, RolloutInProgressError } from '../core/errors';
+import type { Target } from '../core/schema';
+import { dynamoDbClient, sfnClient } from './clients';
 
 export interface LockRequest {
   key: string;
@@ -156,6 +156,12 @@ export class DynamoDbRolloutLock implements RolloutLock {
       return seen.Item?.owner?.S ?? 'an earlier execution';
     }
   }
+}
+
+/** The lock table named by FLEDGE_LOCK_TABLE (set by serverless.yml), or no lock without one. */
+export function lockFromEnv(): RolloutLock {
+  const table = process.env.FLEDGE_LOCK_TABLE;
+  return table ? new DynamoDbRolloutLock(table) : noLock;
 }
 
 /** For local runs without a lock table: nothing is serialized, and `fledge run` says so. */

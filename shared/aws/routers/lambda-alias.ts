@@ -6,10 +6,10 @@ import {
   paginateListVersionsByFunction,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
-import { lambdaClient } from '../aws-clients';
-import { awsCall, InvalidInputError, TrafficConflictError, WeightVerificationError } from '../errors';
-import type { Applied, TrafficContext, TrafficRouter } from '../ports';
-import type { LambdaAliasTarget } from '../schema';
+import { awsCall, InvalidInputError, TrafficConflictError, WeightVerificationError } from '../../core/errors';
+import type { Applied, TrafficContext, TrafficRouter } from '../../core/ports';
+import type { LambdaAliasTarget } from '../../core/schema';
+import { lambdaClient } from '../clients';
 
 const EPSILON = 1e-9;
 

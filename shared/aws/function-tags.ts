@@ -1,6 +1,6 @@
 import { ListTagsCommand } from '@aws-sdk/client-lambda';
-import { lambdaClient } from './aws-clients';
-import { awsCall } from './errors';
+import { awsCall } from '../core/errors';
+import { lambdaClient } from './clients';
 
 /** A function's tags (ListTags needs the function's ARN, without a version qualifier). */
 export async function readFunctionTags(functionArn: string): Promise<Record<string, string>> {

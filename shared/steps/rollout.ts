@@ -3,17 +3,17 @@
  * the order, the waits and the retries belong to statemachines/canary.asl.yml.
  */
 
-import { assess } from './assess';
-import { floorToMinute, MINUTE_MS } from './clock';
-import type { Action, Progress } from './decision';
+import { assess } from '../core/assess';
+import { floorToMinute, MINUTE_MS } from '../core/clock';
+import type { Action, Progress } from '../core/decision';
+import { causeMessage } from '../core/errors';
+import type { CountsQuery, LatencyQuery, TrafficContext } from '../core/ports';
+import type { AnalysisConfig, DeployInput, HooksConfig, Target } from '../core/schema';
+import type { PairedMinute } from '../core/sequential-test';
+import type { Step } from '../core/strategy';
+import type { TriggerSource } from '../core/triggers';
+import type { LatencyInput, Verdict } from '../core/verdict';
 import type { Deps } from './deps';
-import { causeMessage } from './errors';
-import type { CountsQuery, LatencyQuery, TrafficContext } from './ports';
-import type { AnalysisConfig, DeployInput, HooksConfig, Target } from './schema';
-import type { PairedMinute } from './sequential-test';
-import type { Step } from './strategy';
-import type { TriggerSource } from './triggers';
-import type { LatencyInput, Verdict } from './verdict';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
 export interface RolloutState {
@@ -57,7 +57,9 @@ export interface Outcome {
 }
 
 /** Applies the weight of the current step and schedules its first check. */
-export async function setWeight(state: RolloutState, deps: Deps): Promise<RolloutState> {
+export type SetWeightDeps = Pick<Deps, 'clock' | 'router' | 'events'>;
+
+export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promise<RolloutState> {
   const step = state.steps[state.progress.stepIndex];
   if (!step)
     throw new RangeError(`no step ${state.progress.stepIndex} in a ${state.steps.length}-step schedule`);
@@ -86,7 +88,9 @@ export async function setWeight(state: RolloutState, deps: Deps): Promise<Rollou
 }
 
 /** Reads CloudWatch since the canary first got traffic, judges it, and decides what comes next. */
-export async function evaluate(state: RolloutState, deps: Deps): Promise<RolloutState> {
+export type EvaluateDeps = Pick<Deps, 'clock' | 'metrics'>;
+
+export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise<RolloutState> {
   const now = deps.clock.now();
   const window = analysisWindow(state, now);
   let minutes: PairedMinute[] | undefined;
@@ -144,7 +148,9 @@ export async function evaluate(state: RolloutState, deps: Deps): Promise<Rollout
 }
 
 /** Sends all traffic to the new version. */
-export async function promote(state: RolloutState, deps: Deps): Promise<Outcome> {
+export type EndDeps = Pick<Deps, 'clock' | 'router' | 'events' | 'lock'>;
+
+export async function promote(state: RolloutState, deps: EndDeps): Promise<Outcome> {
   const applied = await deps.router(state.target).promote(state.traffic);
   const result = outcome(state, deps, 'promoted', state.next.reason, applied.weight);
   await deps.events.publish('Canary Promoted', {
@@ -158,7 +164,7 @@ export async function promote(state: RolloutState, deps: Deps): Promise<Outcome>
 }
 
 /** Returns all traffic to the baseline, with the reason: a failed check, or a step that errored. */
-export async function rollback(state: RolloutState, deps: Deps): Promise<Outcome> {
+export async function rollback(state: RolloutState, deps: EndDeps): Promise<Outcome> {
   const applied = await deps.router(state.target).rollback(state.traffic);
   const reason = state.error
     ? `${state.error.Error} during the rollout: ${causeMessage(state.error.Cause)}`
@@ -196,7 +202,7 @@ export function analysisWindow(state: RolloutState, now: Date): { start: Date; e
 
 function outcome(
   state: RolloutState,
-  deps: Deps,
+  deps: Pick<Deps, 'clock'>,
   kind: Outcome['outcome'],
   reason: string,
   weight: number,

@@ -1,6 +1,6 @@
-import { InvalidInputError } from '../errors';
-import type { TrafficRouter } from '../ports';
-import type { Target } from '../schema';
+import { InvalidInputError } from '../../core/errors';
+import type { TrafficRouter } from '../../core/ports';
+import type { Target } from '../../core/schema';
 import { LambdaAliasRouter } from './lambda-alias';
 import { Route53WeightedRouter } from './route53';
 

@@ -6,11 +6,11 @@ import {
   paginateGetMetricData,
 } from '@aws-sdk/client-cloudwatch';
 import { GetHealthCheckStatusCommand, type Route53Client } from '@aws-sdk/client-route-53';
-import { cloudWatchClient, route53Client } from '../aws-clients';
-import { MINUTE_MS } from '../clock';
-import { awsCall } from '../errors';
-import type { CountsQuery, LatencyQuery, MetricRef, MetricsSource } from '../ports';
-import type { PairedMinute } from '../sequential-test';
+import { MINUTE_MS } from '../core/clock';
+import { awsCall } from '../core/errors';
+import type { CountsQuery, LatencyQuery, MetricRef, MetricsSource } from '../core/ports';
+import type { PairedMinute } from '../core/sequential-test';
+import { cloudWatchClient, route53Client } from './clients';
 
 const SERIES = ['canaryRequests', 'canaryErrors', 'baselineRequests', 'baselineErrors'] as const;
 type Series = (typeof SERIES)[number];

@@ -6,17 +6,17 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { route53Client } from '../aws-clients';
 import {
   awsCall,
   InvalidInputError,
   isTransient,
   TrafficConflictError,
   WeightVerificationError,
-} from '../errors';
-import type { Applied, TrafficContext, TrafficRouter } from '../ports';
-import { closestWeights, MAX_WEIGHT, shareOf } from '../route53-shares';
-import type { Route53WeightedTarget } from '../schema';
+} from '../../core/errors';
+import type { Applied, TrafficContext, TrafficRouter } from '../../core/ports';
+import { closestWeights, MAX_WEIGHT, shareOf } from '../../core/route53-shares';
+import type { Route53WeightedTarget } from '../../core/schema';
+import { route53Client } from '../clients';
 
 /** Both records as fledge first read them; rollback restores the stable one from here. */
 interface Snapshot {

@@ -3,15 +3,16 @@
  * target, and fix the schedule. Moves no traffic. Kept apart from the other steps so only the plan
  * function bundles the schema.
  */
+
+import { lambdaAliasCounts, lambdaVersionMetric } from '../aws/cloudwatch';
+import { lockKey } from '../aws/lock';
+import { InvalidInputError } from '../core/errors';
+import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
+import { type AnalysisConfig, DeployInputSchema, type MetricPair, type Target } from '../core/schema';
+import { resolveStrategy, type Step } from '../core/strategy';
+import { interpretTrigger } from '../core/triggers';
 import type { Deps } from './deps';
-import { InvalidInputError } from './errors';
-import { lockKey } from './lock';
-import { lambdaAliasCounts, lambdaVersionMetric } from './metrics/cloudwatch';
-import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from './ports';
 import { eventDetail, type RolloutState } from './rollout';
-import { type AnalysisConfig, DeployInputSchema, type MetricPair, type Target } from './schema';
-import { resolveStrategy, type Step } from './strategy';
-import { interpretTrigger } from './triggers';
 
 export interface PlanContext {
   /** The Step Functions execution ARN: the lock owner. */

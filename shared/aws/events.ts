@@ -3,9 +3,9 @@
  * Shapes are documented in docs/EVENTS.md.
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { eventBridgeClient } from './aws-clients';
-import { awsCall } from './errors';
-import { logger } from './logging';
+import { awsCall } from '../core/errors';
+import { logger } from '../lambda/logging';
+import { eventBridgeClient } from './clients';
 
 export const EVENT_SOURCE = 'fledge';
 

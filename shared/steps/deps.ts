@@ -1,0 +1,20 @@
+import type { EventPublisher } from '../aws/events';
+import type { RolloutLock } from '../aws/lock';
+import type { Clock } from '../core/clock';
+import type { MetricsSource, TrafficRouter } from '../core/ports';
+import type { Target } from '../core/schema';
+import type { TagReader } from '../core/triggers';
+
+/**
+ * Everything a rollout step may need from the outside world. Each step takes only the part it uses
+ * (`Pick<Deps, …>`), and each function wires only that part, so a bundle carries and starts only the
+ * clients its step calls. Tests and the local runner pass their own.
+ */
+export interface Deps {
+  clock: Clock;
+  router(target: Target): TrafficRouter;
+  metrics: MetricsSource;
+  lock: RolloutLock;
+  events: EventPublisher;
+  tags: TagReader;
+}
