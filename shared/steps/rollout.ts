@@ -37,6 +37,11 @@ export interface RolloutState {
   /** The lock this run holds on its target. */
   lock: { key: string; owner: string };
   lastVerdict?: Verdict;
+  /**
+   * The per-minute counts the last check saw for the first time: the execution history then holds every
+   * minute of the rollout once, for reports, while the state stays small.
+   */
+  lastMinutes?: PairedMinute[];
   /** Set by a Catch in the state machine when a step failed. */
   error?: { Error: string; Cause: string };
 }
@@ -134,9 +139,11 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     latency,
     readError,
   });
+  const seenUntil = state.lastVerdict?.evidence?.window.end ?? '';
   return {
     ...state,
     lastVerdict: verdict,
+    lastMinutes: (minutes ?? []).filter((m) => m.at >= seenUntil),
     progress: decision.progress,
     waitSeconds: decision.waitSeconds,
     next: {
