@@ -150,6 +150,21 @@ describe('LambdaAliasRouter writes', () => {
     expect(applied).toMatchObject({ weight: 10, revision: 'rev-2' });
   });
 
+  it('routes 100% by making the canary the alias version, then promotes without another write', async () => {
+    liveAlias(alias('6', { '7': 0.5 }, 'rev-1'));
+
+    const applied = await router().setWeight(100, context(50));
+    const promoted = await router().promote({ ...context(100, applied.revision) });
+
+    expect(lambda.commandCalls(UpdateAliasCommand)[0]?.args[0].input).toMatchObject({
+      FunctionVersion: '7',
+      RoutingConfig: { AdditionalVersionWeights: {} },
+    });
+    expect(applied.weight).toBe(100);
+    expect(promoted.detail).toBe('already promoted');
+    expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(1);
+  });
+
   it('stops with TrafficConflictError when Lambda refuses a stale RevisionId', async () => {
     lambda.on(GetAliasCommand).resolves(alias('6', { '7': 0.1 }, 'rev-2'));
     lambda

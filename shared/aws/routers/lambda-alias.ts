@@ -74,8 +74,7 @@ export class LambdaAliasRouter implements TrafficRouter {
   }
 
   setWeight(weight: number, context: TrafficContext): Promise<Applied> {
-    const desired = { version: context.baseline, weights: { [context.canary]: weight / 100 } };
-    return this.moveFromLastWrite(desired, context, 'already applied');
+    return this.moveFromLastWrite(splitAt(weight, context), context, 'already applied');
   }
 
   promote(context: TrafficContext): Promise<Applied> {
@@ -152,10 +151,7 @@ export class LambdaAliasRouter implements TrafficRouter {
   }
 
   private assertUnchanged(current: Split, context: TrafficContext): void {
-    const expected: Split = {
-      version: context.baseline,
-      weights: context.weight > 0 ? { [context.canary]: context.weight / 100 } : {},
-    };
+    const expected = splitAt(context.weight, context);
     const revisionMoved = context.revision !== undefined && current.revision !== context.revision;
     if (!sameSplit(current, expected) || revisionMoved) {
       throw new TrafficConflictError(
@@ -202,6 +198,15 @@ export class LambdaAliasRouter implements TrafficRouter {
   private call<T>(action: string, fn: () => Promise<T>): Promise<T> {
     return awsCall(`lambda:${action} on ${this.target.functionName}`, fn);
   }
+}
+
+/**
+ * The alias split that routes `weight` percent to the canary. Lambda takes extra weights below 1 only, so
+ * 100% is the canary as the alias's version (an AllAtOnce switch that bakes before it is final).
+ */
+function splitAt(weight: number, context: TrafficContext): Split {
+  if (weight >= 100) return { version: context.canary, weights: {} };
+  return { version: context.baseline, weights: weight > 0 ? { [context.canary]: weight / 100 } : {} };
 }
 
 function sameSplit(a: Split, b: Split): boolean {
