@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultDeps } from '../shared/aws/default-deps';
 import { VirtualClock } from '../shared/core/clock';
 import { runLocal } from './local-runner';
 import { replay } from './replay';
 import { exitCode, printProgress, toReport } from './report';
+import { defaultDeps } from './wiring';
 
 const program = new Command()
   .name('fledge')

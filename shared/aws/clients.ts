@@ -10,12 +10,46 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { lazy } from '../core/lazy';
 
-// The SDK's own retries (standard mode, jittered) absorb short throttling; the ASL Retry covers the rest.
-const retry = { maxAttempts: 4, retryMode: 'standard' } as const;
+/**
+ * Every call is bounded, so one stalled request cannot outlast the function: a connection must open in
+ * 2 s and the response must keep arriving (the socket idle no more than 5 s), for at most 3 attempts
+ * with the SDK's jittered backoff (standard mode). The worst single call stays well inside the steps'
+ * Lambda timeouts (shared/lambda/timeouts.ts); the state machine's Retry covers anything longer.
+ */
+export interface ClientSettings {
+  maxAttempts: number;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
 
-export const lambdaClient = lazy(() => new LambdaClient(retry));
-export const cloudWatchClient = lazy(() => new CloudWatchClient(retry));
-export const route53Client = lazy(() => new Route53Client(retry));
-export const dynamoDbClient = lazy(() => new DynamoDBClient(retry));
-export const eventBridgeClient = lazy(() => new EventBridgeClient(retry));
-export const sfnClient = lazy(() => new SFNClient(retry));
+export const CLIENT_SETTINGS: ClientSettings = {
+  maxAttempts: 3,
+  connectionTimeoutMs: 2_000,
+  requestTimeoutMs: 5_000,
+};
+
+let settings = CLIENT_SETTINGS;
+
+/**
+ * Changes the settings of clients not yet created. The fault-injection tests scale the timeouts down
+ * together with the functions' (keeping their ratio); nothing else calls it.
+ */
+export function configureClients(overrides: Partial<ClientSettings>): void {
+  settings = { ...settings, ...overrides };
+}
+
+const config = () => ({
+  maxAttempts: settings.maxAttempts,
+  retryMode: 'standard',
+  requestHandler: {
+    connectionTimeout: settings.connectionTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+  },
+});
+
+export const lambdaClient = lazy(() => new LambdaClient(config()));
+export const cloudWatchClient = lazy(() => new CloudWatchClient(config()));
+export const route53Client = lazy(() => new Route53Client(config()));
+export const dynamoDbClient = lazy(() => new DynamoDBClient(config()));
+export const eventBridgeClient = lazy(() => new EventBridgeClient(config()));
+export const sfnClient = lazy(() => new SFNClient(config()));

@@ -14,7 +14,8 @@ export type LifecycleEvent =
   | 'Canary Weight Changed'
   | 'Canary Promoted'
   | 'Canary Rolled Back'
-  | 'Canary Rollback Failed';
+  | 'Canary Rollback Failed'
+  | 'Canary Recovery Failed';
 
 /** Publishes lifecycle events; a failure to notify never fails a rollout. */
 export interface EventPublisher {

@@ -1,11 +1,14 @@
 import middy from '@middy/core';
+import { StepTimeoutError } from '../core/errors';
 import { lazy } from '../core/lazy';
 import { withLogging } from './logging';
+import { EARLY_TIMEOUT_MS } from './timeouts';
 
 /**
  * Wraps one rollout step as a Lambda handler: middy, Powertools logging with the execution id, and the
  * step's dependencies, built on the first invocation and reused while the Lambda is warm (a test or
- * the local runner passes its own).
+ * the local runner passes its own). Just before the function would time out, the step fails with
+ * StepTimeoutError, which the state machine retries, instead of Lambda's own timeout.
  */
 export function stepHandler<E extends { executionId?: string }, R, D>(
   step: string,
@@ -13,5 +16,10 @@ export function stepHandler<E extends { executionId?: string }, R, D>(
   deps: () => D,
 ) {
   const wired = lazy(deps);
-  return middy(async (event: E) => run(event, wired())).use(withLogging(step));
+  return middy(async (event: E) => run(event, wired()), {
+    timeoutEarlyInMillis: EARLY_TIMEOUT_MS,
+    timeoutEarlyResponse: () => {
+      throw new StepTimeoutError(`${step} ran out of time; every step is idempotent, so it is retried`);
+    },
+  }).use(withLogging(step));
 }
