@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VirtualClock } from '../shared/core/clock';
 import { runLocal } from './local-runner';
+import { recoverTarget } from './recover';
 import { replay } from './replay';
 import { exitCode, printProgress, toReport } from './report';
+import { trapSignals } from './signals';
 import { defaultDeps } from './wiring';
 
 const program = new Command()
@@ -39,12 +41,18 @@ program
       const virtualClock =
         options.clock === 'virtual' ? new VirtualClock(options.start ?? new Date()) : undefined;
       const deps = virtualClock ? { ...defaultDeps(), clock: virtualClock } : defaultDeps();
+      const interruptions = trapSignals(`npx fledge recover --input ${options.input}`);
+      const progress = printProgress(options.json);
       const result = await runLocal({
         input,
         deps,
         virtualClock,
-        onEvent: printProgress(options.json),
-      });
+        signal: interruptions.signal,
+        onEvent: (event) => {
+          interruptions.observe(event);
+          progress(event);
+        },
+      }).finally(() => interruptions.release());
       const report = toReport(result);
       if (options.json) {
         console.log(JSON.stringify(report));
@@ -84,6 +92,28 @@ program
       }
       // A replay that ran exits 0 whatever it decided; only bad input is an error.
       process.exitCode = report.outcome === 'rejected' ? 2 : 0;
+    } catch (error) {
+      if ((error as Error).name === 'InvalidInputError') return fail(options.json, (error as Error).message);
+      throw error;
+    }
+  });
+
+program
+  .command('recover')
+  .description(
+    'Restore the baseline of a target left half-shifted (a stopped or killed rollout), from its rollout record, or from the live split when it is clear-cut.',
+  )
+  .requiredOption('-i, --input <file>', 'the rollout input (only its target is read), or - for stdin')
+  .option('--json', 'print the result as one JSON object on the last line')
+  .action(async (options: { input: string; json?: boolean }) => {
+    const input = readInput(options.input, options.json);
+    if (input === undefined) return;
+    try {
+      const report = await recoverTarget(input, defaultDeps());
+      if (options.json) console.log(JSON.stringify(report));
+      else console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);
+      process.exitCode =
+        report.outcome === 'refused' ? 2 : ['failed', 'conflict'].includes(report.outcome) ? 1 : 0;
     } catch (error) {
       if ((error as Error).name === 'InvalidInputError') return fail(options.json, (error as Error).message);
       throw error;

@@ -251,7 +251,7 @@ async function invokeLambda(functionName: string, payload: unknown): Promise<unk
   return body;
 }
 
-function lambdaContext(functionName: string, timeoutMs: number): Context {
+export function lambdaContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,

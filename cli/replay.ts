@@ -7,7 +7,7 @@ import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { lambdaClient } from '../shared/aws/clients';
 import { VirtualClock } from '../shared/core/clock';
 import { InvalidInputError } from '../shared/core/errors';
-import type { Applied, TrafficContext, TrafficRouter } from '../shared/core/ports';
+import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../shared/core/ports';
 import type { Target } from '../shared/core/schema';
 import { type EventLog, runLocal } from './local-runner';
 import { MemoryRolloutRecords } from './memory-records';
@@ -38,6 +38,10 @@ export class RecordingRouter implements TrafficRouter {
 
   async rollback(): Promise<Applied> {
     return this.record('rollback', 0);
+  }
+
+  async inspect(): Promise<LiveSplit> {
+    return { summary: 'replay: no live traffic', split: false };
   }
 
   private record(action: string, weight: number): Applied {

@@ -14,8 +14,11 @@ import { MemoryRolloutRecords } from './memory-records';
  * clock, AWS-backed routers, CloudWatch, EventBridge, and the rollout table named by FLEDGE_TABLE
  * (without one, records live in this process only). The Lambda functions wire only what their step uses.
  */
-export const defaultDeps = lazy(
-  (): Deps => ({
+export const defaultDeps = lazy((): Deps => wireDeps());
+
+/** A fresh wiring (tests that point the SDK somewhere else after the first one was built). */
+export function wireDeps(): Deps {
+  return {
     clock: systemClock,
     router: createRouter,
     metrics: new CloudWatchMetricsSource(),
@@ -23,5 +26,5 @@ export const defaultDeps = lazy(
     events: new EventBridgePublisher(),
     tags: readFunctionTags,
     executions: stepFunctionsExecutions,
-  }),
-);
+  };
+}

@@ -40,6 +40,22 @@ export interface TrafficRouter {
   promote(context: TrafficContext): Promise<Applied>;
   /** All traffic back to the baseline. */
   rollback(context: TrafficContext): Promise<Applied>;
+  /**
+   * The live split, read from AWS. When traffic is split between the target's two sides alone, the
+   * context a rollback needs (for a target with no rollout record); otherwise why it is not clear-cut.
+   */
+  inspect(): Promise<LiveSplit>;
+}
+
+export interface LiveSplit {
+  /** e.g. "90% to version 6, 10% to version 7". */
+  summary: string;
+  /** Traffic is shared between two sides. */
+  split: boolean;
+  /** Present when the split involves only the target's two sides, so a rollback is unambiguous. */
+  context?: TrafficContext;
+  /** Why a rollback without a record would be a guess. */
+  ambiguity?: string;
 }
 
 /** A CloudWatch metric, by namespace, name and exact dimensions. */

@@ -31,6 +31,20 @@ const AliasValueSchema = z
   })
   .strict();
 
+/** What each record type's values must be. */
+const RECORD_VALUES = {
+  A: { schema: z.ipv4(), what: 'an IPv4 address' },
+  AAAA: { schema: z.ipv6(), what: 'an IPv6 address' },
+  CNAME: {
+    schema: z
+      .string()
+      .regex(
+        /^(?=.{1,253}\.?$)([A-Za-z0-9_*](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/,
+      ),
+    what: 'a domain name',
+  },
+} as const;
+
 export const Route53WeightedTargetSchema = z
   .object({
     type: z.literal('route53-weighted'),
@@ -68,6 +82,20 @@ export const Route53WeightedTargetSchema = z
   .refine((t) => t.stable !== t.canary, {
     message: 'stable and canary must be different SetIdentifiers',
     path: ['canary'],
+  })
+  .superRefine((t, ctx) => {
+    // Route 53 refuses such values only when the batch is sent; say so before anything is written.
+    if (!Array.isArray(t.canaryValue)) return;
+    const valid = RECORD_VALUES[t.recordType];
+    t.canaryValue.forEach((value, i) => {
+      if (!valid.schema.safeParse(value).success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${value}' is not ${valid.what} (record type ${t.recordType})`,
+          path: ['canaryValue', i],
+        });
+      }
+    });
   });
 
 export const TargetSchema = z.discriminatedUnion('type', [

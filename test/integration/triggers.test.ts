@@ -4,7 +4,6 @@
  * reach an SQS queue through a real EventBridge rule.
  */
 import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
 import {
@@ -17,7 +16,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
 import { defaultDeps } from '../../cli/wiring';
-import { createFunctionWithAlias } from '../../local/fixtures';
+import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
@@ -66,14 +65,7 @@ async function healthyFunction(name: string, tags?: Record<string, string>) {
 describe('triggers against moto', () => {
   beforeAll(async () => {
     useEndpoint(inject('motoEndpoint'));
-    await new DynamoDBClient({}).send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }),
-    );
+    await createRolloutTable(TABLE);
     await healthyFunction('tagged-fn', {
       'fledge:alias': 'live',
       'fledge:strategy': 'Canary10Percent5Minutes',

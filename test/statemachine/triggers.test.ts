@@ -111,7 +111,9 @@ describe('triggers', () => {
 
     expect(result.error).toBe('RolloutInProgressError');
     expect(toReport(result)).toMatchObject({ outcome: 'rejected' });
-    expect(toReport(result).reason).toMatch(/already in progress \(arn:aws:states:.*:first, since 2026-11-02T09:55:00.000Z; alias checkout:live \(version 6 → 7\): baking, 10% on the canary\)/);
+    expect(toReport(result).reason).toMatch(
+      /already in progress \(arn:aws:states:.*:first, since 2026-11-02T09:55:00.000Z; alias checkout:live \(version 6 → 7\): baking, 10% on the canary\)/,
+    );
     expect(router.calls).toEqual([]);
   });
 });

@@ -4,15 +4,16 @@ import { MemoryRolloutRecords } from '../../cli/memory-records';
 import type { EventPublisher, LifecycleEvent } from '../../shared/aws/events';
 import { VirtualClock } from '../../shared/core/clock';
 import { InvalidInputError } from '../../shared/core/errors';
-import type { ExecutionState, Executions } from '../../shared/core/record';
 import type {
   Applied,
   CountsQuery,
   LatencyQuery,
+  LiveSplit,
   MetricsSource,
   TrafficContext,
   TrafficRouter,
 } from '../../shared/core/ports';
+import type { ExecutionState, Executions } from '../../shared/core/record';
 import type { PairedMinute } from '../../shared/core/sequential-test';
 import type { Deps } from '../../shared/steps/deps';
 
@@ -68,6 +69,19 @@ export class FakeRouter implements TrafficRouter {
     this.version = context.baseline;
     this.weight = 0;
     return { weight: 0, detail: 'rolled back' };
+  }
+
+  async inspect(): Promise<LiveSplit> {
+    const summary =
+      this.weight > 0
+        ? `${100 - this.weight}% to ${this.version}, ${this.weight}% to ${this.canary}`
+        : `100% to ${this.version}`;
+    if (this.weight === 0) return { summary, split: false };
+    return {
+      summary,
+      split: true,
+      context: { baseline: this.version, canary: this.canary, weight: this.weight },
+    };
   }
 
   private maybeFail(method: keyof FakeRouter['failures']): void {
