@@ -5,6 +5,7 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { awsCall } from '../core/errors';
 import { logger } from '../lambda/logging';
+import { timing } from '../lambda/timeouts';
 import { eventBridgeClient } from './clients';
 
 export const EVENT_SOURCE = 'fledge';
@@ -30,6 +31,8 @@ export class EventBridgePublisher implements EventPublisher {
 
   async publish(detailType: LifecycleEvent, detail: Record<string, unknown>): Promise<void> {
     try {
+      // A notification never holds a step: past its deadline the request is abandoned.
+      const abortSignal = AbortSignal.timeout(timing().bestEffortMs);
       const result = await awsCall('events:PutEvents', () =>
         this.client.send(
           new PutEventsCommand({
@@ -42,6 +45,7 @@ export class EventBridgePublisher implements EventPublisher {
               },
             ],
           }),
+          { abortSignal },
         ),
       );
       if ((result.FailedEntryCount ?? 0) > 0) {

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { StepTimeoutError } from '../core/errors';
 import { lazy } from '../core/lazy';
 import { withLogging } from './logging';
-import { EARLY_TIMEOUT_MS } from './timeouts';
+import { timing } from './timeouts';
 
 /**
  * Wraps one rollout step as a Lambda handler: middy, Powertools logging with the execution id, and the
@@ -17,7 +17,7 @@ export function stepHandler<E extends { executionId?: string }, R, D>(
 ) {
   const wired = lazy(deps);
   return middy(async (event: E) => run(event, wired()), {
-    timeoutEarlyInMillis: EARLY_TIMEOUT_MS,
+    timeoutEarlyInMillis: timing().earlyTimeoutMs,
     timeoutEarlyResponse: () => {
       throw new StepTimeoutError(`${step} ran out of time; every step is idempotent, so it is retried`);
     },

@@ -6,20 +6,35 @@
  */
 import { isTransient } from '../core/errors';
 import { logger } from '../lambda/logging';
+import { timing } from '../lambda/timeouts';
 
 const ATTEMPTS = 3;
 
 export async function bestEffort(what: string, write: () => Promise<unknown>): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timing().bestEffortMs);
+  });
+  try {
+    const done = await Promise.race([attempt(what, write), deadline]);
+    if (done === 'late') logger.warn(`${what} took too long; left to the recovery sweep`);
+    return done === true;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function attempt(what: string, write: () => Promise<unknown>): Promise<boolean> {
+  for (let n = 1; ; n++) {
     try {
       await write();
       return true;
     } catch (error) {
-      if (!isTransient((error as Error).cause ?? error) || attempt >= ATTEMPTS) {
+      if (!isTransient((error as Error).cause ?? error) || n >= ATTEMPTS) {
         logger.warn(`${what} failed; left to the recovery sweep`, { error: error as Error });
         return false;
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** attempt));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** n));
     }
   }
 }
