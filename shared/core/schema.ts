@@ -305,3 +305,36 @@ export function deployInputJsonSchema(): Record<string, unknown> {
     title: 'fledge rollout input',
   };
 }
+
+/** Where in the input an issue is, as a person writes it: `strategy.steps[0].weight`. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return (
+    path
+      .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+      .join('') || '(input)'
+  );
+}
+
+/**
+ * Each schema issue as "field: problem". A value that fits no branch of a union is described by the
+ * branch it came closest to (the deepest issue), so `{"steps":[{"weight":200}]}` names the weight, not
+ * only "strategy".
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const rootTypes = issue.errors.every(
+        (branch) => branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0,
+      );
+      if (rootTypes) {
+        const expected = issue.errors.map((branch) => (branch[0] as { expected?: string }).expected).join(' or ');
+        return [`${fieldPath(path)}: expected ${expected}`];
+      }
+      const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+      const closest = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];
+      return describeIssues(closest, path);
+    }
+    return [`${fieldPath(path)}: ${issue.message}`];
+  });
+}

@@ -10,7 +10,7 @@ import { scheduleProblems } from '../core/limits';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, targetLabel } from '../core/record';
 import { MIN_SHARE_PERCENT } from '../core/route53-shares';
-import { type AnalysisConfig, DeployInputSchema, type MetricPair, type Target } from '../core/schema';
+import { type AnalysisConfig, DeployInputSchema, describeIssues, type MetricPair, type Target } from '../core/schema';
 import { resolveStrategy, type Step } from '../core/strategy';
 import { interpretTrigger } from '../core/triggers';
 import { bestEffort } from './bookkeeping';
@@ -47,8 +47,7 @@ export async function plan(
     return { next: { action: 'skip', reason: trigger.reason }, trigger: triggerInfo };
   const parsed = DeployInputSchema.safeParse(trigger.input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
-    throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
+    throw new InvalidInputError(`invalid rollout input: ${describeIssues(parsed.error.issues).join('; ')}`);
   }
   const { target, strategy, analysis, hooks } = parsed.data;
   let steps = resolveStrategy(strategy);

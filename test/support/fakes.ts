@@ -36,7 +36,7 @@ export class FakeRouter implements TrafficRouter {
   async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
     this.maybeFail('prepare');
     if (!this.knownVersions.includes(this.canary))
-      throw new InvalidInputError(`version ${this.canary} unknown`);
+      throw new InvalidInputError(`target.version '${this.canary}' is not a published version`);
     const context = {
       baseline: this.version,
       canary: this.canary,
