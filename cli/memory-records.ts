@@ -29,9 +29,10 @@ export class MemoryRolloutRecords implements RolloutRecords {
   }
 
   async save(record: RolloutRecord): Promise<void> {
-    if (this.records.get(record.key)?.owner !== record.owner) {
+    const held = this.records.get(record.key);
+    if (held?.owner !== record.owner || !isActive(held.status)) {
       throw new TrafficConflictError(
-        `${record.label}: this execution (${record.owner}) no longer holds the target; another rollout took it over. fledge stopped without writing.`,
+        `${record.label}: this execution (${record.owner}) no longer holds the target (its rollout ended, or another took it over). fledge stopped without writing.`,
       );
     }
     this.records.set(record.key, structuredClone(record));

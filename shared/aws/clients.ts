@@ -8,7 +8,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { StepTimeoutError } from '../core/errors';
 import { lazy } from '../core/lazy';
+import { invocationEnded } from '../lambda/invocation';
 import { timing } from '../lambda/timeouts';
 
 /**
@@ -30,9 +32,35 @@ export const clientConfig = () => {
   };
 };
 
-export const lambdaClient = lazy(() => new LambdaClient(clientConfig()));
-export const cloudWatchClient = lazy(() => new CloudWatchClient(clientConfig()));
-export const route53Client = lazy(() => new Route53Client(clientConfig()));
-export const dynamoDbClient = lazy(() => new DynamoDBClient(clientConfig()));
-export const eventBridgeClient = lazy(() => new EventBridgeClient(clientConfig()));
-export const sfnClient = lazy(() => new SFNClient(clientConfig()));
+type AnyClient = { middlewareStack: { add: (...args: never[]) => unknown } };
+
+/**
+ * Refuses every request attempt of a step that has already timed out (shared/lambda/invocation.ts), so
+ * the leftovers of a timed-out step never write after its retry has started. Added to every client
+ * fledge builds, tests' included.
+ */
+export function boundToInvocation<C extends AnyClient>(client: C): C {
+  const stack = client.middlewareStack as unknown as {
+    add: (
+      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+      options: { step: 'finalizeRequest'; priority: 'low'; name: string },
+    ) => void;
+  };
+  stack.add(
+    (next) => async (args) => {
+      if (invocationEnded())
+        throw new StepTimeoutError('the step had run out of time; this call was not made');
+      return next(args);
+    },
+    // After the retry middleware (high priority in the same step), so every attempt is checked.
+    { step: 'finalizeRequest', priority: 'low', name: 'fledgeInvocationEnded' },
+  );
+  return client;
+}
+
+export const lambdaClient = lazy(() => boundToInvocation(new LambdaClient(clientConfig())));
+export const cloudWatchClient = lazy(() => boundToInvocation(new CloudWatchClient(clientConfig())));
+export const route53Client = lazy(() => boundToInvocation(new Route53Client(clientConfig())));
+export const dynamoDbClient = lazy(() => boundToInvocation(new DynamoDBClient(clientConfig())));
+export const eventBridgeClient = lazy(() => boundToInvocation(new EventBridgeClient(clientConfig())));
+export const sfnClient = lazy(() => boundToInvocation(new SFNClient(clientConfig())));

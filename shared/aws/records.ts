@@ -98,6 +98,8 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     if (end) {
       values[':expires'] = { N: String(this.epoch() + ENDED_RECORD_DAYS * DAY_S) };
       expression += ', expiresAt = :expires';
+    } else {
+      values[':true'] = { BOOL: true };
     }
     try {
       await awsCall('dynamodb:UpdateItem', () =>
@@ -106,7 +108,9 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
             TableName: this.table,
             Key: { pk: { S: record.key } },
             UpdateExpression: expression,
-            ConditionExpression: '#owner = :owner',
+            // A save never reopens an ended record: a late write (a retry that outlived its step) must
+            // not make a finished rollout hold its target again.
+            ConditionExpression: end ? '#owner = :owner' : '#owner = :owner AND #active = :true',
             ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status', '#active': 'active' },
             ExpressionAttributeValues: values,
           }),
@@ -114,11 +118,11 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Not ours (any more): a later rollout took the target over after this one ended. Leave it, and
-      // never move its traffic.
+      // Not ours (any more): the rollout ended, or a later one took the target over after this one
+      // ended. Leave it, and never move its traffic.
       if (!end) {
         throw new TrafficConflictError(
-          `${record.label}: this execution (${record.owner}) no longer holds the target; another rollout took it over. fledge stopped without writing.`,
+          `${record.label}: this execution (${record.owner}) no longer holds the target (its rollout ended, or another took it over). fledge stopped without writing.`,
           { cause: error },
         );
       }

@@ -328,7 +328,9 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: Prop
         (branch) => branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0,
       );
       if (rootTypes) {
-        const expected = issue.errors.map((branch) => (branch[0] as { expected?: string }).expected).join(' or ');
+        const expected = issue.errors
+          .map((branch) => (branch[0] as { expected?: string }).expected)
+          .join(' or ');
         return [`${fieldPath(path)}: expected ${expected}`];
       }
       const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));

@@ -16,7 +16,9 @@ export async function bestEffort(what: string, write: () => Promise<unknown>): P
     timer = setTimeout(() => resolve('late'), timing().bestEffortMs);
   });
   try {
-    const done = await Promise.race([attempt(what, write), deadline]);
+    const over = { late: false };
+    const done = await Promise.race([attempt(what, write, over), deadline]);
+    over.late = true;
     if (done === 'late') logger.warn(`${what} took too long; left to the recovery sweep`);
     return done === true;
   } finally {
@@ -24,8 +26,12 @@ export async function bestEffort(what: string, write: () => Promise<unknown>): P
   }
 }
 
-async function attempt(what: string, write: () => Promise<unknown>): Promise<boolean> {
-  for (let n = 1; ; n++) {
+async function attempt(
+  what: string,
+  write: () => Promise<unknown>,
+  over: { late: boolean },
+): Promise<boolean> {
+  for (let n = 1; !over.late; n++) {
     try {
       await write();
       return true;
@@ -37,4 +43,5 @@ async function attempt(what: string, write: () => Promise<unknown>): Promise<boo
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** n));
     }
   }
+  return false;
 }

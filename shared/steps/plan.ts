@@ -5,12 +5,18 @@
  */
 
 import { lambdaAliasCounts, lambdaVersionMetric } from '../aws/cloudwatch';
-import { InvalidInputError } from '../core/errors';
+import { InvalidInputError, isTransient } from '../core/errors';
 import { scheduleProblems } from '../core/limits';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, targetLabel } from '../core/record';
 import { MIN_SHARE_PERCENT } from '../core/route53-shares';
-import { type AnalysisConfig, DeployInputSchema, describeIssues, type MetricPair, type Target } from '../core/schema';
+import {
+  type AnalysisConfig,
+  DeployInputSchema,
+  describeIssues,
+  type MetricPair,
+  type Target,
+} from '../core/schema';
 import { resolveStrategy, type Step } from '../core/strategy';
 import { interpretTrigger } from '../core/triggers';
 import { bestEffort } from './bookkeeping';
@@ -100,6 +106,9 @@ export async function plan(
     try {
       traffic = await deps.router(target).prepare((context) => checkCaching(target, steps, context));
     } catch (error) {
+      // A transient failure is retried by the state machine as the same owner; freeing the target now
+      // could land after the retry took it again. If retries run out, recovery frees it.
+      if (isTransient(error)) throw error;
       await bestEffort('freeing the target after a refused plan', () =>
         deps.records.finish({
           ...record,
@@ -115,7 +124,7 @@ export async function plan(
       throw error;
     }
   } catch (error) {
-    if (trigger.eventId) {
+    if (trigger.eventId && !isTransient(error)) {
       const eventId = trigger.eventId;
       await bestEffort('forgetting the refused event', () => deps.records.releaseEvent(eventId, owner));
     }

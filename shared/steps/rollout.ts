@@ -176,9 +176,16 @@ export type EndDeps = Pick<Deps, 'clock' | 'router' | 'events' | 'records'>;
 /** Sends all traffic to the new version, writing the intent to the record first. */
 export async function promote(state: RolloutState, deps: EndDeps): Promise<Outcome> {
   const at = deps.clock.now().toISOString();
-  await deps.records.save(
-    recordOf(state, 'promoting', at, { intent: { action: 'promote', weight: 100, at } }),
-  );
+  try {
+    await deps.records.save(
+      recordOf(state, 'promoting', at, { intent: { action: 'promote', weight: 100, at } }),
+    );
+  } catch (error) {
+    // An earlier attempt of this very step may have promoted and closed the record (its last request
+    // landed after it timed out): that promotion is this one's, not someone else's.
+    const held = await deps.records.get(state.record.key);
+    if (held?.owner !== state.record.owner || held.status !== 'promoted') throw error;
+  }
   const applied = await deps.router(state.target).promote(state.traffic);
   const result = outcome(state, deps, 'promoted', state.next.reason, applied.weight);
   const promoted: RolloutState = {
