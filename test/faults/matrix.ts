@@ -31,7 +31,7 @@ import { type Recovery, recoverExecution } from '../../shared/steps/recover';
 import { type CallSite, type Fault, FaultProxy, type FaultRule } from '../support/fault-proxy';
 
 /** Every limit scaled down together from production's (shared/lambda/timeouts.ts), keeping their ratios. */
-export const FUNCTION_MS = 3_000;
+export const FUNCTION_MS = 6_000;
 configureTiming({
   maxAttempts: 3,
   connectionTimeoutMs: 300,
@@ -105,7 +105,7 @@ export const TABLE = 'fledge-faults';
 
 class Lane {
   readonly proxy: FaultProxy;
-  #deps: Omit<Deps, 'clock'> | undefined;
+  #endpoint = '';
   #direct: Clients;
 
   constructor(
@@ -118,9 +118,17 @@ class Lane {
   }
 
   async start(): Promise<void> {
-    const endpoint = await this.proxy.start();
-    const via = clientsFor(endpoint);
-    this.#deps = {
+    this.#endpoint = await this.proxy.start();
+    await this.world.setup(this.index, this.#direct);
+  }
+
+  /**
+   * Fresh clients for every case, as a fresh Lambda would have: the SDK's retry quota is per client,
+   * and one case's storm of faults must not change how the next retries.
+   */
+  private deps(): Omit<Deps, 'clock'> {
+    const via = clientsFor(this.#endpoint);
+    return {
       router: (target) =>
         target.type === 'lambda-alias'
           ? new LambdaAliasRouter(target, via.lambda)
@@ -133,13 +141,11 @@ class Lane {
       tags: async () => ({}),
       executions: { describe: async () => ({ status: 'UNKNOWN' }) },
     };
-    await this.world.setup(this.index, this.#direct);
   }
 
   async run(release: Release, rule?: FaultRule): Promise<CaseResult> {
     const world = this.world;
-    const deps = this.#deps;
-    if (!deps) throw new Error('lane not started');
+    const deps = this.deps();
     await world.reset(this.index, this.#direct);
     const input = world.input(this.index, release);
     await this.#direct.dynamo.send(
@@ -239,14 +245,23 @@ export class Matrix {
     return out;
   }
 
-  /** Runs the cases over the lanes, each lane one case at a time. */
+  /**
+   * Runs the cases over the lanes, each lane one case at a time. A case whose fault site was never
+   * reached (a slow moment took the run down another path, e.g. a step retried after a spurious
+   * timeout) proved nothing, so it runs again, up to twice.
+   */
   async runAll(cases: Array<{ release: Release; rule: FaultRule }>): Promise<CaseResult[]> {
     const queue = [...cases];
     const results: CaseResult[] = [];
     await Promise.all(
       this.lanes.map(async (lane) => {
-        for (let next = queue.shift(); next; next = queue.shift())
-          results.push(await lane.run(next.release, next.rule));
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          let result = await lane.run(next.release, next.rule);
+          for (let again = 0; result.injected === 0 && again < 2; again++) {
+            result = await lane.run(next.release, next.rule);
+          }
+          results.push(result);
+        }
       }),
     );
     return results;
