@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultDeps } from '../shared/aws/default-deps';
 import { VirtualClock } from '../shared/core/clock';
 import { runLocal } from './local-runner';
 import { replay } from './replay';
 import { exitCode, printProgress, toReport } from './report';
+import { UsageError, writeReport } from './report-command';
+import { recordRun, renderReport } from './report-html';
 
 const program = new Command()
   .name('fledge')
@@ -24,8 +26,16 @@ program
   .option('--start <iso8601>', 'with --clock virtual: the time the run starts at (default: now)', parseDate)
   .option('--json', 'print the result as one JSON object on the last line')
   .option('--verbose', 'print the functions’ structured logs')
+  .option('--report <file>', 'write the HTML report of the run to <file> at the end')
   .action(
-    async (options: { input: string; clock: string; start?: Date; json?: boolean; verbose?: boolean }) => {
+    async (options: {
+      input: string;
+      clock: string;
+      start?: Date;
+      json?: boolean;
+      verbose?: boolean;
+      report?: string;
+    }) => {
       let input: unknown;
       try {
         input = JSON.parse(
@@ -39,12 +49,21 @@ program
       const virtualClock =
         options.clock === 'virtual' ? new VirtualClock(options.start ?? new Date()) : undefined;
       const deps = virtualClock ? { ...defaultDeps(), clock: virtualClock } : defaultDeps();
+      const recorder = recordRun(deps.clock);
+      const progress = printProgress(options.json);
       const result = await runLocal({
         input,
         deps,
         virtualClock,
-        onEvent: printProgress(options.json),
+        onEvent: (event) => {
+          progress(event);
+          recorder.onEvent(event);
+        },
       });
+      if (options.report) {
+        writeFileSync(options.report, await renderReport(recorder.timeline(result.executionArn)));
+        console.error(`fledge: report written to ${options.report}`);
+      }
       const report = toReport(result);
       if (options.json) {
         console.log(JSON.stringify(report));
@@ -87,6 +106,21 @@ program
     } catch (error) {
       if ((error as Error).name === 'InvalidInputError') return fail(options.json, (error as Error).message);
       throw error;
+    }
+  });
+
+program
+  .command('report')
+  .description('Write the HTML report of a rollout: charts, every check, the outcome. Changes nothing.')
+  .option('--execution <arn>', 'a deployed execution of the fledge state machine (reads its history)')
+  .option('--history <file>', 'an execution history saved with `aws stepfunctions get-execution-history`')
+  .option('-o, --output <file>', 'where to write the report (default: fledge-report-<execution>.html)')
+  .action(async (options: { execution?: string; history?: string; output?: string }) => {
+    try {
+      console.log(`report written to ${await writeReport(options)}`);
+    } catch (error) {
+      console.error(`fledge: ${(error as Error).message}`);
+      process.exitCode = error instanceof UsageError ? 2 : 1;
     }
   });
 
