@@ -5,6 +5,7 @@
  */
 import { type EventLog, type LocalRunResult, runLocal } from '../../cli/local-runner';
 import { recordRun } from '../../cli/report-html';
+import type { EventPublisher } from '../../shared/aws/events';
 import type { Applied, TrafficContext } from '../../shared/core/ports';
 import type { PairedMinute } from '../../shared/core/sequential-test';
 import type { Timeline } from '../../shared/report/timeline';
@@ -50,14 +51,18 @@ const SCENARIOS: Record<RolloutKind, { canaryRate: number; input: Record<string,
   },
 };
 
-/** Runs one of the two rollouts and records it. */
-export async function recordRollout(kind: RolloutKind): Promise<RecordedRollout> {
+/** Runs one of the two rollouts and records it; `events` replaces the in-memory lifecycle events. */
+export async function recordRollout(
+  kind: RolloutKind,
+  options: { events?: EventPublisher } = {},
+): Promise<RecordedRollout> {
   const scenario = SCENARIOS[kind];
   const router = new TimedRouter('3', ['2', '3']);
   router.version = '2';
   const seed = kind === 'promoted' ? 11 : 7;
   const metrics = new FakeMetrics((at) => minute(at, router.changes, scenario.canaryRate, seed));
   const deps = fakeDeps(router, metrics, { start: T0 });
+  if (options.events) Object.assign(deps, { events: options.events });
   router.now = () => deps.clock.now().getTime();
   const recorder = recordRun(deps.clock);
   const events: RecordedRollout['events'] = [];
