@@ -111,9 +111,11 @@ describe('the events a real run publishes', () => {
 describe('severity and summary', () => {
   it('the state machine sets on Rollback Failed what the table says', () => {
     const { definition } = loadDefinition();
-    const entry = (
-      definition.States.AnnounceRollbackFailed?.Parameters as { Entries: Array<Record<string, unknown>> }
-    ).Entries[0] as { DetailType: LifecycleEvent; Detail: Record<string, unknown> };
+    const parameters = definition.States.AnnounceRollbackFailed?.Parameters as
+      | { Entries: Array<{ DetailType: LifecycleEvent; Detail: Record<string, unknown> }> }
+      | undefined;
+    const entry = parameters?.Entries[0];
+    if (!entry) throw new Error('AnnounceRollbackFailed puts no event');
 
     expect(entry.Detail.severity).toBe(SEVERITY[entry.DetailType]);
     expect(entry.Detail['summary.$']).toMatch(/^States\.Format\(/);
