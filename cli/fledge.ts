@@ -5,8 +5,6 @@ import { VirtualClock } from '../shared/core/clock';
 import { runLocal } from './local-runner';
 import { replay } from './replay';
 import { exitCode, printProgress, toReport } from './report';
-import { UsageError, writeReport } from './report-command';
-import { recordRun, renderReport } from './report-html';
 
 const program = new Command()
   .name('fledge')
@@ -49,7 +47,9 @@ program
       const virtualClock =
         options.clock === 'virtual' ? new VirtualClock(options.start ?? new Date()) : undefined;
       const deps = virtualClock ? { ...defaultDeps(), clock: virtualClock } : defaultDeps();
-      const recorder = recordRun(deps.clock);
+      // The report's modules load only when a report is asked for.
+      const reporting = options.report ? await import('./report-html') : undefined;
+      const recorder = reporting?.recordRun(deps.clock);
       const progress = printProgress(options.json);
       const result = await runLocal({
         input,
@@ -57,11 +57,11 @@ program
         virtualClock,
         onEvent: (event) => {
           progress(event);
-          recorder.onEvent(event);
+          recorder?.onEvent(event);
         },
       });
-      if (options.report) {
-        writeFileSync(options.report, await renderReport(recorder.timeline(result.executionArn)));
+      if (options.report && reporting && recorder) {
+        writeFileSync(options.report, await reporting.renderReport(recorder.timeline(result.executionArn)));
         console.error(`fledge: report written to ${options.report}`);
       }
       const report = toReport(result);
@@ -116,6 +116,7 @@ program
   .option('--history <file>', 'an execution history saved with `aws stepfunctions get-execution-history`')
   .option('-o, --output <file>', 'where to write the report (default: fledge-report-<execution>.html)')
   .action(async (options: { execution?: string; history?: string; output?: string }) => {
+    const { UsageError, writeReport } = await import('./report-command');
     try {
       console.log(`report written to ${await writeReport(options)}`);
     } catch (error) {

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { build } from 'esbuild';
 import { readExecutionHistory } from '../shared/aws/execution-history';
 import type { Clock } from '../shared/core/clock';
 import { sideLabel } from '../shared/core/target-label';
@@ -47,22 +46,27 @@ let pageScript: Promise<string> | undefined;
 
 /** The page script with the parts of ECharts it uses, minified; built once per process. */
 function bundlePage(): Promise<string> {
-  pageScript ??= build({
-    entryPoints: [fileURLToPath(new URL('./report-page/main.ts', import.meta.url))],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  }).then((result) => result.outputFiles[0]?.text ?? '');
+  pageScript ??= import('esbuild')
+    .then(({ build }) =>
+      build({
+        entryPoints: [fileURLToPath(new URL('./report-page/main.ts', import.meta.url))],
+        bundle: true,
+        minify: true,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2020',
+        write: false,
+        legalComments: 'none',
+        logLevel: 'silent',
+      }),
+    )
+    .then((result) => result.outputFiles[0]?.text ?? '');
   return pageScript;
 }
 
-const ECHARTS_VERSION = (createRequire(import.meta.url)('echarts/package.json') as { version: string })
-  .version;
+function echartsVersion(): string {
+  return (createRequire(import.meta.url)('echarts/package.json') as { version: string }).version;
+}
 
 export interface RenderOptions {
   /** When the report was made (default: now); tests pin it so the file is reproducible. */
@@ -100,7 +104,7 @@ ${checksTable(timeline)}
 ${eventsTable(timeline)}
 </main>
 <footer>
-<p>Made by <code>fledge report</code> at ${esc(generatedAt)}. Charts: Apache ECharts ${esc(ECHARTS_VERSION)} (Apache License 2.0), bundled into this file.</p>
+<p>Made by <code>fledge report</code> at ${esc(generatedAt)}. Charts: Apache ECharts ${esc(echartsVersion())} (Apache License 2.0), bundled into this file.</p>
 </footer>
 <script type="application/json" id="fledge-timeline">${jsonForScript(timeline)}</script>
 <script>${script.replace(/<\/script/gi, '<\\/script')}</script>

@@ -245,7 +245,7 @@ function describeRollout(draft: Draft, rollout: RolloutState): void {
   draft.analysis = {
     alpha: rollout.analysis.alpha,
     tolerance: rollout.analysis.tolerance,
-    minExpectedErrors: (rollout.analysis as { minExpectedErrors?: number }).minExpectedErrors,
+    minExpectedErrors: rollout.analysis.minExpectedErrors,
     metricLagMinutes: rollout.analysis.metricLagMinutes,
   };
 }
