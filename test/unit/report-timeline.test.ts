@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
-import { executionTimeline, recordRun } from '../../cli/report-html';
+import { executionTimeline, recordRun, renderReport } from '../../cli/report-html';
 import { fromExecutionHistory, fromHistoryFile } from '../../shared/report/history';
 import { buildTimeline } from '../../shared/report/timeline';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
@@ -112,6 +112,27 @@ describe('the timeline of a local run', () => {
       }),
     ]);
     expect(timeline.weights.map((w) => w.weight)).toEqual([0, 0]);
+  });
+  it('describes a run Plan refused, with the target from the input and nothing drawn', async () => {
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics(() => undefined));
+    const recorder = recordRun(deps.clock);
+    const result = await runLocal({
+      input: {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: 'Linear150PercentEvery1Minute',
+      },
+      deps,
+      virtualClock: deps.clock,
+      onEvent: recorder.onEvent,
+    });
+
+    const timeline = recorder.timeline(result.executionArn);
+    const html = await renderReport(timeline);
+
+    expect(timeline).toMatchObject({ title: 'checkout:live', status: 'rejected', checks: [], weights: [] });
+    expect(timeline.reason).toMatch(/^InvalidInputError: invalid rollout input: strategy/);
+    expect(html).toContain('<p>No check ran.</p>');
   });
 });
 
