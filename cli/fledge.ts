@@ -1,10 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultDeps } from '../shared/aws/default-deps';
 import { VirtualClock } from '../shared/core/clock';
 import { runLocal } from './local-runner';
+import { recoverTarget } from './recover';
 import { replay } from './replay';
 import { exitCode, printProgress, toReport } from './report';
+import { trapSignals } from './signals';
+import { defaultDeps } from './wiring';
 
 const program = new Command()
   .name('fledge')
@@ -50,16 +52,19 @@ program
       // The report's modules load only when a report is asked for.
       const reporting = options.report ? await import('./report-html') : undefined;
       const recorder = reporting?.recordRun(deps.clock);
+      const interruptions = trapSignals(`npx fledge recover --input ${options.input}`);
       const progress = printProgress(options.json);
       const result = await runLocal({
         input,
         deps,
         virtualClock,
+        signal: interruptions.signal,
         onEvent: (event) => {
+          interruptions.observe(event);
           progress(event);
           recorder?.onEvent(event);
         },
-      });
+      }).finally(() => interruptions.release());
       if (options.report && reporting && recorder) {
         writeFileSync(options.report, await reporting.renderReport(recorder.timeline(result.executionArn)));
         console.error(`fledge: report written to ${options.report}`);
@@ -122,6 +127,28 @@ program
     } catch (error) {
       console.error(`fledge: ${(error as Error).message}`);
       process.exitCode = error instanceof UsageError ? 2 : 1;
+    }
+  });
+
+program
+  .command('recover')
+  .description(
+    'Restore the baseline of a target left half-shifted (a stopped or killed rollout), from its rollout record, or from the live split when it is clear-cut.',
+  )
+  .requiredOption('-i, --input <file>', 'the rollout input (only its target is read), or - for stdin')
+  .option('--json', 'print the result as one JSON object on the last line')
+  .action(async (options: { input: string; json?: boolean }) => {
+    const input = readInput(options.input, options.json);
+    if (input === undefined) return;
+    try {
+      const report = await recoverTarget(input, defaultDeps());
+      if (options.json) console.log(JSON.stringify(report));
+      else console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);
+      process.exitCode =
+        report.outcome === 'refused' ? 2 : ['failed', 'conflict'].includes(report.outcome) ? 1 : 0;
+    } catch (error) {
+      if ((error as Error).name === 'InvalidInputError') return fail(options.json, (error as Error).message);
+      throw error;
     }
   });
 

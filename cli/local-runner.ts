@@ -16,7 +16,10 @@ import { createHandler as setWeightHandler } from '../functions/set-weight/handl
 import { lambdaClient } from '../shared/aws/clients';
 import type { LifecycleEvent } from '../shared/aws/events';
 import type { VirtualClock } from '../shared/core/clock';
+import type { ExecutionState } from '../shared/core/record';
+import { FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../shared/lambda/timeouts';
 import type { Deps } from '../shared/steps/deps';
+import { type Recovery, recoverExecution } from '../shared/steps/recover';
 import { type Definition, loadDefinition, waitSeconds } from './definition';
 
 /** One entry of the interpreter's execution event log (the package does not export the type). */
@@ -40,16 +43,37 @@ export interface LocalRunOptions {
   definition?: Definition;
   /** Invokes a hook function (default: Lambda Invoke through the configured endpoint). */
   invoke?: (functionName: string, payload: unknown) => Promise<unknown>;
+  /**
+   * Each function's time limit in ms, as Lambda enforces it (default: shared/lambda/timeouts.ts). The
+   * fault-injection tests scale it down together with the SDK's request timeouts.
+   */
+  functionTimeoutMs?: (fn: FunctionName) => number;
+  /**
+   * Stops the execution, as StopExecution does: no further state runs. The runner waits for the Task
+   * in flight to settle (its write may still land) before it reports ABORTED.
+   */
+  signal?: AbortSignal;
+  /** Called with the state the execution was in when the signal arrived. */
+  onAbort?: (lastRollout: unknown) => void;
+  /**
+   * After the execution ends, recover its target as the deployed recover function would on the
+   * execution's status change (default true; `fledge replay` turns it off).
+   */
+  recover?: boolean;
+  /** Names this run's execution (default: a fresh local id). */
+  executionName?: string;
 }
 
 export interface LocalRunResult {
   executionArn: string;
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   output?: unknown;
   error?: string;
   cause?: string;
   /** Names of the states entered, in order. */
   path: string[];
+  /** What recovery did once the execution had ended (absent when it found nothing to do). */
+  recovery?: Recovery;
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
@@ -62,20 +86,30 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     promote: promoteHandler(() => options.deps),
     rollback: rollbackHandler(() => options.deps),
   };
-  const name = `local-${randomUUID()}`;
+  const name = options.executionName ?? `local-${randomUUID()}`;
   const executionArn = `arn:aws:states:us-east-1:000000000000:execution:fledge-canary:${name}`;
   const clock = options.virtualClock;
+  const timeoutMs = options.functionTimeoutMs ?? ((fn: FunctionName) => FUNCTION_TIMEOUT_SECONDS[fn] * 1000);
   let pendingAdvance: Promise<void> = Promise.resolve();
+  // Tasks still running: an aborted execution waits for them, as their writes may still land.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    const done = () => inFlight.delete(work);
+    work.then(done, done);
+    return work;
+  };
 
   const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, fn] of Object.entries(loaded.taskFunctions)) {
     const handler = handlers[fn];
     if (!handler) throw new Error(`state ${stateName} names function '${fn}', which has no handler`);
-    const real = async (input: unknown) => handler(structuredClone(input) as never, lambdaContext(fn));
+    const real = async (input: unknown) =>
+      handler(structuredClone(input) as never, lambdaContext(fn, timeoutMs(fn as FunctionName)));
     const override = options.taskOverrides?.[stateName];
     taskResourceLocalHandlers[stateName] = async (input) => {
       await pendingAdvance; // a virtual wait finishes moving the clock before the next task runs
-      return override ? override(input, real) : real(input);
+      return track(override ? override(input, real) : real(input));
     };
   }
   const integrations = localIntegrations(options);
@@ -86,7 +120,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const override = options.taskOverrides?.[stateName];
     taskResourceLocalHandlers[stateName] = async (input) => {
       await pendingAdvance;
-      return override ? override(input, integration) : integration(input);
+      return track(override ? override(input, integration) : integration(input));
     };
   }
   const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
@@ -115,6 +149,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
   const path: string[] = [];
   let failure: { error: string; cause: string } | undefined;
+  let lastRollout: unknown;
   const consume = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === 'StateEntered') {
@@ -125,26 +160,59 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           pendingAdvance = pendingAdvance.then(() => clock.advance(seconds));
         }
       }
+      if (event.type === 'StateExited') {
+        const rollout = (event.state.output as { rollout?: unknown } | undefined)?.rollout;
+        if (rollout) lastRollout = rollout;
+      }
       if (event.type === 'ExecutionFailed')
         failure = { error: event.Error, cause: String(event.Cause ?? '') };
       options.onEvent?.(event);
     }
   })();
 
+  let aborted = false;
+  const abort = () => {
+    if (aborted) return;
+    aborted = true;
+    options.onAbort?.(lastRollout);
+    execution.abort();
+  };
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
+
+  let result: LocalRunResult;
   try {
     const output = await execution.result;
     await consume;
-    return { executionArn, status: 'SUCCEEDED', output, path };
+    result = { executionArn, status: 'SUCCEEDED', output, path };
   } catch (error) {
-    await consume;
-    return {
-      executionArn,
-      status: 'FAILED',
-      error: failure?.error ?? (error as Error).name,
-      cause: failure?.cause ?? (error as Error).message,
-      path,
-    };
+    await consume.catch(() => undefined);
+    if (aborted) {
+      // StopExecution does not stop a Lambda already running: let it finish before anyone reads traffic.
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      result = { executionArn, status: 'ABORTED', error: 'ExecutionAborted', cause: 'stopped', path };
+    } else {
+      result = {
+        executionArn,
+        status: 'FAILED',
+        error: failure?.error ?? (error as Error).name,
+        cause: failure?.cause ?? (error as Error).message,
+        path,
+      };
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
   }
+  if (options.recover === false) return result;
+  // What the deployed recover function does on the execution's status change.
+  const ended: ExecutionState = {
+    status: result.status,
+    error: result.error,
+    cause: options.signal?.aborted ? String(options.signal.reason ?? 'stopped') : result.cause,
+    output: result.output === undefined ? undefined : JSON.stringify(result.output),
+  };
+  const recovery = await recoverExecution(executionArn, options.deps, ended);
+  return recovery && recovery.action !== 'none' ? { ...result, recovery } : result;
 }
 
 /** Local stand-ins for the Step Functions service integrations the ASL uses. */
@@ -183,8 +251,8 @@ async function invokeLambda(functionName: string, payload: unknown): Promise<unk
   return body;
 }
 
-function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + 120_000;
+export function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: `fledge-${functionName}`,

@@ -5,14 +5,14 @@
  */
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import { lambdaClient } from '../shared/aws/clients';
-import { defaultDeps } from '../shared/aws/default-deps';
-import { noLock } from '../shared/aws/lock';
 import { VirtualClock } from '../shared/core/clock';
 import { InvalidInputError } from '../shared/core/errors';
-import type { Applied, TrafficContext, TrafficRouter } from '../shared/core/ports';
+import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../shared/core/ports';
 import type { Target } from '../shared/core/schema';
 import { type EventLog, runLocal } from './local-runner';
+import { MemoryRolloutRecords } from './memory-records';
 import { type RunReport, toReport } from './report';
+import { defaultDeps } from './wiring';
 
 /** A router that only remembers: replays must never move traffic. */
 export class RecordingRouter implements TrafficRouter {
@@ -38,6 +38,10 @@ export class RecordingRouter implements TrafficRouter {
 
   async rollback(): Promise<Applied> {
     return this.record('rollback', 0);
+  }
+
+  async inspect(): Promise<LiveSplit> {
+    return { summary: 'replay: no live traffic', split: false };
   }
 
   private record(action: string, weight: number): Applied {
@@ -88,7 +92,7 @@ export async function replay(options: {
       ...defaultDeps(),
       clock,
       router: () => router,
-      lock: noLock,
+      records: new MemoryRolloutRecords(),
       events: { publish: async () => undefined },
     },
     virtualClock: clock,

@@ -60,6 +60,18 @@ function side(rollout: RolloutState, which: 'baseline' | 'canary'): string {
 
 /** The run's result as one object: the Outcome for promoted and rolled-back runs, else the error. */
 export function toReport(result: LocalRunResult): RunReport {
+  if (result.status === 'ABORTED') {
+    const recovery = result.recovery;
+    const outcome: RunReport['outcome'] =
+      recovery?.action === 'failed' ? 'failed' : recovery?.action === 'conflict' ? 'stopped' : 'rolled-back';
+    return {
+      outcome,
+      reason: recovery ? `interrupted: ${recovery.reason}` : 'interrupted before any traffic moved',
+      error: 'ExecutionAborted',
+      executionArn: result.executionArn,
+      ...(recovery?.weight !== undefined ? { weight: recovery.weight } : {}),
+    };
+  }
   if (result.status === 'SUCCEEDED') {
     return { ...(result.output as Outcome), executionArn: result.executionArn };
   }

@@ -7,11 +7,11 @@
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { runLocal } from '../cli/local-runner';
 import { printProgress, type RunReport, toReport } from '../cli/report';
+import { defaultDeps } from '../cli/wiring';
 import { createFunctionWithAlias } from '../local/fixtures';
 import { startMoto, useEndpoint } from '../local/moto';
 import { createWeightedPair, createZone, listRecords } from '../local/route53-fixtures';
 import { aliasSplit, recordSplit, TrafficSimulator } from '../local/traffic';
-import { defaultDeps } from '../shared/aws/default-deps';
 import { floorToMinute, VirtualClock } from '../shared/core/clock';
 
 const started = Date.now();

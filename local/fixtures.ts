@@ -1,4 +1,5 @@
 /** Creates the AWS resources of the demo and the integration tests: a role, a function, versions, an alias. */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateAliasCommand,
@@ -61,4 +62,19 @@ export async function createFunctionWithAlias(
   lambda.destroy();
   iam.destroy();
   return { functionName, alias, versions };
+}
+
+/** The rollout table as serverless.yml creates it: partition key `pk`, TTL on `expiresAt`. */
+export async function createRolloutTable(name: string): Promise<string> {
+  const dynamo = new DynamoDBClient({});
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  dynamo.destroy();
+  return name;
 }

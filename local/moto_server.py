@@ -1,38 +1,214 @@
-"""moto's server, with its Route 53 CREATE check replaced by the one AWS makes.
+"""moto's server, with the write checks AWS makes and moto does not.
 
-moto refuses a CREATE that is identical to any CREATE it has ever applied in the zone while a record of
-that name and type exists, even when the same batch first DELETEs that record. Route 53 applies a batch
-as one transaction and refuses a CREATE only if the record (name, type, SetIdentifier) exists at that
-point. fledge's DELETE-then-CREATE batches are the documented way to change a record atomically, so a
-rollback to the weights a record once had is refused by moto and accepted by AWS. This wrapper makes
-moto check what AWS checks. Used by local/moto.ts for the demo and the tests.
+fledge's safety rests on AWS refusing stale writes, so its tests must run against an emulator that
+refuses them too; a test that passes only because moto is lenient proves nothing. This wrapper adds:
+
+Lambda
+  * UpdateAlias checks the RevisionId it is given (412 PreconditionFailedException when it is not the
+    alias's current one), and every update gives the alias a new RevisionId. moto never changes or
+    checks it.
+  * Routing weights as Lambda takes them: at most one additional version, weight 0.0-1.0, never the
+    alias's own version. moto accepts anything.
+
+Route 53 (ChangeResourceRecordSets)
+  * A batch is one transaction: every change is checked against the zone as the batch has changed it so
+    far, and nothing is applied unless all pass. moto applies changes one by one.
+  * DELETE names one record (name, type, SetIdentifier) and must repeat its current values (TTL,
+    values, weight, alias target, health check); otherwise InvalidChangeBatch. moto checks the values
+    against its change history, not the record, and a weighted DELETE removes every record with that
+    SetIdentifier in the zone, whatever its name.
+  * CREATE is refused only if that record exists at that point of the batch. moto refuses a CREATE
+    identical to any earlier one while any record of that name and type exists.
+  * A and AAAA values must be IPv4 and IPv6 addresses (InvalidChangeBatch), as Route 53 requires.
+
+Used by local/moto.ts for the demo and the tests. Each patch is small and named after what it emulates.
 """
 
+import ipaddress
+import json
 import sys
+from urllib.parse import unquote
 
-from moto.route53 import models
-from moto.route53.exceptions import ResourceRecordAlreadyExists
+from moto.awslambda import models as lambda_models
+from moto.awslambda import responses as lambda_responses
+from moto.awslambda.exceptions import PreconditionFailedException
+from moto.core.exceptions import JsonRESTError
+from moto.moto_api._internal import mock_random as random
+from moto.route53 import models as route53_models
+from moto.route53.exceptions import Route53ClientError
 from moto.server import main
 
+# --- Lambda: RevisionId and routing weights -------------------------------------------------------
 
-def _history_is_not_state(self, item):
-    # Only the CREATE pre-check asks the change history for membership; state is checked below.
-    return False
-
-
-_add_rrset = models.FakeZone.add_rrset
+_alias_update = lambda_models.LambdaAlias.update
 
 
-def _add_rrset_if_absent(self, record_set):
-    new = models.RecordSet(record_set)
-    for existing in self.rrsets:
-        if (existing.name, existing.type, existing.set_identifier) == (new.name, new.type, new.set_identifier):
-            raise ResourceRecordAlreadyExists(name=new.name, _type=new.type)
-    return _add_rrset(self, record_set)
+def _alias_update_with_new_revision(self, description, function_version, routing_config):
+    _alias_update(self, description, function_version, routing_config)
+    self.revision_id = str(random.uuid4())
 
 
-models.ChangeList.__contains__ = _history_is_not_state
-models.FakeZone.add_rrset = _add_rrset_if_absent
+_update_alias_response = lambda_responses.LambdaResponse.update_alias
+
+
+def _update_alias_checked(self):
+    function_name = unquote(self.path.rsplit("/")[-3])
+    alias_name = unquote(self.path.rsplit("/", 2)[-1])
+    params = json.loads(self.body or "{}")
+    alias = self.backend.get_alias(name=alias_name, function_name=function_name)
+    revision = params.get("RevisionId")
+    if revision and revision != alias.revision_id:
+        raise PreconditionFailedException(
+            "The Revision Id provided does not match the latest Revision Id. "
+            "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+        )
+    version = params.get("FunctionVersion") or alias.function_version
+    weights = ((params.get("RoutingConfig") or {}).get("AdditionalVersionWeights")) or {}
+    if len(weights) > 1:
+        raise JsonRESTError("InvalidParameterValueException", "Only one additional version may be routed")
+    for extra, weight in weights.items():
+        if not (0.0 <= float(weight) <= 1.0):
+            raise JsonRESTError(
+                "ValidationException",
+                f"1 validation error detected: Value '{weight}' at 'routingConfig.additionalVersionWeights' "
+                "failed to satisfy constraint: Member must have value less than or equal to 1.0",
+            )
+        if extra == version:
+            raise JsonRESTError(
+                "InvalidParameterValueException",
+                f"Invalid function version {extra}. Function version {extra} is already included in routing configuration.",
+            )
+    return _update_alias_response(self)
+
+
+lambda_models.LambdaAlias.update = _alias_update_with_new_revision
+lambda_responses.LambdaResponse.update_alias = _update_alias_checked
+
+# --- Route 53: atomic batches, exact DELETEs, valid addresses ---------------------------------------
+
+
+class _InvalidChangeBatch(Route53ClientError):
+    def __init__(self, message):
+        super().__init__("InvalidChangeBatch", message)
+
+
+def _name(value):
+    return (value or "").lower().rstrip(".")
+
+
+def _identity(record):
+    """(name, type, SetIdentifier): what Route 53 calls one record."""
+    if isinstance(record, route53_models.RecordSet):
+        return (_name(record.name), record.type, record.set_identifier)
+    return (_name(record.get("Name")), record.get("Type"), record.get("SetIdentifier"))
+
+
+def _values(record):
+    """What a DELETE must repeat, normalised (moto stores strings, the request carries typed values)."""
+    if isinstance(record, route53_models.RecordSet):
+        ttl, values, weight, alias, health = (
+            record.ttl,
+            record.records or [],
+            record.weight,
+            record.alias_target,
+            record.health_check_id,
+        )
+    else:
+        ttl = record.get("TTL")
+        values = record.get("ResourceRecords") or []
+        weight, alias, health = record.get("Weight"), record.get("AliasTarget"), record.get("HealthCheckId")
+    values = sorted(v["Value"] if isinstance(v, dict) else v for v in values)
+    if alias:
+        alias = (
+            _name(alias.get("DNSName")),
+            alias.get("HostedZoneId"),
+            str(alias.get("EvaluateTargetHealth", False)).lower(),
+        )
+        ttl, values = None, []
+    else:
+        ttl = None if ttl in (None, "") else str(int(ttl))
+    return (ttl, values, None if weight in (None, "") else str(int(weight)), alias, health or None)
+
+
+def _describe(record):
+    name, type_, set_id = _identity(record)
+    return f"[name='{name}.', type='{type_}'" + (f", set-identifier='{set_id}'" if set_id else "") + "]"
+
+
+def _check_addresses(record):
+    type_ = record.get("Type")
+    if type_ not in ("A", "AAAA") or record.get("AliasTarget"):
+        return
+    for value in record.get("ResourceRecords") or []:
+        text = value["Value"] if isinstance(value, dict) else value
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            address = None
+        if address is None or (type_ == "A") != (address.version == 4):
+            code = "ARRDATAIllegalIPv4Address" if type_ == "A" else "AAAARRDATAIllegalIPv6Address"
+            raise _InvalidChangeBatch(
+                f"[Invalid Resource Record: 'FATAL problem: {code} (Value is not a valid "
+                f"{'IPv4' if type_ == 'A' else 'IPv6'} address) encountered with '{text}'']"
+            )
+
+
+def _change_resource_record_sets_atomically(self, zoneid, change_list):
+    zone = self.get_hosted_zone(zoneid)
+    # Check the whole batch against the zone as the batch changes it; apply nothing unless all pass.
+    state = {_identity(r): r for r in zone.rrsets}
+    for change in change_list:
+        action, record = change["Action"], change["ResourceRecordSet"]
+        route53_models.validate_domain_name(record["Name"], code="InvalidChangeBatch")
+        key = _identity(record)
+        if action in ("CREATE", "UPSERT"):
+            _check_addresses(record)
+        if action == "CREATE":
+            if key in state:
+                raise _InvalidChangeBatch(
+                    f"Tried to create resource record set {_describe(record)} but it already exists"
+                )
+            state[key] = record
+        elif action == "UPSERT":
+            state[key] = record
+        elif action == "DELETE":
+            current = state.get(key)
+            if current is None:
+                raise _InvalidChangeBatch(
+                    f"Tried to delete resource record set {_describe(record)} but it was not found"
+                )
+            if _values(current) != _values(record):
+                raise _InvalidChangeBatch(
+                    f"Tried to delete resource record set {_describe(record)} but the values provided "
+                    "do not match the current values"
+                )
+            del state[key]
+    # Every change passed: apply them in order, each DELETE removing exactly the record it names.
+    for change in change_list:
+        if change["Action"] == "DELETE":
+            key = _identity(change["ResourceRecordSet"])
+            zone.rrsets = [r for r in zone.rrsets if _identity(r) != key]
+            zone.rr_changes.append(change)
+        else:
+            _apply_one(self, zoneid, change)
+
+
+_original_change = route53_models.Route53Backend.change_resource_record_sets
+
+
+def _apply_one(self, zoneid, change):
+    # moto's own code applies a CREATE/UPSERT (normalising names and values as it stores them); its
+    # pre-checks are the ones replaced above, so keep them from refusing what was just validated.
+    zone = self.get_hosted_zone(zoneid)
+    changes, zone.rr_changes = zone.rr_changes, route53_models.ChangeList()
+    try:
+        _original_change(self, zoneid, [change])
+    finally:
+        changes.extend(zone.rr_changes)
+        zone.rr_changes = changes
+
+
+route53_models.Route53Backend.change_resource_record_sets = _change_resource_record_sets_atomically
 
 if __name__ == "__main__":
     sys.exit(main())

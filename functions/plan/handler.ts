@@ -1,12 +1,11 @@
 import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { readFunctionTags } from '../../shared/aws/function-tags';
-import { lockFromEnv } from '../../shared/aws/lock';
+import { deployedRecords } from '../../shared/aws/records';
 import { createRouter } from '../../shared/aws/routers';
 import { systemClock } from '../../shared/core/clock';
 import { stepHandler } from '../../shared/lambda/step-handler';
-import type { Deps } from '../../shared/steps/deps';
-import { plan } from '../../shared/steps/plan';
+import { type PlanDeps, plan } from '../../shared/steps/plan';
 
 /** Input of the Plan task: the console input (or a trigger's event) and the execution id. */
 export interface PlanEvent {
@@ -14,16 +13,16 @@ export interface PlanEvent {
   executionId?: string;
 }
 
-const wire = (): Deps => ({
+const wire = (): PlanDeps => ({
   clock: systemClock,
   router: createRouter,
   metrics: new CloudWatchMetricsSource(),
-  lock: lockFromEnv(),
+  records: deployedRecords(),
   events: new EventBridgePublisher(),
   tags: readFunctionTags,
 });
 
-export const createHandler = (deps: () => Deps = wire) =>
+export const createHandler = (deps: () => PlanDeps = wire) =>
   stepHandler(
     'plan',
     (event: PlanEvent, d) => plan(event.input, d, { executionId: event.executionId ?? 'unknown' }),

@@ -1,5 +1,5 @@
 import { EventBridgePublisher } from '../../shared/aws/events';
-import { lockFromEnv } from '../../shared/aws/lock';
+import { deployedRecords } from '../../shared/aws/records';
 import { createRouter } from '../../shared/aws/routers';
 import { systemClock } from '../../shared/core/clock';
 import { stepHandler } from '../../shared/lambda/step-handler';
@@ -9,7 +9,7 @@ const wire = (): EndDeps => ({
   clock: systemClock,
   router: createRouter,
   events: new EventBridgePublisher(),
-  lock: lockFromEnv(),
+  records: deployedRecords(),
 });
 
 export const createHandler = (deps: () => EndDeps = wire) =>

@@ -1,4 +1,5 @@
 import { EventBridgePublisher } from '../../shared/aws/events';
+import { deployedRecords } from '../../shared/aws/records';
 import { createRouter } from '../../shared/aws/routers';
 import { systemClock } from '../../shared/core/clock';
 import { stepHandler } from '../../shared/lambda/step-handler';
@@ -8,6 +9,7 @@ const wire = (): SetWeightDeps => ({
   clock: systemClock,
   router: createRouter,
   events: new EventBridgePublisher(),
+  records: deployedRecords(),
 });
 
 export const createHandler = (deps: () => SetWeightDeps = wire) =>

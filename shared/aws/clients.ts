@@ -8,14 +8,59 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { StepTimeoutError } from '../core/errors';
 import { lazy } from '../core/lazy';
+import { invocationEnded } from '../lambda/invocation';
+import { timing } from '../lambda/timeouts';
 
-// The SDK's own retries (standard mode, jittered) absorb short throttling; the ASL Retry covers the rest.
-const retry = { maxAttempts: 4, retryMode: 'standard' } as const;
+/**
+ * Every call is bounded (shared/lambda/timeouts.ts): a connection must open in time and the reply must
+ * keep arriving, for a few attempts with the SDK's jittered backoff (standard mode), so one stalled
+ * request cannot outlast the function; the state machine's Retry covers anything longer.
+ */
+export const clientConfig = () => {
+  const { maxAttempts, connectionTimeoutMs, requestTimeoutMs } = timing();
+  return {
+    maxAttempts,
+    retryMode: 'standard',
+    // Without throwOnRequestTimeout the SDK only logs a request that outlives requestTimeout, and waits on.
+    requestHandler: {
+      connectionTimeout: connectionTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  };
+};
 
-export const lambdaClient = lazy(() => new LambdaClient(retry));
-export const cloudWatchClient = lazy(() => new CloudWatchClient(retry));
-export const route53Client = lazy(() => new Route53Client(retry));
-export const dynamoDbClient = lazy(() => new DynamoDBClient(retry));
-export const eventBridgeClient = lazy(() => new EventBridgeClient(retry));
-export const sfnClient = lazy(() => new SFNClient(retry));
+type AnyClient = { middlewareStack: { add: (...args: never[]) => unknown } };
+
+/**
+ * Refuses every request attempt of a step that has already timed out (shared/lambda/invocation.ts), so
+ * the leftovers of a timed-out step never write after its retry has started. Added to every client
+ * fledge builds, tests' included.
+ */
+export function boundToInvocation<C extends AnyClient>(client: C): C {
+  const stack = client.middlewareStack as unknown as {
+    add: (
+      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+      options: { step: 'finalizeRequest'; priority: 'low'; name: string },
+    ) => void;
+  };
+  stack.add(
+    (next) => async (args) => {
+      if (invocationEnded())
+        throw new StepTimeoutError('the step had run out of time; this call was not made');
+      return next(args);
+    },
+    // After the retry middleware (high priority in the same step), so every attempt is checked.
+    { step: 'finalizeRequest', priority: 'low', name: 'fledgeInvocationEnded' },
+  );
+  return client;
+}
+
+export const lambdaClient = lazy(() => boundToInvocation(new LambdaClient(clientConfig())));
+export const cloudWatchClient = lazy(() => boundToInvocation(new CloudWatchClient(clientConfig())));
+export const route53Client = lazy(() => boundToInvocation(new Route53Client(clientConfig())));
+export const dynamoDbClient = lazy(() => boundToInvocation(new DynamoDBClient(clientConfig())));
+export const eventBridgeClient = lazy(() => boundToInvocation(new EventBridgeClient(clientConfig())));
+export const sfnClient = lazy(() => boundToInvocation(new SFNClient(clientConfig())));

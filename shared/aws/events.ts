@@ -6,6 +6,7 @@ import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventb
 import { awsCall } from '../core/errors';
 import { eventSummary } from '../core/event-summary';
 import { logger } from '../lambda/logging';
+import { timing } from '../lambda/timeouts';
 import { eventBridgeClient } from './clients';
 
 export const EVENT_SOURCE = 'fledge';
@@ -15,7 +16,8 @@ export type LifecycleEvent =
   | 'Canary Weight Changed'
   | 'Canary Promoted'
   | 'Canary Rolled Back'
-  | 'Canary Rollback Failed';
+  | 'Canary Rollback Failed'
+  | 'Canary Recovery Failed';
 
 /** How much a person should care; subscribers filter on `detail.severity`. */
 export type Severity = 'high' | 'medium' | 'low';
@@ -30,6 +32,7 @@ export const SEVERITY: Record<LifecycleEvent, Severity> = {
   'Canary Promoted': 'medium',
   'Canary Rolled Back': 'high',
   'Canary Rollback Failed': 'high',
+  'Canary Recovery Failed': 'high',
 };
 
 /**
@@ -60,6 +63,8 @@ export class EventBridgePublisher implements EventPublisher {
 
   async publish(detailType: LifecycleEvent, detail: Record<string, unknown>): Promise<void> {
     try {
+      // A notification never holds a step: past its deadline the request is abandoned.
+      const abortSignal = AbortSignal.timeout(timing().bestEffortMs);
       const result = await awsCall('events:PutEvents', () =>
         this.client.send(
           new PutEventsCommand({
@@ -72,6 +77,7 @@ export class EventBridgePublisher implements EventPublisher {
               },
             ],
           }),
+          { abortSignal },
         ),
       );
       if ((result.FailedEntryCount ?? 0) > 0) {

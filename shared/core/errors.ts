@@ -45,15 +45,29 @@ interface SdkLikeError {
   code?: string;
 }
 
-/** True for errors that a retry may cure: throttling, AWS 5xx, and network failures. */
+/** The SDK's own request timeouts (NodeHttpHandler's TimeoutError) and the services' timeout replies. */
+const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+const NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** True for errors that a retry may cure: throttling, AWS 5xx, timeouts and network failures. */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const e = error as Error & SdkLikeError;
-  if (THROTTLING.has(e.name)) return true;
+  if (e.name === 'TransientAwsError' || THROTTLING.has(e.name) || TIMEOUTS.has(e.name)) return true;
   if (e.$fault === 'server') return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status === 429 || status >= 500)) return true;
-  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(e.code ?? '');
+  return NETWORK.has(e.code ?? '');
 }
 
 /**
@@ -61,6 +75,7 @@ export function isTransient(error: unknown): boolean {
  * `TransientAwsError` (retried by the ASL), everything else passes through unchanged.
  */
 export function classifyAwsError(error: unknown, action: string): unknown {
+  if ((error as Error)?.name === 'TransientAwsError') return error;
   if (isTransient(error)) {
     const e = error as Error;
     return new TransientAwsError(`${action} failed transiently (${e.name}: ${e.message})`, { cause: error });
@@ -88,6 +103,22 @@ export function causeMessage(cause: string): string {
   } catch {
     return cause;
   }
+}
+
+/**
+ * A step ran out of its Lambda time (raised just before the function would time out). Every step is
+ * idempotent, so the state machine retries it.
+ */
+export class StepTimeoutError extends Error {
+  override readonly name = 'StepTimeoutError';
+}
+
+/**
+ * AWS refused a traffic change for its content, not because someone else changed the target first
+ * (e.g. Route 53 rejecting a record value). Nothing was written.
+ */
+export class ChangeRejectedError extends Error {
+  override readonly name = 'ChangeRejectedError';
 }
 
 /** Another execution is already rolling out to the same target. Raised in Plan; nothing changed. */

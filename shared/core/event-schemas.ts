@@ -69,6 +69,15 @@ export const LifecycleEventSchemas = {
       reason: z.string(),
       weightBefore: z.number().min(0).max(100),
       evidence: Evidence.optional(),
+      // Set when the recover function rolled back an execution that had ended midway.
+      recovery: z
+        .object({
+          execution: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'UNKNOWN']),
+          error: z.string().optional(),
+          detail: z.string(),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
   // Built by the state machine itself (AnnounceRollbackFailed), from what the failed rollback left.
@@ -79,9 +88,21 @@ export const LifecycleEventSchemas = {
       baseline: z.string(),
       canary: z.string(),
       weight: z.number().min(0).max(100),
+      reason: z.string(),
       error: z.object({ Error: z.string(), Cause: z.string() }),
       severity: Severity,
       summary: Summary,
+    })
+    .strict(),
+  // Sent by the recover function when it could not restore a target: traffic may still be split.
+  'Canary Recovery Failed': z
+    .object({
+      ...Common,
+      trigger: Common.trigger.optional(),
+      reason: z.string(),
+      conflict: z.literal(true).optional(),
+      weight: z.number().min(0).max(100).optional(),
+      error: z.object({ name: z.string(), message: z.string() }).strict().optional(),
     })
     .strict(),
 } as const;

@@ -47,6 +47,8 @@ export function eventSummary(detailType: string, detail: Detail): string {
       return clean(
         `${name}: ROLLBACK FAILED, traffic may still be split (${detail.weight}% on ${canary}). ${detail.error?.Error ?? ''}`,
       );
+    case 'Canary Recovery Failed':
+      return clean(`${name}: RECOVERY FAILED, traffic may still be split. ${detail.reason ?? ''}`);
     default:
       return clean(`${name}: ${detailType}. ${detail.reason ?? ''}`);
   }

@@ -2,6 +2,7 @@
  * The two ports the core talks through. Adapters: routers/lambda-alias.ts (and more targets later),
  * metrics/cloudwatch.ts.
  */
+import type { RolloutRecord } from './record';
 import type { PairedMinute } from './sequential-test';
 
 /** What fledge last wrote (or read, at plan time); a router checks it before every change. */
@@ -39,6 +40,22 @@ export interface TrafficRouter {
   promote(context: TrafficContext): Promise<Applied>;
   /** All traffic back to the baseline. */
   rollback(context: TrafficContext): Promise<Applied>;
+  /**
+   * The live split, read from AWS. When traffic is split between the target's two sides alone, the
+   * context a rollback needs (for a target with no rollout record); otherwise why it is not clear-cut.
+   */
+  inspect(): Promise<LiveSplit>;
+}
+
+export interface LiveSplit {
+  /** e.g. "90% to version 6, 10% to version 7". */
+  summary: string;
+  /** Traffic is shared between two sides. */
+  split: boolean;
+  /** Present when the split involves only the target's two sides, so a rollback is unambiguous. */
+  context?: TrafficContext;
+  /** Why a rollback without a record would be a guess. */
+  ambiguity?: string;
 }
 
 /** A CloudWatch metric, by namespace, name and exact dimensions. */
@@ -76,4 +93,29 @@ export interface MetricsSource {
   ): Promise<{ canary: number | null; baseline: number | null }>;
   /** The Route 53 health checks, of those named, that most checkers now report as failing. */
   unhealthyChecks(ids: readonly string[]): Promise<string[]>;
+}
+
+/**
+ * The rollout records and the event claims, in one table (shared/aws/records.ts). Every write is
+ * conditional on the owner, so a resend after a lost response lands the same way.
+ */
+export interface RolloutRecords {
+  /**
+   * Takes the target for `record.owner` (again, if it already holds it: a retried Plan).
+   * @throws RolloutInProgressError when another execution holds it and may not be taken over.
+   */
+  acquire(record: RolloutRecord): Promise<void>;
+  /** Replaces the record's state while `owner` holds it (the write ahead of a traffic change, and after). */
+  save(record: RolloutRecord): Promise<void>;
+  /** Ends the record and frees the target, if `record.owner` still holds it. */
+  finish(record: RolloutRecord): Promise<void>;
+  get(key: string): Promise<RolloutRecord | undefined>;
+  /** The record an execution held or holds. */
+  forExecution(owner: string): Promise<RolloutRecord | undefined>;
+  /** Every record that still holds its target. */
+  active(): Promise<RolloutRecord[]>;
+  /** Records that `eventId` started `owner`; returns the earlier owner if the event was seen before. */
+  claimEvent(eventId: string, owner: string, now: Date): Promise<string | undefined>;
+  /** Forgets a claim, so a later delivery of the event is tried again (its rollout was refused). */
+  releaseEvent(eventId: string, owner: string): Promise<void>;
 }

@@ -5,6 +5,9 @@
 
 export const MAX_WEIGHT = 255;
 
+/** The smallest canary share two records can give: weights 255 and 1. */
+export const MIN_SHARE_PERCENT = 100 / (MAX_WEIGHT + 1);
+
 export interface WeightPair {
   stable: number;
   canary: number;
@@ -22,6 +25,8 @@ export function closestWeights(percent: number): WeightPair {
     throw new RangeError(`a canary share must be 0-100%, got ${percent}`);
   if (percent === 0) return { stable: MAX_WEIGHT, canary: 0, percent: 0 };
   if (percent === 100) return { stable: 0, canary: MAX_WEIGHT, percent: 100 };
+  // A share asked for is never silently rounded to nothing (Plan refuses steps below the smallest).
+  if (percent <= MIN_SHARE_PERCENT) return { stable: MAX_WEIGHT, canary: 1, percent: MIN_SHARE_PERCENT };
   const target = percent / 100;
   let best: WeightPair = { stable: MAX_WEIGHT, canary: 0, percent: 0 };
   let bestError = Number.POSITIVE_INFINITY;

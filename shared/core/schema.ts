@@ -31,6 +31,20 @@ const AliasValueSchema = z
   })
   .strict();
 
+/** What each record type's values must be. */
+const RECORD_VALUES = {
+  A: { schema: z.ipv4(), what: 'an IPv4 address' },
+  AAAA: { schema: z.ipv6(), what: 'an IPv6 address' },
+  CNAME: {
+    schema: z
+      .string()
+      .regex(
+        /^(?=.{1,253}\.?$)([A-Za-z0-9_*](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/,
+      ),
+    what: 'a domain name',
+  },
+} as const;
+
 export const Route53WeightedTargetSchema = z
   .object({
     type: z.literal('route53-weighted'),
@@ -68,6 +82,20 @@ export const Route53WeightedTargetSchema = z
   .refine((t) => t.stable !== t.canary, {
     message: 'stable and canary must be different SetIdentifiers',
     path: ['canary'],
+  })
+  .superRefine((t, ctx) => {
+    // Route 53 refuses such values only when the batch is sent; say so before anything is written.
+    if (!Array.isArray(t.canaryValue)) return;
+    const valid = RECORD_VALUES[t.recordType];
+    t.canaryValue.forEach((value, i) => {
+      if (!valid.schema.safeParse(value).success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${value}' is not ${valid.what} (record type ${t.recordType})`,
+          path: ['canaryValue', i],
+        });
+      }
+    });
   });
 
 export const TargetSchema = z.discriminatedUnion('type', [
@@ -276,4 +304,39 @@ export function deployInputJsonSchema(): Record<string, unknown> {
     $id: 'https://fledge.dev/schema/deploy-input.schema.json',
     title: 'fledge rollout input',
   };
+}
+
+/** Where in the input an issue is, as a person writes it: `strategy.steps[0].weight`. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return (
+    path
+      .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+      .join('') || '(input)'
+  );
+}
+
+/**
+ * Each schema issue as "field: problem". A value that fits no branch of a union is described by the
+ * branch it came closest to (the deepest issue), so `{"steps":[{"weight":200}]}` names the weight, not
+ * only "strategy".
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const rootTypes = issue.errors.every(
+        (branch) => branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0,
+      );
+      if (rootTypes) {
+        const expected = issue.errors
+          .map((branch) => (branch[0] as { expected?: string }).expected)
+          .join(' or ');
+        return [`${fieldPath(path)}: expected ${expected}`];
+      }
+      const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+      const closest = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];
+      return describeIssues(closest, path);
+    }
+    return [`${fieldPath(path)}: ${issue.message}`];
+  });
 }

@@ -251,7 +251,9 @@ function describeRollout(draft: Draft, rollout: RolloutState): void {
 }
 
 function endWeight(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>, label: string): void {
-  const outcome = (entry.output as { outcome?: Outcome } | undefined)?.outcome;
+  // Promote puts its outcome at $.outcome; Rollback at $.rolledBack.outcome, beside the Fail cause.
+  const output = entry.output as { outcome?: Outcome; rolledBack?: { outcome?: Outcome } } | undefined;
+  const outcome = output?.rolledBack?.outcome ?? output?.outcome;
   if (!outcome) return;
   draft.weights.push({ at: outcome.finishedAt ?? entry.at, weight: outcome.weight, label });
 }

@@ -1,7 +1,7 @@
 import type { EventPublisher } from '../aws/events';
-import type { RolloutLock } from '../aws/lock';
 import type { Clock } from '../core/clock';
-import type { MetricsSource, TrafficRouter } from '../core/ports';
+import type { MetricsSource, RolloutRecords, TrafficRouter } from '../core/ports';
+import type { Executions } from '../core/record';
 import type { Target } from '../core/schema';
 import type { TagReader } from '../core/triggers';
 
@@ -14,7 +14,8 @@ export interface Deps {
   clock: Clock;
   router(target: Target): TrafficRouter;
   metrics: MetricsSource;
-  lock: RolloutLock;
+  records: RolloutRecords;
   events: EventPublisher;
   tags: TagReader;
+  executions: Executions;
 }

@@ -5,14 +5,23 @@
  */
 
 import { lambdaAliasCounts, lambdaVersionMetric } from '../aws/cloudwatch';
-import { lockKey } from '../aws/lock';
-import { InvalidInputError } from '../core/errors';
+import { InvalidInputError, isTransient } from '../core/errors';
+import { scheduleProblems } from '../core/limits';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
-import { type AnalysisConfig, DeployInputSchema, type MetricPair, type Target } from '../core/schema';
+import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
+import { MIN_SHARE_PERCENT } from '../core/route53-shares';
+import {
+  type AnalysisConfig,
+  DeployInputSchema,
+  describeIssues,
+  type MetricPair,
+  type Target,
+} from '../core/schema';
 import { resolveStrategy, type Step } from '../core/strategy';
 import { interpretTrigger } from '../core/triggers';
+import { bestEffort } from './bookkeeping';
 import type { Deps } from './deps';
-import { eventDetail, type RolloutState } from './rollout';
+import { eventDetail, type RolloutState, recordOf } from './rollout';
 
 export interface PlanContext {
   /** The Step Functions execution ARN: the lock owner. */
@@ -26,12 +35,16 @@ export interface SkippedRun {
 }
 
 /**
- * Validates the input and fixes the plan. Refusals come before anything is written; the only writes
- * are the lock and, for Route 53, the canary record's new values at weight 0.
+ * Validates the input and fixes the plan. Every refusal comes before anything is written, and names the
+ * field to change. Then: the event is claimed (a re-delivery of an event whose rollout was refused is
+ * tried again), the target's record is taken, and the router reads the baseline; for Route 53 it writes
+ * the canary record's new values at weight 0. A refusal from then on frees both.
  */
+export type PlanDeps = Pick<Deps, 'clock' | 'router' | 'metrics' | 'records' | 'events' | 'tags'>;
+
 export async function plan(
   raw: unknown,
-  deps: Deps,
+  deps: PlanDeps,
   context: PlanContext,
 ): Promise<RolloutState | SkippedRun> {
   const trigger = await interpretTrigger(raw, deps.tags);
@@ -40,11 +53,23 @@ export async function plan(
     return { next: { action: 'skip', reason: trigger.reason }, trigger: triggerInfo };
   const parsed = DeployInputSchema.safeParse(trigger.input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
-    throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
+    throw new InvalidInputError(`invalid rollout input: ${describeIssues(parsed.error.issues).join('; ')}`);
   }
   const { target, strategy, analysis, hooks } = parsed.data;
   let steps = resolveStrategy(strategy);
+  const problems = [
+    ...targetProblems(target, steps),
+    ...scheduleProblems(
+      steps,
+      {
+        checkIntervalMinutes: analysis.checkIntervalMinutes,
+        metricLagMinutes: analysis.metricLagMinutes,
+        maxExtraMinutes: analysis.insufficientData.maxExtraMinutes,
+      },
+      byteSize(raw) + byteSize(parsed.data) + byteSize(steps),
+    ),
+  ];
+  if (problems.length > 0) throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
   // Everything that can be refused without touching the target is checked before prepare(), which
   // may write (a Route 53 canary record's new values, at weight 0).
   const queriesFor = metricQueries(target, analysis);
@@ -53,8 +78,9 @@ export async function plan(
     throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
   }
   const now = deps.clock.now();
+  const owner = context.executionId;
   if (trigger.eventId) {
-    const earlier = await deps.lock.claimEvent(trigger.eventId, context.executionId, now);
+    const earlier = await deps.records.claimEvent(trigger.eventId, owner, now);
     if (earlier) {
       return {
         next: {
@@ -65,17 +91,43 @@ export async function plan(
       };
     }
   }
-  const lock = { key: lockKey(target), owner: context.executionId };
-  await deps.lock.acquire({
-    ...lock,
-    now,
-    until: new Date(now.getTime() + longestRunSeconds(steps, analysis) * 1000),
-  });
+  const record: RolloutRecord = {
+    key: recordKey(target),
+    owner,
+    since: now.toISOString(),
+    updatedAt: now.toISOString(),
+    status: 'planning',
+    target,
+    label: recordLabel(target),
+  };
   let traffic: TrafficContext;
   try {
-    traffic = await deps.router(target).prepare((context) => checkCaching(target, steps, context));
+    await deps.records.acquire(record);
+    try {
+      traffic = await deps.router(target).prepare((context) => checkCaching(target, steps, context));
+    } catch (error) {
+      // A transient failure is retried by the state machine as the same owner; freeing the target now
+      // could land after the retry took it again. If retries run out, recovery frees it.
+      if (isTransient(error)) throw error;
+      await bestEffort('freeing the target after a refused plan', () =>
+        deps.records.finish({
+          ...record,
+          status: 'rejected',
+          updatedAt: deps.clock.now().toISOString(),
+          outcome: {
+            outcome: 'rejected',
+            reason: (error as Error).message,
+            at: deps.clock.now().toISOString(),
+          },
+        }),
+      );
+      throw error;
+    }
   } catch (error) {
-    await deps.lock.release(lock.key, lock.owner);
+    if (trigger.eventId && !isTransient(error)) {
+      const eventId = trigger.eventId;
+      await bestEffort('forgetting the refused event', () => deps.records.releaseEvent(eventId, owner));
+    }
     throw error;
   }
   steps = stretchedSteps(target, steps, traffic);
@@ -94,12 +146,33 @@ export async function plan(
     next: { action: steps.length > 0 ? 'advance' : 'promote', reason },
     waitSeconds: 0,
     startedAt: now.toISOString(),
-    executionId: context.executionId,
+    executionId: owner,
     trigger: triggerInfo,
-    lock,
+    record: { key: record.key, owner },
+    label: recordLabel(target, traffic),
   };
+  await bestEffort('recording the plan', () =>
+    deps.records.save(recordOf(state, 'planned', now.toISOString())),
+  );
   await deps.events.publish('Canary Started', { ...eventDetail(state), steps: state.steps });
   return state;
+}
+
+/** Target-specific limits of a schedule. */
+function targetProblems(target: Target, steps: readonly Step[]): string[] {
+  if (target.type !== 'route53-weighted') return [];
+  return steps.flatMap((step, i) =>
+    step.weight < MIN_SHARE_PERCENT
+      ? [
+          `strategy.steps[${i}].weight: ${step.weight}% is below the smallest share Route 53 can route to one ` +
+            `of two records (weights are integers 0-255: 1/256 = ${MIN_SHARE_PERCENT.toFixed(2)}%)`,
+        ]
+      : [],
+  );
+}
+
+function byteSize(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '');
 }
 
 /**
@@ -130,14 +203,6 @@ function stretchedSteps(target: Target, steps: Step[], context: TrafficContext):
   const minimum = minimumBakeSeconds(target, context);
   if (minimum === undefined) return steps;
   return steps.map((s) => ({ ...s, bakeSeconds: Math.max(s.bakeSeconds, minimum) }));
-}
-
-/** An upper bound on a rollout's length, after which its lock may be taken over. */
-function longestRunSeconds(steps: readonly Step[], analysis: AnalysisConfig): number {
-  const baking = steps.reduce((sum, s) => sum + s.bakeSeconds, 0);
-  const holding =
-    (steps.length + 1) * (analysis.insufficientData.maxExtraMinutes + analysis.metricLagMinutes) * 60;
-  return baking + holding + 3600;
 }
 
 type Queries = { counts: CountsQuery; latency: LatencyQuery[] };

@@ -8,11 +8,13 @@ import { floorToMinute, MINUTE_MS } from '../core/clock';
 import type { Action, Progress } from '../core/decision';
 import { causeMessage } from '../core/errors';
 import type { CountsQuery, LatencyQuery, TrafficContext } from '../core/ports';
+import type { Intent, RecordStatus, RolloutRecord } from '../core/record';
 import type { AnalysisConfig, DeployInput, HooksConfig, Target } from '../core/schema';
 import type { PairedMinute } from '../core/sequential-test';
 import type { Step } from '../core/strategy';
 import type { TriggerSource } from '../core/triggers';
 import type { LatencyInput, Verdict } from '../core/verdict';
+import { bestEffort } from './bookkeeping';
 import type { Deps } from './deps';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
@@ -34,8 +36,10 @@ export interface RolloutState {
   startedAt: string;
   executionId: string;
   trigger: { source: TriggerSource; eventId?: string };
-  /** The lock this run holds on its target. */
-  lock: { key: string; owner: string };
+  /** The target's rollout record that this run holds (shared/core/record.ts). */
+  record: { key: string; owner: string };
+  /** How a person names the target and its two sides (used in messages and the Fail causes). */
+  label: string;
   lastVerdict?: Verdict;
   /**
    * The per-minute counts the last check saw for the first time: the execution history then holds every
@@ -62,23 +66,23 @@ export interface Outcome {
 }
 
 /** Applies the weight of the current step and schedules its first check. */
-export type SetWeightDeps = Pick<Deps, 'clock' | 'router' | 'events'>;
+export type SetWeightDeps = Pick<Deps, 'clock' | 'router' | 'events' | 'records'>;
 
+/**
+ * Applies the weight of the current step and schedules its first check. The intended weight is written
+ * to the rollout record first, so whoever finds the pieces after a crash knows what may have landed.
+ */
 export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promise<RolloutState> {
   const step = state.steps[state.progress.stepIndex];
   if (!step)
     throw new RangeError(`no step ${state.progress.stepIndex} in a ${state.steps.length}-step schedule`);
-  const applied = await deps.router(state.target).setWeight(step.weight, state.traffic);
   const now = deps.clock.now().toISOString();
+  await deps.records.save(
+    recordOf(state, 'shifting', now, { intent: { action: 'set-weight', weight: step.weight, at: now } }),
+  );
+  const applied = await deps.router(state.target).setWeight(step.weight, state.traffic);
   const interval = state.analysis.checkIntervalMinutes;
-  await deps.events.publish('Canary Weight Changed', {
-    ...eventDetail(state),
-    step: state.progress.stepIndex + 1,
-    steps: state.steps.length,
-    weight: applied.weight,
-    previousWeight: state.traffic.weight,
-  });
-  return {
+  const next: RolloutState = {
     ...state,
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
     progress: {
@@ -90,10 +94,19 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
       interval === undefined ? step.bakeSeconds : Math.min(step.bakeSeconds, Math.round(interval * 60)),
     next: { action: 'hold', reason: applied.detail },
   };
+  await bestEffort('recording the applied weight', () => deps.records.save(recordOf(next, 'baking', now)));
+  await deps.events.publish('Canary Weight Changed', {
+    ...eventDetail(state),
+    step: state.progress.stepIndex + 1,
+    steps: state.steps.length,
+    weight: applied.weight,
+    previousWeight: state.traffic.weight,
+  });
+  return next;
 }
 
 /** Reads CloudWatch since the canary first got traffic, judges it, and decides what comes next. */
-export type EvaluateDeps = Pick<Deps, 'clock' | 'metrics'>;
+export type EvaluateDeps = Pick<Deps, 'clock' | 'metrics' | 'records'>;
 
 export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise<RolloutState> {
   const now = deps.clock.now();
@@ -140,7 +153,7 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     readError,
   });
   const seenUntil = state.lastVerdict?.evidence?.window.end ?? '';
-  return {
+  const next: RolloutState = {
     ...state,
     lastVerdict: verdict,
     lastMinutes: (minutes ?? []).filter((m) => m.at >= seenUntil),
@@ -152,39 +165,121 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
       ...((decision.insufficientData ?? state.next.insufficientData) ? { insufficientData: true } : {}),
     },
   };
+  await bestEffort('recording the check', () =>
+    deps.records.save(recordOf(next, 'baking', now.toISOString())),
+  );
+  return next;
 }
 
-/** Sends all traffic to the new version. */
-export type EndDeps = Pick<Deps, 'clock' | 'router' | 'events' | 'lock'>;
+export type EndDeps = Pick<Deps, 'clock' | 'router' | 'events' | 'records'>;
 
+/** Sends all traffic to the new version, writing the intent to the record first. */
 export async function promote(state: RolloutState, deps: EndDeps): Promise<Outcome> {
+  const at = deps.clock.now().toISOString();
+  try {
+    await deps.records.save(
+      recordOf(state, 'promoting', at, { intent: { action: 'promote', weight: 100, at } }),
+    );
+  } catch (error) {
+    // An earlier attempt of this very step may have promoted and closed the record (its last request
+    // landed after it timed out): that promotion is this one's, not someone else's.
+    const held = await deps.records.get(state.record.key);
+    if (held?.owner !== state.record.owner || held.status !== 'promoted') throw error;
+  }
   const applied = await deps.router(state.target).promote(state.traffic);
   const result = outcome(state, deps, 'promoted', state.next.reason, applied.weight);
+  const promoted: RolloutState = {
+    ...state,
+    traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
+  };
+  // With an afterAllowTraffic hook the run is not over: keep the target until the hook has passed.
+  await bestEffort('recording the promotion', () =>
+    state.hooks.afterAllowTraffic
+      ? deps.records.save(recordOf(promoted, 'verifying', result.finishedAt))
+      : deps.records.finish(recordOf(promoted, 'promoted', result.finishedAt, { outcome: summary(result) })),
+  );
   await deps.events.publish('Canary Promoted', {
     ...eventDetail(state),
     reason: result.reason,
     verdict: state.lastVerdict,
   });
-  // With an afterAllowTraffic hook the run is not over: keep the target until it ends.
-  if (!state.hooks.afterAllowTraffic) await deps.lock.release(state.lock.key, state.lock.owner);
   return result;
 }
 
-/** Returns all traffic to the baseline, with the reason: a failed check, or a step that errored. */
-export async function rollback(state: RolloutState, deps: EndDeps): Promise<Outcome> {
+/** What Rollback hands the state machine: the outcome, and the same as text for the Fail state's cause. */
+export interface RolledBack {
+  outcome: Outcome;
+  cause: string;
+}
+
+/**
+ * Returns all traffic to the baseline, with the reason: a failed check, or a step that errored. Its record
+ * writes are bookkeeping: the traffic write goes ahead whatever happens to them.
+ */
+export async function rollback(state: RolloutState, deps: EndDeps): Promise<RolledBack> {
+  const at = deps.clock.now().toISOString();
+  await bestEffort('recording the rollback intent', () =>
+    deps.records.save(recordOf(state, 'rolling-back', at, { intent: { action: 'rollback', weight: 0, at } })),
+  );
   const applied = await deps.router(state.target).rollback(state.traffic);
   const reason = state.error
     ? `${state.error.Error} during the rollout: ${causeMessage(state.error.Cause)}`
     : state.next.reason;
   const result = outcome(state, deps, 'rolled-back', reason, applied.weight);
+  const back: RolloutState = {
+    ...state,
+    traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
+  };
+  await bestEffort('recording the rollback', () =>
+    deps.records.finish(recordOf(back, 'rolled-back', result.finishedAt, { outcome: summary(result) })),
+  );
   await deps.events.publish('Canary Rolled Back', {
     ...eventDetail(state),
     reason,
     weightBefore: state.traffic.weight,
     evidence: state.lastVerdict?.evidence,
   });
-  await deps.lock.release(state.lock.key, state.lock.owner);
-  return result;
+  // The Fail state's cause is this JSON: built here, because Step Functions' intrinsic is not available
+  // everywhere the ASL runs with correct escaping.
+  return { outcome: result, cause: JSON.stringify(result) };
+}
+
+/** The rollout record as this state describes it. */
+export function recordOf(
+  state: RolloutState,
+  status: RecordStatus,
+  at: string,
+  extra: { intent?: Intent; outcome?: RolloutRecord['outcome'] } = {},
+): RolloutRecord {
+  const verdict = state.lastVerdict;
+  return {
+    key: state.record.key,
+    owner: state.record.owner,
+    since: state.startedAt,
+    updatedAt: at,
+    status,
+    target: state.target,
+    label: state.label,
+    traffic: state.traffic,
+    step: { index: state.progress.stepIndex, of: state.steps.length },
+    ...(verdict
+      ? {
+          lastCheck: {
+            at: verdict.evidence?.window.end ?? at,
+            verdict: verdict.verdict,
+            reason: state.next.reason,
+            action: state.next.action,
+          },
+        }
+      : {}),
+    ...extra,
+    input: { target: state.target, strategy: state.strategy, analysis: state.analysis, hooks: state.hooks },
+    trigger: state.trigger,
+  };
+}
+
+function summary(result: Outcome): RolloutRecord['outcome'] {
+  return { outcome: result.outcome, reason: result.reason, at: result.finishedAt, weight: result.weight };
 }
 
 /** The fields every lifecycle event carries. */

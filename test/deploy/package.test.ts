@@ -10,9 +10,15 @@ import { promisify } from 'node:util';
 import aslValidator from 'asl-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinition } from '../../cli/definition';
+import { EXECUTION_TIMEOUT_SECONDS } from '../../shared/core/limits';
+import {
+  FUNCTION_TIMEOUT_SECONDS,
+  type FunctionName,
+  TASK_MARGIN_SECONDS,
+} from '../../shared/lambda/timeouts';
 
 const exec = promisify(execFile);
-const FUNCTIONS = ['plan', 'set-weight', 'evaluate-metrics', 'promote', 'rollback'];
+const FUNCTIONS = ['plan', 'set-weight', 'evaluate-metrics', 'promote', 'rollback', 'recover'];
 
 describe('the state machine definition', () => {
   it('is valid ASL once CloudFormation has resolved the function ARNs', () => {
@@ -51,6 +57,18 @@ describe('the state machine definition', () => {
   });
 });
 
+describe('timeouts that agree', () => {
+  it('give each Task 15 s more than its function, and the execution the limit Plan checks against', () => {
+    const { definition, taskFunctions } = loadDefinition();
+
+    for (const [state, fn] of Object.entries(taskFunctions)) {
+      const seconds = FUNCTION_TIMEOUT_SECONDS[fn as FunctionName];
+      expect(definition.States[state]?.TimeoutSeconds, state).toBe(seconds + TASK_MARGIN_SECONDS);
+    }
+    expect(definition.TimeoutSeconds).toBe(EXECUTION_TIMEOUT_SECONDS);
+  });
+});
+
 describe('the packaged template', () => {
   const out = mkdtempSync(join(tmpdir(), 'fledge-package-'));
   let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
@@ -73,15 +91,24 @@ describe('the packaged template', () => {
     expect(result.code & 2).toBe(0);
   });
 
-  it('deploys a Standard state machine and the five functions on nodejs22.x', () => {
+  it('deploys a Standard state machine and the six functions on nodejs22.x', () => {
     const resources = Object.values(template.Resources);
     const machines = resources.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
     const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function');
 
     expect(machines).toHaveLength(1);
     expect(machines[0]?.Properties.StateMachineType).toBe('STANDARD');
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+  });
+
+  it('sets each function the timeout its Task and its SDK clients were sized for', () => {
+    for (const name of FUNCTIONS) {
+      const id = `${name.replace(/-(\w)/g, (_, c: string) => `Dash${c}`).replace(/^\w/, (c) => c.toUpperCase())}LambdaFunction`;
+      expect(template.Resources[id]?.Properties.Timeout, id).toBe(
+        FUNCTION_TIMEOUT_SECONDS[name as FunctionName],
+      );
+    }
   });
 
   it('bundles each function on its own, small', () => {
@@ -121,6 +148,7 @@ describe('the packaged template', () => {
           'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
           'events:PutEvents',
           'lambda:GetAlias',
           'lambda:GetFunctionConfiguration',
@@ -132,6 +160,7 @@ describe('the packaged template', () => {
           'states:DescribeExecution',
         ],
         SetDashweightLambdaFunction: [
+          'dynamodb:UpdateItem',
           'events:PutEvents',
           'lambda:GetAlias',
           'lambda:UpdateAlias',
@@ -142,23 +171,28 @@ describe('the packaged template', () => {
         EvaluateDashmetricsLambdaFunction: [
           'cloudwatch:DescribeAlarms',
           'cloudwatch:GetMetricData',
+          'dynamodb:UpdateItem',
           'route53:GetHealthCheckStatus',
         ],
-        PromoteLambdaFunction: [
-          'dynamodb:DeleteItem',
+        RecoverLambdaFunction: [
+          'dynamodb:GetItem',
+          'dynamodb:Scan',
+          'dynamodb:UpdateItem',
           'events:PutEvents',
           'lambda:GetAlias',
           'lambda:UpdateAlias',
           'route53:ChangeResourceRecordSets',
           'route53:GetChange',
           'route53:ListResourceRecordSets',
+          'states:DescribeExecution',
         ],
       };
-      expected.RollbackLambdaFunction = expected.PromoteLambdaFunction ?? [];
+      expected.PromoteLambdaFunction = expected.SetDashweightLambdaFunction ?? [];
+      expected.RollbackLambdaFunction = expected.SetDashweightLambdaFunction ?? [];
 
       const roles = Object.keys(expected).map(roleOf);
 
-      expect(new Set(roles).size).toBe(5);
+      expect(new Set(roles).size).toBe(6);
       for (const [fn, list] of Object.entries(expected)) expect(actions(roleOf(fn)), fn).toEqual(list);
     });
 
@@ -187,6 +221,27 @@ describe('the packaged template', () => {
         'lambda:InvokeFunction',
         'lambda:InvokeFunction',
       ]);
+    });
+
+    it('recovers on every ended execution of this stage, and sweeps every five minutes', () => {
+      const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+      const toRecover = rules.filter((r) =>
+        JSON.stringify(r.Properties.Targets).includes('RecoverLambdaFunction'),
+      );
+
+      expect(toRecover.map((r) => r.Properties.EventPattern ?? r.Properties.ScheduleExpression)).toEqual(
+        expect.arrayContaining([
+          {
+            source: ['aws.states'],
+            'detail-type': ['Step Functions Execution Status Change'],
+            detail: {
+              stateMachineArn: [{ Ref: 'FledgeDashcanaryDashci' }],
+              status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'],
+            },
+          },
+          'rate(5 minutes)',
+        ]),
+      );
     });
 
     it('starts runs from published versions and deploy events', () => {

@@ -6,9 +6,9 @@ import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { beforeAll, expect, inject, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
+import { defaultDeps } from '../../cli/wiring';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
-import { defaultDeps } from '../../shared/aws/default-deps';
 import { VirtualClock } from '../../shared/core/clock';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
 

@@ -4,7 +4,6 @@
  * reach an SQS queue through a real EventBridge rule.
  */
 import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
 import {
@@ -16,10 +15,10 @@ import {
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
-import { createFunctionWithAlias } from '../../local/fixtures';
+import { defaultDeps } from '../../cli/wiring';
+import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
-import { defaultDeps } from '../../shared/aws/default-deps';
-import { DynamoDbRolloutLock } from '../../shared/aws/lock';
+import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
 import { fledgeRun } from '../support/cli';
@@ -43,7 +42,7 @@ function publishEvent(functionName: string, version: string, id: string) {
   return event;
 }
 
-const fledge = (input: unknown) => fledgeRun(input, START, ['--json'], { FLEDGE_LOCK_TABLE: TABLE });
+const fledge = (input: unknown) => fledgeRun(input, START, ['--json'], { FLEDGE_TABLE: TABLE });
 
 async function healthyFunction(name: string, tags?: Record<string, string>) {
   const fixtureFn = await createFunctionWithAlias(name, 'live', 2);
@@ -66,14 +65,7 @@ async function healthyFunction(name: string, tags?: Record<string, string>) {
 describe('triggers against moto', () => {
   beforeAll(async () => {
     useEndpoint(inject('motoEndpoint'));
-    await new DynamoDBClient({}).send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }),
-    );
+    await createRolloutTable(TABLE);
     await healthyFunction('tagged-fn', {
       'fledge:alias': 'live',
       'fledge:strategy': 'Canary10Percent5Minutes',
@@ -120,7 +112,7 @@ describe('triggers against moto', () => {
     // Act
     const first = await runLocal({
       input,
-      deps: { ...defaultDeps(), clock, lock: new DynamoDbRolloutLock(TABLE) },
+      deps: { ...defaultDeps(), clock, records: new DynamoDbRolloutRecords(TABLE) },
       virtualClock: clock,
       taskOverrides: {
         Evaluate: async (taskInput, real) => {
@@ -133,7 +125,9 @@ describe('triggers against moto', () => {
     // Assess
     expect(second?.code).toBe(2);
     expect(second?.report).toMatchObject({ outcome: 'rejected' });
-    expect(String(second?.report.reason)).toMatch(/already in progress/);
+    expect(String(second?.report.reason)).toMatch(
+      /a local rollout holds this target \(.*:local-.*; alias busy-fn:live \(version 1 → 2\): baking, 10% on the canary\)/,
+    );
     expect(toReport(first).outcome).toBe('promoted');
     const after = await fledge({ ...input, target: { ...input.target, version: '1' } });
     expect(String(after.report.reason)).not.toMatch(/in progress/);

@@ -142,7 +142,26 @@ describe('canary state machine', () => {
 
     expect(result.error).toBe('fledge.RollbackFailed');
     expect(report.outcome).toBe('rollback-failed');
-    expect(router.calls.filter((c) => c === 'rollback')).toHaveLength(11);
+    expect(result.cause).toContain(
+      `alias checkout:live (version 1 → 2) - the rollback failed after its retries (Error). Traffic was last set to ${router.weight}% on the canary and may still be split`,
+    );
+    expect(router.weight).toBeGreaterThan(0);
+    // 11 attempts by the state machine, then one more by recovery, which fails too and says so.
+    expect(router.calls.filter((c) => c === 'rollback')).toHaveLength(12);
+    expect(result.recovery).toMatchObject({ action: 'failed', reason: 'Error: AccessDenied' });
+  });
+
+  it('restores the baseline through recovery once a failed rollback can succeed again', async () => {
+    const router = new FakeRouter();
+    router.failures.rollback = Array.from({ length: 11 }, () => new Error('AccessDenied'));
+    const metrics = trafficFor(router, 0.05);
+
+    const { result } = await run(router, metrics);
+
+    expect(result.error).toBe('fledge.RollbackFailed');
+    expect(result.recovery).toMatchObject({ action: 'rolled-back', weight: 0 });
+    expect(router.weight).toBe(0);
+    expect(router.version).toBe('1');
   });
 
   it('rolls back when an alarm is in ALARM', async () => {

@@ -89,10 +89,19 @@ describe('triggers', () => {
 
   it('refuses a second start while a rollout of the same target is in progress', async () => {
     const { router, deps } = setup();
-    deps.lock.held.set(
-      'lambda-alias#checkout#live',
-      'arn:aws:states:us-east-1:123456789012:execution:fledge:first',
-    );
+    deps.executions.states.set('arn:aws:states:us-east-1:123456789012:execution:fledge:first', {
+      status: 'RUNNING',
+    });
+    deps.records.records.set('lambda-alias#checkout#live', {
+      key: 'lambda-alias#checkout#live',
+      owner: 'arn:aws:states:us-east-1:123456789012:execution:fledge:first',
+      since: '2026-11-02T09:55:00.000Z',
+      updatedAt: '2026-11-02T09:59:00.000Z',
+      status: 'baking',
+      target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '7' },
+      label: 'alias checkout:live (version 6 → 7)',
+      traffic: { baseline: '6', canary: '7', weight: 10 },
+    });
 
     const result = await runLocal({
       input: fixture('canary-release-requested').detail,
@@ -102,7 +111,9 @@ describe('triggers', () => {
 
     expect(result.error).toBe('RolloutInProgressError');
     expect(toReport(result)).toMatchObject({ outcome: 'rejected' });
-    expect(toReport(result).reason).toMatch(/already in progress \(arn:aws:states:.*:first\)/);
+    expect(toReport(result).reason).toMatch(
+      /already in progress \(arn:aws:states:.*:first, since 2026-11-02T09:55:00.000Z; alias checkout:live \(version 6 → 7\): baking, 10% on the canary\)/,
+    );
     expect(router.calls).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Lifecycle events exactly as fledge puts them on EventBridge during real runs of the state machine:
  * the real publisher, whose PutEvents calls are caught by aws-sdk-client-mock, for a promoted, a
- * rolled-back and a rollback-failed rollout.
+ * rolled-back and a rollback-failed rollout (whose recovery fails too), and one that recovery restores.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -35,6 +35,26 @@ export async function captureLifecycleEvents(): Promise<PutEventsRequestEntry[]>
       },
       deps,
       virtualClock: deps.clock,
+    });
+    // Rollback fails 11 times: the state machine gives up, and recovery, trying once more, restores it.
+    const recovered = new FakeRouter();
+    recovered.failures.rollback = Array.from({ length: 11 }, () =>
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+    );
+    const recoveredDeps = {
+      ...fakeDeps(
+        recovered,
+        new FakeMetrics((at) => steadyMinute(at, 1000, Math.max(recovered.weight, 10) / 100, 0.05, 0.005)),
+      ),
+      events: publisher,
+    };
+    await runLocal({
+      input: {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: 'Canary10Percent5Minutes',
+      },
+      deps: recoveredDeps,
+      virtualClock: recoveredDeps.clock,
     });
     return eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
   } finally {

@@ -1,5 +1,5 @@
 /** Runs the real `fledge` CLI in a child process, as a user would, and reads its last JSON line. */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ export interface CliResult {
 
 /** `fledge <command> --input <file with input> …args`, with the test's environment plus `env`. */
 export async function fledgeCli(
-  command: 'run' | 'replay',
+  command: string,
   input: unknown,
   args: string[],
   env: Record<string, string> = {},
@@ -51,4 +51,55 @@ export function fledgeRun(
   env: Record<string, string> = {},
 ) {
   return fledgeCli('run', input, ['--clock', 'virtual', '--start', start.toISOString(), ...extra], env);
+}
+
+/** A `fledge` child process a test can signal, with its output so far. */
+export interface FledgeProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Resolves once a line matching `pattern` has been printed. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+export function spawnFledge(
+  command: string,
+  input: unknown,
+  args: string[],
+  env: Record<string, string> = {},
+): FledgeProcess {
+  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(input));
+  const child = spawn(process.execPath, ['bin/fledge.js', command, '--input', file, ...args], {
+    env: { ...process.env, ...env },
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => text,
+    exited,
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(text)) {
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`no output matching ${pattern} (exit ${child.exitCode}):\n${text}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+/** The input file a spawned `fledge` was given (its last `--input`). */
+export function inputFileOf(process: FledgeProcess): string {
+  const args = process.child.spawnargs;
+  return args[args.indexOf('--input') + 1] ?? '';
 }

@@ -1,17 +1,19 @@
 /** In-memory stand-ins for the ports, for tests of the core and of the state machine. */
 
+import { MemoryRolloutRecords } from '../../cli/memory-records';
 import type { EventPublisher, LifecycleEvent } from '../../shared/aws/events';
-import type { LockRequest, RolloutLock } from '../../shared/aws/lock';
 import { VirtualClock } from '../../shared/core/clock';
-import { InvalidInputError, RolloutInProgressError } from '../../shared/core/errors';
+import { InvalidInputError } from '../../shared/core/errors';
 import type {
   Applied,
   CountsQuery,
   LatencyQuery,
+  LiveSplit,
   MetricsSource,
   TrafficContext,
   TrafficRouter,
 } from '../../shared/core/ports';
+import type { ExecutionState, Executions } from '../../shared/core/record';
 import type { PairedMinute } from '../../shared/core/sequential-test';
 import type { Deps } from '../../shared/steps/deps';
 
@@ -34,7 +36,7 @@ export class FakeRouter implements TrafficRouter {
   async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
     this.maybeFail('prepare');
     if (!this.knownVersions.includes(this.canary))
-      throw new InvalidInputError(`version ${this.canary} unknown`);
+      throw new InvalidInputError(`target.version '${this.canary}' is not a published version`);
     const context = {
       baseline: this.version,
       canary: this.canary,
@@ -67,6 +69,19 @@ export class FakeRouter implements TrafficRouter {
     this.version = context.baseline;
     this.weight = 0;
     return { weight: 0, detail: 'rolled back' };
+  }
+
+  async inspect(): Promise<LiveSplit> {
+    const summary =
+      this.weight > 0
+        ? `${100 - this.weight}% to ${this.version}, ${this.weight}% to ${this.canary}`
+        : `100% to ${this.version}`;
+    if (this.weight === 0) return { summary, split: false };
+    return {
+      summary,
+      split: true,
+      context: { baseline: this.version, canary: this.canary, weight: this.weight },
+    };
   }
 
   private maybeFail(method: keyof FakeRouter['failures']): void {
@@ -130,31 +145,6 @@ export function steadyMinute(
   };
 }
 
-/** An in-memory lock table. */
-export class FakeLock implements RolloutLock {
-  readonly held = new Map<string, string>();
-  readonly events = new Map<string, string>();
-
-  async acquire({ key, owner }: LockRequest): Promise<void> {
-    const holder = this.held.get(key);
-    if (holder && holder !== owner) {
-      throw new RolloutInProgressError(`a rollout of this target is already in progress (${holder})`);
-    }
-    this.held.set(key, owner);
-  }
-
-  async release(key: string, owner: string): Promise<void> {
-    if (this.held.get(key) === owner) this.held.delete(key);
-  }
-
-  async claimEvent(eventId: string, owner: string): Promise<string | undefined> {
-    const earlier = this.events.get(eventId);
-    if (earlier && earlier !== owner) return earlier;
-    this.events.set(eventId, owner);
-    return undefined;
-  }
-}
-
 /** Records published lifecycle events. */
 export class FakeEvents implements EventPublisher {
   readonly published: Array<{ detailType: LifecycleEvent; detail: Record<string, unknown> }> = [];
@@ -166,10 +156,20 @@ export class FakeEvents implements EventPublisher {
 
 export const T0 = new Date('2026-11-02T10:00:00.000Z');
 
+/** Step Functions executions by ARN; any other is UNKNOWN, as a local run is. */
+export class FakeExecutions implements Executions {
+  readonly states = new Map<string, ExecutionState>();
+
+  async describe(executionArn: string): Promise<ExecutionState> {
+    return this.states.get(executionArn) ?? { status: 'UNKNOWN' };
+  }
+}
+
 export interface FakeDeps extends Deps {
   clock: VirtualClock;
-  lock: FakeLock;
+  records: MemoryRolloutRecords;
   events: FakeEvents;
+  executions: FakeExecutions;
 }
 
 export function fakeDeps(
@@ -177,12 +177,14 @@ export function fakeDeps(
   metrics: FakeMetrics,
   options: { start?: Date; tags?: Record<string, Record<string, string>> } = {},
 ): FakeDeps {
+  const executions = new FakeExecutions();
   return {
     clock: new VirtualClock(options.start ?? T0),
     router: () => router,
     metrics,
-    lock: new FakeLock(),
     events: new FakeEvents(),
     tags: async (arn) => options.tags?.[arn] ?? {},
+    executions,
+    records: new MemoryRolloutRecords(executions),
   };
 }

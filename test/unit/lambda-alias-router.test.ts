@@ -179,6 +179,42 @@ describe('LambdaAliasRouter writes', () => {
     });
   });
 
+  it('takes a refused resend of its own landed write as success, not a conflict', async () => {
+    // The first UpdateAlias landed but its response was lost; the SDK's resend carried the old
+    // RevisionId, which Lambda refuses. What the caller sees is the 412.
+    const state = liveAlias(alias('6', { '7': 0.1 }, 'rev-2'));
+    lambda.on(UpdateAliasCommand).callsFake(async (input) => {
+      state.set(alias('6', input.RoutingConfig?.AdditionalVersionWeights ?? {}, 'rev-3'));
+      throw new PreconditionFailedException({
+        message: 'The RevisionId provided does not match',
+        $metadata: {},
+      });
+    });
+
+    const applied = await router().setWeight(20, context(10, 'rev-2'));
+
+    expect(applied).toMatchObject({ weight: 20, revision: 'rev-3' });
+    expect(applied.detail).toMatch(/the write had landed; its response was lost/);
+  });
+
+  it('names what the other writer left when a stale RevisionId was someone else', async () => {
+    const state = liveAlias(alias('6', { '7': 0.1 }, 'rev-2'));
+    lambda.on(UpdateAliasCommand).callsFake(async () => {
+      state.set(alias('5', {}, 'rev-7'));
+      throw new PreconditionFailedException({
+        message: 'The RevisionId provided does not match',
+        $metadata: {},
+      });
+    });
+
+    await expect(router().setWeight(20, context(10, 'rev-2'))).rejects.toMatchObject({
+      name: 'TrafficConflictError',
+      message: expect.stringMatching(
+        /it now routes 100% to version 5 \(revision rev-7\), which fledge did not write/,
+      ),
+    });
+  });
+
   it('stops without writing when someone else changed the alias since the last step', async () => {
     lambda.on(GetAliasCommand).resolves(alias('6', { '7': 0.5 }, 'rev-9'));
 

@@ -103,8 +103,20 @@ describe('the events a real run publishes', () => {
     ]);
     expect(summaries).toContainEqual([
       'Canary Rollback Failed',
-      'ROLLBACK FAILED for lambda-alias#checkout#live, traffic may still be split (10% on 2). AccessDeniedException',
+      'ROLLBACK FAILED for alias checkout:live (version 1 → 2), traffic may still be split (10% on the canary). AccessDeniedException',
     ]);
+    expect(summaries).toContainEqual([
+      'Canary Recovery Failed',
+      expect.stringMatching(
+        /^checkout:live: RECOVERY FAILED, traffic may still be split\. the execution failed \(fledge\.RollbackFailed/,
+      ),
+    ]);
+    expect(entries.map((e) => JSON.parse(e.Detail ?? '{}'))).toContainEqual(
+      expect.objectContaining({
+        recovery: expect.objectContaining({ execution: 'FAILED', error: 'fledge.RollbackFailed' }),
+        reason: expect.stringMatching(/fledge recovery restored the baseline/),
+      }),
+    );
   });
 });
 

@@ -30,13 +30,14 @@ function setup(ttlSeconds: number) {
 }
 
 describe('plan and DNS caching', () => {
-  it('refuses steps shorter than the TTL plus the margin, and releases the lock', async () => {
+  it('refuses steps shorter than the TTL plus the margin, and frees the target', async () => {
     const { deps } = setup(60);
 
     await expect(plan(dnsRelease(), deps, { executionId: 'run-1' })).rejects.toThrow(
       /step 1 bakes 60s, but app.example.com has a TTL of 60s.*at least 90s/,
     );
-    expect(deps.lock.held.size).toBe(0);
+    expect(await deps.records.active()).toEqual([]);
+    expect((await deps.records.get('route53-weighted#Z1#app.example.com#A'))?.status).toBe('rejected');
   });
 
   it('stretches short steps to TTL + margin when asked', async () => {

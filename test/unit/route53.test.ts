@@ -118,19 +118,102 @@ describe('Route53WeightedRouter', () => {
     expect(Math.abs(applied.weight - 33.3333)).toBeLessThan(0.01);
   });
 
-  it('stops on a stale DELETE that Route 53 refuses, without retrying', async () => {
+  it('stops on a stale DELETE (someone changed a record since fledge read it), naming what is there now', async () => {
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+    route53.on(ChangeResourceRecordSetsCommand).callsFake(async () => {
+      z.replace([record('primary', 100, '192.0.2.1'), record('canary', 50, '192.0.2.9')]);
+      throw new InvalidChangeBatch({
+        message:
+          'Tried to delete resource record set but the values provided do not match the current values',
+        $metadata: {},
+      });
+    });
+
+    await expect(r.setWeight(10, context)).rejects.toMatchObject({
+      name: 'TrafficConflictError',
+      message: expect.stringMatching(
+        /now primary=100, canary=50 \(33.33% canary\), which fledge did not write/,
+      ),
+    });
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+  });
+
+  it('takes the refused resend of its own landed batch as success, not a conflict', async () => {
+    // The first batch landed and its response was lost; the SDK resent it, and Route 53 refused the
+    // resend because its DELETE now names the old weights. What the caller sees is that refusal.
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+    route53.on(ChangeResourceRecordSetsCommand).callsFake(async (input) => {
+      await z.apply(input);
+      throw new InvalidChangeBatch({ message: 'the values provided do not match', $metadata: {} });
+    });
+
+    const applied = await r.setWeight(10, context);
+
+    expect(applied.weight).toBe(10);
+    expect(z.batches).toHaveLength(1);
+  });
+
+  it('calls a batch Route 53 refuses for its content a rejection, not a conflict', async () => {
     zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
     const r = router();
     const context = await r.prepare();
-    route53.on(ChangeResourceRecordSetsCommand).rejects(
-      new InvalidChangeBatch({
-        message: 'Tried to delete resource record set but it was not found',
-        $metadata: {},
-      }),
-    );
+    route53
+      .on(ChangeResourceRecordSetsCommand)
+      .rejects(new InvalidChangeBatch({ message: 'ARRDATAIllegalIPv4Address', $metadata: {} }));
 
-    await expect(r.setWeight(10, context)).rejects.toMatchObject({ name: 'TrafficConflictError' });
-    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+    await expect(r.setWeight(10, context)).rejects.toMatchObject({ name: 'ChangeRejectedError' });
+  });
+
+  it('refuses a pair that shares its name and type with other weighted records, writing nothing', async () => {
+    zone([
+      record('primary', 100, '192.0.2.1'),
+      record('canary', 0, '192.0.2.2'),
+      record('blue', 30, '192.0.2.3'),
+    ]);
+
+    await expect(router(target({ canaryValue: ['192.0.2.9'] })).prepare()).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(
+        /other weighted records besides 'primary' and 'canary': 'blue' \(weight 30\)/,
+      ),
+    });
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('stops without writing when someone adds a weighted record mid-rollout', async () => {
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+    const context = await r.prepare();
+    const first = await r.setWeight(10, context);
+    z.replace([...z.records(), record('blue', 30, '192.0.2.3')]);
+
+    await expect(
+      r.setWeight(20, { ...context, weight: first.weight, revision: first.revision }),
+    ).rejects.toMatchObject({
+      name: 'TrafficConflictError',
+      message: expect.stringMatching(/'blue' weight 30/),
+    });
+    expect(z.batches).toHaveLength(1);
+  });
+
+  it('goes on after a bounded wait when a change is slow to reach INSYNC', async () => {
+    zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    route53
+      .on(GetChangeCommand)
+      .resolves({ ChangeInfo: { Id: 'C1', Status: 'PENDING', SubmittedAt: new Date() } });
+    const r = new Route53WeightedRouter(target(), new Route53Client({ region: 'us-east-1' }), {
+      sleep: async () => undefined,
+      maxSyncMs: 0,
+    });
+
+    const applied = await r.setWeight(10, await r.prepare());
+
+    expect(applied.weight).toBe(10);
+    expect(route53.commandCalls(GetChangeCommand).length).toBeGreaterThan(0);
   });
 
   it('stops without writing when a record changed since the last step', async () => {
@@ -174,7 +257,7 @@ describe('Route53WeightedRouter', () => {
       .rejects(new PriorRequestNotComplete({ message: 'still processing', $metadata: {} }));
 
     await expect(r.setWeight(10, context)).rejects.toMatchObject({ name: 'TransientAwsError' });
-    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(5);
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(3);
   });
 
   it('finalizes a promotion: the stable record takes the new values at full weight, the canary idles at 0', async () => {
@@ -312,6 +395,15 @@ describe('closestWeights', () => {
         expect(pair.stable).toBeGreaterThan(0);
       }),
     );
+  });
+
+  it('never routes nothing for a non-zero share: the smallest is 1/256', () => {
+    fc.assert(
+      fc.property(fc.double({ min: Number.MIN_VALUE, max: 100, noNaN: true }), (percent) => {
+        expect(closestWeights(percent).canary).toBeGreaterThan(0);
+      }),
+    );
+    expect(closestWeights(0.1)).toEqual({ stable: 255, canary: 1, percent: 100 / 256 });
   });
 
   it('hits common steps exactly', () => {

@@ -7,7 +7,7 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
 import { awsCall, InvalidInputError, TrafficConflictError, WeightVerificationError } from '../../core/errors';
-import type { Applied, TrafficContext, TrafficRouter } from '../../core/ports';
+import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../core/ports';
 import type { LambdaAliasTarget } from '../../core/schema';
 import { lambdaClient } from '../clients';
 
@@ -99,6 +99,31 @@ export class LambdaAliasRouter implements TrafficRouter {
     return this.write(desired, current.revision, context);
   }
 
+  async inspect(): Promise<LiveSplit> {
+    const current = await this.read();
+    const summary = `alias ${this.target.alias}: ${describe(current)}`;
+    const extra = Object.entries(current.weights);
+    if (extra.length === 0) return { summary, split: false };
+    const [version, weight] = extra[0] ?? ['', 0];
+    if (extra.length > 1 || version !== this.target.version || current.version === this.target.version) {
+      return {
+        summary,
+        split: true,
+        ambiguity: `the alias routes to version(s) ${extra.map(([v]) => v).join(', ')}, not only to version ${this.target.version} beside its main version`,
+      };
+    }
+    return {
+      summary,
+      split: true,
+      context: {
+        baseline: current.version,
+        canary: version,
+        weight: round(weight * 100),
+        revision: current.revision,
+      },
+    };
+  }
+
   /**
    * Writes `desired` if the alias is still as this rollout last left it; a retried step whose write
    * already landed finds `desired` in place and writes nothing.
@@ -133,13 +158,22 @@ export class LambdaAliasRouter implements TrafficRouter {
         ),
       );
     } catch (error) {
-      if ((error as Error).name === 'PreconditionFailedException') {
-        throw new TrafficConflictError(
-          `alias ${alias} changed while fledge was updating it (RevisionId ${revision} is stale); stopped without writing`,
-          { cause: error },
+      if ((error as Error).name !== 'PreconditionFailedException') throw error;
+      // A stale RevisionId: either this very write landed and its response was lost (the SDK then
+      // resent it with the old RevisionId), or someone else wrote in between. The alias says which.
+      const now = await this.read();
+      if (sameSplit(now, desired)) {
+        return this.applied(
+          now,
+          context,
+          `alias ${alias}: ${describe(now)} (the write had landed; its response was lost)`,
         );
       }
-      throw error;
+      throw new TrafficConflictError(
+        `alias ${alias} changed while fledge was updating it: it now routes ${describe(now)} ` +
+          `(revision ${now.revision}), which fledge did not write. fledge stopped without writing.`,
+        { cause: error },
+      );
     }
     const after = await this.read();
     if (!sameSplit(after, desired)) {

@@ -8,12 +8,12 @@ import {
 } from '@aws-sdk/client-route-53';
 import {
   awsCall,
+  ChangeRejectedError,
   InvalidInputError,
-  isTransient,
   TrafficConflictError,
   WeightVerificationError,
 } from '../../core/errors';
-import type { Applied, TrafficContext, TrafficRouter } from '../../core/ports';
+import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../core/ports';
 import { closestWeights, MAX_WEIGHT, shareOf } from '../../core/route53-shares';
 import type { Route53WeightedTarget } from '../../core/schema';
 import { route53Client } from '../clients';
@@ -29,11 +29,23 @@ interface Pair {
   canary: ResourceRecordSet;
 }
 
+/** What one read of the zone found for the target's name and type. */
+interface Read {
+  stable?: ResourceRecordSet;
+  canary?: ResourceRecordSet;
+  /** Other weighted records of the same name and type: they would take a share fledge does not count. */
+  others: ResourceRecordSet[];
+}
+
 export interface Route53RouterOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Attempts per call on PriorRequestNotComplete and throttling, before the state machine retries. */
   attempts?: number;
-  /** How long to wait for a change to reach INSYNC. */
+  /**
+   * How long to wait for a change to reach INSYNC inside one invocation. Past it the step goes on: the
+   * records read back as written, and the bake that follows outlasts propagation (Plan makes every
+   * step at least TTL + margin long).
+   */
   maxSyncMs?: number;
 }
 
@@ -59,8 +71,8 @@ export class Route53WeightedRouter implements TrafficRouter {
     options: Route53RouterOptions = {},
   ) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.attempts = options.attempts ?? 5;
-    this.maxSyncMs = options.maxSyncMs ?? 240_000;
+    this.attempts = options.attempts ?? 3;
+    this.maxSyncMs = options.maxSyncMs ?? 20_000;
   }
 
   async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
@@ -74,6 +86,13 @@ export class Route53WeightedRouter implements TrafficRouter {
       throw error;
     });
     const { stable, canary } = this.requirePair(read);
+    if (read.others.length > 0) {
+      throw new InvalidInputError(
+        `${this.target.recordName} ${this.target.recordType} has other weighted records besides ` +
+          `'${this.target.stable}' and '${this.target.canary}': ${read.others.map((r) => `'${r.SetIdentifier}' (weight ${r.Weight ?? 0})`).join(', ')}. ` +
+          'They would take a share of the traffic that fledge neither sets nor counts; remove them, or give them weight 0 and another name',
+      );
+    }
     if ((canary.Weight ?? 0) > 0) {
       throw new InvalidInputError(
         `the canary record '${this.target.canary}' already takes ${round(shareOf(stable.Weight ?? 0, canary.Weight ?? 0))}% ` +
@@ -96,7 +115,10 @@ export class Route53WeightedRouter implements TrafficRouter {
     let pair: Pair = { stable, canary };
     if (!sameRecord(wanted, canary)) {
       // The new fleet's values go in at weight 0, before any traffic moves.
-      pair = await this.apply({ stable, canary }, { stable, canary: wanted });
+      pair = await this.apply({ stable, canary }, { stable, canary: wanted }).catch((error: Error) => {
+        if (error.name !== 'ChangeRejectedError') throw error;
+        throw new InvalidInputError(`target.canaryValue: ${error.message}`, { cause: error });
+      });
     }
     return {
       ...context,
@@ -106,18 +128,20 @@ export class Route53WeightedRouter implements TrafficRouter {
   }
 
   async setWeight(weight: number, context: TrafficContext): Promise<Applied> {
-    const current = this.requirePair(await this.readPair());
+    const read = await this.readPair();
+    const current = this.requirePair(read);
     const weights = closestWeights(weight);
     const desired = this.weighted(current, weights.stable, weights.canary);
     if (samePair(current, desired)) return this.applied(current, 'already applied');
-    this.assertUnchanged(current, context);
+    this.assertUnchanged(read, current, context);
     const written = await this.apply(current, desired);
     return this.applied(written, `${this.describe(written)} (asked ${weight}%)`);
   }
 
   async promote(context: TrafficContext): Promise<Applied> {
     const snapshot = context.snapshot as Snapshot;
-    let current = this.requirePair(await this.readPair());
+    const read = await this.readPair();
+    let current = this.requirePair(read);
     const full = Math.max(1, snapshot.stable.Weight ?? MAX_WEIGHT);
     const finalized: Pair = {
       stable: { ...withValuesOf(snapshot.stable, current.canary), Weight: full },
@@ -128,7 +152,7 @@ export class Route53WeightedRouter implements TrafficRouter {
     }
     const allCanary = this.weighted(current, 0, full);
     if (!samePair(current, allCanary)) {
-      this.assertUnchanged(current, context);
+      this.assertUnchanged(read, current, context);
       current = await this.apply(current, allCanary);
     }
     if (!this.target.finalize) {
@@ -169,6 +193,37 @@ export class Route53WeightedRouter implements TrafficRouter {
     return this.applied(written, `rolled back: ${this.describe(written)}`);
   }
 
+  async inspect(): Promise<LiveSplit> {
+    const read = await this.readPair();
+    const pair = this.requirePair(read);
+    const summary = `${this.target.recordName}: ${this.describe(pair)}`;
+    const stable = pair.stable.Weight ?? 0;
+    const canary = pair.canary.Weight ?? 0;
+    if (canary === 0) return { summary, split: false };
+    if (read.others.length > 0) {
+      return { summary, split: true, ambiguity: 'other weighted records share the name and type' };
+    }
+    if (stable === 0) {
+      return {
+        summary,
+        split: false,
+        ambiguity: `the canary record takes all the traffic; if that is a finished promotion, finalize it by hand (docs/ROUTE53.md)`,
+      };
+    }
+    // Without the records as first read, the stable record keeps its weight and the canary goes to 0.
+    return {
+      summary,
+      split: true,
+      context: {
+        baseline: this.target.stable,
+        canary: this.target.canary,
+        weight: round(shareOf(stable, canary)),
+        revision: fingerprint(pair),
+        snapshot: { stable: pair.stable, canary: pair.canary } satisfies Snapshot,
+      },
+    };
+  }
+
   /** One atomic batch from `from` (as read) to `to`, then INSYNC, then a read-back check. */
   private async apply(from: Pair, to: Pair): Promise<Pair> {
     const changes: Change[] = [];
@@ -192,14 +247,8 @@ export class Route53WeightedRouter implements TrafficRouter {
       );
       changeId = result.ChangeInfo?.Id;
     } catch (error) {
-      if ((error as Error).name === 'InvalidChangeBatch') {
-        throw new TrafficConflictError(
-          `records ${this.target.recordName} changed since fledge read them; Route 53 refused the stale batch ` +
-            `(${(error as Error).message}). fledge stopped without writing.`,
-          { cause: error },
-        );
-      }
-      throw error;
+      if ((error as Error).name !== 'InvalidChangeBatch') throw error;
+      return this.refused(error as Error, from, to);
     }
     if (changeId) await this.waitInSync(changeId);
     const after = this.requirePair(await this.readPair());
@@ -211,23 +260,42 @@ export class Route53WeightedRouter implements TrafficRouter {
     return after;
   }
 
+  /**
+   * Route 53 refused a batch. The records say why: already as the batch would leave them, it was this
+   * batch landing once and its resend (after a lost response) failing on the now-stale DELETE; unchanged,
+   * Route 53 refused its content; anything else, someone changed them in between: a conflict.
+   */
+  private async refused(error: Error, from: Pair, to: Pair): Promise<Pair> {
+    const now = this.requirePair(await this.readPair());
+    if (samePair(now, to)) return now;
+    if (samePair(now, from)) {
+      throw new ChangeRejectedError(
+        `Route 53 refused the change to ${this.target.recordName}: ${error.message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw new TrafficConflictError(
+      `records ${this.target.recordName} ${this.target.recordType} changed while fledge was updating them: ` +
+        `now ${this.describe(now)}, which fledge did not write; Route 53 refused the stale batch ` +
+        `(${error.message}). fledge stopped without writing.`,
+      { cause: error },
+    );
+  }
+
   private async waitInSync(id: string): Promise<void> {
     const deadline = Date.now() + this.maxSyncMs;
     for (let attempt = 0; ; attempt++) {
       const change = await this.call('GetChange', () => this.client.send(new GetChangeCommand({ Id: id })));
-      if (change.ChangeInfo?.Status === 'INSYNC') return;
-      if (Date.now() > deadline) {
-        throw new WeightVerificationError(
-          `Route 53 change ${id} is not INSYNC after ${this.maxSyncMs / 1000}s`,
-        );
-      }
-      await this.sleep(jittered(attempt, 1000, 10_000));
+      if (change.ChangeInfo?.Status === 'INSYNC' || Date.now() > deadline) return;
+      await this.sleep(Math.min(jittered(attempt, 1000, 5_000), Math.max(0, deadline - Date.now())));
     }
   }
 
-  private async readPair(): Promise<{ stable?: ResourceRecordSet; canary?: ResourceRecordSet }> {
+  private async readPair(): Promise<Read> {
     const name = normalize(this.target.recordName);
-    const found: { stable?: ResourceRecordSet; canary?: ResourceRecordSet } = {};
+    const found: Read = { others: [] };
     let start: { name?: string; type?: string; id?: string } = {
       name: this.target.recordName,
       type: this.target.recordType,
@@ -246,16 +314,18 @@ export class Route53WeightedRouter implements TrafficRouter {
       for (const record of result.ResourceRecordSets ?? []) {
         if (normalize(record.Name ?? '') !== name || record.Type !== this.target.recordType) continue;
         if (record.SetIdentifier === this.target.stable) found.stable = record;
-        if (record.SetIdentifier === this.target.canary) found.canary = record;
+        else if (record.SetIdentifier === this.target.canary) found.canary = record;
+        else if (record.Weight !== undefined) found.others.push(record);
       }
       const pastName = result.NextRecordName && normalize(result.NextRecordName) !== name;
-      if (!result.IsTruncated || pastName || (found.stable && found.canary)) break;
+      const pastType = result.NextRecordType && result.NextRecordType !== this.target.recordType;
+      if (!result.IsTruncated || pastName || pastType) break;
       start = { name: result.NextRecordName, type: result.NextRecordType, id: result.NextRecordIdentifier };
     }
     return found;
   }
 
-  private requirePair(read: { stable?: ResourceRecordSet; canary?: ResourceRecordSet }): Pair {
+  private requirePair(read: Read): Pair {
     for (const side of ['stable', 'canary'] as const) {
       const record = read[side];
       const id = this.target[side];
@@ -269,7 +339,7 @@ export class Route53WeightedRouter implements TrafficRouter {
         throw new InvalidInputError(`record '${id}' of ${this.target.recordName} is not a weighted record`);
       }
     }
-    return read as Pair;
+    return { stable: read.stable as ResourceRecordSet, canary: read.canary as ResourceRecordSet };
   }
 
   /** The canary record with the new fleet's values from the input, if any. */
@@ -300,7 +370,14 @@ export class Route53WeightedRouter implements TrafficRouter {
     return { stable: { ...pair.stable, Weight: stable }, canary: { ...pair.canary, Weight: canary } };
   }
 
-  private assertUnchanged(current: Pair, context: TrafficContext): void {
+  private assertUnchanged(read: Read, current: Pair, context: TrafficContext): void {
+    if (read.others.length > 0) {
+      throw new TrafficConflictError(
+        `someone added weighted records to ${this.target.recordName} ${this.target.recordType} during the rollout ` +
+          `(${read.others.map((r) => `'${r.SetIdentifier}' weight ${r.Weight ?? 0}`).join(', ')}); they take a share ` +
+          'fledge does not set. fledge stopped without writing.',
+      );
+    }
     if (context.revision !== undefined && fingerprint(current) !== context.revision) {
       throw new TrafficConflictError(
         `records ${this.target.recordName} were changed by someone else during the rollout: now ` +
@@ -320,19 +397,25 @@ export class Route53WeightedRouter implements TrafficRouter {
     return `${this.target.stable}=${s}, ${this.target.canary}=${c} (${round(shareOf(s, c))}% canary)`;
   }
 
-  /** Retries what Route 53 asks to retry, with jittered backoff, before giving up transiently. */
+  /**
+   * Retries what Route 53 asks to retry (PriorRequestNotComplete, throttling), with jittered backoff, on
+   * top of the SDK's own attempts, before giving up transiently. Timeouts and network errors were
+   * already retried by the SDK and go straight to the state machine.
+   */
   private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await awsCall(`route53:${action} on ${this.target.hostedZoneId}`, fn);
       } catch (error) {
-        const cause = (error as Error).cause as Error | undefined;
-        if (!isTransient(cause ?? error) || attempt >= this.attempts) throw error;
+        const cause = ((error as Error).cause as Error | undefined) ?? (error as Error);
+        if (!RETRIED_HERE.has(cause.name) || attempt >= this.attempts) throw error;
         await this.sleep(jittered(attempt, 500, 8_000));
       }
     }
   }
 }
+
+const RETRIED_HERE = new Set(['PriorRequestNotComplete', 'Throttling', 'ThrottlingException']);
 
 function ttlOf(record: ResourceRecordSet): number {
   return record.AliasTarget ? ALIAS_TTL_SECONDS : (record.TTL ?? 0);

@@ -1,0 +1,73 @@
+/**
+ * `fledge recover`: restores the baseline of a target left half-shifted, from its rollout record, or,
+ * with no record (a local run without a table that was killed), from the live split when that split
+ * involves only the target's two sides.
+ */
+import { InvalidInputError } from '../shared/core/errors';
+import { isActive, recordKey } from '../shared/core/record';
+import { DeployInputSchema, type Target } from '../shared/core/schema';
+import type { Deps } from '../shared/steps/deps';
+import { type Recovery, recoverRecord } from '../shared/steps/recover';
+
+export interface RecoverReport {
+  outcome: 'rolled-back' | 'nothing-to-do' | 'closed' | 'conflict' | 'failed' | 'refused';
+  reason: string;
+  target?: Target;
+  /** The split before recovery, as read from AWS. */
+  before?: string;
+}
+
+export async function recoverTarget(input: unknown, deps: Deps): Promise<RecoverReport> {
+  const parsed = DeployInputSchema.shape.target.safeParse((input as { target?: unknown } | null)?.target);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `target.${i.path.join('.')}: ${i.message}`);
+    throw new InvalidInputError(`invalid target: ${problems.join('; ')}`);
+  }
+  const target = parsed.data;
+  const router = deps.router(target);
+  const live = await router.inspect();
+  const record = await deps.records.get(recordKey(target));
+  if (record && isActive(record.status)) {
+    const holder = await deps.executions.describe(record.owner);
+    if (holder.status === 'RUNNING') {
+      return {
+        outcome: 'refused',
+        target,
+        before: live.summary,
+        reason: `${record.owner} is still running (${record.label}: ${record.status}); abort it with \`fledge abort\`, or stop the execution, and its recovery restores the baseline`,
+      };
+    }
+    // A local run cannot be asked whether it is alive; a person asking for recovery says it is not.
+    const ended =
+      holder.status === 'UNKNOWN'
+        ? { status: 'ABORTED' as const, cause: 'recovered by hand (fledge recover)' }
+        : holder;
+    const done: Recovery = await recoverRecord(record, ended, deps, { force: true });
+    const outcome =
+      done.action === 'rolled-back' ? 'rolled-back' : done.action === 'none' ? 'nothing-to-do' : done.action;
+    return { outcome, target, before: live.summary, reason: done.reason };
+  }
+  if (!live.split && !live.ambiguity) {
+    return {
+      outcome: 'nothing-to-do',
+      target,
+      before: live.summary,
+      reason: `nothing to recover: ${live.summary}`,
+    };
+  }
+  if (!live.context) {
+    return {
+      outcome: 'refused',
+      target,
+      before: live.summary,
+      reason: `no rollout record for this target, and the split is not clear-cut (${live.summary}): ${live.ambiguity}. Nothing was changed`,
+    };
+  }
+  const applied = await router.rollback(live.context);
+  return {
+    outcome: 'rolled-back',
+    target,
+    before: live.summary,
+    reason: `rolled back from the live split (no rollout record): ${applied.detail}`,
+  };
+}

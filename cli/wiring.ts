@@ -1,0 +1,30 @@
+import { CloudWatchMetricsSource } from '../shared/aws/cloudwatch';
+import { EventBridgePublisher } from '../shared/aws/events';
+import { stepFunctionsExecutions } from '../shared/aws/executions';
+import { readFunctionTags } from '../shared/aws/function-tags';
+import { recordsFromEnv } from '../shared/aws/records';
+import { createRouter } from '../shared/aws/routers';
+import { systemClock } from '../shared/core/clock';
+import { lazy } from '../shared/core/lazy';
+import type { Deps } from '../shared/steps/deps';
+import { MemoryRolloutRecords } from './memory-records';
+
+/**
+ * The whole production wiring, for the CLI and the demo, which run every step in one process: system
+ * clock, AWS-backed routers, CloudWatch, EventBridge, and the rollout table named by FLEDGE_TABLE
+ * (without one, records live in this process only). The Lambda functions wire only what their step uses.
+ */
+export const defaultDeps = lazy((): Deps => wireDeps());
+
+/** A fresh wiring (tests that point the SDK somewhere else after the first one was built). */
+export function wireDeps(): Deps {
+  return {
+    clock: systemClock,
+    router: createRouter,
+    metrics: new CloudWatchMetricsSource(),
+    records: recordsFromEnv() ?? new MemoryRolloutRecords(stepFunctionsExecutions),
+    events: new EventBridgePublisher(),
+    tags: readFunctionTags,
+    executions: stepFunctionsExecutions,
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Prints the fault-injection matrix counts (results/faults-*.json, written by `npm run test:faults`) as
+ * the Markdown table docs/RELIABILITY.md shows.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Tally } from '../test/faults/matrix';
+
+const rows: Tally[] = ['lambda-alias', 'route53'].flatMap((target) => {
+  const file = `results/faults-${target}.json`;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Tally[]) : [];
+});
+if (rows.length === 0) {
+  console.error('no results/faults-*.json: run `npm run test:faults` first');
+  process.exit(1);
+}
+const header = [
+  'target',
+  'fault',
+  'mode',
+  'runs',
+  'promoted',
+  'rolled back',
+  'refused at Plan',
+  'RollbackFailed',
+  'restored by recovery',
+  'left split',
+  'left held',
+  'false conflicts',
+  'healthy rolled back by one transient fault',
+];
+const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
+console.log(line(header));
+console.log(line(header.map(() => '---')));
+for (const r of rows) {
+  console.log(
+    line([
+      r.target,
+      r.fault,
+      r.mode,
+      r.cases,
+      r.promoted,
+      r.rolledBack,
+      r.rejected,
+      r.rollbackFailed,
+      r.recovered,
+      r.splitLeft,
+      r.heldLeft,
+      r.falseConflicts,
+      r.mode === 'once' && r.fault !== 'denied' ? r.healthyRolledBackBySingleTransientFault : '-',
+    ]),
+  );
+}
+const total = (key: keyof Tally) => rows.reduce((sum, r) => sum + Number(r[key]), 0);
+console.log(
+  `\n${total('cases')} runs; left split ${total('splitLeft')}, left held ${total('heldLeft')}, false conflicts ${total('falseConflicts')}, healthy releases rolled back by one transient fault ${rows
+    .filter((r) => r.mode === 'once' && r.fault !== 'denied')
+    .reduce((sum, r) => sum + r.healthyRolledBackBySingleTransientFault, 0)}`,
+);

@@ -1,0 +1,270 @@
+/**
+ * Rollout records, execution pointers and event claims in one DynamoDB table (partition key `pk`, TTL
+ * attribute `expiresAt`). Conditional writes make taking a target atomic: two executions started at the
+ * same moment cannot both win. Every write is conditional on the owner, never on a version counter, so
+ * the SDK's resend of a write whose response was lost lands the same way instead of failing.
+ */
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  paginateScan,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { awsCall, RolloutInProgressError, TrafficConflictError } from '../core/errors';
+import type { RolloutRecords } from '../core/ports';
+import { busyReason, type Executions, isActive, mayTakeOver, type RolloutRecord } from '../core/record';
+import { dynamoDbClient } from './clients';
+import { stepFunctionsExecutions } from './executions';
+
+/** How long an ended record, an execution pointer and an event claim are kept. */
+const ENDED_RECORD_DAYS = 90;
+const EVENT_MEMORY_DAYS = 7;
+const DAY_S = 86_400;
+
+type Item = Record<string, AttributeValue>;
+
+export class DynamoDbRolloutRecords implements RolloutRecords {
+  constructor(
+    private readonly table: string,
+    private readonly client: DynamoDBClient = dynamoDbClient(),
+    private readonly executions: Executions = stepFunctionsExecutions,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async acquire(record: RolloutRecord): Promise<void> {
+    // The pointer lets recovery find the record from an execution's status-change event.
+    await this.put({
+      pk: { S: pointerKey(record.owner) },
+      kind: { S: 'execution' },
+      key: { S: record.key },
+      expiresAt: { N: String(this.epoch() + ENDED_RECORD_DAYS * DAY_S) },
+    });
+    try {
+      await this.put(
+        recordItem(record),
+        'attribute_not_exists(pk) OR #active = :false OR #owner = :owner OR (attribute_not_exists(#active) AND expiresAt < :now)',
+        { ':false': { BOOL: false }, ':owner': { S: record.owner }, ':now': { N: String(this.epoch()) } },
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const item = await this.getItem(record.key);
+    if (!item) return this.acquire(record); // it ended and expired in between
+    if (!item.doc?.S) {
+      // A lock written by fledge before records existed: it expires by itself.
+      throw new RolloutInProgressError(
+        `a rollout of this target is already in progress (${item.owner?.S ?? 'another execution'}, since ${item.since?.S ?? 'earlier'}); wait for it to end`,
+      );
+    }
+    const holder = JSON.parse(item.doc.S) as RolloutRecord;
+    const state = await this.executions.describe(holder.owner);
+    if (!mayTakeOver(holder, state)) throw new RolloutInProgressError(busyReason(holder, state));
+    try {
+      await this.put(recordItem(record), '#owner = :previous AND #active = :true', {
+        ':previous': { S: holder.owner },
+        ':true': { BOOL: true },
+      });
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      throw new RolloutInProgressError('another execution took this target at the same moment; try again', {
+        cause: error,
+      });
+    }
+  }
+
+  async save(record: RolloutRecord): Promise<void> {
+    await this.update(record, false);
+  }
+
+  async finish(record: RolloutRecord): Promise<void> {
+    await this.update(record, true);
+  }
+
+  /** Rewrites the record's state, keeping what operators wrote beside it (requests). */
+  private async update(record: RolloutRecord, end: boolean): Promise<void> {
+    const values: Item = {
+      ':owner': { S: record.owner },
+      ':doc': { S: JSON.stringify(record) },
+      ':status': { S: record.status },
+      ':active': { BOOL: !end && isActive(record.status) },
+      ':updated': { S: record.updatedAt },
+    };
+    let expression = 'SET doc = :doc, #status = :status, #active = :active, updatedAt = :updated';
+    if (end) {
+      values[':expires'] = { N: String(this.epoch() + ENDED_RECORD_DAYS * DAY_S) };
+      expression += ', expiresAt = :expires';
+    } else {
+      values[':true'] = { BOOL: true };
+    }
+    try {
+      await awsCall('dynamodb:UpdateItem', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: { S: record.key } },
+            UpdateExpression: expression,
+            // A save never reopens an ended record: a late write (a retry that outlived its step) must
+            // not make a finished rollout hold its target again.
+            ConditionExpression: end ? '#owner = :owner' : '#owner = :owner AND #active = :true',
+            ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status', '#active': 'active' },
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Not ours (any more): the rollout ended, or a later one took the target over after this one
+      // ended. Leave it, and never move its traffic.
+      if (!end) {
+        throw new TrafficConflictError(
+          `${record.label}: this execution (${record.owner}) no longer holds the target (its rollout ended, or another took it over). fledge stopped without writing.`,
+          { cause: error },
+        );
+      }
+    }
+  }
+
+  async get(key: string): Promise<RolloutRecord | undefined> {
+    const item = await this.getItem(key);
+    return item?.doc?.S ? (JSON.parse(item.doc.S) as RolloutRecord) : undefined;
+  }
+
+  async forExecution(owner: string): Promise<RolloutRecord | undefined> {
+    const pointer = await this.getItem(pointerKey(owner));
+    const key = pointer?.key?.S;
+    if (!key) return undefined;
+    const record = await this.get(key);
+    return record?.owner === owner ? record : undefined;
+  }
+
+  async active(): Promise<RolloutRecord[]> {
+    const out: RolloutRecord[] = [];
+    await awsCall('dynamodb:Scan', async () => {
+      const pages = paginateScan(
+        { client: this.client },
+        {
+          TableName: this.table,
+          FilterExpression: '#active = :true',
+          ExpressionAttributeNames: { '#active': 'active' },
+          ExpressionAttributeValues: { ':true': { BOOL: true } },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? [])
+          if (item.doc?.S) out.push(JSON.parse(item.doc.S) as RolloutRecord);
+      }
+    });
+    return out;
+  }
+
+  async claimEvent(eventId: string, owner: string, now: Date): Promise<string | undefined> {
+    const key = `event#${eventId}`;
+    try {
+      await this.put(
+        {
+          pk: { S: key },
+          kind: { S: 'event' },
+          owner: { S: owner },
+          since: { S: now.toISOString() },
+          expiresAt: { N: String(Math.ceil(now.getTime() / 1000) + EVENT_MEMORY_DAYS * DAY_S) },
+        },
+        'attribute_not_exists(pk) OR #owner = :owner',
+        { ':owner': { S: owner } },
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.getItem(key))?.owner?.S ?? 'an earlier execution';
+    }
+  }
+
+  async releaseEvent(eventId: string, owner: string): Promise<void> {
+    try {
+      await awsCall('dynamodb:DeleteItem', () =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.table,
+            Key: { pk: { S: `event#${eventId}` } },
+            ConditionExpression: '#owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':owner': { S: owner } },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private getItem(key: string): Promise<Item | undefined> {
+    return awsCall('dynamodb:GetItem', async () => {
+      const result = await this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: { pk: { S: key } }, ConsistentRead: true }),
+      );
+      return result.Item;
+    });
+  }
+
+  private put(item: Item, condition?: string, values?: Item): Promise<unknown> {
+    return awsCall('dynamodb:PutItem', () =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: item,
+          ...(condition
+            ? {
+                ConditionExpression: condition,
+                ExpressionAttributeNames: condition.includes('#')
+                  ? Object.fromEntries(
+                      ['owner', 'active'].filter((n) => condition.includes(`#${n}`)).map((n) => [`#${n}`, n]),
+                    )
+                  : undefined,
+                ExpressionAttributeValues: values,
+              }
+            : {}),
+        }),
+      ),
+    );
+  }
+
+  private epoch(): number {
+    return Math.floor(this.now().getTime() / 1000);
+  }
+}
+
+function pointerKey(owner: string): string {
+  return `execution#${owner}`;
+}
+
+function recordItem(record: RolloutRecord): Item {
+  return {
+    pk: { S: record.key },
+    kind: { S: 'rollout' },
+    owner: { S: record.owner },
+    since: { S: record.since },
+    status: { S: record.status },
+    active: { BOOL: isActive(record.status) },
+    updatedAt: { S: record.updatedAt },
+    doc: { S: JSON.stringify(record) },
+  };
+}
+
+/** The table named by FLEDGE_TABLE (set by serverless.yml, or by a person for local runs), if any. */
+export function recordsFromEnv(): DynamoDbRolloutRecords | undefined {
+  const table = process.env.FLEDGE_TABLE;
+  return table ? new DynamoDbRolloutRecords(table) : undefined;
+}
+
+/** The functions' table: serverless.yml always sets FLEDGE_TABLE, so its absence is a broken deployment. */
+export function deployedRecords(): DynamoDbRolloutRecords {
+  const records = recordsFromEnv();
+  if (!records)
+    throw new Error('FLEDGE_TABLE is not set: the function was deployed without its rollout table');
+  return records;
+}

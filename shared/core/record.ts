@@ -1,0 +1,135 @@
+/**
+ * The rollout record: per target, the one place that says which execution holds it and what fledge last
+ * wrote or is about to write. Steps write it ahead of every traffic change; recovery, `fledge status` and
+ * reports read it. Pure: types and rules only; the stores are in shared/aws/records.ts (DynamoDB) and
+ * cli/memory-records.ts (a local run without a table).
+ */
+import type { TrafficContext } from './ports';
+import type { Target } from './schema';
+import { targetLabel } from './target-label';
+
+/** Where a rollout is. The first seven hold the target; the rest have ended and freed it. */
+export type RecordStatus =
+  | 'planning'
+  | 'planned'
+  | 'shifting'
+  | 'baking'
+  | 'promoting'
+  | 'verifying'
+  | 'rolling-back'
+  | 'promoted'
+  | 'rolled-back'
+  | 'rejected'
+  | 'skipped'
+  | 'conflict';
+
+export const ENDED_STATUSES: ReadonlySet<RecordStatus> = new Set([
+  'promoted',
+  'rolled-back',
+  'rejected',
+  'skipped',
+  'conflict',
+]);
+
+export const isActive = (status: RecordStatus): boolean => !ENDED_STATUSES.has(status);
+
+/** A traffic write fledge is about to make (written ahead, so a recovery knows what may have landed). */
+export interface Intent {
+  action: 'set-weight' | 'promote' | 'rollback';
+  /** Canary percent the write routes. */
+  weight: number;
+  at: string;
+}
+
+export interface RolloutRecord {
+  /** The target's key (lockKey): what two rollouts must not share. */
+  key: string;
+  /** The execution holding the target: a Step Functions execution ARN, or a local run's id. */
+  owner: string;
+  /** When the owner took the target. */
+  since: string;
+  updatedAt: string;
+  status: RecordStatus;
+  target: Target;
+  /** How a person names the target and its two sides, e.g. "alias checkout:live (version 1 → 2)". */
+  label: string;
+  /** What fledge last applied (weights, RevisionId or Route 53 snapshot); absent until Plan has read it. */
+  traffic?: TrafficContext | undefined;
+  intent?: Intent | undefined;
+  step?: { index: number; of: number } | undefined;
+  lastCheck?: { at: string; verdict: string; reason: string; action: string } | undefined;
+  outcome?: { outcome: string; reason: string; at: string; weight?: number | undefined } | undefined;
+  /** The validated rollout input, so a rolled-back release can be started again as it was. */
+  input?: unknown;
+  /** What started the rollout (lifecycle events carry it). */
+  trigger?: { source: 'console' | 'deploy-event' | 'lambda-publish'; eventId?: string } | undefined;
+}
+
+/** The state of the execution that holds a record, as Step Functions reports it. */
+export interface ExecutionState {
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'UNKNOWN';
+  error?: string | undefined;
+  cause?: string | undefined;
+  output?: string | undefined;
+}
+
+/** Reads the state of executions; local runs' ids are UNKNOWN (they cannot be asked). */
+export interface Executions {
+  describe(executionArn: string): Promise<ExecutionState>;
+}
+
+/**
+ * Whether traffic may have moved under this record: a write intended or landed, or a phase after the
+ * first weight change. Plan moves none (Route 53's canary values go in at weight 0).
+ */
+export function trafficMayHaveMoved(record: RolloutRecord): boolean {
+  if (!isActive(record.status)) return false;
+  if (record.intent) return true;
+  if ((record.traffic?.weight ?? 0) > 0) return true;
+  return !['planning', 'planned'].includes(record.status);
+}
+
+/**
+ * Whether a new rollout may take the target from the record's holder: when the record has ended, or its
+ * execution is over and left no traffic to restore. Otherwise recovery must restore it first.
+ */
+export function mayTakeOver(record: RolloutRecord, holder: ExecutionState): boolean {
+  if (!isActive(record.status)) return true;
+  if (holder.status === 'RUNNING' || holder.status === 'UNKNOWN') return false;
+  return !trafficMayHaveMoved(record);
+}
+
+/** Why a target is busy, in words a person can act on. */
+export function busyReason(record: RolloutRecord, holder: ExecutionState): string {
+  const where = `${record.label}: ${record.status}, ${record.traffic?.weight ?? 0}% on the canary`;
+  if (holder.status === 'RUNNING')
+    return `a rollout of this target is already in progress (${record.owner}, since ${record.since}; ${where}); wait for it to end, or abort it, before starting another`;
+  if (holder.status === 'UNKNOWN')
+    return `a local rollout holds this target (${record.owner}, since ${record.since}; ${where}); if it is no longer running, run \`fledge recover\` with the same input`;
+  return (
+    `the previous rollout of this target ended ${holder.status} (${record.owner}) and may have left traffic ` +
+    `to restore (${where}); fledge's recovery restores it within minutes, or run \`fledge recover\` with the same input`
+  );
+}
+
+/** The key of a target's record: what two rollouts must not share. */
+export function recordKey(target: Target): string {
+  switch (target.type) {
+    case 'lambda-alias':
+      return `lambda-alias#${target.functionName}#${target.alias}`;
+    case 'route53-weighted':
+      return `route53-weighted#${target.hostedZoneId.replace('/hostedzone/', '')}#${target.recordName.toLowerCase().replace(/\.$/, '')}#${target.recordType}`;
+  }
+}
+
+/**
+ * How a person names a target and, once known, its two sides: `alias checkout:live (version 1 → 2)`,
+ * `records app.example.com A (Z123) ('primary' → 'canary')`.
+ */
+export function recordLabel(target: Target, sides?: { baseline: string; canary: string }): string {
+  const name = targetLabel(target);
+  if (target.type === 'lambda-alias') {
+    return `alias ${name} (version ${sides ? `${sides.baseline} → ${sides.canary}` : target.version})`;
+  }
+  return `records ${name} ('${target.stable}' → '${target.canary}')`;
+}

@@ -1,0 +1,58 @@
+/**
+ * How long each part of a step may take. serverless.yml sets FUNCTION_TIMEOUT_SECONDS as the functions'
+ * timeouts, and every Task of statemachines/canary.asl.yml waits TASK_MARGIN_SECONDS longer, so the
+ * function's own clean timeout (StepTimeoutError, retried) fires before Step Functions gives up on the
+ * Task; test/deploy checks that the three agree. Inside a function, every AWS call is bounded by the
+ * SDK client settings, and bookkeeping by its own deadline, so nothing can stall a step for good.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = {
+  plan: 60,
+  'set-weight': 90,
+  'evaluate-metrics': 60,
+  promote: 120,
+  rollback: 90,
+  recover: 300,
+} as const;
+
+export type FunctionName = keyof typeof FUNCTION_TIMEOUT_SECONDS;
+
+export const TASK_MARGIN_SECONDS = 15;
+
+export interface Timing {
+  /** Attempts per AWS call, with the SDK's jittered backoff (standard mode). */
+  maxAttempts: number;
+  /** A connection must open within this. */
+  connectionTimeoutMs: number;
+  /** A request and its whole reply must be done within this, or it fails with the SDK's TimeoutError. */
+  requestTimeoutMs: number;
+  /** A step stops itself this long before its Lambda would, with StepTimeoutError. */
+  earlyTimeoutMs: number;
+  /** Bookkeeping (a record written after the traffic write, an event) gives up after this, whatever happens. */
+  bestEffortMs: number;
+}
+
+/**
+ * The worst single AWS call, 3 × (2 s + 5 s) plus backoff, stays well inside the shortest function (60 s),
+ * and bookkeeping (8 s) cannot hold a step that has done its traffic work.
+ */
+export const TIMING: Timing = {
+  maxAttempts: 3,
+  connectionTimeoutMs: 2_000,
+  requestTimeoutMs: 5_000,
+  earlyTimeoutMs: 2_000,
+  bestEffortMs: 8_000,
+};
+
+let current = TIMING;
+
+export function timing(): Timing {
+  return current;
+}
+
+/**
+ * Changes the timing of clients and handlers not yet built. The fault-injection tests scale every limit
+ * down together (keeping their ratios); nothing else calls it.
+ */
+export function configureTiming(overrides: Partial<Timing>): void {
+  current = { ...current, ...overrides };
+}

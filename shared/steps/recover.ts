@@ -1,0 +1,237 @@
+/**
+ * Recovery: a rollout whose execution ended without finishing its work (stopped, timed out, failed with
+ * no Catch, or in RollbackFailed) leaves its record holding the target. Recovery needs no running
+ * execution: it reads the record, rolls the target back through the same router (which never overwrites a
+ * change someone else made), frees the target and says what it did. It runs on the execution's status
+ * change, on a schedule (those events are best effort), after every local run, and as `fledge recover`.
+ */
+import { causeMessage, TrafficConflictError } from '../core/errors';
+import {
+  type ExecutionState,
+  isActive,
+  type RecordStatus,
+  type RolloutRecord,
+  trafficMayHaveMoved,
+} from '../core/record';
+import { bestEffort } from './bookkeeping';
+import type { Deps } from './deps';
+
+export type RecoverDeps = Pick<Deps, 'clock' | 'router' | 'records' | 'events' | 'executions'>;
+
+export interface Recovery {
+  key: string;
+  label: string;
+  owner: string;
+  /** none: nothing to do; closed: the record caught up with a finished run; the rest moved traffic or tried. */
+  action: 'none' | 'closed' | 'rolled-back' | 'conflict' | 'failed';
+  reason: string;
+  /** Canary percent after recovery, when it rolled back. */
+  weight?: number;
+}
+
+/** Recovers the rollout an execution held, if any (its status change, or `fledge run` ending). */
+export async function recoverExecution(
+  executionArn: string,
+  deps: RecoverDeps,
+  ended?: ExecutionState,
+): Promise<Recovery | undefined> {
+  const record = await deps.records.forExecution(executionArn);
+  if (!record) return undefined;
+  return recoverRecord(record, ended ?? (await deps.executions.describe(executionArn)), deps);
+}
+
+/** Every record whose execution is no longer running. Local runs cannot be asked and are left alone. */
+export async function sweep(deps: RecoverDeps): Promise<Recovery[]> {
+  const out: Recovery[] = [];
+  for (const record of await deps.records.active()) {
+    const state = await deps.executions.describe(record.owner);
+    if (state.status !== 'RUNNING' && state.status !== 'UNKNOWN')
+      out.push(await recoverRecord(record, state, deps));
+  }
+  return out;
+}
+
+/**
+ * Brings one record to an end given how its execution ended. With `force`, an execution whose state is
+ * UNKNOWN (a local run) counts as ended: a person asked for it.
+ */
+export async function recoverRecord(
+  record: RolloutRecord,
+  execution: ExecutionState,
+  deps: RecoverDeps,
+  options: { force?: boolean } = {},
+): Promise<Recovery> {
+  const base = { key: record.key, label: record.label, owner: record.owner };
+  if (!isActive(record.status)) return { ...base, action: 'none', reason: `already ${record.status}` };
+  if (execution.status === 'RUNNING' || (execution.status === 'UNKNOWN' && !options.force)) {
+    return { ...base, action: 'none', reason: `${record.owner} is still running (or cannot be asked)` };
+  }
+  const how = describeEnd(execution);
+  // The state machine finished its traffic work; only the record lags (its last write was lost).
+  const finished = finishedBy(execution);
+  if (finished) return close(record, finished.status, finished.reason, deps);
+  if (!trafficMayHaveMoved(record) || !record.traffic) {
+    return close(record, 'rejected', `the execution ${how} before any traffic moved`, deps);
+  }
+  const traffic = record.traffic;
+  const reason = `the execution ${how}; fledge recovery restored the baseline`;
+  const at = deps.clock.now().toISOString();
+  await bestEffort('recording the recovery intent', () =>
+    deps.records.save({
+      ...record,
+      status: 'rolling-back',
+      updatedAt: at,
+      intent: { action: 'rollback', weight: 0, at },
+    }),
+  );
+  try {
+    const applied = await deps.router(record.target).rollback(traffic);
+    // The traffic is back; a record write that fails now is retried by the next sweep, which finds the
+    // baseline already restored.
+    await bestEffort('closing the recovered record', () =>
+      close(record, 'rolled-back', reason, deps, applied.weight),
+    );
+    await deps.events.publish('Canary Rolled Back', {
+      ...recordEventDetail(record),
+      reason,
+      weightBefore: record.intent?.weight ?? traffic.weight,
+      recovery: { execution: execution.status, error: execution.error, detail: applied.detail },
+    });
+    return { ...base, action: 'rolled-back', reason, weight: applied.weight };
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof TrafficConflictError || (error as Error).name === 'TrafficConflictError') {
+      await close(record, 'conflict', message, deps);
+      await deps.events.publish('Canary Recovery Failed', {
+        ...recordEventDetail(record),
+        reason: `the execution ${how}; recovery found a change fledge did not make and left it: ${message}`,
+        conflict: true,
+      });
+      return { ...base, action: 'conflict', reason: message };
+    }
+    await deps.events.publish('Canary Recovery Failed', {
+      ...recordEventDetail(record),
+      reason: `the execution ${how}; rolling back failed (${(error as Error).name}: ${message}); recovery retries on its schedule`,
+      weight: traffic.weight,
+      error: { name: (error as Error).name, message },
+    });
+    return { ...base, action: 'failed', reason: `${(error as Error).name}: ${message}` };
+  }
+}
+
+/** How a finished state machine run ended, when it did its own traffic work. */
+function finishedBy(execution: ExecutionState): { status: RecordStatus; reason: string } | undefined {
+  if (execution.status === 'SUCCEEDED') {
+    const output = parse(execution.output) as { outcome?: string; reason?: string } | undefined;
+    return {
+      status: output?.outcome === 'skipped' ? 'skipped' : 'promoted',
+      reason: output?.reason ?? 'the execution succeeded',
+    };
+  }
+  if (execution.status !== 'FAILED') return undefined;
+  if (execution.error === 'fledge.RolledBack') {
+    const outcome = parse(execution.cause) as { reason?: string } | undefined;
+    return { status: 'rolled-back', reason: outcome?.reason ?? 'rolled back' };
+  }
+  if (execution.error === 'fledge.TrafficConflict') {
+    return {
+      status: 'conflict',
+      reason: causeMessage(execution.cause ?? 'someone else changed the traffic'),
+    };
+  }
+  return undefined;
+}
+
+async function close(
+  record: RolloutRecord,
+  status: RecordStatus,
+  reason: string,
+  deps: RecoverDeps,
+  weight?: number,
+): Promise<Recovery> {
+  const at = deps.clock.now().toISOString();
+  const traffic = weight === undefined || !record.traffic ? record.traffic : { ...record.traffic, weight };
+  await deps.records.finish({
+    ...record,
+    status,
+    updatedAt: at,
+    traffic,
+    intent: undefined,
+    outcome: { outcome: status, reason, at, ...(weight === undefined ? {} : { weight }) },
+  });
+  return { key: record.key, label: record.label, owner: record.owner, action: 'closed', reason };
+}
+
+function describeEnd(execution: ExecutionState): string {
+  const cause = execution.cause ? `: ${causeMessage(execution.cause)}` : '';
+  switch (execution.status) {
+    case 'ABORTED':
+      return `was stopped${cause}`;
+    case 'TIMED_OUT':
+      return 'timed out';
+    case 'FAILED':
+      return `failed (${execution.error ?? 'no error name'}${cause})`;
+    default:
+      return `ended (${execution.status}${cause})`;
+  }
+}
+
+/** The fields every lifecycle event carries, from a record (recovery has no rollout state). */
+export function recordEventDetail(record: RolloutRecord): Record<string, unknown> {
+  const input = record.input as { strategy?: unknown } | undefined;
+  return {
+    executionId: record.owner,
+    target: record.target,
+    baseline: record.traffic?.baseline,
+    canary: record.traffic?.canary,
+    strategy: input?.strategy,
+    ...(record.trigger ? { trigger: record.trigger } : {}),
+  };
+}
+
+function parse(text: string | undefined): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What EventBridge invokes the recover function with: a status change, or the sweep's schedule. */
+export interface RecoveryEvent {
+  'detail-type'?: string;
+  detail?: { executionArn?: string; status?: string; error?: string | null; cause?: string | null };
+  executionId?: string;
+}
+
+export const STATUS_CHANGE = 'Step Functions Execution Status Change';
+
+/**
+ * Handles one invocation. A recovery that could not roll back throws, so Lambda retries the event
+ * and its error shows in the function's metrics; the sweep tries again either way.
+ */
+export async function recoverEvent(event: RecoveryEvent, deps: RecoverDeps): Promise<Recovery[]> {
+  let results: Recovery[];
+  if (event['detail-type'] === STATUS_CHANGE && event.detail?.executionArn) {
+    const { executionArn, status, error, cause } = event.detail;
+    const ended: ExecutionState = {
+      status: (status ?? 'UNKNOWN') as ExecutionState['status'],
+      ...(error ? { error } : {}),
+      ...(cause ? { cause } : {}),
+    };
+    // The event carries no output; a SUCCEEDED run's record is closed from DescribeExecution.
+    const found = await recoverExecution(
+      executionArn,
+      deps,
+      ended.status === 'SUCCEEDED' ? undefined : ended,
+    );
+    results = found ? [found] : [];
+  } else {
+    results = await sweep(deps);
+  }
+  const failed = results.filter((r) => r.action === 'failed');
+  if (failed.length > 0) {
+    throw new Error(`recovery failed for ${failed.map((r) => `${r.label} (${r.reason})`).join('; ')}`);
+  }
+  return results;
+}

@@ -1,0 +1,519 @@
+/**
+ * The fault-injection matrix: every AWS call of every state, each fault, once and on every attempt,
+ * against moto with AWS's write checks (local/moto_server.py). Each lane owns a fault proxy, its own SDK
+ * clients and its own target, so slow faults (timeouts, hangs) run side by side. After each run the
+ * recovery sweep runs with AWS healthy again, as it would minutes later, and the invariants are checked.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetAliasCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { type LocalRunResult, runLocal } from '../../cli/local-runner';
+import { clientConfig } from '../../shared/aws/clients';
+import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
+import { EventBridgePublisher } from '../../shared/aws/events';
+import { DynamoDbRolloutRecords } from '../../shared/aws/records';
+import { LambdaAliasRouter } from '../../shared/aws/routers/lambda-alias';
+import { Route53WeightedRouter } from '../../shared/aws/routers/route53';
+import { VirtualClock } from '../../shared/core/clock';
+import { recordKey } from '../../shared/core/record';
+import type { Target } from '../../shared/core/schema';
+import { configureTiming } from '../../shared/lambda/timeouts';
+import type { Deps } from '../../shared/steps/deps';
+import { type Recovery, recoverExecution } from '../../shared/steps/recover';
+import { type CallSite, type Fault, FaultProxy, type FaultRule } from '../support/fault-proxy';
+
+/** Every limit scaled down together from production's (shared/lambda/timeouts.ts), keeping their ratios. */
+export const FUNCTION_MS = 3_000;
+configureTiming({
+  maxAttempts: 3,
+  connectionTimeoutMs: 300,
+  requestTimeoutMs: 500,
+  earlyTimeoutMs: 150,
+  bestEffortMs: 800,
+});
+const TRICKLE_MS = 100;
+/** moto on a loaded machine can be slow; the harness's own calls (fixtures, resets, reads) wait longer. */
+const DIRECT = { maxAttempts: 5, requestHandler: { requestTimeout: 30_000, throwOnRequestTimeout: true } };
+
+export const START = new Date('2026-11-16T10:00:00.000Z');
+const TASK_STATES = ['Plan', 'SetWeight', 'Evaluate', 'Promote', 'Rollback', 'AnnounceRollbackFailed'];
+
+export type Release = 'healthy' | 'faulty';
+
+/** One 10% step of two minutes: every state runs, and a run is a few checks long. */
+const SHORT = { steps: [{ weight: 10, bakeMinutes: 2 }] };
+
+/** One target's world: how to build its input, restore it, and read its traffic, directly from moto. */
+export interface TargetWorld {
+  /** Creates the lane's target and its metrics in moto. */
+  setup(lane: number, moto: Clients): Promise<void>;
+  input(lane: number, release: Release): { target: Record<string, unknown> } & Record<string, unknown>;
+  /** Puts the target back to 100% on the stable side, as before any rollout. */
+  reset(lane: number, moto: Clients): Promise<void>;
+  /** The traffic now: which side has it, and whether it is split. */
+  traffic(lane: number, moto: Clients): Promise<Traffic>;
+}
+
+export interface Traffic {
+  split: boolean;
+  /** The side with all traffic, when not split. */
+  on?: 'baseline' | 'canary';
+  summary: string;
+}
+
+export interface Clients {
+  lambda: LambdaClient;
+  route53: Route53Client;
+  cloudWatch: CloudWatchClient;
+  dynamo: DynamoDBClient;
+  events: EventBridgeClient;
+}
+
+export function clientsFor(endpoint: string, direct = false): Clients {
+  const config = { ...(direct ? DIRECT : clientConfig()), endpoint, region: 'us-east-1' };
+  return {
+    lambda: new LambdaClient(config),
+    route53: new Route53Client(config),
+    cloudWatch: new CloudWatchClient(config),
+    dynamo: new DynamoDBClient(config),
+    events: new EventBridgeClient(config),
+  };
+}
+
+export interface CaseResult {
+  rule?: FaultRule;
+  release: Release;
+  run: Pick<LocalRunResult, 'status' | 'error' | 'cause'>;
+  recovery?: Recovery;
+  traffic: Traffic;
+  recordActive: boolean;
+  injected: number;
+}
+
+export const TABLE = 'fledge-faults';
+
+class Lane {
+  readonly proxy: FaultProxy;
+  #deps: Omit<Deps, 'clock'> | undefined;
+  #direct: Clients;
+
+  constructor(
+    readonly index: number,
+    private readonly world: TargetWorld,
+    motoEndpoint: string,
+  ) {
+    this.proxy = new FaultProxy(motoEndpoint, TRICKLE_MS);
+    this.#direct = clientsFor(motoEndpoint, true);
+  }
+
+  async start(): Promise<void> {
+    const endpoint = await this.proxy.start();
+    const via = clientsFor(endpoint);
+    this.#deps = {
+      router: (target) =>
+        target.type === 'lambda-alias'
+          ? new LambdaAliasRouter(target, via.lambda)
+          : new Route53WeightedRouter(target, via.route53),
+      metrics: new CloudWatchMetricsSource(via.cloudWatch, () => via.route53),
+      records: new DynamoDbRolloutRecords(TABLE, via.dynamo, {
+        describe: async () => ({ status: 'UNKNOWN' }),
+      }),
+      events: new EventBridgePublisher('default', via.events),
+      tags: async () => ({}),
+      executions: { describe: async () => ({ status: 'UNKNOWN' }) },
+    };
+    await this.world.setup(this.index, this.#direct);
+  }
+
+  async run(release: Release, rule?: FaultRule): Promise<CaseResult> {
+    const world = this.world;
+    const deps = this.#deps;
+    if (!deps) throw new Error('lane not started');
+    await world.reset(this.index, this.#direct);
+    const input = world.input(this.index, release);
+    await this.#direct.dynamo.send(
+      new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: recordKey(input.target as Target) } } }),
+    );
+    this.proxy.arm(rule);
+    const clock = new VirtualClock(START);
+    const result = await runLocal({
+      input,
+      deps: { ...deps, clock },
+      virtualClock: clock,
+      functionTimeoutMs: () => FUNCTION_MS,
+      recover: false,
+      taskOverrides: Object.fromEntries(
+        TASK_STATES.map((state) => [
+          state,
+          (taskInput: unknown, real: (i: unknown) => Promise<unknown>) => {
+            this.proxy.enter(state);
+            return real(taskInput);
+          },
+        ]),
+      ),
+    });
+    const injected = this.proxy.injected.length;
+    // Minutes later: AWS answers again, and the sweep (or the status-change event) recovers.
+    this.proxy.disarm();
+    this.proxy.enter('Recover');
+    const ended = {
+      status: result.status,
+      error: result.error,
+      cause: result.cause,
+      output: result.output === undefined ? undefined : JSON.stringify(result.output),
+    };
+    // The sweep runs every few minutes and its Lambda retries: try until it gets through.
+    let recovery: Recovery | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        recovery = await recoverExecution(result.executionArn, { ...deps, clock }, ended);
+        if (recovery?.action !== 'failed' || attempt >= 5) break;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+      }
+    }
+    const traffic = await world.traffic(this.index, this.#direct);
+    const record = await this.#direct.dynamo.send(
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: { pk: { S: recordKey(input.target as Target) } },
+        ConsistentRead: true,
+      }),
+    );
+    return {
+      ...(rule ? { rule } : {}),
+      release,
+      run: { status: result.status, error: result.error, cause: result.cause },
+      ...(recovery ? { recovery } : {}),
+      traffic,
+      recordActive: record.Item?.active?.BOOL === true,
+      injected,
+    };
+  }
+
+  callSites(): CallSite[] {
+    return this.proxy.callSites();
+  }
+
+  stop(): Promise<void> {
+    return this.proxy.stop();
+  }
+}
+
+export class Matrix {
+  readonly lanes: Lane[];
+
+  constructor(world: TargetWorld, motoEndpoint: string, lanes: number) {
+    this.lanes = Array.from({ length: lanes }, (_, i) => new Lane(i, world, motoEndpoint));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.stop()));
+  }
+
+  /** A clean run of each release: the call sites of every state. */
+  async discover(): Promise<Record<Release, CallSite[]>> {
+    const lane = this.lanes[0] as Lane;
+    const out = {} as Record<Release, CallSite[]>;
+    for (const release of ['healthy', 'faulty'] as const) {
+      const clean = await lane.run(release);
+      if (clean.run.status === 'FAILED' && release === 'healthy')
+        throw new Error(`the clean healthy run failed: ${clean.run.error} ${clean.run.cause}`);
+      out[release] = lane.callSites().filter((s) => TASK_STATES.includes(s.state));
+    }
+    return out;
+  }
+
+  /** Runs the cases over the lanes, each lane one case at a time. */
+  async runAll(cases: Array<{ release: Release; rule: FaultRule }>): Promise<CaseResult[]> {
+    const queue = [...cases];
+    const results: CaseResult[] = [];
+    await Promise.all(
+      this.lanes.map(async (lane) => {
+        for (let next = queue.shift(); next; next = queue.shift())
+          results.push(await lane.run(next.release, next.rule));
+      }),
+    );
+    return results;
+  }
+}
+
+/** The cases of one fault: each call site once, or each operation of each state on every attempt. */
+export function casesFor(
+  sites: Record<Release, CallSite[]>,
+  fault: Fault,
+  mode: 'once' | 'every',
+): Array<{ release: Release; rule: FaultRule }> {
+  const out = new Map<string, { release: Release; rule: FaultRule }>();
+  for (const release of ['healthy', 'faulty'] as const) {
+    for (const site of sites[release]) {
+      // A regression matters where the two releases differ: its checks and its rollback.
+      if (release === 'faulty' && !['Evaluate', 'Rollback'].includes(site.state)) continue;
+      const rule: FaultRule =
+        mode === 'once'
+          ? { state: site.state, op: site.op, nth: site.nth, fault, mode }
+          : { state: site.state, op: site.op, fault, mode };
+      const key = `${release}|${rule.state}|${rule.op}|${rule.nth ?? '*'}`;
+      if (!out.has(key)) out.set(key, { release, rule });
+    }
+  }
+  return [...out.values()];
+}
+
+const TRANSIENT: readonly Fault[] = ['throttle', '5xx', 'reset', 'timeout', 'lost', 'hang'];
+
+/** What must hold whatever the fault: each violation, in words. */
+export function violations(result: CaseResult): string[] {
+  const out: string[] = [];
+  const where = result.rule
+    ? `${result.rule.fault} ${result.rule.mode} at ${result.rule.state} ${result.rule.op}${result.rule.nth ? ` #${result.rule.nth}` : ''} (${result.release})`
+    : `clean ${result.release}`;
+  const ended = `${result.run.status} ${result.run.error ?? ''}`.trim();
+  if (result.run.error === 'fledge.TrafficConflict' || result.recovery?.action === 'conflict')
+    out.push(`${where}: a false conflict (${ended}; ${result.recovery?.reason ?? result.run.cause})`);
+  if (result.traffic.split)
+    out.push(`${where}: traffic left split after recovery: ${result.traffic.summary} (${ended})`);
+  if (result.recordActive) out.push(`${where}: the target is still held after recovery (${ended})`);
+  if (result.release === 'faulty' && result.traffic.on === 'canary')
+    out.push(`${where}: a faulty release ended with all traffic (${ended})`);
+  if (
+    result.run.error === 'fledge.RollbackFailed' &&
+    !/Traffic was last set to \d+(\.\d+)?% on the canary/.test(result.run.cause ?? '')
+  )
+    out.push(`${where}: RollbackFailed without saying what was left: ${result.run.cause}`);
+  const single = result.rule?.mode === 'once' && TRANSIENT.includes(result.rule.fault);
+  if (single && result.release === 'healthy' && result.traffic.on !== 'canary')
+    out.push(
+      `${where}: a healthy release was not promoted after a single transient fault (${ended}: ${result.run.cause ?? ''})`,
+    );
+  return out;
+}
+
+/** Counts per fault and mode, for docs/RELIABILITY.md (scripts/reliability-table.ts prints them). */
+export interface Tally {
+  target: string;
+  fault: Fault;
+  mode: 'once' | 'every';
+  cases: number;
+  injected: number;
+  promoted: number;
+  rolledBack: number;
+  rejected: number;
+  rollbackFailed: number;
+  recovered: number;
+  splitLeft: number;
+  heldLeft: number;
+  falseConflicts: number;
+  healthyRolledBackBySingleTransientFault: number;
+}
+
+export function tally(target: string, fault: Fault, mode: 'once' | 'every', results: CaseResult[]): Tally {
+  const count = (f: (r: CaseResult) => boolean) => results.filter(f).length;
+  return {
+    target,
+    fault,
+    mode,
+    cases: results.length,
+    injected: count((r) => r.injected > 0),
+    promoted: count((r) => r.run.status === 'SUCCEEDED' && r.traffic.on === 'canary'),
+    rolledBack: count((r) => r.run.error === 'fledge.RolledBack'),
+    rejected: count(
+      (r) =>
+        r.run.status === 'FAILED' &&
+        !['fledge.RolledBack', 'fledge.RollbackFailed', 'fledge.TrafficConflict'].includes(r.run.error ?? ''),
+    ),
+    rollbackFailed: count((r) => r.run.error === 'fledge.RollbackFailed'),
+    recovered: count((r) => r.recovery?.action === 'rolled-back'),
+    splitLeft: count((r) => r.traffic.split),
+    heldLeft: count((r) => r.recordActive),
+    falseConflicts: count(
+      (r) => r.run.error === 'fledge.TrafficConflict' || r.recovery?.action === 'conflict',
+    ),
+    healthyRolledBackBySingleTransientFault: count(
+      (r) =>
+        r.release === 'healthy' &&
+        r.rule?.mode === 'once' &&
+        TRANSIENT.includes(r.rule.fault) &&
+        r.traffic.on !== 'canary',
+    ),
+  };
+}
+
+export function writeTallies(target: string, tallies: Tally[]): void {
+  mkdirSync('results', { recursive: true });
+  writeFileSync(`results/faults-${target}.json`, `${JSON.stringify(tallies, null, 2)}\n`);
+}
+
+/* --- the two targets' worlds ------------------------------------------------------------------- */
+
+/** An alarm the rollout watches (never in ALARM), so DescribeAlarms is among the calls faulted. */
+async function createAlarm(moto: Clients, lane: number): Promise<void> {
+  await moto.cloudWatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: `faults-alarm-${lane}`,
+      Namespace: 'Faults',
+      MetricName: 'Unused',
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+    }),
+  );
+}
+
+export const lambdaWorld: TargetWorld = {
+  async setup(lane, moto) {
+    const { createFunctionWithAlias } = await import('../../local/fixtures');
+    const { publishLambdaMinutes } = await import('../support/aws');
+    await createFunctionWithAlias(`faults-fn-${lane}`, 'live', 3);
+    // Version 2 is healthy, version 3 fails 10% of its requests; the baseline 0.5%. Enough canary
+    // traffic to promote after one short step, so each run is a few checks long.
+    await publishLambdaMinutes(`faults-fn-${lane}`, 'live', START, 30, {
+      '1': { requests: 9000, errors: 45 },
+      '2': { requests: 1000, errors: 5 },
+      '3': { requests: 1000, errors: 100 },
+    });
+    await createAlarm(moto, lane);
+  },
+  input(lane, release) {
+    return {
+      target: {
+        type: 'lambda-alias',
+        functionName: `faults-fn-${lane}`,
+        alias: 'live',
+        version: release === 'healthy' ? '2' : '3',
+      },
+      strategy: 'Canary10Percent5Minutes',
+      analysis: { alarms: [`faults-alarm-${lane}`] },
+    };
+  },
+  async reset(lane, moto) {
+    await moto.lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: `faults-fn-${lane}`,
+        Name: 'live',
+        FunctionVersion: '1',
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      }),
+    );
+  },
+  async traffic(lane, moto) {
+    const alias = await moto.lambda.send(
+      new GetAliasCommand({ FunctionName: `faults-fn-${lane}`, Name: 'live' }),
+    );
+    const weights = alias.RoutingConfig?.AdditionalVersionWeights ?? {};
+    const summary = `version ${alias.FunctionVersion} ${JSON.stringify(weights)}`;
+    if (Object.keys(weights).length > 0) return { split: true, summary };
+    return { split: false, on: alias.FunctionVersion === '1' ? 'baseline' : 'canary', summary };
+  },
+};
+
+const zoneIds: Record<number, string> = {};
+const STABLE_IP = '192.0.2.10';
+const OLD_CANARY_IP = '192.0.2.11';
+const NEW_FLEET_IP = '192.0.2.20';
+
+const r53record = (lane: number, id: string, weight: number, ip: string): ResourceRecordSet => ({
+  Name: `app.faults${lane}.example.`,
+  Type: 'A',
+  SetIdentifier: id,
+  Weight: weight,
+  TTL: 5,
+  ResourceRecords: [{ Value: ip }],
+});
+
+export const route53World: TargetWorld = {
+  async setup(lane, moto) {
+    await createAlarm(moto, lane);
+    const { createZone, createWeightedPair } = await import('../../local/route53-fixtures');
+    const { publishSideMinutes } = await import('../support/aws');
+    zoneIds[lane] = await createZone(`faults${lane}.example`);
+    await createWeightedPair(zoneIds[lane] ?? '', `app.faults${lane}.example`, STABLE_IP, OLD_CANARY_IP, 5);
+    await publishSideMinutes('Faults', `healthy-${lane}`, START, 30, {
+      stable: { requests: 9000, errors: 45 },
+      canary: { requests: 1000, errors: 5 },
+    });
+    await publishSideMinutes('Faults', `faulty-${lane}`, START, 30, {
+      stable: { requests: 9000, errors: 45 },
+      canary: { requests: 1000, errors: 100 },
+    });
+  },
+  input(lane, release) {
+    const metric = (metricName: string) => ({
+      namespace: 'Faults',
+      metricName,
+      stable: { App: `${release}-${lane}`, Side: 'stable' },
+      canary: { App: `${release}-${lane}`, Side: 'canary' },
+    });
+    return {
+      target: {
+        type: 'route53-weighted',
+        hostedZoneId: zoneIds[lane] ?? '',
+        recordName: `app.faults${lane}.example`,
+        recordType: 'A',
+        stable: 'primary',
+        canary: 'canary',
+        canaryValue: [NEW_FLEET_IP],
+      },
+      strategy: SHORT,
+      analysis: {
+        requests: metric('Requests'),
+        errors: metric('Errors'),
+        alarms: [`faults-alarm-${lane}`],
+        metricLagMinutes: 1,
+      },
+    };
+  },
+  async reset(lane, moto) {
+    const zone = zoneIds[lane] ?? '';
+    const page = await moto.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone }));
+    const pair = (page.ResourceRecordSets ?? []).filter(
+      (r) => r.Name === `app.faults${lane}.example.` && r.Type === 'A',
+    );
+    const wanted = [r53record(lane, 'primary', 100, STABLE_IP), r53record(lane, 'canary', 0, OLD_CANARY_IP)];
+    await moto.route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone,
+        ChangeBatch: {
+          Changes: [
+            ...pair.map((r) => ({ Action: 'DELETE' as const, ResourceRecordSet: r })),
+            ...wanted.map((r) => ({ Action: 'CREATE' as const, ResourceRecordSet: r })),
+          ],
+        },
+      }),
+    );
+  },
+  async traffic(lane, moto) {
+    const page = await moto.route53.send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: zoneIds[lane] ?? '' }),
+    );
+    const pair = (page.ResourceRecordSets ?? []).filter(
+      (r) => r.Name === `app.faults${lane}.example.` && r.Type === 'A',
+    );
+    const of = (id: string) => pair.find((r) => r.SetIdentifier === id);
+    const stable = of('primary');
+    const canary = of('canary');
+    const summary = pair
+      .map((r) => `${r.SetIdentifier}=${r.Weight} ${r.ResourceRecords?.[0]?.Value}`)
+      .join(', ');
+    if (!stable || !canary || pair.length !== 2) return { split: true, summary: `not a pair: ${summary}` };
+    const sw = stable.Weight ?? 0;
+    const cw = canary.Weight ?? 0;
+    if (sw > 0 && cw > 0) return { split: true, summary };
+    const served = sw > 0 ? stable.ResourceRecords?.[0]?.Value : canary.ResourceRecords?.[0]?.Value;
+    return { split: false, on: served === NEW_FLEET_IP ? 'canary' : 'baseline', summary };
+  },
+};

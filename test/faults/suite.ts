@@ -1,0 +1,72 @@
+/** The fault-injection suite of one target (test/faults/*.test.ts): discovery, then 7 faults × 2 modes. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRolloutTable } from '../../local/fixtures';
+import { type Moto, startMoto, useEndpoint } from '../../local/moto';
+import { type CallSite, FAULTS } from '../support/fault-proxy';
+import {
+  casesFor,
+  Matrix,
+  TABLE,
+  type Tally,
+  type TargetWorld,
+  tally,
+  violations,
+  writeTallies,
+} from './matrix';
+
+const LANES = 6;
+
+export function faultSuite(name: string, world: TargetWorld, trafficOp: string): void {
+  let moto: Moto;
+  let matrix: Matrix;
+  let sites: Record<'healthy' | 'faulty', CallSite[]>;
+  const tallies: Tally[] = [];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    useEndpoint(moto.endpoint);
+    await createRolloutTable(TABLE);
+    matrix = new Matrix(world, moto.endpoint, LANES);
+    await matrix.start();
+    sites = await matrix.discover();
+  }, 120_000);
+
+  afterAll(async () => {
+    writeTallies(name, tallies);
+    await matrix?.stop();
+    await moto?.stop();
+  });
+
+  describe(`fault injection: ${name}`, () => {
+    it('finds the calls of every state, traffic writes included', () => {
+      const all = [...sites.healthy, ...sites.faulty];
+      const states = new Set(all.map((s) => s.state));
+      const ops = all.map((s) => `${s.state} ${s.op}`);
+
+      expect([...states].sort()).toEqual(['Evaluate', 'Plan', 'Promote', 'Rollback', 'SetWeight']);
+      for (const state of ['SetWeight', 'Promote', 'Rollback'])
+        expect(ops, state).toContain(`${state} ${trafficOp}`);
+      expect(ops).toContain('Evaluate cloudwatch:GetMetricData');
+      expect(ops).toContain('Evaluate cloudwatch:DescribeAlarms');
+      expect(ops).toContain('SetWeight dynamodb:UpdateItem');
+      expect(ops).toContain('Plan dynamodb:PutItem');
+    });
+
+    for (const mode of ['once', 'every'] as const) {
+      for (const fault of FAULTS) {
+        const promise = mode === 'once' && fault !== 'denied' ? ', healthy releases still promoted' : '';
+        const what = mode === 'once' ? 'once at each call site' : 'on every attempt of each call';
+        it(`${fault}, ${what}: never left split or held, no false conflict${promise}`, async () => {
+          const cases = casesFor(sites, fault, mode);
+          expect(cases.length).toBeGreaterThan(10);
+          const results = await matrix.runAll(cases);
+          tallies.push(tally(name, fault, mode, results));
+
+          expect(results.flatMap(violations)).toEqual([]);
+          expect(results).toHaveLength(cases.length);
+          expect(results.filter((r) => r.injected === 0).map((r) => r.rule)).toEqual([]);
+        }, 900_000);
+      }
+    }
+  });
+}

@@ -1,0 +1,194 @@
+/**
+ * An interrupted rollout is restored: `fledge run` stopped mid-bake, a second signal and `fledge
+ * recover`, and the deployed recover function fed the real status-change event of an execution
+ * stopped in moto's Step Functions. Against moto with AWS's write checks (local/moto_server.py).
+ */
+
+import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { lambdaContext } from '../../cli/local-runner';
+import { wireDeps } from '../../cli/wiring';
+import { createHandler as recoverHandler } from '../../functions/recover/handler';
+import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
+import { useEndpoint } from '../../local/moto';
+import { DynamoDbRolloutRecords } from '../../shared/aws/records';
+import { VirtualClock } from '../../shared/core/clock';
+import { plan } from '../../shared/steps/plan';
+import { type RolloutState, setWeight } from '../../shared/steps/rollout';
+import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { fledgeCli, fledgeRun, inputFileOf, spawnFledge } from '../support/cli';
+
+const START = new Date('2026-11-09T10:00:00.000Z');
+const TABLE = 'fledge-recovery-test';
+
+const release = (functionName: string) => ({
+  target: { type: 'lambda-alias', functionName, alias: 'live', version: '2' },
+  strategy: { steps: [{ weight: 30, bakeMinutes: 5 }] },
+});
+
+async function healthy(name: string) {
+  await createFunctionWithAlias(name, 'live', 2);
+  await publishLambdaMinutes(name, 'live', START, 40, {
+    '1': { requests: 900, errors: 4 },
+    '2': { requests: 100, errors: 0 },
+  });
+}
+
+beforeAll(async () => {
+  useEndpoint(inject('motoEndpoint'));
+  await createRolloutTable(TABLE);
+});
+
+describe('fledge run, interrupted', () => {
+  it('restores the baseline on the first Ctrl-C mid-bake and exits 1', async () => {
+    await healthy('sigint-fn');
+    const run = spawnFledge('run', release('sigint-fn'), []);
+    await run.waitFor(/step 1\/1: 30% to version 2/);
+    expect(await readAlias('sigint-fn', 'live')).toEqual({ version: '1', weights: { '2': 0.3 } });
+
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+
+    expect(code).toBe(1);
+    expect(run.output()).toMatch(/SIGINT: stopping the rollout and restoring the baseline/);
+    expect(run.output()).toMatch(
+      /ROLLED-BACK: interrupted: the execution was stopped: interrupted \(SIGINT\)/,
+    );
+    expect(await readAlias('sigint-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it('exits at once on a second signal, leaving traffic and saying how to restore it; fledge recover does', async () => {
+    await healthy('twice-fn');
+    const run = spawnFledge('run', release('twice-fn'), []);
+    await run.waitFor(/step 1\/1: 30% to version 2/);
+
+    run.child.kill('SIGINT');
+    run.child.kill('SIGTERM');
+    const code = await run.exited;
+    const left = await readAlias('twice-fn', 'live');
+    const recovered = await fledgeCli('recover', release('twice-fn'), ['--json']);
+
+    expect(code).toBe(1);
+    expect(run.output()).toMatch(
+      new RegExp(
+        `alias twice-fn:live \\(version 1 → 2\\): traffic was last set to 30% on the canary\\. To restore the baseline: npx fledge recover --input ${inputFileOf(run)}`,
+      ),
+    );
+    expect(left).toEqual({ version: '1', weights: { '2': 0.3 } });
+    expect(recovered.code).toBe(0);
+    expect(recovered.report).toMatchObject({
+      outcome: 'rolled-back',
+      before: 'alias live: 70% to version 1, 30% to version 2',
+    });
+    expect(await readAlias('twice-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it('without a record, refuses to guess when the alias routes to another version, and changes nothing', async () => {
+    await createFunctionWithAlias('other-fn', 'live', 3);
+    await new LambdaClient({}).send(
+      new UpdateAliasCommand({
+        FunctionName: 'other-fn',
+        Name: 'live',
+        FunctionVersion: '1',
+        RoutingConfig: { AdditionalVersionWeights: { '2': 0.3 } },
+      }),
+    );
+    const input = { target: { type: 'lambda-alias', functionName: 'other-fn', alias: 'live', version: '3' } };
+
+    const refused = await fledgeCli('recover', input, ['--json']);
+    const clean = await fledgeCli('recover', { target: { ...input.target, functionName: 'sigint-fn' } }, [
+      '--json',
+    ]);
+
+    expect(refused.code).toBe(2);
+    expect(refused.report).toMatchObject({
+      outcome: 'refused',
+      reason: expect.stringMatching(/not only to version 3 beside its main version. Nothing was changed/),
+    });
+    expect(await readAlias('other-fn', 'live')).toEqual({ version: '1', weights: { '2': 0.3 } });
+    expect(clean).toMatchObject({ code: 0, report: { outcome: 'nothing-to-do' } });
+  });
+});
+
+describe('the recover function', () => {
+  it('restores the baseline of an execution stopped in Step Functions, frees the target, and the next rollout runs', async () => {
+    // Prepare: an execution in moto's Step Functions that planned and shifted 30% before being stopped.
+    await healthy('stopped-fn');
+    const sfn = new SFNClient({});
+    const machine = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'fledge-canary-recovery',
+        roleArn: 'arn:aws:iam::123456789012:role/fledge-states',
+        definition: JSON.stringify({
+          StartAt: 'Wait',
+          States: { Wait: { Type: 'Wait', Seconds: 3600, End: true } },
+        }),
+      }),
+    );
+    const started = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: machine.stateMachineArn,
+        input: JSON.stringify(release('stopped-fn')),
+      }),
+    );
+    const executionArn = started.executionArn ?? '';
+    const clock = new VirtualClock(START);
+    const deps = { ...wireDeps(), clock, records: new DynamoDbRolloutRecords(TABLE) };
+    const planned = (await plan(release('stopped-fn'), deps, { executionId: executionArn })) as RolloutState;
+    await setWeight(planned, deps);
+    const busy = await fledgeRun(release('stopped-fn'), START, ['--json'], { FLEDGE_TABLE: TABLE });
+    await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
+    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+
+    // Act: the event Step Functions puts on the default bus, as EventBridge delivers it.
+    const results = await recoverHandler(() => deps)(
+      {
+        version: '0',
+        id: 'a8d1c0c6-6a5f-4b3c-9d0e-3c2f1b0a9e8d',
+        'detail-type': 'Step Functions Execution Status Change',
+        source: 'aws.states',
+        account: '123456789012',
+        time: stopped.stopDate?.toISOString(),
+        region: 'us-east-1',
+        resources: [executionArn],
+        detail: {
+          executionArn,
+          stateMachineArn: machine.stateMachineArn,
+          name: stopped.name,
+          status: stopped.status,
+          startDate: stopped.startDate?.getTime(),
+          stopDate: stopped.stopDate?.getTime(),
+          input: stopped.input,
+          output: null,
+          inputDetails: { included: true },
+          outputDetails: null,
+          error: stopped.error ?? null,
+          cause: stopped.cause ?? null,
+        },
+      } as never,
+      lambdaContext('recover', 300_000),
+    );
+    const record = await deps.records.get('lambda-alias#stopped-fn#live');
+    const next = await fledgeRun(release('stopped-fn'), START, ['--json'], { FLEDGE_TABLE: TABLE });
+
+    // Assess
+    expect(stopped.status).toBe('ABORTED');
+    expect(busy.code).toBe(2);
+    expect(String(busy.report.reason)).toMatch(/already in progress/);
+    expect(results).toMatchObject([{ action: 'rolled-back', weight: 0 }]);
+    expect(record).toMatchObject({
+      status: 'rolled-back',
+      outcome: { reason: expect.stringMatching(/the execution was stopped/) },
+    });
+    expect(next.code).toBe(0);
+    expect(next.report).toMatchObject({ outcome: 'promoted' });
+    expect(await readAlias('stopped-fn', 'live')).toEqual({ version: '2', weights: {} });
+  });
+});
