@@ -71,6 +71,15 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
+ * True for errors the state machine's Retry takes up (statemachines/canary.asl.yml): transient AWS
+ * failures and a step that ran out of time. A step must not undo its own progress on these: its retry
+ * continues as the same owner.
+ */
+export function willBeRetried(error: unknown): boolean {
+  return isTransient(error) || (error as Error)?.name === 'StepTimeoutError';
+}
+
+/**
  * Gives an AWS SDK error a name the state machine can route on: transient ones become
  * `TransientAwsError` (retried by the ASL), everything else passes through unchanged.
  */

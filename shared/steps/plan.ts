@@ -5,7 +5,7 @@
  */
 
 import { lambdaAliasCounts, lambdaVersionMetric } from '../aws/cloudwatch';
-import { InvalidInputError, isTransient } from '../core/errors';
+import { InvalidInputError, willBeRetried } from '../core/errors';
 import { scheduleProblems } from '../core/limits';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
@@ -108,7 +108,7 @@ export async function plan(
     } catch (error) {
       // A transient failure is retried by the state machine as the same owner; freeing the target now
       // could land after the retry took it again. If retries run out, recovery frees it.
-      if (isTransient(error)) throw error;
+      if (willBeRetried(error)) throw error;
       await bestEffort('freeing the target after a refused plan', () =>
         deps.records.finish({
           ...record,
@@ -124,7 +124,7 @@ export async function plan(
       throw error;
     }
   } catch (error) {
-    if (trigger.eventId && !isTransient(error)) {
+    if (trigger.eventId && !willBeRetried(error)) {
       const eventId = trigger.eventId;
       await bestEffort('forgetting the refused event', () => deps.records.releaseEvent(eventId, owner));
     }

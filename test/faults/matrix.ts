@@ -16,7 +16,7 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { type LocalRunResult, runLocal } from '../../cli/local-runner';
-import { clientConfig } from '../../shared/aws/clients';
+import { boundToInvocation, clientConfig } from '../../shared/aws/clients';
 import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
@@ -77,14 +77,17 @@ export interface Clients {
   events: EventBridgeClient;
 }
 
+/** The lanes' clients are built as production's are (shared/aws/clients.ts); the harness's own are plain. */
 export function clientsFor(endpoint: string, direct = false): Clients {
   const config = { ...(direct ? DIRECT : clientConfig()), endpoint, region: 'us-east-1' };
+  const bind = <C extends Parameters<typeof boundToInvocation>[0]>(client: C) =>
+    direct ? client : boundToInvocation(client);
   return {
-    lambda: new LambdaClient(config),
-    route53: new Route53Client(config),
-    cloudWatch: new CloudWatchClient(config),
-    dynamo: new DynamoDBClient(config),
-    events: new EventBridgeClient(config),
+    lambda: bind(new LambdaClient(config)),
+    route53: bind(new Route53Client(config)),
+    cloudWatch: bind(new CloudWatchClient(config)),
+    dynamo: bind(new DynamoDBClient(config)),
+    events: bind(new EventBridgeClient(config)),
   };
 }
 
