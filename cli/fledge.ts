@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VirtualClock } from '../shared/core/clock';
 import { runLocal } from './local-runner';
@@ -26,8 +26,16 @@ program
   .option('--start <iso8601>', 'with --clock virtual: the time the run starts at (default: now)', parseDate)
   .option('--json', 'print the result as one JSON object on the last line')
   .option('--verbose', 'print the functions’ structured logs')
+  .option('--report <file>', 'write the HTML report of the run to <file> at the end')
   .action(
-    async (options: { input: string; clock: string; start?: Date; json?: boolean; verbose?: boolean }) => {
+    async (options: {
+      input: string;
+      clock: string;
+      start?: Date;
+      json?: boolean;
+      verbose?: boolean;
+      report?: string;
+    }) => {
       let input: unknown;
       try {
         input = JSON.parse(
@@ -41,6 +49,9 @@ program
       const virtualClock =
         options.clock === 'virtual' ? new VirtualClock(options.start ?? new Date()) : undefined;
       const deps = virtualClock ? { ...defaultDeps(), clock: virtualClock } : defaultDeps();
+      // The report's modules load only when a report is asked for.
+      const reporting = options.report ? await import('./report-html') : undefined;
+      const recorder = reporting?.recordRun(deps.clock);
       const interruptions = trapSignals(`npx fledge recover --input ${options.input}`);
       const progress = printProgress(options.json);
       const result = await runLocal({
@@ -51,8 +62,13 @@ program
         onEvent: (event) => {
           interruptions.observe(event);
           progress(event);
+          recorder?.onEvent(event);
         },
       }).finally(() => interruptions.release());
+      if (options.report && reporting && recorder) {
+        writeFileSync(options.report, await reporting.renderReport(recorder.timeline(result.executionArn)));
+        console.error(`fledge: report written to ${options.report}`);
+      }
       const report = toReport(result);
       if (options.json) {
         console.log(JSON.stringify(report));
@@ -95,6 +111,22 @@ program
     } catch (error) {
       if ((error as Error).name === 'InvalidInputError') return fail(options.json, (error as Error).message);
       throw error;
+    }
+  });
+
+program
+  .command('report')
+  .description('Write the HTML report of a rollout: charts, every check, the outcome. Changes nothing.')
+  .option('--execution <arn>', 'a deployed execution of the fledge state machine (reads its history)')
+  .option('--history <file>', 'an execution history saved with `aws stepfunctions get-execution-history`')
+  .option('-o, --output <file>', 'where to write the report (default: fledge-report-<execution>.html)')
+  .action(async (options: { execution?: string; history?: string; output?: string }) => {
+    const { UsageError, writeReport } = await import('./report-command');
+    try {
+      console.log(`report written to ${await writeReport(options)}`);
+    } catch (error) {
+      console.error(`fledge: ${(error as Error).message}`);
+      process.exitCode = error instanceof UsageError ? 2 : 1;
     }
   });
 

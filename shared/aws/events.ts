@@ -4,6 +4,7 @@
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { awsCall } from '../core/errors';
+import { eventSummary } from '../core/event-summary';
 import { logger } from '../lambda/logging';
 import { timing } from '../lambda/timeouts';
 import { eventBridgeClient } from './clients';
@@ -17,6 +18,37 @@ export type LifecycleEvent =
   | 'Canary Rolled Back'
   | 'Canary Rollback Failed'
   | 'Canary Recovery Failed';
+
+/** How much a person should care; subscribers filter on `detail.severity`. */
+export type Severity = 'high' | 'medium' | 'low';
+
+/**
+ * The severity of each detail-type: outcomes that leave traffic off the new version or possibly split
+ * are high, a promotion medium, progress low. A new detail-type gets its line here (the type demands it).
+ */
+export const SEVERITY: Record<LifecycleEvent, Severity> = {
+  'Canary Started': 'low',
+  'Canary Weight Changed': 'low',
+  'Canary Promoted': 'medium',
+  'Canary Rolled Back': 'high',
+  'Canary Rollback Failed': 'high',
+  'Canary Recovery Failed': 'high',
+};
+
+/**
+ * The detail as published: the step's fields plus `severity` and a one-sentence `summary` for people
+ * (both kept when the caller already set them, as the state machine does for Rollback Failed).
+ */
+export function lifecycleDetail(
+  detailType: LifecycleEvent,
+  detail: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    ...detail,
+    severity: detail.severity ?? SEVERITY[detailType],
+    summary: detail.summary ?? eventSummary(detailType, detail),
+  };
+}
 
 /** Publishes lifecycle events; a failure to notify never fails a rollout. */
 export interface EventPublisher {
@@ -41,7 +73,7 @@ export class EventBridgePublisher implements EventPublisher {
                 EventBusName: this.busName,
                 Source: EVENT_SOURCE,
                 DetailType: detailType,
-                Detail: JSON.stringify(detail),
+                Detail: JSON.stringify(lifecycleDetail(detailType, detail)),
               },
             ],
           }),

@@ -6,6 +6,7 @@
  */
 import type { TrafficContext } from './ports';
 import type { Target } from './schema';
+import { targetLabel } from './target-label';
 
 /** Where a rollout is. The first seven hold the target; the rest have ended and freed it. */
 export type RecordStatus =
@@ -60,6 +61,8 @@ export interface RolloutRecord {
   outcome?: { outcome: string; reason: string; at: string; weight?: number | undefined } | undefined;
   /** The validated rollout input, so a rolled-back release can be started again as it was. */
   input?: unknown;
+  /** What started the rollout (lifecycle events carry it). */
+  trigger?: { source: 'console' | 'deploy-event' | 'lambda-publish'; eventId?: string } | undefined;
 }
 
 /** The state of the execution that holds a record, as Step Functions reports it. */
@@ -119,13 +122,14 @@ export function recordKey(target: Target): string {
   }
 }
 
-/** How a person names a target and, once known, its two sides. */
-export function targetLabel(target: Target, sides?: { baseline: string; canary: string }): string {
+/**
+ * How a person names a target and, once known, its two sides: `alias checkout:live (version 1 → 2)`,
+ * `records app.example.com A (Z123) ('primary' → 'canary')`.
+ */
+export function recordLabel(target: Target, sides?: { baseline: string; canary: string }): string {
+  const name = targetLabel(target);
   if (target.type === 'lambda-alias') {
-    const versions = sides
-      ? ` (version ${sides.baseline} → ${sides.canary})`
-      : ` (version ${target.version})`;
-    return `alias ${target.functionName}:${target.alias}${versions}`;
+    return `alias ${name} (version ${sides ? `${sides.baseline} → ${sides.canary}` : target.version})`;
   }
-  return `records ${target.recordName} ${target.recordType} ('${target.stable}' → '${target.canary}')`;
+  return `records ${name} ('${target.stable}' → '${target.canary}')`;
 }

@@ -8,7 +8,7 @@ import { lambdaAliasCounts, lambdaVersionMetric } from '../aws/cloudwatch';
 import { InvalidInputError, willBeRetried } from '../core/errors';
 import { scheduleProblems } from '../core/limits';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
-import { type RolloutRecord, recordKey, targetLabel } from '../core/record';
+import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { MIN_SHARE_PERCENT } from '../core/route53-shares';
 import {
   type AnalysisConfig,
@@ -98,7 +98,7 @@ export async function plan(
     updatedAt: now.toISOString(),
     status: 'planning',
     target,
-    label: targetLabel(target),
+    label: recordLabel(target),
   };
   let traffic: TrafficContext;
   try {
@@ -149,7 +149,7 @@ export async function plan(
     executionId: owner,
     trigger: triggerInfo,
     record: { key: record.key, owner },
-    label: targetLabel(target, traffic),
+    label: recordLabel(target, traffic),
   };
   await bestEffort('recording the plan', () =>
     deps.records.save(recordOf(state, 'planned', now.toISOString())),

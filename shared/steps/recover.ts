@@ -185,6 +185,7 @@ export function recordEventDetail(record: RolloutRecord): Record<string, unknown
     baseline: record.traffic?.baseline,
     canary: record.traffic?.canary,
     strategy: input?.strategy,
+    ...(record.trigger ? { trigger: record.trigger } : {}),
   };
 }
 

@@ -274,6 +274,7 @@ export function recordOf(
       : {}),
     ...extra,
     input: { target: state.target, strategy: state.strategy, analysis: state.analysis, hooks: state.hooks },
+    trigger: state.trigger,
   };
 }
 

@@ -1,0 +1,45 @@
+/** `fledge report`: the HTML report of a deployed execution, or of a saved execution history. */
+import { writeFileSync } from 'node:fs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { executionTimeline, historyFileTimeline, renderReport } from './report-html';
+
+export interface ReportOptions {
+  execution?: string;
+  history?: string;
+  output?: string;
+}
+
+/** Writes the report and returns its path; throws a message a person can act on. */
+export async function writeReport(options: ReportOptions): Promise<string> {
+  if (!options.execution && !options.history) {
+    throw new UsageError(
+      'give --execution <execution ARN>, or --history <file> saved from get-execution-history',
+    );
+  }
+  const timeline = options.history
+    ? historyFileTimeline(options.history, options.execution)
+    : await executionTimeline(options.execution ?? '', clientFor(options.execution ?? ''));
+  const output = options.output ?? `fledge-report-${fileName(timeline.executionId)}.html`;
+  writeFileSync(output, await renderReport(timeline));
+  return output;
+}
+
+/** A mistake in how the command was called (exit 2), as opposed to a failure to read or write. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Step Functions in the execution's own region, whatever the default region is. */
+function clientFor(executionArn: string): SFNClient {
+  const [arn, , service, region] = executionArn.split(':');
+  if (arn !== 'arn' || service !== 'states' || !region) {
+    throw new UsageError(
+      `'${executionArn}' is not a Step Functions execution ARN (arn:aws:states:<region>:…:execution:…)`,
+    );
+  }
+  return new SFNClient({ region, maxAttempts: 4 });
+}
+
+function fileName(id: string): string {
+  return (id.split(/[:/]/).at(-1) ?? 'rollout').replace(/[^A-Za-z0-9._-]/g, '_');
+}

@@ -1,0 +1,139 @@
+/**
+ * The contract of fledge's lifecycle events (EventBridge, source `fledge`): one schema per detail-type.
+ * docs/EVENTS.md shows an example of each, and a test holds both the examples and the events a real run
+ * publishes to these schemas. The functions do not import this file (they only build the events), so
+ * it costs their bundles nothing.
+ */
+import * as z from 'zod';
+import { TargetSchema } from './schema';
+
+const Severity = z.enum(['high', 'medium', 'low']);
+
+/** One readable sentence; never a double quote, backslash or line break (see event-summary.ts). */
+const Summary = z
+  .string()
+  .min(1)
+  .max(600)
+  .regex(/^[^"\\\n\r]*$/, 'must hold no double quote, backslash or line break');
+
+const ArmSummary = z.object({ requests: z.number(), errors: z.number(), errorRate: z.number().nullable() });
+
+/** The verdict's evidence, as docs/ANALYSIS.md describes it; the analysis may add fields. */
+const Evidence = z.looseObject({
+  window: z.object({ start: z.iso.datetime(), end: z.iso.datetime() }),
+  minutes: z.number().int(),
+  canary: ArmSummary,
+  baseline: ArmSummary,
+  test: z.looseObject({ eValue: z.number(), threshold: z.number() }).optional(),
+  alarmsInAlarm: z.array(z.string()),
+});
+
+const Verdict = z.looseObject({
+  verdict: z.enum(['pass', 'fail', 'inconclusive', 'error']),
+  reason: z.string(),
+  evidence: Evidence.optional(),
+});
+
+/** The fields every event the functions publish carries. */
+const Common = {
+  executionId: z.string().min(1),
+  target: TargetSchema,
+  baseline: z.string(),
+  canary: z.string(),
+  strategy: z.unknown(),
+  trigger: z.object({
+    source: z.enum(['console', 'deploy-event', 'lambda-publish']),
+    eventId: z.string().optional(),
+  }),
+  severity: Severity,
+  summary: Summary,
+};
+
+export const LifecycleEventSchemas = {
+  'Canary Started': z
+    .object({ ...Common, steps: z.array(z.object({ weight: z.number(), bakeSeconds: z.number() })) })
+    .strict(),
+  'Canary Weight Changed': z
+    .object({
+      ...Common,
+      step: z.number().int().min(1),
+      steps: z.number().int().min(1),
+      weight: z.number().min(0).max(100),
+      previousWeight: z.number().min(0).max(100),
+    })
+    .strict(),
+  'Canary Promoted': z.object({ ...Common, reason: z.string(), verdict: Verdict.optional() }).strict(),
+  'Canary Rolled Back': z
+    .object({
+      ...Common,
+      reason: z.string(),
+      weightBefore: z.number().min(0).max(100),
+      evidence: Evidence.optional(),
+      // Set when the recover function rolled back an execution that had ended midway.
+      recovery: z
+        .object({
+          execution: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'UNKNOWN']),
+          error: z.string().optional(),
+          detail: z.string(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+  // Built by the state machine itself (AnnounceRollbackFailed), from what the failed rollback left.
+  'Canary Rollback Failed': z
+    .object({
+      executionId: z.string().min(1),
+      target: TargetSchema,
+      baseline: z.string(),
+      canary: z.string(),
+      weight: z.number().min(0).max(100),
+      reason: z.string(),
+      error: z.object({ Error: z.string(), Cause: z.string() }),
+      severity: Severity,
+      summary: Summary,
+    })
+    .strict(),
+  // Sent by the recover function when it could not restore a target: traffic may still be split.
+  'Canary Recovery Failed': z
+    .object({
+      ...Common,
+      trigger: Common.trigger.optional(),
+      reason: z.string(),
+      conflict: z.literal(true).optional(),
+      weight: z.number().min(0).max(100).optional(),
+      error: z.object({ name: z.string(), message: z.string() }).strict().optional(),
+    })
+    .strict(),
+} as const;
+
+/** An event as EventBridge delivers it to a rule's target. */
+export const EnvelopeSchema = z
+  .object({
+    version: z.literal('0'),
+    id: z.string(),
+    'detail-type': z.string(),
+    source: z.literal('fledge'),
+    account: z.string(),
+    time: z.iso.datetime(),
+    region: z.string(),
+    resources: z.array(z.string()),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+export type LifecycleDetailType = keyof typeof LifecycleEventSchemas;
+
+/** The JSON Schema of every detail-type, for subscribers' own validation (docs/schema/). */
+export function lifecycleEventsJsonSchema(): Record<string, unknown> {
+  return {
+    $id: 'https://fledge.dev/schema/lifecycle-events.schema.json',
+    title: 'fledge lifecycle event details, by detail-type',
+    $defs: Object.fromEntries(
+      Object.entries(LifecycleEventSchemas).map(([type, schema]) => [
+        type.replace(/ /g, ''),
+        z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }),
+      ]),
+    ),
+  };
+}

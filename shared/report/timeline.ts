@@ -1,0 +1,292 @@
+/**
+ * One rollout as a timeline: the weight step by step, every minute's counts, every check with its
+ * verdict and evidence, hooks and other events, and the outcome. Pure: it reads a list of history
+ * entries, which come from a local run's event log or from Step Functions' execution history
+ * (shared/report/history.ts turns either into entries), and never calls AWS or reads the clock.
+ */
+import { causeMessage } from '../core/errors';
+import type { Target } from '../core/schema';
+import type { PairedMinute } from '../core/sequential-test';
+import type { Step } from '../core/strategy';
+import { targetLabel } from '../core/target-label';
+import type { Evidence, VerdictKind } from '../core/verdict';
+import type { Outcome, RolloutState } from '../steps/rollout';
+
+/** One thing that happened in an execution, the same whichever runner ran it. */
+export type HistoryEntry =
+  | { type: 'ExecutionStarted'; at: string; input?: unknown }
+  | { type: 'StateEntered'; at: string; state: string; input?: unknown }
+  | { type: 'StateExited'; at: string; state: string; output?: unknown }
+  | { type: 'StateFailed'; at: string; state: string; error: string; cause: string }
+  | { type: 'ExecutionSucceeded'; at: string; output?: unknown }
+  | { type: 'ExecutionFailed'; at: string; error: string; cause: string }
+  | { type: 'ExecutionAborted' | 'ExecutionTimedOut'; at: string; error?: string; cause?: string };
+
+export type RunStatus =
+  | 'running'
+  | 'promoted'
+  | 'rolled-back'
+  | 'skipped'
+  | 'rejected'
+  | 'stopped'
+  | 'rollback-failed'
+  | 'failed'
+  | 'aborted'
+  | 'timed-out';
+
+export interface WeightPoint {
+  at: string;
+  /** Canary percent from this moment on. */
+  weight: number;
+  /** "start", "step 2/5", "promoted", "rolled back". */
+  label: string;
+}
+
+/** A check as the report shows it. Evidence keeps any field the analysis adds (latency, promotion, …). */
+export interface CheckPoint {
+  at: string;
+  /** 1-based number of the check in the run. */
+  n: number;
+  /** Canary percent while the check ran. */
+  weight: number;
+  verdict: VerdictKind;
+  reason: string;
+  /** What the state machine did next: advance, hold, promote or roll back. */
+  action: string;
+  actionReason: string;
+  evidence?: Evidence & Record<string, unknown>;
+}
+
+export type TimelineEventKind = 'hook' | 'gate' | 'operator' | 'error';
+
+/** Anything else worth a mark on the time axis. Other sources (operator actions) add their own. */
+export interface TimelineEvent {
+  at: string;
+  kind: TimelineEventKind;
+  title: string;
+  detail?: string;
+  /** false for a failure. */
+  ok?: boolean;
+}
+
+export interface Timeline {
+  executionId: string;
+  target?: Target;
+  /** `checkout:live`, or the execution id when the target is unknown (an input refused in Plan). */
+  title: string;
+  baseline?: string;
+  canary?: string;
+  strategy?: unknown;
+  steps: Step[];
+  analysis?: { alpha?: number; tolerance?: number; minExpectedErrors?: number; metricLagMinutes?: number };
+  startedAt: string;
+  /** Undefined while the execution runs. */
+  endedAt?: string;
+  status: RunStatus;
+  reason?: string;
+  weights: WeightPoint[];
+  /** Every minute of counts, once, in time order. */
+  minutes: PairedMinute[];
+  checks: CheckPoint[];
+  events: TimelineEvent[];
+}
+
+type Draft = Omit<Timeline, 'minutes'> & { minutes: Map<string, PairedMinute> };
+type StateHandler = (draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>) => void;
+
+/**
+ * What each state's output adds. A state not listed adds nothing; a new step (an approval gate, an
+ * operator action applied by the state machine) adds one line here.
+ */
+const ON_EXIT: Record<string, StateHandler> = {
+  Plan: (draft, entry) => {
+    const rollout = rolloutOf(entry.output);
+    if (!rollout?.steps) return; // a skipped trigger: Plan returned no plan
+    describeRollout(draft, rollout);
+    draft.startedAt = rollout.startedAt ?? draft.startedAt;
+    draft.weights.push({ at: draft.startedAt, weight: rollout.traffic.weight, label: 'start' });
+  },
+  SetWeight: (draft, entry) => {
+    const rollout = rolloutOf(entry.output);
+    if (!rollout) return;
+    draft.weights.push({
+      at: rollout.progress.stepStartedAt ?? entry.at,
+      weight: rollout.traffic.weight,
+      label: `step ${rollout.progress.stepIndex + 1}/${rollout.steps.length}`,
+    });
+  },
+  Evaluate: (draft, entry) => {
+    const rollout = rolloutOf(entry.output);
+    const verdict = rollout?.lastVerdict;
+    if (!rollout || !verdict) return;
+    for (const minute of rollout.lastMinutes ?? []) draft.minutes.set(minute.at, minute);
+    draft.checks.push({
+      at: entry.at,
+      n: rollout.progress.checks,
+      weight: rollout.traffic.weight,
+      verdict: verdict.verdict,
+      reason: verdict.reason,
+      action: rollout.next.action,
+      actionReason: rollout.next.reason,
+      ...(verdict.evidence ? { evidence: verdict.evidence as CheckPoint['evidence'] } : {}),
+    });
+  },
+  Promote: (draft, entry) => endWeight(draft, entry, 'promoted'),
+  Rollback: (draft, entry) => endWeight(draft, entry, 'rolled back'),
+  BeforeAllowTraffic: (draft, entry) => hook(draft, entry, 'beforeAllowTraffic'),
+  AfterAllowTraffic: (draft, entry) => hook(draft, entry, 'afterAllowTraffic'),
+};
+
+/** Builds the timeline of one execution from its entries, in the order they happened. */
+export function buildTimeline(
+  executionId: string,
+  entries: readonly HistoryEntry[],
+  extraEvents: readonly TimelineEvent[] = [],
+): Timeline {
+  const first = entries[0]?.at ?? new Date(0).toISOString();
+  const draft: Draft = {
+    executionId,
+    title: executionId.split(':').at(-1) ?? executionId,
+    steps: [],
+    startedAt: first,
+    status: 'running',
+    weights: [],
+    minutes: new Map(),
+    checks: [],
+    events: [],
+  };
+  for (const entry of entries) {
+    switch (entry.type) {
+      case 'ExecutionStarted':
+        draft.startedAt = entry.at;
+        describeInput(draft, entry.input);
+        break;
+      case 'StateExited':
+        ON_EXIT[entry.state]?.(draft, entry);
+        break;
+      case 'StateFailed':
+        // Retried or caught: what follows in the timeline (a retry's success, a rollback) tells which.
+        draft.events.push({
+          at: entry.at,
+          kind: HOOK_STATES[entry.state] ? 'hook' : 'error',
+          title: `${entry.state} attempt failed: ${entry.error}`,
+          detail: causeMessage(entry.cause),
+          ok: false,
+        });
+        break;
+      default:
+        if (entry.type !== 'StateEntered') finish(draft, entry);
+    }
+  }
+  const minutes = [...draft.minutes.values()].sort((a, b) => a.at.localeCompare(b.at));
+  const events = [...draft.events, ...extraEvents].sort((a, b) => a.at.localeCompare(b.at));
+  return { ...draft, minutes, events };
+}
+
+const HOOK_STATES: Record<string, string> = {
+  BeforeAllowTraffic: 'beforeAllowTraffic',
+  AfterAllowTraffic: 'afterAllowTraffic',
+};
+
+/** How an execution ended, named as `fledge run` names it. */
+function finish(draft: Draft, entry: Exclude<HistoryEntry, { type: 'StateEntered' | 'StateExited' }>): void {
+  draft.endedAt = entry.at;
+  switch (entry.type) {
+    case 'ExecutionSucceeded': {
+      const output = (entry.output ?? {}) as { outcome?: string; reason?: string };
+      draft.status = output.outcome === 'skipped' ? 'skipped' : 'promoted';
+      draft.reason = output.reason;
+      return;
+    }
+    case 'ExecutionFailed': {
+      if (entry.error === 'fledge.RolledBack') {
+        const outcome = parse(entry.cause) as Partial<Outcome> | undefined;
+        draft.status = 'rolled-back';
+        draft.reason = outcome?.reason ?? causeMessage(entry.cause);
+        return;
+      }
+      draft.status = FAILURES[entry.error] ?? 'failed';
+      draft.reason = `${entry.error}: ${causeMessage(entry.cause)}`;
+      return;
+    }
+    case 'ExecutionAborted':
+      draft.status = 'aborted';
+      draft.reason = 'the execution was stopped; traffic stays as last set until recovered';
+      return;
+    case 'ExecutionTimedOut':
+      draft.status = 'timed-out';
+      draft.reason = 'the execution timed out; traffic stays as last set until recovered';
+      return;
+  }
+}
+
+const FAILURES: Record<string, RunStatus> = {
+  InvalidInputError: 'rejected',
+  RolloutInProgressError: 'rejected',
+  'fledge.TrafficConflict': 'stopped',
+  'fledge.RollbackFailed': 'rollback-failed',
+};
+
+function describeInput(draft: Draft, input: unknown): void {
+  const target = (input as { target?: Target } | undefined)?.target;
+  if (target && typeof target === 'object' && typeof target.type === 'string') {
+    draft.target = target;
+    draft.title = safeLabel(target) ?? draft.title;
+  }
+}
+
+function describeRollout(draft: Draft, rollout: RolloutState): void {
+  draft.target = rollout.target;
+  draft.title = safeLabel(rollout.target) ?? draft.title;
+  draft.baseline = rollout.traffic.baseline;
+  draft.canary = rollout.traffic.canary;
+  draft.strategy = rollout.strategy;
+  draft.steps = rollout.steps;
+  draft.analysis = {
+    alpha: rollout.analysis.alpha,
+    tolerance: rollout.analysis.tolerance,
+    minExpectedErrors: rollout.analysis.minExpectedErrors,
+    metricLagMinutes: rollout.analysis.metricLagMinutes,
+  };
+}
+
+function endWeight(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>, label: string): void {
+  // Promote puts its outcome at $.outcome; Rollback at $.rolledBack.outcome, beside the Fail cause.
+  const output = entry.output as { outcome?: Outcome; rolledBack?: { outcome?: Outcome } } | undefined;
+  const outcome = output?.rolledBack?.outcome ?? output?.outcome;
+  if (!outcome) return;
+  draft.weights.push({ at: outcome.finishedAt ?? entry.at, weight: outcome.weight, label });
+}
+
+function hook(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>, name: string): void {
+  const output = entry.output as { hook?: { payload?: { status?: string } }; rollout?: RolloutState };
+  const status = output?.hook?.payload?.status ?? 'no status';
+  const fn = (output?.rollout?.hooks as Record<string, string> | undefined)?.[name];
+  draft.events.push({
+    at: entry.at,
+    kind: 'hook',
+    title: `${name} hook${fn ? ` ${fn}` : ''}: ${status}`,
+    ok: status !== 'Failed',
+  });
+}
+
+function rolloutOf(output: unknown): RolloutState | undefined {
+  const rollout = (output as { rollout?: RolloutState } | undefined)?.rollout;
+  return rollout && typeof rollout === 'object' && rollout.traffic ? rollout : undefined;
+}
+
+function safeLabel(target: Target): string | undefined {
+  try {
+    return targetLabel(target);
+  } catch {
+    return undefined;
+  }
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

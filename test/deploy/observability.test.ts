@@ -1,0 +1,273 @@
+/**
+ * resources/observability.yml as deployed: packaged by `serverless package` with notifications off
+ * (the default) and on, both passing cfn-lint; the dashboard reads the metrics the evaluate function
+ * publishes; the alarms watch the rules that match the failure events; the notification templates
+ * only use fields every lifecycle event has, and the chat template is valid JSON for AWS Chatbot.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SEVERITY } from '../../shared/aws/events';
+import { LifecycleEventSchemas } from '../../shared/core/event-schemas';
+import { METRICS_NAMESPACE } from '../../shared/lambda/check-metrics';
+
+const exec = promisify(execFile);
+
+type Resource = { Type: string; Condition?: string; Properties: Record<string, unknown> };
+interface Template {
+  Mappings: Record<string, Record<string, Record<string, unknown>>>;
+  Conditions: Record<string, unknown>;
+  Resources: Record<string, Resource>;
+}
+
+/**
+ * `serverless package` in a directory of its own (links to the sources), because serverless-esbuild
+ * builds into the service's .esbuild/: two packages at once in one checkout, as package.test.ts and
+ * this file would run, overwrite each other's bundles.
+ */
+async function packageWith(params: string[]): Promise<{ template: Template; file: string }> {
+  const root = join(import.meta.dirname, '../..');
+  const service = mkdtempSync(join(tmpdir(), 'fledge-service-'));
+  for (const dir of ['node_modules', 'functions', 'shared', 'statemachines', 'resources']) {
+    symlinkSync(join(root, dir), join(service, dir));
+  }
+  for (const file of ['serverless.yml', 'package.json', 'tsconfig.json']) {
+    copyFileSync(join(root, file), join(service, file));
+  }
+  const out = join(service, 'out');
+  const args = ['serverless', 'package', '--stage', 'ci', '--region', 'us-east-1', '--package', out];
+  await exec('npx', [...args, ...params.map((p) => `--param=${p}`)], { timeout: 170_000, cwd: service });
+  const file = join(out, 'cloudformation-template-update-stack.json');
+  return { template: JSON.parse(readFileSync(file, 'utf8')) as Template, file };
+}
+
+async function cfnLint(file: string): Promise<{ code: number; stdout: string }> {
+  return exec('cfn-lint', [file]).then(
+    () => ({ code: 0, stdout: '' }),
+    (e: { code: number; stdout: string }) => e,
+  );
+}
+
+/** Fn::Sub's text with ${…} replaced by sample values (a one-element form or [text, map]). */
+function substitute(sub: unknown, values: Record<string, string> = {}): string {
+  const [text, map] = Array.isArray(sub) ? sub : [sub, {}];
+  const names = {
+    ...Object.fromEntries(Object.keys(map as object).map((k) => [k, 'console.aws.amazon.com'])),
+    ...values,
+  };
+  return String(text).replace(/\$\{([^}]+)\}/g, (_, name: string) => names[name] ?? `SUB(${name})`);
+}
+
+/** An input template with each <variable> filled from a real event. */
+function fill(template: string, event: Record<string, unknown>, paths: Record<string, string>): string {
+  return template.replace(/<([A-Za-z0-9]+)>/g, (_, name: string) => {
+    const path = paths[name];
+    if (!path) throw new Error(`the template uses <${name}>, which InputPathsMap does not define`);
+    let value: unknown = event;
+    for (const key of path.slice(2).split('.')) value = (value as Record<string, unknown>)?.[key];
+    return String(value);
+  });
+}
+
+const docsExample = (detailType: string): Record<string, unknown> => {
+  const text = readFileSync(new URL('../../docs/EVENTS.md', import.meta.url), 'utf8');
+  const section = text.split(/^### /m).find((s) => s.startsWith(`\`${detailType}\``)) ?? '';
+  return JSON.parse(/```json\n([\s\S]*?)\n```/.exec(section)?.[1] ?? '{}');
+};
+
+describe('observability resources', () => {
+  let off: { template: Template; file: string };
+  let on: { template: Template; file: string };
+
+  beforeAll(async () => {
+    off = await packageWith([]);
+    on = await packageWith([
+      'notifications=medium',
+      'notificationEmail=ops@example.com',
+      'slackWorkspaceId=T0123ABCD',
+      'slackChannelId=C0123ABCD',
+    ]);
+  });
+
+  it('pass cfn-lint with notifications off and on', async () => {
+    for (const { file } of [off, on]) {
+      const result = await cfnLint(file);
+
+      expect(result.stdout).not.toMatch(/^E\d{4}/m);
+      expect(result.code & 2).toBe(0);
+    }
+  });
+
+  it('create notifications only when asked, at or above the chosen severity', () => {
+    const level = (t: Template) => {
+      const equals = (t.Conditions.FledgeNotify as { 'Fn::Equals': [{ 'Fn::FindInMap': string[] }, string] })[
+        'Fn::Equals'
+      ];
+      const key = equals[0]['Fn::FindInMap'][1] ?? '';
+      return t.Mappings.FledgeNotificationLevels?.[key] as { enabled: string; severities: string[] };
+    };
+    const notifying = Object.entries(on.template.Resources).filter(([, r]) =>
+      r.Condition?.startsWith('FledgeNotify'),
+    );
+
+    expect(level(off.template).enabled).toBe('false');
+    expect(level(on.template)).toEqual({ enabled: 'true', severities: ['high', 'medium'] });
+    expect(notifying.map(([id]) => id).sort()).toEqual([
+      'FledgeChatTopic',
+      'FledgeChatbotRole',
+      'FledgeNotificationEmail',
+      'FledgeNotificationRule',
+      'FledgeNotificationTopic',
+      'FledgeNotificationTopicPolicy',
+      'FledgeSlackChannel',
+    ]);
+    expect(on.template.Resources.FledgeNotificationEmail?.Properties).toMatchObject({
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    expect(on.template.Resources.FledgeSlackChannel?.Properties).toMatchObject({
+      SlackWorkspaceId: 'T0123ABCD',
+      SlackChannelId: 'C0123ABCD',
+    });
+    // The lowest level sends every severity fledge uses.
+    expect(on.template.Mappings.FledgeNotificationLevels?.low?.severities).toEqual(
+      expect.arrayContaining([...new Set(Object.values(SEVERITY))]),
+    );
+  });
+
+  it('turn a real event into a readable e-mail and a valid Chatbot message, with links to the execution and the report', () => {
+    const rule = on.template.Resources.FledgeNotificationRule?.Properties as {
+      EventPattern: { source: string[]; detail: { severity: unknown } };
+      Targets: Array<{
+        Id: string;
+        InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: unknown };
+      }>;
+    };
+    const event = docsExample('Canary Rolled Back');
+    const detail = event.detail as Record<string, string>;
+    const always = ['executionId', 'severity', 'summary'];
+
+    expect(rule.EventPattern.source).toEqual(['fledge']);
+    for (const target of rule.Targets) {
+      const paths = Object.values(target.InputTransformer.InputPathsMap).filter((p) =>
+        p.startsWith('$.detail.'),
+      );
+      // Only fields every detail-type's schema requires, so no event loses a line.
+      for (const path of paths) {
+        const field = path.slice('$.detail.'.length);
+        expect(always).toContain(field);
+        for (const schema of Object.values(LifecycleEventSchemas)) expect(schema.shape).toHaveProperty(field);
+      }
+    }
+    const [email, chat] = rule.Targets.map((t) =>
+      fill(
+        substitute((t.InputTransformer.InputTemplate as { 'Fn::Sub': unknown })['Fn::Sub']),
+        event,
+        t.InputTransformer.InputPathsMap,
+      ),
+    );
+    const execution = `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${detail.executionId}`;
+
+    expect(email?.split('\n')).toEqual([
+      '"[fledge ci, high] Canary Rolled Back"',
+      `"${detail.summary}"`,
+      `"Execution: ${execution}"`,
+      `"Report: npx fledge report --execution ${detail.executionId}"`,
+    ]);
+    expect(JSON.parse(chat ?? '')).toEqual({
+      version: '1.0',
+      source: 'custom',
+      content: {
+        textType: 'client-markdown',
+        title: 'fledge ci: Canary Rolled Back (high)',
+        description: detail.summary,
+        nextSteps: [
+          `Execution: ${execution}`,
+          `Report: \`npx fledge report --execution ${detail.executionId}\``,
+        ],
+        keywords: ['fledge', 'high'],
+      },
+      metadata: {
+        threadId: detail.executionId,
+        summary: detail.summary,
+        eventType: 'Canary Rolled Back',
+        additionalContext: { severity: 'high' },
+      },
+    });
+  });
+
+  it('alarm on the first Rollback Failed and Recovery Failed event', () => {
+    const resources = off.template.Resources;
+    for (const [alarmId, ruleId, detailType] of [
+      ['FledgeRollbackFailedAlarm', 'FledgeRollbackFailedRule', 'Canary Rollback Failed'],
+      ['FledgeRecoveryFailedAlarm', 'FledgeRecoveryFailedRule', 'Canary Recovery Failed'],
+    ] as const) {
+      const alarm = resources[alarmId]?.Properties;
+      const rule = resources[ruleId]?.Properties as {
+        Name: string;
+        EventPattern: unknown;
+        Targets: unknown[];
+      };
+
+      expect(rule.EventPattern).toEqual({ source: ['fledge'], 'detail-type': [detailType] });
+      expect(rule.Targets).toHaveLength(1);
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/Events',
+        MetricName: 'TriggeredRules',
+        Dimensions: [{ Name: 'RuleName', Value: rule.Name }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  it('draw a dashboard from the metrics the checks publish and the functions that log outcomes', () => {
+    const resources = off.template.Resources;
+    const body = JSON.parse(
+      substitute(
+        resources.FledgeDashboard?.Properties.DashboardBody &&
+          (resources.FledgeDashboard.Properties.DashboardBody as { 'Fn::Sub': unknown })['Fn::Sub'],
+        {
+          'AWS::Region': 'us-east-1',
+          'AWS::Partition': 'aws',
+          'AWS::AccountId': '123456789012',
+        },
+      ),
+    ) as { widgets: Array<{ type: string; properties: Record<string, unknown> }> };
+    const text = JSON.stringify(body);
+    const searched = [...text.matchAll(/SEARCH\('\{(\w+),[^}]*\} MetricName=\\"(\w+)\\"/g)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    const functionNames = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => r.Properties.FunctionName);
+    const machine = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+
+    expect(searched).toEqual(
+      ['CanaryWeight', 'CanaryErrorRate', 'BaselineErrorRate', 'Evidence', 'EvidenceThreshold', 'Checks'].map(
+        (m) => [METRICS_NAMESPACE, m],
+      ),
+    );
+    for (const [, group] of text.matchAll(/SOURCE '\/aws\/lambda\/([\w-]+)'/g))
+      expect(functionNames).toContain(group);
+    expect(text).toContain(`stateMachine:${machine?.Properties.StateMachineName}`);
+    expect(text).toContain('alarm:fledge-ci-rollback-failed');
+    expect(body.widgets.map((w) => w.type)).toEqual([
+      'text',
+      'log',
+      'metric',
+      'metric',
+      'metric',
+      'metric',
+      'metric',
+      'alarm',
+      'log',
+    ]);
+  });
+});

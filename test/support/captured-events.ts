@@ -1,0 +1,63 @@
+/**
+ * Lifecycle events exactly as fledge puts them on EventBridge during real runs of the state machine:
+ * the real publisher, whose PutEvents calls are caught by aws-sdk-client-mock, for a promoted, a
+ * rolled-back and a rollback-failed rollout (whose recovery fails too), and one that recovery restores.
+ */
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { runLocal } from '../../cli/local-runner';
+import { EventBridgePublisher } from '../../shared/aws/events';
+import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from './fakes';
+import { recordRollout } from './rollouts';
+
+export async function captureLifecycleEvents(): Promise<PutEventsRequestEntry[]> {
+  const eventBridge = mockClient(EventBridgeClient);
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  try {
+    const publisher = new EventBridgePublisher('default', new EventBridgeClient({ region: 'eu-west-1' }));
+    await recordRollout('promoted', { events: publisher });
+    await recordRollout('rolled-back', { events: publisher });
+    // Every rollback attempt is denied: the state machine announces Rollback Failed itself.
+    const router = new FakeRouter();
+    router.failures.rollback = Array.from({ length: 20 }, () =>
+      Object.assign(new Error('User is not authorized to perform: lambda:UpdateAlias'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    const metrics = new FakeMetrics((at) =>
+      steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, 0.05, 0.005),
+    );
+    const deps = { ...fakeDeps(router, metrics), events: publisher };
+    await runLocal({
+      input: {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: 'Canary10Percent5Minutes',
+      },
+      deps,
+      virtualClock: deps.clock,
+    });
+    // Rollback fails 11 times: the state machine gives up, and recovery, trying once more, restores it.
+    const recovered = new FakeRouter();
+    recovered.failures.rollback = Array.from({ length: 11 }, () =>
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+    );
+    const recoveredDeps = {
+      ...fakeDeps(
+        recovered,
+        new FakeMetrics((at) => steadyMinute(at, 1000, Math.max(recovered.weight, 10) / 100, 0.05, 0.005)),
+      ),
+      events: publisher,
+    };
+    await runLocal({
+      input: {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: 'Canary10Percent5Minutes',
+      },
+      deps: recoveredDeps,
+      virtualClock: recoveredDeps.clock,
+    });
+    return eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+  } finally {
+    eventBridge.restore();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Each check's figures as CloudWatch metrics: the evaluate-metrics handler, wired as deployed, prints
+ * embedded-metric-format lines that CloudWatch turns into metrics per target.
+ */
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createHandler } from '../../functions/evaluate-metrics/handler';
+import { plan } from '../../shared/steps/plan';
+import { type RolloutState, setWeight } from '../../shared/steps/rollout';
+import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
+
+const context = { functionName: 'fledge-evaluate-metrics', awsRequestId: 'req-1' } as Context;
+
+interface EmfLine {
+  _aws: {
+    CloudWatchMetrics: Array<{
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: Array<{ Name: string; Unit: string }>;
+    }>;
+  };
+  [key: string]: unknown;
+}
+
+/** Runs Plan and SetWeight on fakes, moves the clock, and runs one check through the handler. */
+async function check(canaryRate: number, requests = 1000) {
+  const router = new FakeRouter();
+  const metrics = new FakeMetrics((at) => steadyMinute(at, requests, router.weight / 100, canaryRate, 0.005));
+  const deps = fakeDeps(router, metrics);
+  const input = {
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    strategy: 'Canary10Percent5Minutes',
+  };
+  const planned = (await plan(input, deps, {
+    executionId: 'arn:aws:states:eu-west-1:1:execution:m:e1',
+  })) as RolloutState;
+  const rollout = await setWeight(planned, deps);
+  await deps.clock.advance(5 * 60);
+  const lines: string[] = [];
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  const handler = createHandler(() => deps, new Metrics({ namespace: 'fledge', serviceName: 'fledge' }));
+  const state = (await handler({ rollout, executionId: rollout.executionId }, context)) as RolloutState;
+  write.mockRestore();
+  const emf = lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as EmfLine);
+  return { state, emf };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('the metrics of a check', () => {
+  it('publishes weight, both error rates and the evidence per target, in EMF', async () => {
+    const { state, emf } = await check(0.05);
+
+    const figures = emf.find((l) => 'CanaryWeight' in l);
+    const evidence = state.lastVerdict?.evidence;
+
+    expect(figures?._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'fledge',
+        Dimensions: [['service', 'Target']],
+        Metrics: [
+          { Name: 'CanaryWeight', Unit: 'Percent' },
+          { Name: 'CanaryErrorRate', Unit: 'Percent' },
+          { Name: 'BaselineErrorRate', Unit: 'Percent' },
+          { Name: 'Evidence', Unit: 'None' },
+          { Name: 'EvidenceThreshold', Unit: 'None' },
+        ],
+      },
+    ]);
+    expect(figures).toMatchObject({
+      service: 'fledge',
+      Target: 'checkout:live',
+      CanaryWeight: 10,
+      CanaryErrorRate: (evidence?.canary.errorRate ?? Number.NaN) * 100,
+      BaselineErrorRate: (evidence?.baseline.errorRate ?? Number.NaN) * 100,
+      Evidence: evidence?.test?.eValue,
+      EvidenceThreshold: 100,
+      executionId: 'arn:aws:states:eu-west-1:1:execution:m:e1',
+      verdict: 'fail',
+      action: 'rollback',
+    });
+    expect(figures?.CanaryErrorRate).toBeCloseTo(5, 1);
+  });
+
+  it('counts the check under its verdict, in a line of its own', async () => {
+    const { emf } = await check(0.005);
+
+    const checks = emf.find((l) => 'Checks' in l);
+
+    expect(checks?._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'fledge',
+      Dimensions: [['service', 'Target', 'Verdict']],
+      Metrics: [{ Name: 'Checks', Unit: 'Count' }],
+    });
+    expect(checks).toMatchObject({ Target: 'checkout:live', Verdict: 'pass', Checks: 1 });
+    expect(emf).toHaveLength(2);
+  });
+
+  it('leaves out a rate it could not compute, rather than sending 0', async () => {
+    const { state, emf } = await check(0.005, 4);
+
+    const figures = emf.find((l) => 'CanaryWeight' in l);
+
+    expect(state.lastVerdict?.evidence?.canary.requests).toBe(0);
+    expect(figures).not.toHaveProperty('CanaryErrorRate');
+    expect(figures).toHaveProperty('BaselineErrorRate');
+    expect(figures).toMatchObject({ verdict: 'inconclusive' });
+  });
+
+  it('prints nothing when the handler is built without metrics, as the local runner builds it', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005)));
+    const planned = (await plan(
+      { target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' } },
+      deps,
+      { executionId: 'e' },
+    )) as RolloutState;
+    const rollout = await setWeight(planned, deps);
+
+    await createHandler(() => deps)({ rollout, executionId: 'e' }, context);
+
+    expect(lines.filter((l) => l.includes('"_aws"'))).toEqual([]);
+  });
+});
