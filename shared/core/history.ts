@@ -227,7 +227,7 @@ export function safetyDrift(
   // min over b' of s·KL(b ‖ b' + f) + (1 − s)·KL(b ‖ b'), per canary request (÷ s); convex in b'.
   let lo = 1e-12;
   let hi = b;
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 24; i++) {
     const m1 = lo + (hi - lo) / 3;
     const m2 = hi - (hi - lo) / 3;
     if (differenceCost(share, b, f, m1) < differenceCost(share, b, f, m2)) hi = m2;
