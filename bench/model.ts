@@ -83,6 +83,8 @@ export interface Minute {
   baseline: { requests: number; errors: number };
   missing?: string[];
   latency?: Record<string, { canary: LatencyCounts; baseline: LatencyCounts }>;
+  /** Each arm's p99 duration over the minute, as CloudWatch's p99 statistic shows it (the anchors' view). */
+  p99?: { canary: number | null; baseline: number | null };
 }
 
 /** How much of the newest readable minute (ended one minute before the check) is reported. */
@@ -176,14 +178,20 @@ export class WorldRun {
 
   /** The stable version's percentile (e.g. p99) over its last hour, as CloudWatch estimates it. */
   statistic(statistic: string): number | null {
+    return this.samplePercentile(
+      HISTORY_MINUTES * this.world.trafficPerMinute,
+      Number(statistic.slice(1)) / 100,
+      1,
+    );
+  }
+
+  /** The q-quantile of n durations: the k-th of n ordered samples is F⁻¹(U) with U ~ Beta(k, n + 1 − k). */
+  private samplePercentile(n: number, q: number, slowdown: number): number | null {
     const latency = this.world.latency;
-    if (!latency) return null;
-    const q = Number(statistic.slice(1)) / 100;
-    const n = HISTORY_MINUTES * this.world.trafficPerMinute;
+    if (!latency || n <= 0) return null;
     const k = Math.max(1, Math.ceil(q * n));
-    // The k-th of n ordered samples is F⁻¹(U) with U ~ Beta(k, n + 1 − k).
     const u = this.draw.beta(k, n + 1 - k);
-    return MEDIAN_MS * Math.exp(latency.sigma * normalQuantile(u, 0, 1));
+    return MEDIAN_MS * slowdown * Math.exp(latency.sigma * normalQuantile(u, 0, 1));
   }
 
   /** Sets the thresholds the rollout's minutes count slow requests against. */
@@ -222,6 +230,12 @@ export class WorldRun {
         errors: this.errors(baselineRequests, this.world.baselineRate),
       },
     };
+    if (this.world.latency) {
+      minute.p99 = {
+        canary: this.samplePercentile(canaryRequests, 0.99, this.world.latency.canarySlowdown),
+        baseline: this.samplePercentile(baselineRequests, 0.99, 1),
+      };
+    }
     if (canaryLatency && baselineLatency) {
       minute.latency = Object.fromEntries(
         this.#thresholds.map((t) => [

@@ -150,21 +150,46 @@ const complete = (t: number, visible: readonly Minute[]) =>
 /** The newest complete minute, as an alarm with a 1-minute period and 1 datapoint sees it. */
 const newest = (t: number, visible: readonly Minute[]) => complete(t, visible).at(-1);
 
+/**
+ * The anchors' latency check, in the worlds with latency: the canary's p99 over a minute must stay at or
+ * below 1.2 times the stable version's p99 over its last hour, a static threshold set as an operator sets
+ * an alarm's (CodeDeploy), or a Flagger request-duration max. Infinity where there is no latency.
+ */
+function latencyLimit(context: PolicyContext): number {
+  const p99 = context.world.latency ? context.run.statistic('p99') : null;
+  return p99 === null ? Number.POSITIVE_INFINITY : 1.2 * p99;
+}
+
+/** The newest complete minute's canary p99 is above the limit. */
+function slowMinute(t: number, visible: readonly Minute[], limit: number): boolean {
+  const p99 = newest(t, visible)?.p99?.canary;
+  return p99 !== undefined && p99 !== null && p99 > limit;
+}
+
 export function controller(policy: PolicyName, context: PolicyContext): Controller {
   switch (policy) {
     case 'fledge':
       return fledge(context);
     case 'fledge-lag2':
       return fledge(context, { metricLagMinutes: 2 });
-    case 'codedeploy-any-error':
+    case 'codedeploy-any-error': {
       // Alarm: Errors (Sum, 60 s) > 0 for 1 of 1 datapoints on the new version; missing data not breaching.
-      return scheduled(context, (t, visible) => (newest(t, visible)?.canary.errors ?? 0) > 0);
-    case 'codedeploy-error-rate':
+      // With latency, a second alarm on the new version's p99 Duration (see latencyLimit).
+      const limit = latencyLimit(context);
+      return scheduled(
+        context,
+        (t, visible) => (newest(t, visible)?.canary.errors ?? 0) > 0 || slowMinute(t, visible, limit),
+      );
+    }
+    case 'codedeploy-error-rate': {
       // Alarm: Errors / Invocations > 1% for 1 of 1 datapoints of 60 s; no invocations is missing data.
+      const limit = latencyLimit(context);
       return scheduled(context, (t, visible) => {
         const m = newest(t, visible);
-        return m !== undefined && m.canary.requests > 0 && m.canary.errors / m.canary.requests > 0.01;
+        const errors = m !== undefined && m.canary.requests > 0 && m.canary.errors / m.canary.requests > 0.01;
+        return errors || slowMinute(t, visible, limit);
       });
+    }
     case 'flagger':
       return flagger(context);
     case 'kayenta':
@@ -175,11 +200,14 @@ export function controller(policy: PolicyName, context: PolicyContext): Controll
 }
 
 /**
- * Flagger: every 1-minute interval, request-success-rate over the last minute must be ≥ 99%. A failed
- * check halts advancement and counts; at 5 failed checks (threshold) it rolls back. No traffic halts; a
- * query that finds no values (a missing error series) is a failed check, as Flagger's runAnalysis has it.
+ * Flagger: every 1-minute interval, request-success-rate over the last minute must be ≥ 99% (and, with
+ * latency, request-duration p99 at most its max). A failed check halts advancement and counts; at 5
+ * failed checks (threshold) it rolls back. No traffic halts; a query that finds no values (a missing error
+ * series) is a failed check, as Flagger's runAnalysis has it.
  */
-function flagger({ steps }: PolicyContext): Controller {
+function flagger(context: PolicyContext): Controller {
+  const { steps } = context;
+  const limit = latencyLimit(context);
   let failed = 0;
   let step = 0;
   let stepStart = 0;
@@ -188,7 +216,11 @@ function flagger({ steps }: PolicyContext): Controller {
       const m = newest(t, visible);
       const noValues = m?.missing?.includes('canary.errors') ?? false;
       const ok =
-        m !== undefined && !noValues && m.canary.requests > 0 && m.canary.errors / m.canary.requests <= 0.01;
+        m !== undefined &&
+        !noValues &&
+        m.canary.requests > 0 &&
+        m.canary.errors / m.canary.requests <= 0.01 &&
+        !slowMinute(t, visible, limit);
       const bad = m !== undefined && m.canary.requests > 0 && !ok;
       if (bad && ++failed >= 5) return 'rollback';
       const bake = (steps[step]?.bakeSeconds ?? 0) / 60;
@@ -203,7 +235,7 @@ function flagger({ steps }: PolicyContext): Controller {
 
 /**
  * Kayenta: at the end of each step, a one-sided Mann-Whitney U test at 95% confidence of the canary's
- * per-minute error rates against the baseline's, over the canary's lifetime so far. Generous: Kayenta's
+ * per-minute error rates (and, with latency, p99s) against the baseline's, over the canary's lifetime so far. Generous: Kayenta's
  * judge wants 50 data points per side, which 1-minute CloudWatch data never reaches in these rollouts,
  * so the floor is not applied (with it, Kayenta would never fail a canary here).
  */
@@ -214,7 +246,16 @@ function kayenta(context: PolicyContext): Controller {
     const withTraffic = complete(t, visible).filter((m) => m.canary.requests > 0 && m.baseline.requests > 0);
     const canary = withTraffic.map((m) => m.canary.errors / m.canary.requests);
     const baseline = withTraffic.map((m) => m.baseline.errors / m.baseline.requests);
-    return canary.length >= 3 && mannWhitneyGreaterP(canary, baseline) < 0.05;
+    const errors = canary.length >= 3 && mannWhitneyGreaterP(canary, baseline) < 0.05;
+    // With latency, the same test on the per-minute p99s: either metric failing fails the canary.
+    const timed = withTraffic.filter((m) => m.p99?.canary != null && m.p99?.baseline != null);
+    const slow =
+      timed.length >= 3 &&
+      mannWhitneyGreaterP(
+        timed.map((m) => m.p99?.canary ?? 0),
+        timed.map((m) => m.p99?.baseline ?? 0),
+      ) < 0.05;
+    return errors || slow;
   });
 }
 
