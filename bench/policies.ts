@@ -4,14 +4,17 @@
  */
 import { assess } from '../shared/core/assess';
 import type { Progress } from '../shared/core/decision';
-import { AnalysisSchema } from '../shared/core/schema';
+import { latencyThresholds, summarizeHistory } from '../shared/core/history';
+import { type AnalysisConfig, AnalysisSchema } from '../shared/core/schema';
 import type { PairedMinute } from '../shared/core/sequential-test';
 import type { Step } from '../shared/core/strategy';
+import type { LatencyThreshold } from '../shared/core/verdict';
 import { mannWhitneyGreaterP } from './mann-whitney';
-import { LAG_MINUTES, type Minute, type Scenario } from './model';
+import { HISTORY_MINUTES, type Minute, type World, type WorldRun } from './model';
 
 export const POLICIES = [
   'fledge',
+  'fledge-lag2',
   'codedeploy-any-error',
   'codedeploy-error-rate',
   'flagger',
@@ -24,23 +27,61 @@ export type Action = 'continue' | 'advance' | 'promote' | 'rollback';
 
 /** One rollout, seen by a policy at each check: the minute it is, and the minutes visible by then. */
 export interface Controller {
-  /** Called at whole minute `t` (≥ 1); `visible` holds minutes 0 … t − lag − 1. */
+  /**
+   * Called at whole minute `t` (≥ 1); `visible` holds minutes 0 … t − 2: all complete but the last,
+   * which is partly reported. A policy reads up to its own lag.
+   */
   check(t: number, visible: readonly Minute[]): Action;
+  /** True when the rollback just decided was for insufficient data, not on a verdict. */
+  forData?(): boolean;
 }
 
 export interface PolicyContext {
   steps: readonly Step[];
-  scenario: Scenario;
+  world: World;
+  /** The world of this rollout: what Plan reads of the stable version's last hour. */
+  run: WorldRun;
   /** fledge's analysis input (default: none, i.e. fledge's defaults); for tuning sweeps. */
   analysis?: Record<string, unknown>;
 }
 
+/** The anchors read complete minutes only, two minutes after they end (see docs/ANALYSIS.md). */
+export const ANCHOR_LAG_MINUTES = 2;
+
 const T0 = Date.UTC(2026, 0, 1, 0, 0);
 const at = (minute: number) => new Date(T0 + minute * 60_000);
+const ISO: string[] = Array.from({ length: 400 }, (_, i) => at(i).toISOString());
 
-/** fledge with its defaults: the Lambda's own decision function, minute by minute. */
-function fledge({ steps, analysis }: PolicyContext): Controller {
-  const config = AnalysisSchema.parse(analysis ?? {});
+const parsed = new Map<string, AnalysisConfig>();
+function analysisConfig(analysis: Record<string, unknown>): AnalysisConfig {
+  const key = JSON.stringify(analysis);
+  const hit = parsed.get(key);
+  if (hit) return hit;
+  const config = AnalysisSchema.parse(analysis);
+  parsed.set(key, config);
+  return config;
+}
+
+/**
+ * fledge: Plan's look at the stable version's last hour (prior, latency thresholds), then the Lambda's own
+ * decision function, minute by minute.
+ */
+function fledge(
+  { steps, run, world, analysis }: PolicyContext,
+  overrides: Record<string, unknown> = {},
+): Controller {
+  const config = analysisConfig({
+    ...(world.latency ? { latency: {} } : {}),
+    ...analysis,
+    ...overrides,
+  });
+  const latency: LatencyThreshold[] = (config.latency?.statistics ?? []).flatMap((statistic) => {
+    const value = run.statistic(statistic);
+    if (value === null || !config.latency) return [];
+    return [{ statistic, ...latencyThresholds(value, config.latency.tolerance, config.latency.minIncrease) }];
+  });
+  run.useThresholds(latency);
+  const prior = summarizeHistory(run.lastHour(), { start: at(-HISTORY_MINUTES), end: at(0) });
   let progress: Progress = {
     stepIndex: 0,
     stepStartedAt: at(0).toISOString(),
@@ -49,11 +90,15 @@ function fledge({ steps, analysis }: PolicyContext): Controller {
     consecutiveErrors: 0,
   };
   let nextCheck = 1;
+  let forData = false;
   return {
+    forData: () => forData,
     check(t, visible) {
       if (t < nextCheck) return 'continue';
       const window = { start: at(0), end: at(t - config.metricLagMinutes) };
-      const minutes: PairedMinute[] = visible.map((m, i) => ({ at: at(i).toISOString(), ...m }));
+      const minutes: PairedMinute[] = visible
+        .slice(0, Math.max(0, t - config.metricLagMinutes))
+        .map((m, i) => ({ at: ISO[i] ?? at(i).toISOString(), ...m }));
       const { decision } = assess({
         steps,
         progress,
@@ -61,6 +106,8 @@ function fledge({ steps, analysis }: PolicyContext): Controller {
         now: at(t),
         window,
         minutes: window.end > window.start ? minutes : undefined,
+        latency,
+        prior,
       });
       progress = decision.progress;
       nextCheck = t + Math.max(1, Math.ceil(decision.waitSeconds / 60));
@@ -68,6 +115,7 @@ function fledge({ steps, analysis }: PolicyContext): Controller {
         progress = { ...progress, stepStartedAt: at(t).toISOString() };
         nextCheck = t + 1;
       }
+      forData = decision.action === 'rollback' && decision.reason.startsWith('insufficient data');
       return decision.action === 'hold' ? 'continue' : decision.action;
     },
   };
@@ -95,22 +143,53 @@ function stepEnds(steps: readonly Step[]): number[] {
   return ends;
 }
 
-/** The newest minute CloudWatch has, as an alarm with a 1-minute period and 1 datapoint sees it. */
-const newest = (visible: readonly Minute[]) => visible.at(-1);
+/** The complete minutes an anchor reads at minute t: those ended two minutes ago or more. */
+const complete = (t: number, visible: readonly Minute[]) =>
+  visible.slice(0, Math.max(0, t - ANCHOR_LAG_MINUTES));
+
+/** The newest complete minute, as an alarm with a 1-minute period and 1 datapoint sees it. */
+const newest = (t: number, visible: readonly Minute[]) => complete(t, visible).at(-1);
+
+/**
+ * The anchors' latency check, in the worlds with latency: the canary's p99 over a minute must stay at or
+ * below 1.2 times the stable version's p99 over its last hour, a static threshold set as an operator sets
+ * an alarm's (CodeDeploy), or a Flagger request-duration max. Infinity where there is no latency.
+ */
+function latencyLimit(context: PolicyContext): number {
+  const p99 = context.world.latency ? context.run.statistic('p99') : null;
+  return p99 === null ? Number.POSITIVE_INFINITY : 1.2 * p99;
+}
+
+/** The newest complete minute's canary p99 is above the limit. */
+function slowMinute(t: number, visible: readonly Minute[], limit: number): boolean {
+  const p99 = newest(t, visible)?.p99?.canary;
+  return p99 !== undefined && p99 !== null && p99 > limit;
+}
 
 export function controller(policy: PolicyName, context: PolicyContext): Controller {
   switch (policy) {
     case 'fledge':
       return fledge(context);
-    case 'codedeploy-any-error':
+    case 'fledge-lag2':
+      return fledge(context, { metricLagMinutes: 2 });
+    case 'codedeploy-any-error': {
       // Alarm: Errors (Sum, 60 s) > 0 for 1 of 1 datapoints on the new version; missing data not breaching.
-      return scheduled(context, (_t, visible) => (newest(visible)?.canary.errors ?? 0) > 0);
-    case 'codedeploy-error-rate':
+      // With latency, a second alarm on the new version's p99 Duration (see latencyLimit).
+      const limit = latencyLimit(context);
+      return scheduled(
+        context,
+        (t, visible) => (newest(t, visible)?.canary.errors ?? 0) > 0 || slowMinute(t, visible, limit),
+      );
+    }
+    case 'codedeploy-error-rate': {
       // Alarm: Errors / Invocations > 1% for 1 of 1 datapoints of 60 s; no invocations is missing data.
-      return scheduled(context, (_t, visible) => {
-        const m = newest(visible);
-        return m !== undefined && m.canary.requests > 0 && m.canary.errors / m.canary.requests > 0.01;
+      const limit = latencyLimit(context);
+      return scheduled(context, (t, visible) => {
+        const m = newest(t, visible);
+        const errors = m !== undefined && m.canary.requests > 0 && m.canary.errors / m.canary.requests > 0.01;
+        return errors || slowMinute(t, visible, limit);
       });
+    }
     case 'flagger':
       return flagger(context);
     case 'kayenta':
@@ -121,17 +200,27 @@ export function controller(policy: PolicyName, context: PolicyContext): Controll
 }
 
 /**
- * Flagger: every 1-minute interval, request-success-rate over the last minute must be ≥ 99%. A failed
- * check halts advancement and counts; at 5 failed checks (threshold) it rolls back. No data halts.
+ * Flagger: every 1-minute interval, request-success-rate over the last minute must be ≥ 99% (and, with
+ * latency, request-duration p99 at most its max). A failed check halts advancement and counts; at 5
+ * failed checks (threshold) it rolls back. No traffic halts; a query that finds no values (a missing error
+ * series) is a failed check, as Flagger's runAnalysis has it.
  */
-function flagger({ steps }: PolicyContext): Controller {
+function flagger(context: PolicyContext): Controller {
+  const { steps } = context;
+  const limit = latencyLimit(context);
   let failed = 0;
   let step = 0;
   let stepStart = 0;
   return {
     check(t, visible) {
-      const m = newest(visible);
-      const ok = m !== undefined && m.canary.requests > 0 && m.canary.errors / m.canary.requests <= 0.01;
+      const m = newest(t, visible);
+      const noValues = m?.missing?.includes('canary.errors') ?? false;
+      const ok =
+        m !== undefined &&
+        !noValues &&
+        m.canary.requests > 0 &&
+        m.canary.errors / m.canary.requests <= 0.01 &&
+        !slowMinute(t, visible, limit);
       const bad = m !== undefined && m.canary.requests > 0 && !ok;
       if (bad && ++failed >= 5) return 'rollback';
       const bake = (steps[step]?.bakeSeconds ?? 0) / 60;
@@ -146,7 +235,7 @@ function flagger({ steps }: PolicyContext): Controller {
 
 /**
  * Kayenta: at the end of each step, a one-sided Mann-Whitney U test at 95% confidence of the canary's
- * per-minute error rates against the baseline's, over the canary's lifetime so far. Generous: Kayenta's
+ * per-minute error rates (and, with latency, p99s) against the baseline's, over the canary's lifetime so far. Generous: Kayenta's
  * judge wants 50 data points per side, which 1-minute CloudWatch data never reaches in these rollouts,
  * so the floor is not applied (with it, Kayenta would never fail a canary here).
  */
@@ -154,10 +243,19 @@ function kayenta(context: PolicyContext): Controller {
   const ends = stepEnds(context.steps);
   return scheduled(context, (t, visible) => {
     if (!ends.includes(t)) return false;
-    const withTraffic = visible.filter((m) => m.canary.requests > 0 && m.baseline.requests > 0);
+    const withTraffic = complete(t, visible).filter((m) => m.canary.requests > 0 && m.baseline.requests > 0);
     const canary = withTraffic.map((m) => m.canary.errors / m.canary.requests);
     const baseline = withTraffic.map((m) => m.baseline.errors / m.baseline.requests);
-    return canary.length >= 3 && mannWhitneyGreaterP(canary, baseline) < 0.05;
+    const errors = canary.length >= 3 && mannWhitneyGreaterP(canary, baseline) < 0.05;
+    // With latency, the same test on the per-minute p99s: either metric failing fails the canary.
+    const timed = withTraffic.filter((m) => m.p99?.canary != null && m.p99?.baseline != null);
+    const slow =
+      timed.length >= 3 &&
+      mannWhitneyGreaterP(
+        timed.map((m) => m.p99?.canary ?? 0),
+        timed.map((m) => m.p99?.baseline ?? 0),
+      ) < 0.05;
+    return errors || slow;
   });
 }
 
@@ -166,18 +264,15 @@ function kayenta(context: PolicyContext): Controller {
  * H1: the canary's), alpha = beta = 0.01. It never rolls back a healthy canary: it knows it is healthy.
  */
 function oracle(context: PolicyContext): Controller {
-  const { baselineRate: p0, canaryRate: p1 } = context.scenario;
+  const { baselineRate: p0, canaryRate: p1 } = context.world;
   const bound = Math.log((1 - 0.01) / 0.01);
-  return scheduled(context, (_t, visible) => {
+  return scheduled(context, (t, visible) => {
     if (p1 <= p0) return false;
     let llr = 0;
-    for (const m of visible) {
-      llr +=
-        m.canary.errors * Math.log(p1 / p0) +
-        (m.canary.requests - m.canary.errors) * Math.log((1 - p1) / (1 - p0));
+    for (const m of complete(t, visible)) {
+      if (m.canary.errors > 0) llr += m.canary.errors * Math.log(p1 / p0);
+      llr += (m.canary.requests - m.canary.errors) * Math.log((1 - p1) / (1 - p0));
     }
     return llr >= bound;
   });
 }
-
-export { LAG_MINUTES };

@@ -1,16 +1,19 @@
-/** Figures per policy and scenario, the printed table, the JSON and the SVG chart. */
+/** Figures per policy, world and strategy, the printed table, the JSON and the SVG chart. */
 import type { PolicyName } from './policies';
 import type { RolloutResult } from './simulate';
 
 export interface Row {
   policy: PolicyName;
-  scenario: string;
+  world: string;
   strategy: string;
   trafficPerMinute: number;
-  /** Healthy canaries (same policy, strategy and traffic) rolled back. */
-  falseRollbackRate: number;
-  /** Regressed canaries rolled back; null for the healthy scenario. */
-  detectionRate: number | null;
+  /** The canary is worse than the baseline here (rolling back is right), or identical (promoting is). */
+  worse: boolean;
+  /** Share of runs rolled back: false rollbacks where the canary is identical, detection where it is worse. */
+  rolledBack: number;
+  /** Share of runs rolled back because the evidence never came (fledge's insufficientData). */
+  rolledBackForData: number;
+  promoted: number;
   medianMinutesToRollback: number | null;
   p90MinutesToRollback: number | null;
   /** Failed canary requests before rollback, over the runs that rolled back (null if none did). */
@@ -31,30 +34,24 @@ export function quantile(values: readonly number[], q: number): number | null {
 }
 
 export function summarize(
-  key: Pick<Row, 'policy' | 'scenario' | 'strategy' | 'trafficPerMinute'>,
+  key: Pick<Row, 'policy' | 'world' | 'strategy' | 'trafficPerMinute' | 'worse'>,
   runs: readonly RolloutResult[],
-  healthyRuns: readonly RolloutResult[],
-  regression: boolean,
 ): Row {
   const rolledBack = runs.filter((r) => r.outcome === 'rolled-back');
-  const rate = (list: readonly RolloutResult[]) =>
-    list.filter((r) => r.outcome === 'rolled-back').length / list.length;
+  const share = (n: number) => round(n / Math.max(1, runs.length));
   return {
     ...key,
-    falseRollbackRate: round(rate(healthyRuns)),
-    detectionRate: regression ? round(rate(runs)) : null,
-    medianMinutesToRollback: regression
-      ? quantile(
-          rolledBack.map((r) => r.minutes),
-          0.5,
-        )
-      : null,
-    p90MinutesToRollback: regression
-      ? quantile(
-          rolledBack.map((r) => r.minutes),
-          0.9,
-        )
-      : null,
+    rolledBack: share(rolledBack.length),
+    rolledBackForData: share(rolledBack.filter((r) => r.forData).length),
+    promoted: share(runs.length - rolledBack.length),
+    medianMinutesToRollback: quantile(
+      rolledBack.map((r) => r.minutes),
+      0.5,
+    ),
+    p90MinutesToRollback: quantile(
+      rolledBack.map((r) => r.minutes),
+      0.9,
+    ),
     medianFailedRequests: quantile(
       rolledBack.map((r) => r.failedRequests),
       0.5,
@@ -75,11 +72,13 @@ export function summarize(
 export function table(rows: readonly Row[]): string {
   const header = [
     'policy',
-    'scenario',
+    'world',
+    'canary',
     'strategy',
     'rpm',
-    'false rb',
-    'detect',
+    'rolled back',
+    'for data',
+    'promoted',
     'min→rb p50',
     'p90',
     'failed p50',
@@ -90,11 +89,13 @@ export function table(rows: readonly Row[]): string {
     v === null ? '-' : pct ? `${(v * 100).toFixed(1)}%` : String(v);
   const lines = rows.map((r) => [
     r.policy,
-    r.scenario,
+    r.world,
+    r.worse ? 'worse' : 'same',
     r.strategy.replace('10Percent', '10%'),
     String(r.trafficPerMinute),
-    fmt(r.falseRollbackRate, true),
-    fmt(r.detectionRate, true),
+    fmt(r.rolledBack, true),
+    fmt(r.rolledBackForData, true),
+    fmt(r.promoted, true),
     fmt(r.medianMinutesToRollback),
     fmt(r.p90MinutesToRollback),
     fmt(r.medianFailedRequests),
@@ -110,20 +111,20 @@ export function table(rows: readonly Row[]): string {
 export function svgChart(rows: readonly Row[], strategy: string): string {
   const scenarios = ['2x', '4x', '10x', 'low-traffic'];
   const policies = [...new Set(rows.map((r) => r.policy))];
-  const colors = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#666666'];
-  const data = rows.filter((r) => r.strategy === strategy && scenarios.includes(r.scenario));
+  const colors = ['#1b9e77', '#a6d854', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#666666'];
+  const data = rows.filter((r) => r.strategy === strategy && scenarios.includes(r.world));
   const max = Math.max(1, ...data.map((r) => r.medianFailedRequests ?? 0));
   const width = 720;
   const height = 360;
   const groupWidth = (width - 80) / scenarios.length;
   const barWidth = (groupWidth - 20) / policies.length;
   const bars = data.map((r) => {
-    const g = scenarios.indexOf(r.scenario);
+    const g = scenarios.indexOf(r.world);
     const p = policies.indexOf(r.policy);
     const h = ((height - 90) * (r.medianFailedRequests ?? 0)) / max;
     const x = 60 + g * groupWidth + p * barWidth;
     const y = height - 50 - h;
-    return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${colors[p]}"><title>${r.policy} ${r.scenario}: ${r.medianFailedRequests}</title></rect>`;
+    return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${colors[p]}"><title>${r.policy} ${r.world}: ${r.medianFailedRequests}</title></rect>`;
   });
   const labels = scenarios.map(
     (s, g) =>

@@ -187,19 +187,27 @@ function checkRow(c: CheckPoint, t: Timeline): string {
 function extraEvidence(e: CheckPoint['evidence']): string {
   if (!e) return '';
   const parts: string[] = [];
-  if (typeof e.expectedErrors === 'number')
-    parts.push(`expected errors at the baseline rate: ${e.expectedErrors}`);
-  for (const l of e.latency ?? []) {
+  if (e.safety) {
+    const more = e.safety.moreCanaryRequests;
     parts.push(
-      `${l.statistic}: canary ${l.canary ?? 'n/a'}, baseline ${l.baseline ?? 'n/a'}, limit ${l.limit ?? 'n/a'}`,
+      `promotion evidence ${e.safety.eValue} of ${e.safety.threshold}${more ? ` (about ${more} more canary requests)` : ''}`,
     );
   }
+  for (const l of e.latency ?? []) {
+    parts.push(
+      `${l.statistic}: canary ${l.canary.slow}/${l.canary.samples} slower than ${l.thresholds.canary}, ` +
+        `baseline ${l.baseline.slow}/${l.baseline.samples} slower than ${l.thresholds.baseline}, ` +
+        `e-value ${l.eValue} of ${l.threshold}`,
+    );
+  }
+  if (e.missing?.length) parts.push(`missing: ${e.missing.join(', ')}`);
   if (e.alarmsInAlarm?.length) parts.push(`alarms in ALARM: ${e.alarmsInAlarm.join(', ')}`);
   if (e.unhealthyChecks?.length) parts.push(`unhealthy health checks: ${e.unhealthyChecks.join(', ')}`);
   const known = new Set([
     'window',
     'minutes',
-    'expectedErrors',
+    'safety',
+    'missing',
     'canary',
     'baseline',
     'test',

@@ -1,5 +1,6 @@
 /** Human-readable progress and the final result of a local run. */
 import { causeMessage } from '../shared/core/errors';
+import type { Verdict } from '../shared/core/verdict';
 import type { Outcome, RolloutState } from '../shared/steps/rollout';
 import type { EventLog, LocalRunResult } from './local-runner';
 
@@ -40,15 +41,28 @@ export function describeEvent(event: EventLog): string | undefined {
     case 'Evaluate': {
       const verdict = rollout?.lastVerdict;
       if (!rollout || !verdict) return undefined;
-      const e = verdict.evidence;
-      const numbers = e
-        ? ` canary ${e.canary.errors}/${e.canary.requests} vs baseline ${e.baseline.errors}/${e.baseline.requests}` +
-          (e.test ? `, e-value ${e.test.eValue}` : '')
-        : '';
-      return `  check ${rollout.progress.checks}: ${verdict.verdict}${numbers} → ${rollout.next.action}`;
+      return `  check ${rollout.progress.checks}: ${seen(verdict)} → ${rollout.next.action}`;
     }
     default:
       return undefined;
+  }
+}
+
+/**
+ * What a check saw and what it still needs, in words. A canary that has not failed is not called a pass:
+ * until the evidence shows it is not maxRegression worse it is "watching", with both tallies and how much
+ * more traffic promotion needs.
+ */
+function seen(verdict: Verdict): string {
+  switch (verdict.verdict) {
+    case 'pass':
+      return verdict.reason;
+    case 'inconclusive':
+      return verdict.pending === 'evidence' ? verdict.reason : `waiting for data: ${verdict.reason}`;
+    case 'fail':
+      return `regression: ${verdict.reason}`;
+    case 'error':
+      return `analysis error: ${verdict.reason}`;
   }
 }
 

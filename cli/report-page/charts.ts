@@ -1,7 +1,7 @@
 /**
  * The report's charts as one ECharts option: stacked panels on one shared time axis (weight, error
- * rate per minute, requests per minute, the evidence against its threshold, and, when the checks carry
- * them, promotion evidence and latency), one pointer across all of them, and a tooltip that shows the
+ * rate per minute, requests per minute, the evidence of a regression and of safety against their
+ * thresholds, and, when the checks carry them, the latency counts), one pointer across all of them, and a tooltip that shows the
  * hovered minute's counts. Pure: the page renders it, and tests read it without a browser.
  */
 import type { EChartsOption, SeriesOption, XAXisComponentOption, YAXisComponentOption } from 'echarts';
@@ -18,9 +18,16 @@ export const SERIES = {
   baselineRequests: 'baseline requests',
   evidence: 'e-value (evidence of a regression)',
   threshold: 'rollback threshold',
-  expectedErrors: 'expected errors at the baseline rate',
-  neededErrors: 'needed to promote',
+  safety: 'promotion evidence (shown not maxRegression worse)',
+  safetyThreshold: 'promotion threshold',
 } as const;
+
+/** What an `{ eValue, threshold }` of the evidence is called: the two tests, and one per latency statistic. */
+function evidenceNames(key: string): { value: string; threshold: string } {
+  if (key === 'test') return { value: SERIES.evidence, threshold: SERIES.threshold };
+  if (key === 'safety') return { value: SERIES.safety, threshold: SERIES.safetyThreshold };
+  return { value: `${key} e-value`, threshold: `${key} threshold` };
+}
 
 /** Okabe-Ito colours: distinguishable with the common colour-vision deficiencies. */
 export const COLORS = {
@@ -110,8 +117,6 @@ function panels(timeline: Timeline): Panel[] {
   const list: Panel[] = [weightPanel(timeline), ratePanel(timeline), requestsPanel(timeline)];
   const evidence = evidencePanel(timeline);
   if (evidence) list.push(evidence);
-  const promotion = promotionPanel(timeline);
-  if (promotion) list.push(promotion);
   list.push(...latencyPanels(timeline));
   return list;
 }
@@ -226,7 +231,8 @@ const E_FLOOR = 0.001;
 function evidencePanel(timeline: Timeline): Panel | undefined {
   const tests = new Map<string, Array<{ check: CheckPoint; eValue: number; threshold: number }>>();
   for (const check of timeline.checks) {
-    for (const [key, value] of Object.entries(check.evidence ?? {})) {
+    const latency = (check.evidence?.latency ?? []).map((l) => [`latency ${l.statistic}`, l] as const);
+    for (const [key, value] of [...Object.entries(check.evidence ?? {}), ...latency]) {
       const v = value as { eValue?: unknown; threshold?: unknown } | null;
       if (v && typeof v === 'object' && typeof v.eValue === 'number' && typeof v.threshold === 'number') {
         const list = tests.get(key) ?? [];
@@ -239,11 +245,12 @@ function evidencePanel(timeline: Timeline): Panel | undefined {
   const series: SeriesOption[] = [];
   for (const [key, points] of tests) {
     const main = key === 'test';
+    const named = evidenceNames(key);
     series.push(
       {
-        name: main ? SERIES.evidence : `${key} e-value`,
+        name: named.value,
         type: 'line',
-        color: main ? COLORS.canary : COLORS.error,
+        color: main ? COLORS.canary : key === 'safety' ? COLORS.pass : COLORS.error,
         data: points.map((p) => ({
           value: [ms(p.check.at), Math.max(p.eValue, E_FLOOR)],
           symbol: VERDICT_SYMBOL[p.check.verdict],
@@ -252,7 +259,7 @@ function evidencePanel(timeline: Timeline): Panel | undefined {
         })),
       },
       {
-        name: main ? SERIES.threshold : `${key} threshold`,
+        name: named.threshold,
         type: 'line',
         step: 'end',
         color: COLORS.threshold,
@@ -263,77 +270,46 @@ function evidencePanel(timeline: Timeline): Panel | undefined {
     );
   }
   return {
-    title: 'Evidence of a regression (e-value, log scale)',
+    title:
+      'Evidence (e-values against their thresholds, log scale): of a regression, and of safety for promotion',
     yAxis: { type: 'log', min: E_FLOOR },
     series,
   };
 }
 
-/** How much a promotion could have shown: errors expected at the baseline's rate, against what is needed. */
-function promotionPanel(timeline: Timeline): Panel | undefined {
-  const needed = timeline.analysis?.minExpectedErrors;
-  const checks = timeline.checks.filter((c) => typeof c.evidence?.expectedErrors === 'number');
-  if (needed === undefined || checks.length === 0) return undefined;
-  return {
-    title: 'Evidence for promotion (expected errors)',
-    yAxis: { type: 'value', min: 0 },
-    series: [
-      {
-        name: SERIES.expectedErrors,
-        type: 'line',
-        color: COLORS.baseline,
-        data: checks.map((c) => [ms(c.at), c.evidence?.expectedErrors ?? null]),
-      },
-      {
-        name: SERIES.neededErrors,
-        type: 'line',
-        step: 'end',
-        color: COLORS.threshold,
-        symbol: 'none',
-        lineStyle: { type: 'dashed', width: 1.5 },
-        data: checks.map((c) => [ms(c.at), needed]),
-      },
-    ],
-  };
-}
-
-/** One panel per latency statistic the checks compared (p90, p99, …), with the limit that fails it. */
+/**
+ * One panel per latency statistic the checks counted (p90, p99, …): the share of each arm's requests
+ * slower than its threshold, fixed at Plan from the stable version's last hour.
+ */
 function latencyPanels(timeline: Timeline): Panel[] {
   const byStatistic = new Map<
     string,
-    Array<{ at: number; canary: number | null; baseline: number | null; limit: number | null }>
+    Array<{ at: number; canary: number | null; baseline: number | null }>
   >();
+  const share = (arm: { samples: number; slow: number }) =>
+    arm.samples > 0 ? Math.round((arm.slow / arm.samples) * 10_000) / 100 : null;
   for (const check of timeline.checks) {
     for (const l of check.evidence?.latency ?? []) {
       const list = byStatistic.get(l.statistic) ?? [];
-      list.push({ at: ms(check.at), canary: l.canary, baseline: l.baseline, limit: l.limit });
+      list.push({ at: ms(check.at), canary: share(l.canary), baseline: share(l.baseline) });
       byStatistic.set(l.statistic, list);
     }
   }
   return [...byStatistic].map(([statistic, points]) => ({
-    title: `Latency ${statistic} over the window`,
+    title: `Requests slower than the ${statistic} threshold (%)`,
     yAxis: { type: 'value', min: 0 },
     series: [
       {
-        name: `canary ${statistic}`,
+        name: `canary slower than ${statistic} %`,
         type: 'line',
         color: COLORS.canary,
         data: points.map((p) => [p.at, p.canary]),
       },
       {
-        name: `baseline ${statistic}`,
+        name: `baseline slower than ${statistic} %`,
         type: 'line',
         color: COLORS.baseline,
         data: points.map((p) => [p.at, p.baseline]),
-      },
-      {
-        name: `${statistic} limit`,
-        type: 'line',
-        step: 'end',
-        color: COLORS.threshold,
-        symbol: 'none',
-        lineStyle: { type: 'dashed', width: 1.5 },
-        data: points.map((p) => [p.at, p.limit]),
       },
     ],
   }));

@@ -8,16 +8,22 @@ import {
 import { GetHealthCheckStatusCommand, type Route53Client } from '@aws-sdk/client-route-53';
 import { MINUTE_MS } from '../core/clock';
 import { awsCall } from '../core/errors';
-import type { CountsQuery, LatencyQuery, MetricRef, MetricsSource } from '../core/ports';
+import type { SideMinute } from '../core/history';
+import type { CountsQuery, LatencyQuery, MetricRef, MetricsSource, SideQuery } from '../core/ports';
 import type { PairedMinute } from '../core/sequential-test';
 import { cloudWatchClient, route53Client } from './clients';
 
-const SERIES = ['canaryRequests', 'canaryErrors', 'baselineRequests', 'baselineErrors'] as const;
-type Series = (typeof SERIES)[number];
+/** A series to read per minute: its query id, metric and statistic. */
+interface SeriesSpec {
+  id: string;
+  ref: MetricRef;
+  stat: string;
+}
 
 /**
- * Reads per-minute Sum counts with GetMetricData and computes rates in code. (Metric math would do the
- * division server-side, but fledge needs the raw counts for its test, and emulators return no math.)
+ * Reads per-minute Sum counts (and, for latency, SampleCount and `TC(t:)`, the number of samples above t)
+ * with GetMetricData, and does the arithmetic in code. (Metric math would do it server-side, but fledge
+ * needs the raw counts for its tests, and emulators return no math.)
  */
 export class CloudWatchMetricsSource implements MetricsSource {
   constructor(
@@ -25,22 +31,135 @@ export class CloudWatchMetricsSource implements MetricsSource {
     private readonly route53: () => Route53Client = route53Client,
   ) {}
 
-  async pairedMinutes(query: CountsQuery, window: { start: Date; end: Date }): Promise<PairedMinute[]> {
-    const refs: Record<Series, MetricRef> = {
-      canaryRequests: query.canary.requests,
-      canaryErrors: query.canary.errors,
-      baselineRequests: query.baseline.requests,
-      baselineErrors: query.baseline.errors,
-    };
-    const queries: MetricDataQuery[] = SERIES.map((id) => ({
-      Id: id,
-      ReturnData: true,
-      MetricStat: { Metric: toMetric(refs[id]), Period: 60, Stat: 'Sum' },
-    }));
-    const values = new Map<number, Record<Series, number>>();
-    for (let t = window.start.getTime(); t < window.end.getTime(); t += MINUTE_MS) {
-      values.set(t, { canaryRequests: 0, canaryErrors: 0, baselineRequests: 0, baselineErrors: 0 });
+  async pairedMinutes(
+    query: CountsQuery,
+    window: { start: Date; end: Date },
+    latency: readonly LatencyQuery[] = [],
+  ): Promise<PairedMinute[]> {
+    const specs: SeriesSpec[] = [
+      { id: 'canaryRequests', ref: query.canary.requests, stat: 'Sum' },
+      { id: 'canaryErrors', ref: query.canary.errors, stat: 'Sum' },
+      { id: 'baselineRequests', ref: query.baseline.requests, stat: 'Sum' },
+      { id: 'baselineErrors', ref: query.baseline.errors, stat: 'Sum' },
+      ...latency.flatMap((l, i) => [
+        { id: `lat${i}CanarySamples`, ref: l.canary, stat: 'SampleCount' },
+        { id: `lat${i}CanarySlow`, ref: l.canary, stat: slowerThan(l.thresholds.canary) },
+        { id: `lat${i}BaselineSamples`, ref: l.baseline, stat: 'SampleCount' },
+        { id: `lat${i}BaselineSlow`, ref: l.baseline, stat: slowerThan(l.thresholds.baseline) },
+      ]),
+    ];
+    const read = await this.perMinute(specs, window);
+    return read.minutes.map((t) => {
+      const value = (id: string) => read.values.get(id)?.get(t);
+      const arm = (name: 'canary' | 'baseline') => ({
+        requests: value(`${name}Requests`) ?? 0,
+        errors: value(`${name}Errors`) ?? 0,
+      });
+      const canary = arm('canary');
+      const baseline = arm('baseline');
+      // Zero and "not published" differ only for errors: a side that served requests must report them.
+      const missing = (['canary', 'baseline'] as const).filter(
+        (name) =>
+          (name === 'canary' ? canary : baseline).requests > 0 && value(`${name}Errors`) === undefined,
+      );
+      const slow = (i: number, name: 'Canary' | 'Baseline') => ({
+        samples: value(`lat${i}${name}Samples`) ?? 0,
+        // TC counts the samples above the threshold; a period with samples and none above it reads 0.
+        slow: value(`lat${i}${name}Slow`) ?? 0,
+      });
+      return {
+        at: new Date(t).toISOString(),
+        canary,
+        baseline,
+        ...(missing.length > 0 ? { missing: missing.map((name) => `${name}.errors`) } : {}),
+        ...(latency.length > 0
+          ? {
+              latency: Object.fromEntries(
+                latency.map((l, i) => [
+                  l.statistic,
+                  { canary: slow(i, 'Canary'), baseline: slow(i, 'Baseline') },
+                ]),
+              ),
+            }
+          : {}),
+      };
+    });
+  }
+
+  async sideMinutes(query: SideQuery, window: { start: Date; end: Date }): Promise<SideMinute[]> {
+    const latency = query.latency ?? [];
+    const specs: SeriesSpec[] = [
+      { id: 'requests', ref: query.requests, stat: 'Sum' },
+      { id: 'errors', ref: query.errors, stat: 'Sum' },
+      ...latency.flatMap((l, i) => [
+        { id: `lat${i}Samples`, ref: l.metric, stat: 'SampleCount' },
+        { id: `lat${i}Slow`, ref: l.metric, stat: slowerThan(l.threshold) },
+      ]),
+    ];
+    const read = await this.perMinute(specs, window);
+    const out: SideMinute[] = [];
+    for (const t of read.minutes) {
+      const value = (id: string) => read.values.get(id)?.get(t);
+      const requests = value('requests') ?? 0;
+      if (requests <= 0) continue;
+      out.push({
+        at: new Date(t).toISOString(),
+        requests,
+        errors: value('errors') ?? 0,
+        ...(latency.length > 0
+          ? {
+              latency: Object.fromEntries(
+                latency.map((l, i) => [
+                  l.statistic,
+                  { samples: value(`lat${i}Samples`) ?? 0, slow: value(`lat${i}Slow`) ?? 0 },
+                ]),
+              ),
+            }
+          : {}),
+      });
     }
+    return out;
+  }
+
+  async statistic(
+    metric: MetricRef,
+    statistic: string,
+    window: { start: Date; end: Date },
+  ): Promise<number | null> {
+    // Percentiles of minutes cannot be combined, so the whole window is one period.
+    const period = Math.max(60, Math.floor((window.end.getTime() - window.start.getTime()) / MINUTE_MS) * 60);
+    const page = await awsCall('cloudwatch:GetMetricData', () =>
+      this.client.send(
+        new GetMetricDataCommand({
+          StartTime: window.start,
+          EndTime: new Date(window.start.getTime() + period * 1000),
+          MetricDataQueries: [
+            {
+              Id: 'statistic',
+              ReturnData: true,
+              MetricStat: { Metric: toMetric(metric), Period: period, Stat: statistic },
+            },
+          ],
+        }),
+      ),
+    );
+    const value = page.MetricDataResults?.find((r) => r.Id === 'statistic')?.Values?.[0];
+    return value === undefined ? null : value;
+  }
+
+  /** Every series per 60 s over the window: the minutes, and each series' values by minute. */
+  private async perMinute(
+    specs: readonly SeriesSpec[],
+    window: { start: Date; end: Date },
+  ): Promise<{ minutes: number[]; values: Map<string, Map<number, number>> }> {
+    const minutes: number[] = [];
+    for (let t = window.start.getTime(); t < window.end.getTime(); t += MINUTE_MS) minutes.push(t);
+    const values = new Map<string, Map<number, number>>(specs.map((s) => [s.id, new Map()]));
+    const queries: MetricDataQuery[] = specs.map((s) => ({
+      Id: s.id,
+      ReturnData: true,
+      MetricStat: { Metric: toMetric(s.ref), Period: 60, Stat: s.stat },
+    }));
     await awsCall('cloudwatch:GetMetricData', async () => {
       const pages = paginateGetMetricData(
         { client: this.client },
@@ -53,47 +172,19 @@ export class CloudWatchMetricsSource implements MetricsSource {
       );
       for await (const page of pages) {
         for (const result of page.MetricDataResults ?? []) {
-          const id = result.Id as Series;
+          const series = values.get(result.Id ?? '');
+          if (!series) continue;
           (result.Timestamps ?? []).forEach((timestamp, i) => {
-            const row = values.get(Math.floor(timestamp.getTime() / MINUTE_MS) * MINUTE_MS);
-            if (row) row[id] += result.Values?.[i] ?? 0;
+            const t = Math.floor(timestamp.getTime() / MINUTE_MS) * MINUTE_MS;
+            const v = result.Values?.[i];
+            if (v !== undefined && t >= window.start.getTime() && t < window.end.getTime()) {
+              series.set(t, (series.get(t) ?? 0) + v);
+            }
           });
         }
       }
     });
-    return [...values.entries()].map(([t, v]) => ({
-      at: new Date(t).toISOString(),
-      canary: { requests: v.canaryRequests, errors: v.canaryErrors },
-      baseline: { requests: v.baselineRequests, errors: v.baselineErrors },
-    }));
-  }
-
-  async percentiles(
-    query: LatencyQuery,
-    window: { start: Date; end: Date },
-  ): Promise<{ canary: number | null; baseline: number | null }> {
-    // Percentiles of minutes cannot be combined, so the whole window is one period.
-    const period = Math.max(60, Math.floor((window.end.getTime() - window.start.getTime()) / MINUTE_MS) * 60);
-    const stat = (id: string, ref: MetricRef): MetricDataQuery => ({
-      Id: id,
-      ReturnData: true,
-      MetricStat: { Metric: toMetric(ref), Period: period, Stat: query.statistic },
-    });
-    const out: { canary: number | null; baseline: number | null } = { canary: null, baseline: null };
-    const page = await awsCall('cloudwatch:GetMetricData', () =>
-      this.client.send(
-        new GetMetricDataCommand({
-          StartTime: window.start,
-          EndTime: new Date(window.start.getTime() + period * 1000),
-          MetricDataQueries: [stat('canary', query.canary), stat('baseline', query.baseline)],
-        }),
-      ),
-    );
-    for (const result of page.MetricDataResults ?? []) {
-      const value = result.Values?.[0];
-      if (value !== undefined && (result.Id === 'canary' || result.Id === 'baseline')) out[result.Id] = value;
-    }
-    return out;
+    return { minutes, values };
   }
 
   async unhealthyChecks(ids: readonly string[]): Promise<string[]> {
@@ -140,6 +231,15 @@ export class CloudWatchMetricsSource implements MetricsSource {
   }
 }
 
+/**
+ * CloudWatch's trimmed count above a fixed value: `TC(t:)` counts the samples greater than t (the lower
+ * bound of a fixed-value range is exclusive). Six significant digits, never an exponent.
+ */
+export function slowerThan(threshold: number): string {
+  const digits = Math.max(0, Math.min(10, 5 - Math.floor(Math.log10(Math.abs(threshold) || 1))));
+  return `TC(${Number(threshold.toFixed(digits))}:)`;
+}
+
 function toMetric(ref: MetricRef) {
   return {
     Namespace: ref.namespace,
@@ -170,6 +270,21 @@ export function lambdaAliasCounts(
     canary: { requests: ref('Invocations', canary), errors: ref('Errors', canary) },
     baseline: { requests: ref('Invocations', baseline), errors: ref('Errors', baseline) },
   };
+}
+
+/**
+ * AWS/Lambda counts of the alias itself, whatever version served them: before a rollout every request
+ * through the alias reaches the stable version, so its last hour is the stable version's.
+ */
+export function lambdaAliasMetric(functionName: string, alias: string): (metricName: string) => MetricRef {
+  const name = functionName.includes(':function:')
+    ? (functionName.split(':function:')[1] ?? functionName)
+    : functionName;
+  return (metricName) => ({
+    namespace: 'AWS/Lambda',
+    metricName,
+    dimensions: { FunctionName: name, Resource: `${name}:${alias}` },
+  });
 }
 
 /** An AWS/Lambda metric of one version behind an alias. */

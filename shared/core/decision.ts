@@ -20,8 +20,6 @@ export interface Progress {
 
 export interface DecisionConfig {
   checkIntervalMinutes?: number | undefined;
-  /** Evidence a promotion needs: canary requests × baseline error rate. */
-  minExpectedErrors?: number | undefined;
   insufficientData: { action: 'rollback' | 'promote'; maxExtraMinutes: number };
 }
 
@@ -38,6 +36,17 @@ export interface Decision {
 /** Consecutive analysis errors (e.g. CloudWatch access denied) tolerated before rolling back. */
 export const MAX_ANALYSIS_ERRORS = 3;
 const DEFAULT_RECHECK_SECONDS = 60;
+
+/**
+ * A step whose canary leans worse (regression evidence at least the square root of the rollback threshold,
+ * 10 of 100 by default) is held instead of given more traffic, as Flagger halts on a failed check: more
+ * evidence arrives at the same exposure. Under the null the evidence reaches it in at most 1 rollout in 10
+ * (Ville), and then mostly drifts back down.
+ */
+export function leansWorse(verdict: Verdict): boolean {
+  const test = verdict.evidence?.test;
+  return test !== undefined && test.eValue >= Math.sqrt(test.threshold);
+}
 
 export interface DecideInput {
   steps: readonly Step[];
@@ -85,33 +94,34 @@ export function decide({ steps, progress, verdict, now, dataUntil, config }: Dec
   }
 
   const last = progress.stepIndex === steps.length - 1;
-  let weak: Verdict | undefined;
-  if (verdict.verdict === 'pass') {
-    // Promotion waits until CloudWatch has complete minutes for the whole of the last step.
-    if (last && dataUntil.getTime() < stepEnd) {
-      const lag = Math.ceil((stepEnd - dataUntil.getTime()) / 1000);
-      return hold(Math.min(recheck, lag), `waiting ${lag}s for CloudWatch to cover the last step`, checked);
+  let pending: Verdict = verdict;
+  if (step.weight >= 100) {
+    // All traffic is on the canary (AllAtOnce with gates): promote when the bake ends with gates clear.
+    if (verdict.verdict === 'pass') return stop('promote', verdict.reason, checked);
+  } else if (verdict.verdict === 'pass' || verdict.pending === 'evidence') {
+    if (!last) {
+      if (!leansWorse(verdict)) return advance(verdict.reason, checked);
+      pending = {
+        verdict: 'inconclusive',
+        reason: `the canary leans worse (rollback evidence ${verdict.evidence?.test?.eValue} of ${verdict.evidence?.test?.threshold}); not giving it more traffic yet`,
+      };
+    } else if (verdict.verdict === 'pass') {
+      // Promotion waits until CloudWatch has minutes for the whole of the last step.
+      if (dataUntil.getTime() < stepEnd) {
+        const lag = Math.ceil((stepEnd - dataUntil.getTime()) / 1000);
+        return hold(Math.min(recheck, lag), `waiting ${lag}s for CloudWatch to cover the last step`, checked);
+      }
+      return stop('promote', verdict.reason, checked);
     }
-    // ... and until the canary has served enough traffic for a regression to have shown: a short,
-    // quiet canary that merely failed to fail is not evidence of a good release.
-    const expected = verdict.evidence?.expectedErrors ?? 0;
-    const needed = config.minExpectedErrors ?? 0;
-    if (!last) return advance(verdict.reason, checked);
-    if (expected >= needed) return stop('promote', verdict.reason, checked);
-    weak = {
-      verdict: 'inconclusive',
-      reason:
-        `not enough canary traffic to promote yet: ${expected} errors expected at the baseline's rate, ` +
-        `${needed} needed (${verdict.reason})`,
-    };
   }
-  const pending = weak ?? verdict;
 
   const overdue = now.getTime() - stepEnd;
   const allowance = config.insufficientData.maxExtraMinutes * 60_000;
   if (overdue < allowance) {
     const wait = Math.min(recheck, Math.ceil((allowance - overdue) / 1000));
-    return hold(wait, `step ${progress.stepIndex + 1} held for data: ${pending.reason}`, checked);
+    const why =
+      pending !== verdict ? '' : verdict.pending === 'evidence' ? ' for promotion evidence' : ' for data';
+    return hold(wait, `step ${progress.stepIndex + 1} held${why}: ${pending.reason}`, checked);
   }
   const why = `insufficient data after ${config.insufficientData.maxExtraMinutes} extra minutes: ${pending.reason}`;
   if (config.insufficientData.action === 'rollback') return stop('rollback', why, checked);

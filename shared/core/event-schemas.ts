@@ -51,7 +51,19 @@ const Common = {
 
 export const LifecycleEventSchemas = {
   'Canary Started': z
-    .object({ ...Common, steps: z.array(z.object({ weight: z.number(), bakeSeconds: z.number() })) })
+    .object({
+      ...Common,
+      steps: z.array(z.object({ weight: z.number(), bakeSeconds: z.number() })),
+      // How long a healthy rollout should take at last hour's traffic, and why (docs/ANALYSIS.md).
+      forecast: z
+        .object({
+          minutes: z.number().nullable(),
+          scheduleMinutes: z.number(),
+          canaryRequests: z.number().nullable(),
+          reason: z.string(),
+        })
+        .strict(),
+    })
     .strict(),
   'Canary Weight Changed': z
     .object({

@@ -2,6 +2,8 @@
  * The two ports the core talks through. Adapters: routers/lambda-alias.ts (and more targets later),
  * metrics/cloudwatch.ts.
  */
+
+import type { SideMinute } from './history';
 import type { RolloutRecord } from './record';
 import type { PairedMinute } from './sequential-test';
 
@@ -71,26 +73,45 @@ export interface CountsQuery {
   baseline: { requests: MetricRef; errors: MetricRef };
 }
 
-/** One percentile statistic of each arm, over a whole window. */
+/**
+ * One latency statistic (e.g. p99) compared minute by minute: each arm's metric, and the thresholds fixed
+ * at Plan above which a request counts as slow (read as CloudWatch's `TC(threshold:)`).
+ */
 export interface LatencyQuery {
+  statistic: string;
   canary: MetricRef;
   baseline: MetricRef;
-  statistic: string;
+  thresholds: { canary: number; baseline: number };
+}
+
+/** The stable side alone, minute by minute: what Plan reads of its last hour. */
+export interface SideQuery {
+  requests: MetricRef;
+  errors: MetricRef;
+  /** Latency samples, and how many were above `threshold`, per statistic. */
+  latency?: Array<{ statistic: string; metric: MetricRef; threshold: number }>;
 }
 
 /** Reads what the analysis judges. */
 export interface MetricsSource {
-  /** Per-minute counts of both arms over [start, end), minutes aligned, zero where nothing was published. */
-  pairedMinutes(query: CountsQuery, window: { start: Date; end: Date }): Promise<PairedMinute[]>;
+  /**
+   * Per-minute counts of both arms over [start, end), minutes aligned, zero where nothing was published;
+   * an error series without a datapoint while its arm served requests is listed in the minute's `missing`.
+   * With latency queries, each minute also carries the arms' samples and slow requests per statistic.
+   */
+  pairedMinutes(
+    query: CountsQuery,
+    window: { start: Date; end: Date },
+    latency?: readonly LatencyQuery[],
+  ): Promise<PairedMinute[]>;
+  /** Per-minute counts of one side over [start, end), for the minutes in which it served requests. */
+  sideMinutes(query: SideQuery, window: { start: Date; end: Date }): Promise<SideMinute[]>;
+  /** One statistic (e.g. p99) of a metric over [start, end) as a single period; null without data. */
+  statistic(metric: MetricRef, statistic: string, window: { start: Date; end: Date }): Promise<number | null>;
   /** The named alarms that are in ALARM now. */
   alarmsInAlarm(names: readonly string[]): Promise<string[]>;
   /** The named alarms that do not exist. */
   missingAlarms(names: readonly string[]): Promise<string[]>;
-  /** The statistic of each arm over [start, end) as one period; null where there is no data. */
-  percentiles(
-    query: LatencyQuery,
-    window: { start: Date; end: Date },
-  ): Promise<{ canary: number | null; baseline: number | null }>;
   /** The Route 53 health checks, of those named, that most checkers now report as failing. */
   unhealthyChecks(ids: readonly string[]): Promise<string[]>;
 }

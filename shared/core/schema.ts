@@ -5,6 +5,9 @@
 import * as z from 'zod';
 import { PREDEFINED_STRATEGIES, resolveStrategy } from './strategy';
 
+/** The default promotion guarantee: a canary 4x as bad as the baseline, and 0.5 points worse. */
+export const DEFAULT_MAX_REGRESSION = { ratio: 4, floor: 0.005 } as const;
+
 export const LambdaAliasTargetSchema = z
   .object({
     type: z.literal('lambda-alias'),
@@ -137,12 +140,48 @@ const DimensionsSchema = z
   .refine((d) => Object.keys(d).length <= 30, 'at most 30 dimensions');
 
 /** A CloudWatch metric measured on each side: same namespace and name, each side's own dimensions. */
-const MetricPairSchema = z
+const metricPairShape = {
+  namespace: z.string().min(1).max(255),
+  metricName: z.string().min(1).max(255),
+  stable: DimensionsSchema.describe('Dimensions that select the stable side.'),
+  canary: DimensionsSchema.describe('Dimensions that select the canary side.'),
+};
+const MetricPairSchema = z.object(metricPairShape).strict();
+
+/** The error metric: as above, and whether a minute without errors has no datapoint at all. */
+const ErrorMetricPairSchema = z
   .object({
-    namespace: z.string().min(1).max(255),
-    metricName: z.string().min(1).max(255),
-    stable: DimensionsSchema.describe('Dimensions that select the stable side.'),
-    canary: DimensionsSchema.describe('Dimensions that select the canary side.'),
+    ...metricPairShape,
+    publishedOnlyWhenNonZero: z
+      .boolean()
+      .default(false)
+      .describe(
+        'The metric has no datapoint in a minute without errors (e.g. ALB HTTPCode_Target_5XX_Count), so a ' +
+          'missing datapoint counts as zero errors. Otherwise a side that served requests with no error ' +
+          'datapoint cannot be judged (inconclusive).',
+      ),
+  })
+  .strict();
+
+/** What "at least maxRegression worse" means for the promotion guarantee. */
+const MaxRegressionSchema = z
+  .object({
+    ratio: z
+      .number()
+      .gt(1)
+      .max(100)
+      .default(DEFAULT_MAX_REGRESSION.ratio)
+      .describe(
+        'A canary failing this many times as often as the baseline is a regression that promotion guards against. A smaller ratio needs more canary traffic before promotion.',
+      ),
+    floor: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(DEFAULT_MAX_REGRESSION.floor)
+      .describe(
+        'The regression must also be at least this much in absolute terms, as a fraction (0.005 = 0.5 points): a new failure mode against an error-free baseline counts, and an error-free service can still be promoted.',
+      ),
   })
   .strict();
 
@@ -159,7 +198,10 @@ const LatencySchema = z
       .min(1)
       .max(4)
       .default(['p90', 'p99'])
-      .describe('The percentiles compared; each must stay within the tolerance.'),
+      .describe(
+        "The percentiles compared. Each is fixed at Plan from the stable side's last hour; the canary then " +
+          'must not have more requests above that value × (1 + tolerance) + minIncrease than the baseline has above it.',
+      ),
     tolerance: z
       .number()
       .min(0)
@@ -170,10 +212,12 @@ const LatencySchema = z
       .number()
       .min(0)
       .default(0)
-      .describe("An absolute slack added to the limit, in the metric's unit (e.g. 5 ms)."),
+      .describe("An absolute slack added to the canary's threshold, in the metric's unit (e.g. 5 ms)."),
   })
   .strict()
-  .describe('Compare a latency percentile of both sides. For Lambda, defaults to AWS/Lambda Duration.');
+  .describe(
+    'Compare latency percentiles of both sides, as counts of slow requests (CloudWatch TC). For Lambda, defaults to AWS/Lambda Duration.',
+  );
 
 export const AnalysisSchema = z
   .object({
@@ -205,14 +249,27 @@ export const AnalysisSchema = z
       .int()
       .min(0)
       .max(15)
-      .default(2)
-      .describe('CloudWatch minutes treated as incomplete; windows end this long before now.'),
+      .default(1)
+      .describe(
+        'Windows end this many minutes before now. With 1, the newest minute read is often still partly reported; the test stays valid because a request and its error are reported together.',
+      ),
     alpha: z
       .number()
       .gt(0)
       .max(0.2)
       .default(0.01)
-      .describe('False-rollback budget for the whole rollout, at any number of checks.'),
+      .describe(
+        'False-rollback budget for the whole rollout, at any number of checks, shared between the error and latency tests.',
+      ),
+    beta: z
+      .number()
+      .gt(0)
+      .max(0.2)
+      .default(0.01)
+      .describe('Chance of promoting a canary that is at least maxRegression worse, at any traffic level.'),
+    maxRegression: MaxRegressionSchema.prefault({}).describe(
+      'Promotion needs evidence that the canary is not this much worse than the baseline.',
+    ),
     tolerance: z
       .number()
       .min(0)
@@ -224,22 +281,31 @@ export const AnalysisSchema = z
     requests: MetricPairSchema.optional().describe(
       'Requests per side (Sum per minute). With errors, replaces the default AWS/Lambda metrics.',
     ),
-    errors: MetricPairSchema.optional().describe('Errors per side (Sum per minute).'),
+    errors: ErrorMetricPairSchema.optional().describe('Errors per side (Sum per minute).'),
     latency: LatencySchema.optional(),
     healthChecks: z
       .array(z.string().min(1).max(64))
       .max(20)
       .default([])
       .describe('Route 53 health check ids; any unhealthy one rolls the canary back.'),
-    minExpectedErrors: z
+    allAtOnceBakeMinutes: z
       .number()
-      .min(0)
-      .max(1000)
+      .gt(0)
+      .max(1440)
       .default(5)
       .describe(
-        'Before promoting, the canary must have served enough requests to expect this many errors at the ' +
-          "baseline's rate, so that a regression would have shown. 0 turns the floor off.",
+        'With AllAtOnce and alarms or health checks: how long they are watched after all traffic moved, before promotion; any of them firing rolls back.',
       ),
+    minExpectedErrors: z
+      .never({
+        error:
+          'was replaced by analysis.maxRegression: promotion now needs evidence that the canary is not ' +
+          `maxRegression worse than the baseline (default {"ratio": ${DEFAULT_MAX_REGRESSION.ratio}, "floor": ${DEFAULT_MAX_REGRESSION.floor}}), ` +
+          'which bounds the chance of promoting such a canary by analysis.beta. Remove minExpectedErrors; to ' +
+          'ask for more evidence, lower maxRegression.ratio',
+      })
+      .optional()
+      .describe('Removed: use maxRegression.'),
     insufficientData: z
       .object({
         action: z
@@ -250,8 +316,10 @@ export const AnalysisSchema = z
           .number()
           .min(0)
           .max(1440)
-          .default(15)
-          .describe('How long a step may be held past its bake time waiting for enough data.'),
+          .default(30)
+          .describe(
+            'How long a step may be held past its bake time waiting for enough data, or for the evidence a promotion needs.',
+          ),
       })
       .strict()
       .prefault({}),
@@ -260,6 +328,11 @@ export const AnalysisSchema = z
   .refine((a) => (a.requests === undefined) === (a.errors === undefined), {
     message: 'analysis.requests and analysis.errors go together: set both or neither',
     path: ['errors'],
+  })
+  .refine((a) => a.maxRegression.ratio > 1 + a.tolerance, {
+    message:
+      'must be above 1 + analysis.tolerance: a canary within the tolerance cannot also count as a regression',
+    path: ['maxRegression', 'ratio'],
   });
 
 const FunctionRefSchema = z

@@ -1,21 +1,42 @@
 /**
- * An anytime-valid test that the canary's error rate is no worse than the baseline's, in the spirit of
+ * Anytime-valid tests that compare the canary with the baseline, minute by minute, in the spirit of
  * Lindon & Malek (NeurIPS 2022) and Lindon, Sanden & Shirikian (KDD 2022). Pure: plain numbers in and out.
  *
- * Model: in each minute, errors on each arm are Poisson with mean requests × rate. Given that minute's
- * total errors e, the canary's share is Binomial(e, p) with p = n_c·ρ / (n_c·ρ + n_b), where ρ is the
- * canary/baseline rate ratio and n_c, n_b are the arms' requests. Conditioning on e removes the unknown
- * baseline rate, so the control group absorbs shared load and incident effects.
+ * Model: in each minute, the events of each arm (errors among requests, or slow requests among latency
+ * samples) are Poisson with mean trials × rate. Given that minute's total events e, the canary's share is
+ * Binomial(e, p) with p = n_c·ρ / (n_c·ρ + n_b), where ρ is the canary/baseline rate ratio and n_c, n_b
+ * are the arms' trials. Conditioning on e removes the unknown baseline rate, so the control group absorbs
+ * shared load and incident effects.
  *
- * H0: ρ ≤ ρ0 = 1 + tolerance. The statistic is a mixture, over a grid of alternatives ρ > ρ0, of
- * likelihood ratios against ρ0. Each ratio is a non-negative supermartingale under H0 (the binomial has a
- * monotone likelihood ratio), and so is their average. By Ville's inequality P(sup_t M_t ≥ 1/α) ≤ α: the
- * false-rollback rate stays within α however many times, and whenever, the test is looked at.
+ * Each test is a mixture, over a grid of alternatives, of likelihood ratios against a null. Each ratio is
+ * a non-negative supermartingale under its null (the binomial has a monotone likelihood ratio), and so is
+ * their weighted average. By Ville's inequality P(sup_t M_t ≥ 1/α) ≤ α: the error rate stays within α
+ * however many times, and whenever, the test is looked at.
+ *
+ * Overdispersion: each minute's log-likelihood ratio is divided by that minute's dispersion φ ≥ 1 (how
+ * much more the counts vary than Poisson). For errors that come in clusters of k this is exact with φ = k.
  */
+
+/** Trials and events of one arm in one minute: requests and errors, or latency samples and slow ones. */
+export interface Trials {
+  trials: number;
+  events: number;
+}
+
+export interface PairedTrials {
+  canary: Trials;
+  baseline: Trials;
+}
 
 export interface ArmCounts {
   requests: number;
   errors: number;
+}
+
+/** Latency samples of one arm in one minute, and how many were slower than the arm's threshold. */
+export interface LatencyCounts {
+  samples: number;
+  slow: number;
 }
 
 /** One minute of both arms, measured over the same interval. */
@@ -23,65 +44,389 @@ export interface PairedMinute {
   at: string;
   canary: ArmCounts;
   baseline: ArmCounts;
+  /**
+   * Error series that had no datapoint in this minute although their arm served requests (read as 0
+   * above), e.g. `canary.errors`. Absent when every series reported.
+   */
+  missing?: string[];
+  /** Per latency statistic (e.g. `p99`): samples and requests slower than the rollout's thresholds. */
+  latency?: Record<string, { canary: LatencyCounts; baseline: LatencyCounts }>;
 }
 
-export interface TestOptions {
-  alpha: number;
-  tolerance: number;
-}
-
-export interface TestResult {
-  /** The mixture likelihood ratio (an e-value). Rollback when it reaches `threshold`. */
-  eValue: number;
-  threshold: number;
-  rejected: boolean;
-  /** Canary error rate divided by baseline error rate over the same minutes (null when undefined). */
-  rateRatio: number | null;
+/** A weighted set of alternatives. Weights sum to at most 1; what is left over is never spent. */
+interface Mixture {
+  ratios: readonly number[];
+  weights: readonly number[];
 }
 
 /**
- * Alternatives the mixture spreads its weight over, as multiples of ρ0: from a 1.5x regression to a
- * 64x one, evenly on a log scale. Fewer points cost less evidence (the price of a K-point mixture is at
- * most log K), more points fit the true ratio more closely; nine is a good compromise (docs/ANALYSIS.md).
+ * Regressions the mixture spreads most of its weight over, as multiples of ρ0: from 1.5x to 64x on a log
+ * scale, heaviest between 2x and 8x, where an early rollback saves the most failed requests (a 20x
+ * regression is caught fast even with a small weight). 90% of the weight; the rest is the fine grid below.
  */
-export const ALTERNATIVE_MULTIPLIERS: readonly number[] = [1.5, 2, 3, 4, 6, 8, 16, 32, 64];
+export const REGRESSION_MULTIPLIERS: readonly number[] = [1.5, 2, 3, 4, 6, 8, 16, 32, 64];
+const REGRESSION_WEIGHTS: readonly number[] = [0.09, 0.14, 0.16, 0.16, 0.13, 0.09, 0.06, 0.04, 0.03];
 
-/** Runs the sequential test over every minute observed so far. */
-export function rateRatioTest(minutes: readonly PairedMinute[], options: TestOptions): TestResult {
-  const rho0 = 1 + options.tolerance;
-  const logLr = ALTERNATIVE_MULTIPLIERS.map(() => 0);
-  for (const minute of minutes) {
-    const { canary, baseline } = minute;
-    const errors = canary.errors + baseline.errors;
-    // A minute without errors, or without traffic on one arm, says nothing about the ratio.
-    if (errors === 0 || canary.requests <= 0 || baseline.requests <= 0) continue;
-    const p0 = share(canary.requests, baseline.requests, rho0);
-    ALTERNATIVE_MULTIPLIERS.forEach((multiplier, i) => {
-      const p = share(canary.requests, baseline.requests, rho0 * multiplier);
-      logLr[i] =
-        (logLr[i] ?? 0) + canary.errors * Math.log(p / p0) + baseline.errors * Math.log((1 - p) / (1 - p0));
-    });
+/**
+ * The fine grid: multipliers 1 + 2^-i (1.25, 1.125, …) with weights 0.1 · 2^-(i-1), summing to 0.1 over
+ * all i ≥ 2. Only those the data can resolve are computed (a ratio 1 + δ needs about 1/δ² events to tell
+ * from 1); the rest only add to the mixture, so leaving them out keeps the test valid. With enough data
+ * every ratio above ρ0 is eventually detected: the tolerance means what it says.
+ */
+function fineGrid(totalEvents: number): { multipliers: number[]; weights: number[] } {
+  const deepest = Math.min(40, Math.max(2, Math.ceil(2 + 0.5 * Math.log2(totalEvents + 1))));
+  const multipliers: number[] = [];
+  const weights: number[] = [];
+  for (let i = 2; i <= deepest; i++) {
+    multipliers.push(1 + 2 ** -i);
+    weights.push(0.1 * 2 ** -(i - 1));
   }
-  const eValue = Math.exp(logMeanExp(logLr));
+  return { multipliers, weights };
+}
+
+export interface RegressionOptions {
+  alpha: number;
+  /** The largest canary/baseline ratio that is not a regression: 1 + tolerance. */
+  nullRatio: number;
+  /** φ of each minute (≥ 1); 1 where absent. */
+  dispersion?: readonly number[];
+}
+
+export interface TestResult {
+  /** The mixture likelihood ratio (an e-value). */
+  eValue: number;
+  threshold: number;
+  /** True once the e-value has reached the threshold. */
+  rejected: boolean;
+}
+
+/** The e-value against "the canary's rate is at most nullRatio × the baseline's". */
+export function regressionTest(minutes: readonly PairedTrials[], options: RegressionOptions): TestResult {
+  const rho0 = options.nullRatio;
+  const totalEvents = minutes.reduce((sum, m) => sum + m.canary.events + m.baseline.events, 0);
+  const fine = fineGrid(totalEvents);
+  const multipliers = [...REGRESSION_MULTIPLIERS, ...fine.multipliers];
+  const mixture: Mixture = {
+    ratios: multipliers.map((m) => rho0 * m),
+    weights: [...REGRESSION_WEIGHTS, ...fine.weights],
+  };
+  const eValue = mixtureEValue(minutes, rho0, mixture, options.dispersion);
   const threshold = 1 / options.alpha;
-  return { eValue, threshold, rejected: eValue >= threshold, rateRatio: rateRatio(minutes) };
+  return { eValue, threshold, rejected: eValue >= threshold };
 }
 
-function share(canaryRequests: number, baselineRequests: number, ratio: number): number {
-  return (canaryRequests * ratio) / (canaryRequests * ratio + baselineRequests);
+/** What "at least maxRegression worse" means: a ratio to the baseline's rate and an absolute floor. */
+export interface MaxRegression {
+  /** A canary failing this many times as often as the baseline is a regression (e.g. 4). */
+  ratio: number;
+  /** ... if it also fails at least this much more often, as a fraction (0.005 = 0.5 points). */
+  floor: number;
 }
 
-function logMeanExp(values: readonly number[]): number {
-  const max = Math.max(...values);
-  const sum = values.reduce((acc, v) => acc + Math.exp(v - max), 0);
-  return max + Math.log(sum / values.length);
+export interface SafetyOptions {
+  beta: number;
+  maxRegression: MaxRegression;
+  /** φ of the canary's share of each minute's errors (the ratio part). */
+  dispersion?: readonly number[];
+  /** φ of each arm's own counts per minute (the difference part); the ratio part's where absent. */
+  armDispersion?: { canary: readonly number[]; baseline: readonly number[] };
+  /** The stable version's rate over its last hour: where the difference part's estimates start. */
+  priorRate?: number | null;
 }
 
-function rateRatio(minutes: readonly PairedMinute[]): number | null {
-  const total = sumArms(minutes);
-  if (total.canary.requests === 0 || total.baseline.requests === 0 || total.baseline.errors === 0)
-    return null;
-  return total.canary.errors / total.canary.requests / (total.baseline.errors / total.baseline.requests);
+/** The ratio part's alternatives, given maxRegression.ratio r: as good as the baseline, better, and between. */
+const SAFETY_RATIOS: ReadonlyArray<(r: number) => number> = [
+  () => 1,
+  () => 0.5,
+  (r) => r ** (1 / 3),
+  (r) => r ** (2 / 3),
+];
+/** Most weight on "as good as the baseline", where a healthy canary is. */
+export const SAFETY_WEIGHTS: readonly number[] = [0.6, 0.1, 0.18, 0.12];
+
+export interface SafetyResult extends TestResult {
+  /** The ratio part: evidence that the canary's rate is below ratio × the baseline's. */
+  ratioEValue: number;
+  /** The difference part: evidence that the canary's rate is below the baseline's plus the floor. */
+  differenceEValue: number;
+}
+
+/**
+ * The ratio part's share of the safety evidence, fixed before the rollout from the stable version's last
+ * hour, so the choice sees none of the data it weighs. Against a baseline that (nearly) never fails, no
+ * ratio can be shown, and the difference part gets most; against one that fails at half the floor or
+ * more, the ratio part is usually the quicker and gets more.
+ */
+export function ratioWeight(priorRate: number | null | undefined, floor: number): number {
+  if (priorRate === null || priorRate === undefined) return 0.5;
+  if (priorRate < floor / 10) return 0.1;
+  if (priorRate >= floor / 2) return 0.9;
+  return 0.5;
+}
+
+/**
+ * The e-value against "the canary is at least maxRegression worse": its rate c is at least
+ * max(ratio × b, b + floor), with b the baseline's rate. That set lies inside {ρ ≥ ratio} and inside
+ * {c ≥ b + floor}, so an e-process for either is one for it, and so is their weighted average:
+ *
+ * - ratio part: the conditional binomial above, alternatives ρ < ratio against ρ = ratio. Most of its
+ *   weight is on ρ = 1 (a canary as good as the baseline), the rest on 0.5, ratio^(1/3) and ratio^(2/3).
+ *   It needs no assumption on how the baseline's rate moves.
+ * - difference part: the likelihood of both arms' counts under running estimates of both rates, over the
+ *   largest likelihood any pair with c ≥ b + floor reaches (Wasserman, Ramdas & Balakrishnan's universal
+ *   inference, an e-process for a composite null). It assumes each arm's rate is steady over the rollout;
+ *   it lets a service whose baseline never fails promote (no ratio can be shown against zero), and a canary
+ *   that has most of the traffic, whose baseline is too quiet for the ratio part.
+ *
+ * Promotion on this evidence bounds the chance of promoting such a canary by beta, at any traffic level.
+ */
+export function safetyTest(minutes: readonly PairedTrials[], options: SafetyOptions): SafetyResult {
+  const { ratio, floor } = options.maxRegression;
+  const ratioMixture: Mixture = { ratios: SAFETY_RATIOS.map((f) => f(ratio)), weights: SAFETY_WEIGHTS };
+  const ratioEValue = mixtureEValue(minutes, ratio, ratioMixture, options.dispersion);
+  const differenceEValue = differenceEValueOf(
+    minutes,
+    floor,
+    options.armDispersion ?? { canary: options.dispersion ?? [], baseline: options.dispersion ?? [] },
+    options.priorRate ?? null,
+  );
+  const w = ratioWeight(options.priorRate, floor);
+  const eValue = w * ratioEValue + (1 - w) * differenceEValue;
+  const threshold = 1 / options.beta;
+  return { eValue, threshold, rejected: eValue >= threshold, ratioEValue, differenceEValue };
+}
+
+/** Pseudo-requests of the stable version's history each running estimate starts from. */
+const PRIOR_PSEUDO_REQUESTS = 500;
+
+/**
+ * The difference part: Π_s p(k_s | ĉ_{s−1}, b̂_{s−1}) / sup_{c ≥ b + f} Π_s p(k_s | c, b), each minute's
+ * log-likelihood divided by its φ. The numerator bets on estimates made before each minute (predictable),
+ * starting from the stable version's rate; the denominator is the best fit inside the null.
+ */
+function differenceEValueOf(
+  minutes: readonly PairedTrials[],
+  floor: number,
+  dispersion: { canary: readonly number[]; baseline: readonly number[] },
+  priorRate: number | null,
+): number {
+  if (!(floor > 0 && floor < 1)) return 0;
+  const start = Math.min(0.5, Math.max(1e-4, priorRate ?? floor / 2));
+  const sums = { ck: 0, cn: 0, bk: 0, bn: 0 };
+  let numerator = 0;
+  const clamp = (p: number) => Math.min(1 - 1e-9, Math.max(1e-9, p));
+  minutes.forEach((minute, s) => {
+    const temperC = 1 / Math.max(1, dispersion.canary[s] ?? 1);
+    const temperB = 1 / Math.max(1, dispersion.baseline[s] ?? 1);
+    const { canary, baseline } = minute;
+    const c = clamp((sums.ck + start * PRIOR_PSEUDO_REQUESTS) / (sums.cn + PRIOR_PSEUDO_REQUESTS));
+    const b = clamp((sums.bk + start * PRIOR_PSEUDO_REQUESTS) / (sums.bn + PRIOR_PSEUDO_REQUESTS));
+    numerator +=
+      temperC * logBinomial(canary.events, canary.trials, c) +
+      temperB * logBinomial(baseline.events, baseline.trials, b);
+    sums.ck += temperC * canary.events;
+    sums.cn += temperC * Math.max(0, canary.trials);
+    sums.bk += temperB * baseline.events;
+    sums.bn += temperB * Math.max(0, baseline.trials);
+  });
+  if (sums.cn === 0) return 0;
+  const denominator = nullFit(sums, floor);
+  return Math.exp(numerator - denominator);
+}
+
+/** k·log p + (n − k)·log(1 − p), with 0·log 0 = 0. */
+function logBinomial(k: number, n: number, p: number): number {
+  if (n <= 0) return 0;
+  return (k > 0 ? k * Math.log(p) : 0) + (n - k > 0 ? (n - k) * Math.log(1 - p) : 0);
+}
+
+/** The largest (tempered) log-likelihood of both arms' totals over rates with c ≥ b + floor. */
+function nullFit(sums: { ck: number; cn: number; bk: number; bn: number }, floor: number): number {
+  const both = (c: number, b: number) => logBinomial(sums.ck, sums.cn, c) + logBinomial(sums.bk, sums.bn, b);
+  const cHat = sums.ck / sums.cn;
+  const bHat = sums.bn > 0 ? sums.bk / sums.bn : 0;
+  if (cHat >= bHat + floor) return both(cHat, bHat);
+  // Otherwise the best fit lies on c = b + floor; the log-likelihood is concave in b there.
+  const slope = (b: number) =>
+    sums.ck / (b + floor) -
+    (sums.cn - sums.ck) / (1 - b - floor) +
+    (sums.bn > 0 ? sums.bk / b - (sums.bn - sums.bk) / (1 - b) : 0);
+  let lo = 0;
+  let hi = 1 - floor;
+  if (slope(lo + 1e-12) <= 0) return both(floor, 0);
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (slope(mid) > 0) lo = mid;
+    else hi = mid;
+  }
+  const b = (lo + hi) / 2;
+  return both(Math.min(1, b + floor), b);
+}
+
+/**
+ * Σ_j w_j Π_s LR_s(ρ_j vs ρ_null)^(1/φ_s), the conditional binomial likelihood ratio of each alternative,
+ * tempered by each minute's dispersion. A minute without events, or without trials on one arm, says nothing
+ * about the ratio and is skipped.
+ */
+function mixtureEValue(
+  minutes: readonly PairedTrials[],
+  nullRatio: number,
+  mixture: Mixture,
+  dispersion: readonly number[] | undefined,
+): number {
+  const k = mixture.ratios.length;
+  const logLr = new Array<number>(k).fill(0);
+  for (let s = 0; s < minutes.length; s++) {
+    const minute = minutes[s] as PairedTrials;
+    const kc = minute.canary.events;
+    const kb = minute.baseline.events;
+    const nc = minute.canary.trials;
+    const nb = minute.baseline.trials;
+    if (kc + kb === 0 || nc <= 0 || nb <= 0) continue;
+    const temper = 1 / Math.max(1, dispersion?.[s] ?? 1);
+    // log p(ρ) = log(n_c ρ) − log(n_c ρ + n_b) and log(1 − p(ρ)) = log n_b − log(n_c ρ + n_b), so the
+    // ratio against ρ0 is k_c·log(ρ/ρ0) − (k_c + k_b)·log((n_c ρ + n_b) / (n_c ρ0 + n_b)).
+    const logNull = Math.log(nc * nullRatio + nb);
+    for (let j = 0; j < k; j++) {
+      const ratio = mixture.ratios[j] as number;
+      logLr[j] =
+        (logLr[j] as number) +
+        temper * (kc * Math.log(ratio / nullRatio) - (kc + kb) * (Math.log(nc * ratio + nb) - logNull));
+    }
+  }
+  return weightedSumExp(logLr, mixture.weights);
+}
+
+function share(canaryTrials: number, baselineTrials: number, ratio: number): number {
+  return (canaryTrials * ratio) / (canaryTrials * ratio + baselineTrials);
+}
+
+function weightedSumExp(logs: readonly number[], weights: readonly number[]): number {
+  const max = Math.max(...logs);
+  if (max === Number.NEGATIVE_INFINITY) return 0;
+  const sum = logs.reduce((acc, v, i) => acc + (weights[i] ?? 0) * Math.exp(v - max), 0);
+  return Math.exp(max + Math.log(sum));
+}
+
+/** Pearson's X² of a series of counts around its own pooled rate, and its degrees of freedom. */
+export interface DispersionStat {
+  chi2: number;
+  dof: number;
+}
+
+/**
+ * How much more the events vary from minute to minute than Poisson counts would: X² / dof estimates φ
+ * (1 for Poisson, k for events in clusters of k). Minutes without trials are left out.
+ */
+export function pearson(series: readonly Trials[]): DispersionStat {
+  const sums = { minutes: 0, trials: 0, events: 0, squares: 0 };
+  for (const t of series) addToSums(sums, t);
+  return fromSums(sums);
+}
+
+interface PearsonSums {
+  minutes: number;
+  trials: number;
+  events: number;
+  /** Σ events² / trials: with the totals it gives X² = Σ (e − n·r)² / (n·r) = squares / r − events. */
+  squares: number;
+}
+
+function addToSums(sums: PearsonSums, t: Trials): void {
+  if (t.trials <= 0) return;
+  sums.minutes += 1;
+  sums.trials += t.trials;
+  sums.events += t.events;
+  sums.squares += (t.events * t.events) / t.trials;
+}
+
+function fromSums(sums: PearsonSums): DispersionStat {
+  if (sums.minutes < 2 || sums.events === 0) return { chi2: 0, dof: 0 };
+  const rate = sums.events / sums.trials;
+  return { chi2: Math.max(0, sums.squares / rate - sums.events), dof: sums.minutes - 1 };
+}
+
+/** φ from pooled statistics: X² / dof, never below 1 (the test is not made bolder than Poisson). */
+export function dispersionOf(...stats: readonly DispersionStat[]): number {
+  const chi2 = stats.reduce((sum, s) => sum + s.chi2, 0);
+  const dof = stats.reduce((sum, s) => sum + s.dof, 0);
+  return dof > 0 ? Math.max(1, chi2 / dof) : 1;
+}
+
+/**
+ * The dispersion of each minute, from what was known before it: the stable version's history (read at
+ * Plan) and the baseline's own minutes of this rollout so far. Predictable, so each minute's tempered
+ * likelihood ratio is judged with a φ fixed before the minute was seen.
+ */
+export function dispersionByMinute(baseline: readonly Trials[], prior?: DispersionStat): number[] {
+  const sums = { minutes: 0, trials: 0, events: 0, squares: 0 };
+  const before = prior ?? { chi2: 0, dof: 0 };
+  return baseline.map((t) => {
+    const phi = dispersionOf(before, fromSums(sums));
+    addToSums(sums, t);
+    return phi;
+  });
+}
+
+/** How many degrees of freedom the stable version's history counts for against the rollout's own minutes. */
+export const PRIOR_DISPERSION_WEIGHT = 10;
+
+/**
+ * The dispersion of the canary's share of each minute's events, for the conditional tests: from what was
+ * known before the minute (predictable). It starts at the stable version's φ and moves with the rollout's
+ * own minutes, each judged against the ratio seen before it. Noise both arms share (load, a dependency's
+ * incident) cancels in the share, so it can only be smaller than the stable version's own: with a history,
+ * the stable version's φ is also the ceiling, and a canary that changes mid-rollout cannot buy itself a
+ * larger one. Without a history, it starts at 1 and follows the rollout.
+ */
+export function conditionalDispersion(minutes: readonly PairedTrials[], prior?: DispersionStat): number[] {
+  const ceiling = prior && prior.dof > 0 ? dispersionOf(prior) : Number.POSITIVE_INFINITY;
+  const start = Number.isFinite(ceiling) ? ceiling : 1;
+  let chi2 = 0;
+  let dof = 0;
+  const totals = { ck: 0, cn: 0, bk: 0, bn: 0 };
+  const out: number[] = [];
+  for (const minute of minutes) {
+    const shrunk = (PRIOR_DISPERSION_WEIGHT * start + chi2) / (PRIOR_DISPERSION_WEIGHT + dof);
+    out.push(Math.max(1, Math.min(ceiling, shrunk)));
+    const { canary, baseline } = minute;
+    const events = canary.events + baseline.events;
+    if (events > 0 && canary.trials > 0 && baseline.trials > 0) {
+      const ratio = totals.ck > 0 && totals.bk > 0 ? totals.ck / totals.cn / (totals.bk / totals.bn) : 1;
+      const p = share(canary.trials, baseline.trials, ratio);
+      chi2 += (canary.events - events * p) ** 2 / (events * p * (1 - p));
+      dof += 1;
+    }
+    totals.ck += canary.events;
+    totals.cn += Math.max(0, canary.trials);
+    totals.bk += baseline.events;
+    totals.bn += Math.max(0, baseline.trials);
+  }
+  return out;
+}
+
+/** Canary rate divided by baseline rate over the same minutes (null when undefined). */
+export function rateRatio(minutes: readonly PairedTrials[]): number | null {
+  let ct = 0;
+  let ce = 0;
+  let bt = 0;
+  let be = 0;
+  for (const m of minutes) {
+    ct += m.canary.trials;
+    ce += m.canary.events;
+    bt += m.baseline.trials;
+    be += m.baseline.events;
+  }
+  if (ct === 0 || bt === 0 || be === 0) return null;
+  return ce / ct / (be / bt);
+}
+
+/** Requests and errors of each minute as trials and events. */
+export function errorTrials(minutes: readonly PairedMinute[]): PairedTrials[] {
+  return minutes.map((m) => ({
+    canary: { trials: m.canary.requests, events: m.canary.errors },
+    baseline: { trials: m.baseline.requests, events: m.baseline.errors },
+  }));
 }
 
 /** Totals per arm over the given minutes. */

@@ -1,8 +1,21 @@
 /**
  * The verdict on one check: pass, fail, inconclusive or error. Pure: it judges numbers it is given.
- * No data is inconclusive, never a pass.
+ * No data is inconclusive, never a pass; and a canary that merely has not failed yet is inconclusive
+ * too ("watching"): pass means the evidence shows it is not maxRegression worse than the baseline.
  */
-import { type PairedMinute, rateRatioTest, sumArms } from './sequential-test';
+import { type Prior, safetyDrift } from './history';
+import {
+  conditionalDispersion,
+  dispersionByMinute,
+  errorTrials,
+  type MaxRegression,
+  type PairedMinute,
+  type PairedTrials,
+  rateRatio,
+  regressionTest,
+  safetyTest,
+  sumArms,
+} from './sequential-test';
 
 export type VerdictKind = 'pass' | 'fail' | 'inconclusive' | 'error';
 
@@ -16,44 +29,75 @@ export interface ArmSummary {
 export interface Evidence {
   window: { start: string; end: string };
   minutes: number;
-  /** Errors the canary's requests would have produced at the baseline's rate: how much it can show. */
-  expectedErrors: number;
   canary: ArmSummary;
   baseline: ArmSummary;
-  test?: { eValue: number; threshold: number; rateRatio: number | null; tolerance: number };
+  /** Evidence of a regression in the error rate: rollback when eValue reaches threshold. */
+  test?: {
+    eValue: number;
+    threshold: number;
+    rateRatio: number | null;
+    tolerance: number;
+    /** φ of the newest minute: how much more the errors vary than Poisson (1 = not at all). */
+    dispersion: number;
+  };
+  /** Evidence that the canary is not maxRegression worse: promotion needs eValue ≥ threshold. */
+  safety?: {
+    eValue: number;
+    threshold: number;
+    maxRegression: MaxRegression;
+    /** About how many more canary requests that needs, if the canary keeps failing like the baseline. */
+    moreCanaryRequests: number | null;
+  };
   latency?: LatencyEvidence[];
+  /** Series that did not report while their arm served traffic, e.g. "canary errors in 3 of 5 minutes". */
+  missing?: string[];
   alarmsInAlarm: string[];
   unhealthyChecks?: string[];
 }
 
+/** Requests slower than each arm's threshold, and the evidence that the canary has more of them. */
 export interface LatencyEvidence {
   statistic: string;
-  canary: number | null;
-  baseline: number | null;
-  /** The canary value above which the check fails. */
-  limit: number | null;
-}
-
-/** A percentile of each arm over the window, with the allowed slowdown. */
-export interface LatencyInput {
-  statistic: string;
-  canary: number | null;
-  baseline: number | null;
-  tolerance: number;
-  minIncrease: number;
+  thresholds: { canary: number; baseline: number };
+  canary: { samples: number; slow: number };
+  baseline: { samples: number; slow: number };
+  eValue: number;
+  threshold: number;
 }
 
 export interface Verdict {
   verdict: VerdictKind;
   reason: string;
   evidence?: Evidence;
+  /**
+   * Why an inconclusive verdict is inconclusive: `data` (too little, or missing, to judge at all) or
+   * `evidence` (judged, no regression shown, but not yet shown safe to promote: watching).
+   */
+  pending?: 'data' | 'evidence';
 }
 
 export interface JudgeConfig {
   alpha: number;
+  beta: number;
   tolerance: number;
+  maxRegression: MaxRegression;
   minInvocations: number;
   maxErrorRate?: number | undefined;
+  errors?: { publishedOnlyWhenNonZero?: boolean | undefined } | undefined;
+}
+
+/** The thresholds of one latency statistic, as Plan fixed them (see history.ts). */
+export interface LatencyThreshold {
+  statistic: string;
+  canary: number;
+  baseline: number;
+}
+
+/** How the judged metrics are named in messages, e.g. "AWS/Lambda Errors". */
+export interface MetricNames {
+  requests: string;
+  errors: string;
+  latency?: string;
 }
 
 export interface JudgeInput {
@@ -61,67 +105,163 @@ export interface JudgeInput {
   minutes: readonly PairedMinute[];
   alarmsInAlarm: readonly string[];
   unhealthyChecks?: readonly string[];
-  latency?: readonly LatencyInput[];
+  /** The latency statistics compared, with their thresholds; counts are in each minute's `latency`. */
+  latency?: readonly LatencyThreshold[];
+  /** The stable version's last hour, read at Plan: how much its counts vary beyond Poisson. */
+  prior?: Prior | undefined;
+  /** The canary has all the traffic (AllAtOnce with gates): alarms and health checks alone judge it. */
+  switched?: boolean;
+  names?: MetricNames;
   config: JudgeConfig;
 }
 
-/** Judges one check from the paired per-minute counts since the canary first got traffic. */
-/**
- * The error rate at which the evidence a promotion needs is sized when the baseline fails less often:
- * a new failure mode hitting one request in 200 should have shown before promotion. Sizing at the
- * baseline's own rate alone would hold an error-free service's canary forever.
- */
-export const MIN_RATE = 0.005;
+/** Names used when the caller gives none. */
+export const DEFAULT_NAMES: MetricNames = { requests: 'requests', errors: 'errors', latency: 'latency' };
 
-export function judge({
-  window,
-  minutes,
-  alarmsInAlarm,
-  unhealthyChecks = [],
-  latency,
-  config,
-}: JudgeInput): Verdict {
-  const total = sumArms(minutes);
-  const canary = summarize(total.canary);
-  const baseline = summarize(total.baseline);
-  const test = rateRatioTest(minutes, config);
-  const evidence: Evidence = {
-    window: { start: window.start.toISOString(), end: window.end.toISOString() },
-    minutes: minutes.length,
-    expectedErrors: round(canary.requests * Math.max(baseline.errorRate ?? 0, MIN_RATE)),
-    canary,
-    baseline,
-    test: {
-      eValue: round(test.eValue),
-      threshold: test.threshold,
-      rateRatio: test.rateRatio === null ? null : round(test.rateRatio),
-      tolerance: config.tolerance,
-    },
+/** The alarm and health-check gate: a fail when any of them fires, else undefined. */
+export function gateVerdict(
+  alarmsInAlarm: readonly string[],
+  unhealthyChecks: readonly string[],
+): Verdict | undefined {
+  if (alarmsInAlarm.length > 0) {
+    return { verdict: 'fail', reason: `alarm in ALARM: ${alarmsInAlarm.join(', ')}` };
+  }
+  if (unhealthyChecks.length > 0) {
+    return { verdict: 'fail', reason: `Route 53 health check unhealthy: ${unhealthyChecks.join(', ')}` };
+  }
+  return undefined;
+}
+
+/** Judges one check from the paired per-minute counts since the canary first got traffic. */
+export function judge(input: JudgeInput): Verdict {
+  const { window, config, alarmsInAlarm, unhealthyChecks = [], latency = [] } = input;
+  const names = input.names ?? DEFAULT_NAMES;
+  const gates = {
     alarmsInAlarm: [...alarmsInAlarm],
     ...(unhealthyChecks.length > 0 ? { unhealthyChecks: [...unhealthyChecks] } : {}),
-    ...(latency && latency.length > 0 ? { latency: latency.map(latencyEvidence) } : {}),
+  };
+  const base = {
+    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    minutes: input.minutes.length,
+  };
+  const gate = gateVerdict(alarmsInAlarm, unhealthyChecks);
+  const invalid = gate ? undefined : findInvalid(input.minutes, latency, names);
+  if (gate || invalid || input.switched) {
+    const total = sumArms(input.minutes);
+    const plain: Evidence = {
+      ...base,
+      canary: summarize(total.canary),
+      baseline: summarize(total.baseline),
+      ...gates,
+    };
+    if (gate) return { ...gate, evidence: plain };
+    if (invalid) return { verdict: 'error', reason: invalid, evidence: plain };
+    return {
+      verdict: 'pass',
+      reason:
+        'all traffic is on the canary and its alarms and health checks are clear ' +
+        `(canary ${describe(plain.canary)}; no baseline is left to compare with)`,
+      evidence: plain,
+    };
+  }
+
+  // Errors of a minute whose error series did not report cannot be told from no errors. The newest
+  // minute may simply not be complete yet and is left out; anywhere else the check cannot judge errors.
+  const gaps = errorGaps(input.minutes, config);
+  const newestOnly = gaps.minutes.length === 1 && gaps.minutes[0] === input.minutes.length - 1;
+  const minutes = newestOnly ? input.minutes.slice(0, -1) : input.minutes;
+  const errorsMissing = !newestOnly && gaps.minutes.length > 0;
+  const counted = sumArms(minutes);
+  const canary = summarize(counted.canary);
+  const baseline = summarize(counted.baseline);
+  const trials = errorTrials(minutes);
+  const prior = input.prior?.dispersion.errors;
+  const phi = conditionalDispersion(trials, prior);
+  const alphaErrors = latency.length > 0 ? config.alpha / 2 : config.alpha;
+  const alphaLatency = latency.length > 0 ? config.alpha / 2 / latency.length : config.alpha;
+  const regression = regressionTest(trials, {
+    alpha: alphaErrors,
+    nullRatio: 1 + config.tolerance,
+    dispersion: phi,
+  });
+  const priorRate =
+    input.prior && input.prior.requests > 0 ? input.prior.errors / input.prior.requests : null;
+  const safety = safetyTest(trials, {
+    beta: config.beta,
+    maxRegression: config.maxRegression,
+    dispersion: phi,
+    armDispersion: {
+      canary: dispersionByMinute(
+        trials.map((t) => t.canary),
+        prior,
+      ),
+      baseline: dispersionByMinute(
+        trials.map((t) => t.baseline),
+        prior,
+      ),
+    },
+    priorRate,
+  });
+  const latencyEvidence = latency.map((l) => latencyTest(minutes, l, alphaLatency, input.prior));
+  const latencyMissing = latencyGaps(minutes, latency, names);
+  const missing = [
+    ...gaps.series.map(
+      (s) => `${s.arm} ${names.errors} in ${s.minutes} of ${s.served} minutes with requests`,
+    ),
+    ...latencyMissing,
+  ];
+  const evidence: Evidence = {
+    ...base,
+    canary,
+    baseline,
+    ...(errorsMissing
+      ? {}
+      : {
+          test: {
+            eValue: round(regression.eValue),
+            threshold: regression.threshold,
+            rateRatio: roundOrNull(rateRatio(trials)),
+            tolerance: config.tolerance,
+            dispersion: round(phi.at(-1) ?? 1),
+          },
+          safety: {
+            eValue: round(safety.eValue),
+            threshold: safety.threshold,
+            maxRegression: config.maxRegression,
+            moreCanaryRequests: safety.rejected ? 0 : null,
+          },
+        }),
+    ...(latencyEvidence.length > 0 ? { latency: latencyEvidence } : {}),
+    ...(missing.length > 0 ? { missing } : {}),
+    ...gates,
   };
   const rates = `canary ${describe(canary)} vs baseline ${describe(baseline)}`;
 
-  if (alarmsInAlarm.length > 0) {
-    return { verdict: 'fail', reason: `alarm in ALARM: ${alarmsInAlarm.join(', ')}`, evidence };
-  }
-  if (unhealthyChecks.length > 0) {
+  if (canary.requests === 0) {
     return {
-      verdict: 'fail',
-      reason: `Route 53 health check unhealthy: ${unhealthyChecks.join(', ')}`,
+      verdict: 'inconclusive',
+      pending: 'data',
+      reason: 'no canary requests in the window yet',
       evidence,
     };
   }
-  if (canary.requests === 0) {
-    return { verdict: 'inconclusive', reason: 'no canary requests in the window yet', evidence };
-  }
-  if (test.rejected) {
+  if (!errorsMissing && regression.rejected) {
     return {
       verdict: 'fail',
       reason:
         `canary error rate is higher than baseline's${config.tolerance > 0 ? ` beyond the ${pct(config.tolerance)} tolerance` : ''}: ${rates}; ` +
-        `e-value ${round(test.eValue)} ≥ ${test.threshold} (alpha ${config.alpha})`,
+        `e-value ${round(regression.eValue)} ≥ ${regression.threshold} (alpha ${alphaErrors})`,
+      evidence,
+    };
+  }
+  const slow = latencyEvidence.find((l) => l.eValue >= l.threshold);
+  if (slow) {
+    return {
+      verdict: 'fail',
+      reason:
+        `canary ${slow.statistic} latency is worse than baseline's: ${slow.canary.slow}/${slow.canary.samples} canary ` +
+        `requests slower than ${slow.thresholds.canary} vs ${slow.baseline.slow}/${slow.baseline.samples} baseline ` +
+        `requests slower than ${slow.thresholds.baseline}; e-value ${slow.eValue} ≥ ${slow.threshold}`,
       evidence,
     };
   }
@@ -134,37 +274,206 @@ export function judge({
       };
     }
   }
-  const slowIndex = (evidence.latency ?? []).findIndex(
-    (l) => l.limit !== null && l.canary !== null && l.canary > l.limit,
-  );
-  const slow = evidence.latency?.[slowIndex];
-  const asked = latency?.[slowIndex];
-  if (slow && asked && canary.requests >= config.minInvocations) {
+  if (errorsMissing) {
+    const hint = config.errors?.publishedOnlyWhenNonZero
+      ? ''
+      : '; if this metric is published only when non-zero (e.g. ALB HTTPCode_Target_5XX_Count), set ' +
+        'analysis.errors.publishedOnlyWhenNonZero';
     return {
-      verdict: 'fail',
-      reason:
-        `canary ${slow.statistic} latency ${round(slow.canary ?? 0)} is above the limit ${round(slow.limit ?? 0)} ` +
-        `(baseline ${round(slow.baseline ?? 0)} + ${pct(asked.tolerance)}${asked.minIncrease ? ` + ${asked.minIncrease}` : ''})`,
+      verdict: 'inconclusive',
+      pending: 'data',
+      reason: `no datapoints for ${gaps.series.map((s) => `${s.arm} ${names.errors} in ${s.minutes} of ${s.served} minutes with requests`).join(' and ')}, so its errors cannot be counted${hint}`,
+      evidence,
+    };
+  }
+  if (latencyMissing.length > 0) {
+    return {
+      verdict: 'inconclusive',
+      pending: 'data',
+      reason: `no latency datapoints for ${latencyMissing.join(' and ')}`,
       evidence,
     };
   }
   if (canary.requests < config.minInvocations) {
     return {
       verdict: 'inconclusive',
+      pending: 'data',
       reason: `only ${canary.requests} canary requests so far; ${config.minInvocations} needed to judge (${rates})`,
       evidence,
     };
   }
   if (baseline.requests === 0) {
-    return { verdict: 'inconclusive', reason: 'no baseline requests to compare the canary with', evidence };
+    return {
+      verdict: 'inconclusive',
+      pending: 'data',
+      reason: 'no baseline requests to compare the canary with',
+      evidence,
+    };
   }
-  return { verdict: 'pass', reason: `no regression detected: ${rates}`, evidence };
+  if (safety.rejected) {
+    return {
+      verdict: 'pass',
+      reason:
+        `canary shown not ${config.maxRegression.ratio}x worse than baseline: ${rates}; ` +
+        `promotion evidence ${round(safety.eValue)} ≥ ${safety.threshold} (beta ${config.beta})`,
+      evidence,
+    };
+  }
+  const more = moreCanaryRequests(trials, safety.eValue, safety.threshold, config, phi);
+  if (evidence.safety) evidence.safety.moreCanaryRequests = more;
+  return {
+    verdict: 'inconclusive',
+    pending: 'evidence',
+    reason:
+      `watching: ${rates}; rollback evidence ${round(regression.eValue)} of ${regression.threshold}, ` +
+      `promotion evidence ${round(safety.eValue)} of ${safety.threshold}` +
+      (more === null || more === undefined
+        ? ''
+        : `; promotion needs about ${fmtCount(more)} more canary requests at the baseline's error rate`),
+    evidence,
+  };
 }
 
-function latencyEvidence(latency: LatencyInput): LatencyEvidence {
-  const limit =
-    latency.baseline === null ? null : latency.baseline * (1 + latency.tolerance) + latency.minIncrease;
-  return { statistic: latency.statistic, canary: latency.canary, baseline: latency.baseline, limit };
+/** The first count that cannot be a count, as a message naming the metric and the minute. */
+function findInvalid(
+  minutes: readonly PairedMinute[],
+  latency: readonly LatencyThreshold[],
+  names: MetricNames,
+): string | undefined {
+  for (const m of minutes) {
+    for (const arm of ['canary', 'baseline'] as const) {
+      const { requests, errors } = m[arm];
+      const bad = invalidCount(requests) ?? invalidCount(errors);
+      if (bad !== undefined) {
+        const [what, value] =
+          invalidCount(requests) !== undefined ? [names.requests, requests] : [names.errors, errors];
+        return `${arm} ${what} is ${value} at ${m.at}: ${bad}`;
+      }
+      if (errors > requests) {
+        return `${arm} ${names.errors} (${errors}) exceed its ${names.requests} (${requests}) at ${m.at}: the two metrics do not describe the same requests`;
+      }
+      for (const l of latency) {
+        const counts = m.latency?.[l.statistic]?.[arm];
+        if (!counts) continue;
+        const wrong = invalidCount(counts.samples) ?? invalidCount(counts.slow);
+        const label = `${arm} ${names.latency ?? 'latency'} ${l.statistic}`;
+        if (wrong !== undefined) {
+          const value = invalidCount(counts.samples) !== undefined ? counts.samples : counts.slow;
+          return `${label} count is ${value} at ${m.at}: ${wrong}`;
+        }
+        if (counts.slow > counts.samples) {
+          return `${label}: ${counts.slow} slow requests of ${counts.samples} at ${m.at}`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function invalidCount(value: number): string | undefined {
+  if (typeof value !== 'number' || Number.isNaN(value)) return 'not a number; check the metric';
+  if (!Number.isFinite(value)) return 'not finite; check the metric';
+  if (value < 0) return 'negative; counts cannot be';
+  if (!Number.isInteger(value)) return 'not a whole count; the metric must count requests (Sum per minute)';
+  return undefined;
+}
+
+/** Minutes (by index) in which an arm served requests but its error series had no datapoint. */
+function errorGaps(
+  minutes: readonly PairedMinute[],
+  config: JudgeConfig,
+): { minutes: number[]; series: Array<{ arm: string; minutes: number; served: number }> } {
+  if (config.errors?.publishedOnlyWhenNonZero) return { minutes: [], series: [] };
+  const indices = new Set<number>();
+  const series: Array<{ arm: string; minutes: number; served: number }> = [];
+  for (const arm of ['canary', 'baseline'] as const) {
+    let gaps = 0;
+    let served = 0;
+    minutes.forEach((m, i) => {
+      if (m[arm].requests <= 0) return;
+      served += 1;
+      if (m.missing?.includes(`${arm}.errors`)) {
+        gaps += 1;
+        indices.add(i);
+      }
+    });
+    if (gaps > 0) series.push({ arm, minutes: gaps, served });
+  }
+  return { minutes: [...indices].sort((a, b) => a - b), series };
+}
+
+/** Arms that served requests in the window but reported no latency samples at all. */
+function latencyGaps(
+  minutes: readonly PairedMinute[],
+  latency: readonly LatencyThreshold[],
+  names: MetricNames,
+): string[] {
+  const out: string[] = [];
+  for (const l of latency) {
+    for (const arm of ['canary', 'baseline'] as const) {
+      const requests = minutes.reduce((sum, m) => sum + m[arm].requests, 0);
+      const samples = minutes.reduce((sum, m) => sum + (m.latency?.[l.statistic]?.[arm].samples ?? 0), 0);
+      if (requests > 0 && samples === 0) out.push(`${arm} ${names.latency ?? 'latency'} (${l.statistic})`);
+    }
+  }
+  return out;
+}
+
+function latencyTest(
+  minutes: readonly PairedMinute[],
+  thresholds: LatencyThreshold,
+  alpha: number,
+  prior: Prior | undefined,
+): LatencyEvidence {
+  const trials: PairedTrials[] = minutes.map((m) => {
+    const counts = m.latency?.[thresholds.statistic];
+    return {
+      canary: { trials: counts?.canary.samples ?? 0, events: counts?.canary.slow ?? 0 },
+      baseline: { trials: counts?.baseline.samples ?? 0, events: counts?.baseline.slow ?? 0 },
+    };
+  });
+  const phi = conditionalDispersion(trials, prior?.dispersion.latency?.[thresholds.statistic]);
+  // The tolerance is in the thresholds: a canary as slow as allowed has as many slow requests as the baseline.
+  const test = regressionTest(trials, { alpha, nullRatio: 1, dispersion: phi });
+  const sum = (arm: 'canary' | 'baseline') =>
+    trials.reduce((acc, t) => ({ samples: acc.samples + t[arm].trials, slow: acc.slow + t[arm].events }), {
+      samples: 0,
+      slow: 0,
+    });
+  return {
+    statistic: thresholds.statistic,
+    thresholds: { canary: thresholds.canary, baseline: thresholds.baseline },
+    canary: sum('canary'),
+    baseline: sum('baseline'),
+    eValue: round(test.eValue),
+    threshold: test.threshold,
+  };
+}
+
+/**
+ * About how many more canary requests the promotion evidence needs, if the canary keeps failing at the
+ * baseline's rate and traffic keeps the newest minute's split. Null when it cannot be said.
+ */
+function moreCanaryRequests(
+  trials: readonly PairedTrials[],
+  eValue: number,
+  threshold: number,
+  config: JudgeConfig,
+  phi: readonly number[],
+): number | null {
+  if (eValue >= threshold) return 0;
+  const newest = [...trials].reverse().find((t) => t.canary.trials > 0 && t.baseline.trials > 0);
+  if (!newest) return null;
+  const share = newest.canary.trials / (newest.canary.trials + newest.baseline.trials);
+  const baselineTrials = trials.reduce((sum, t) => sum + t.baseline.trials, 0);
+  const baselineEvents = trials.reduce((sum, t) => sum + t.baseline.events, 0);
+  const rate = baselineTrials > 0 ? baselineEvents / baselineTrials : 0;
+  const drift = safetyDrift(share, rate, config.maxRegression, phi.at(-1) ?? 1);
+  const perRequest = Math.max(drift.ratioPerCanaryRequest, drift.differencePerCanaryRequest);
+  if (!(perRequest > 0)) return null;
+  const needed = Math.log(threshold) - Math.log(Math.max(eValue, 1e-300));
+  const requests = needed / perRequest;
+  return requests > 1e7 ? null : roundCount(requests);
 }
 
 function summarize(arm: { requests: number; errors: number }): ArmSummary {
@@ -181,4 +490,19 @@ function pct(fraction: number): string {
 
 function round(value: number): number {
   return Number.isFinite(value) ? Number(value.toPrecision(4)) : value;
+}
+
+function roundOrNull(value: number | null): number | null {
+  return value === null ? null : round(value);
+}
+
+function roundCount(value: number): number {
+  if (value < 100) return Math.ceil(value);
+  const magnitude = 10 ** (Math.floor(Math.log10(value)) - 1);
+  return Math.ceil(value / magnitude) * magnitude;
+}
+
+/** 12345 → "12,345" (toLocaleString is slow, and this runs at every check of the benchmark). */
+function fmtCount(value: number): string {
+  return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

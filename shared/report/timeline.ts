@@ -78,7 +78,7 @@ export interface Timeline {
   canary?: string;
   strategy?: unknown;
   steps: Step[];
-  analysis?: { alpha?: number; tolerance?: number; minExpectedErrors?: number; metricLagMinutes?: number };
+  analysis?: { alpha?: number; tolerance?: number; metricLagMinutes?: number };
   startedAt: string;
   /** Undefined while the execution runs. */
   endedAt?: string;
@@ -245,7 +245,6 @@ function describeRollout(draft: Draft, rollout: RolloutState): void {
   draft.analysis = {
     alpha: rollout.analysis.alpha,
     tolerance: rollout.analysis.tolerance,
-    minExpectedErrors: rollout.analysis.minExpectedErrors,
     metricLagMinutes: rollout.analysis.metricLagMinutes,
   };
 }

@@ -4,10 +4,12 @@
  * function bundles the schema.
  */
 
-import { lambdaAliasCounts, lambdaVersionMetric } from '../aws/cloudwatch';
+import { lambdaAliasCounts, lambdaAliasMetric, lambdaVersionMetric } from '../aws/cloudwatch';
+import { floorToMinute, MINUTE_MS } from '../core/clock';
 import { InvalidInputError, willBeRetried } from '../core/errors';
+import { forecastRollout, latencyThresholds, type Prior, summarizeHistory } from '../core/history';
 import { scheduleProblems } from '../core/limits';
-import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
+import type { CountsQuery, LatencyQuery, MetricRef, SideQuery, TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { MIN_SHARE_PERCENT } from '../core/route53-shares';
 import {
@@ -56,7 +58,7 @@ export async function plan(
     throw new InvalidInputError(`invalid rollout input: ${describeIssues(parsed.error.issues).join('; ')}`);
   }
   const { target, strategy, analysis, hooks } = parsed.data;
-  let steps = resolveStrategy(strategy);
+  let steps = withSwitchBake(resolveStrategy(strategy), analysis);
   const problems = [
     ...targetProblems(target, steps),
     ...scheduleProblems(
@@ -79,6 +81,7 @@ export async function plan(
   }
   const now = deps.clock.now();
   const owner = context.executionId;
+  const { prior, thresholds } = await readLastHour(target, analysis, deps, now);
   if (trigger.eventId) {
     const earlier = await deps.records.claimEvent(trigger.eventId, owner, now);
     if (earlier) {
@@ -131,8 +134,14 @@ export async function plan(
     throw error;
   }
   steps = stretchedSteps(target, steps, traffic);
-  const { counts, latency } = queriesFor(traffic);
-  const reason = steps.length > 0 ? `${steps.length} step(s) planned` : 'AllAtOnce: no canary steps';
+  const { counts, latency } = queriesFor(traffic, thresholds);
+  const forecast = forecastRollout(steps, prior, analysis);
+  const planned =
+    steps.length === 0
+      ? 'AllAtOnce: no canary steps'
+      : steps.length === 1 && steps[0]?.weight === 100
+        ? 'AllAtOnce, watched by its alarms and health checks before promotion'
+        : `${steps.length} step(s) planned`;
   const state: RolloutState = {
     target,
     strategy,
@@ -141,9 +150,11 @@ export async function plan(
     hooks,
     metrics: counts,
     latency,
+    ...(prior ? { prior } : {}),
+    forecast,
     traffic,
     progress: { stepIndex: 0, checks: 0, consecutiveErrors: 0 },
-    next: { action: steps.length > 0 ? 'advance' : 'promote', reason },
+    next: { action: steps.length > 0 ? 'advance' : 'promote', reason: `${planned}; ${forecast.reason}` },
     waitSeconds: 0,
     startedAt: now.toISOString(),
     executionId: owner,
@@ -154,7 +165,11 @@ export async function plan(
   await bestEffort('recording the plan', () =>
     deps.records.save(recordOf(state, 'planned', now.toISOString())),
   );
-  await deps.events.publish('Canary Started', { ...eventDetail(state), steps: state.steps });
+  await deps.events.publish('Canary Started', {
+    ...eventDetail(state),
+    steps: state.steps,
+    forecast: state.forecast,
+  });
   return state;
 }
 
@@ -205,6 +220,104 @@ function stretchedSteps(target: Target, steps: Step[], context: TrafficContext):
   return steps.map((s) => ({ ...s, bakeSeconds: Math.max(s.bakeSeconds, minimum) }));
 }
 
+/**
+ * AllAtOnce with alarms or health checks moves all traffic, then watches them for allAtOnceBakeMinutes
+ * before promotion, as CodeDeploy watches a deployment's alarms; any of them firing rolls back. Without
+ * gates there is nothing to watch, and AllAtOnce promotes at once.
+ */
+function withSwitchBake(steps: Step[], analysis: AnalysisConfig): Step[] {
+  const gated = analysis.alarms.length > 0 || analysis.healthChecks.length > 0;
+  if (steps.length > 0 || !gated) return steps;
+  return [{ weight: 100, bakeSeconds: Math.round(analysis.allAtOnceBakeMinutes * 60) }];
+}
+
+/** How far back Plan looks at the stable version: the hour before the newest complete minute. */
+export const HISTORY_MINUTES = 60;
+
+/**
+ * The stable side's last hour: its per-minute requests and errors (traffic, error rate, dispersion) and,
+ * with latency analysis, each percentile over the hour, which fixes the thresholds slow requests are
+ * counted against. Read before anything is locked or written.
+ */
+async function readLastHour(
+  target: Target,
+  analysis: AnalysisConfig,
+  deps: Pick<Deps, 'metrics'>,
+  now: Date,
+): Promise<{ prior: Prior | undefined; thresholds: Record<string, { canary: number; baseline: number }> }> {
+  const end = new Date(floorToMinute(now).getTime() - analysis.metricLagMinutes * MINUTE_MS);
+  const window = { start: new Date(end.getTime() - HISTORY_MINUTES * MINUTE_MS), end };
+  const stable = stableSide(target, analysis);
+  const thresholds: Record<string, { canary: number; baseline: number }> = {};
+  const latency = analysis.latency;
+  if (latency && stable.latency) {
+    const metric = stable.latency;
+    const values = await Promise.all(
+      latency.statistics.map((statistic) => deps.metrics.statistic(metric, statistic, window)),
+    );
+    const absent = latency.statistics.filter((_, i) => !(typeof values[i] === 'number' && values[i] > 0));
+    if (absent.length > 0) {
+      throw new InvalidInputError(
+        `analysis.latency: the stable side has no ${metric.namespace} ${metric.metricName} ${absent.join(', ')} ` +
+          `in the last hour (${window.start.toISOString()} to ${window.end.toISOString()}), so no threshold can be fixed ` +
+          'for its slow requests. Release when it has served traffic, or remove analysis.latency',
+      );
+    }
+    latency.statistics.forEach((statistic, i) => {
+      thresholds[statistic] = latencyThresholds(values[i] ?? 0, latency.tolerance, latency.minIncrease);
+    });
+  }
+  const query: SideQuery = {
+    requests: stable.requests,
+    errors: stable.errors,
+    ...(stable.latency && Object.keys(thresholds).length > 0
+      ? {
+          latency: Object.entries(thresholds).map(([statistic, t]) => ({
+            statistic,
+            metric: stable.latency as MetricRef,
+            threshold: t.baseline,
+          })),
+        }
+      : {}),
+  };
+  const minutes = await deps.metrics.sideMinutes(query, window);
+  return { prior: minutes.length > 0 ? summarizeHistory(minutes, window) : undefined, thresholds };
+}
+
+/**
+ * The stable side's metrics before any traffic moves: for a Lambda alias, the alias's own (every request
+ * through it reaches the stable version); for weighted records, the stable side's.
+ */
+function stableSide(
+  target: Target,
+  analysis: AnalysisConfig,
+): { requests: MetricRef; errors: MetricRef; latency?: MetricRef } {
+  const { requests, errors, latency } = analysis;
+  const side = (p: { namespace: string; metricName: string; stable: Record<string, string> }) => ({
+    namespace: p.namespace,
+    metricName: p.metricName,
+    dimensions: p.stable,
+  });
+  const ownLatency =
+    latency?.namespace && latency.metricName && latency.stable
+      ? side({ namespace: latency.namespace, metricName: latency.metricName, stable: latency.stable })
+      : undefined;
+  if (target.type === 'lambda-alias') {
+    const alias = lambdaAliasMetric(target.functionName, target.alias);
+    return {
+      requests: requests ? side(requests) : alias('Invocations'),
+      errors: errors ? side(errors) : alias('Errors'),
+      ...(latency ? { latency: ownLatency ?? alias('Duration') } : {}),
+    };
+  }
+  if (!requests || !errors) {
+    throw new InvalidInputError(
+      `analysis.requests and analysis.errors are required for ${target.type} targets`,
+    );
+  }
+  return { requests: side(requests), errors: side(errors), ...(ownLatency ? { latency: ownLatency } : {}) };
+}
+
 type Queries = { counts: CountsQuery; latency: LatencyQuery[] };
 type ArmPair = { canary: MetricRef; baseline: MetricRef };
 
@@ -212,7 +325,10 @@ type ArmPair = { canary: MetricRef; baseline: MetricRef };
  * The CloudWatch metrics each side is judged on: the user's, or AWS/Lambda's per-version metrics for
  * an alias. Validated now; the Lambda dimensions need the baseline version, known after prepare().
  */
-function metricQueries(target: Target, analysis: AnalysisConfig): (traffic: TrafficContext) => Queries {
+function metricQueries(
+  target: Target,
+  analysis: AnalysisConfig,
+): (traffic: TrafficContext, thresholds: Record<string, { canary: number; baseline: number }>) => Queries {
   const { requests, errors, latency } = analysis;
   const pair = (p: MetricPair): ArmPair => ({
     canary: { namespace: p.namespace, metricName: p.metricName, dimensions: p.canary },
@@ -245,7 +361,7 @@ function metricQueries(target: Target, analysis: AnalysisConfig): (traffic: Traf
           canary: latency.canary,
         })
       : undefined;
-  return (traffic) => {
+  return (traffic, thresholds) => {
     const version = lambda ? lambdaVersionMetric(target.functionName, target.alias) : undefined;
     const counts: CountsQuery =
       requests && errors
@@ -259,9 +375,14 @@ function metricQueries(target: Target, analysis: AnalysisConfig): (traffic: Traf
       (version
         ? { canary: version('Duration', traffic.canary), baseline: version('Duration', traffic.baseline) }
         : undefined);
-    const percentiles =
-      latency && durations ? latency.statistics.map((statistic) => ({ ...durations, statistic })) : [];
-    return { counts, latency: percentiles };
+    const compared =
+      latency && durations
+        ? latency.statistics.flatMap((statistic) => {
+            const t = thresholds[statistic];
+            return t ? [{ ...durations, statistic, thresholds: t }] : [];
+          })
+        : [];
+    return { counts, latency: compared };
   };
 }
 

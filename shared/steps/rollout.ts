@@ -7,13 +7,14 @@ import { assess } from '../core/assess';
 import { floorToMinute, MINUTE_MS } from '../core/clock';
 import type { Action, Progress } from '../core/decision';
 import { causeMessage } from '../core/errors';
-import type { CountsQuery, LatencyQuery, TrafficContext } from '../core/ports';
+import type { Forecast, Prior } from '../core/history';
+import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
 import type { Intent, RecordStatus, RolloutRecord } from '../core/record';
 import type { AnalysisConfig, DeployInput, HooksConfig, Target } from '../core/schema';
 import type { PairedMinute } from '../core/sequential-test';
 import type { Step } from '../core/strategy';
 import type { TriggerSource } from '../core/triggers';
-import type { LatencyInput, Verdict } from '../core/verdict';
+import type { Verdict } from '../core/verdict';
 import { bestEffort } from './bookkeeping';
 import type { Deps } from './deps';
 
@@ -25,8 +26,15 @@ export interface RolloutState {
   analysis: AnalysisConfig;
   hooks: HooksConfig;
   metrics: CountsQuery;
-  /** The latency percentiles compared, one query each (none unless analysis.latency is set). */
+  /**
+   * The latency statistics compared, each with the thresholds Plan fixed from the stable version's last
+   * hour (none unless analysis.latency is set).
+   */
   latency: LatencyQuery[];
+  /** The stable version's last hour, read at Plan: traffic, error rate, and how much its counts vary. */
+  prior?: Prior;
+  /** How long Plan expects the rollout to take at last hour's traffic, and why. */
+  forecast?: Forecast;
   traffic: TrafficContext;
   progress: Progress;
   /** What the Choice state routes on. */
@@ -43,7 +51,9 @@ export interface RolloutState {
   lastVerdict?: Verdict;
   /**
    * The per-minute counts the last check saw for the first time: the execution history then holds every
-   * minute of the rollout once, for reports, while the state stays small.
+   * minute of the rollout, for reports, while the state stays small. With a metric lag under two minutes
+   * the newest minute may be partly reported; it comes again, complete, in the next check, so a reader
+   * keeps each minute's last occurrence.
    */
   lastMinutes?: PairedMinute[];
   /** Set by a Catch in the state machine when a step failed. */
@@ -111,35 +121,24 @@ export type EvaluateDeps = Pick<Deps, 'clock' | 'metrics' | 'records'>;
 export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise<RolloutState> {
   const now = deps.clock.now();
   const window = analysisWindow(state, now);
-  let minutes: PairedMinute[] | undefined;
-  let alarmsInAlarm: string[] = [];
-  let unhealthyChecks: string[] = [];
-  let latency: LatencyInput[] = [];
-  let readError: string | undefined;
-  if (window.end.getTime() > window.start.getTime()) {
-    try {
-      const [m, alarms, unhealthy, percentiles] = await Promise.all([
-        deps.metrics.pairedMinutes(state.metrics, window),
-        deps.metrics.alarmsInAlarm(state.analysis.alarms),
-        deps.metrics.unhealthyChecks(state.analysis.healthChecks),
-        Promise.all(state.latency.map((query) => deps.metrics.percentiles(query, window))),
-      ]);
-      minutes = m;
-      alarmsInAlarm = alarms;
-      unhealthyChecks = unhealthy;
-      latency = state.latency.map((query, i) => ({
-        statistic: query.statistic,
-        canary: percentiles[i]?.canary ?? null,
-        baseline: percentiles[i]?.baseline ?? null,
-        tolerance: state.analysis.latency?.tolerance ?? 0,
-        minIncrease: state.analysis.latency?.minIncrease ?? 0,
-      }));
-    } catch (error) {
-      // Transient failures go back to the state machine's Retry; anything else is an analysis error.
-      if ((error as Error).name === 'TransientAwsError') throw error;
-      readError = `${(error as Error).name}: ${(error as Error).message}`;
-    }
-  }
+  const readCounts = window.end.getTime() > window.start.getTime();
+  // Alarms and health checks are read at every check, also before the first complete minute.
+  const [gates, counts] = await Promise.allSettled([
+    Promise.all([
+      deps.metrics.alarmsInAlarm(state.analysis.alarms),
+      deps.metrics.unhealthyChecks(state.analysis.healthChecks),
+    ]),
+    readCounts
+      ? deps.metrics.pairedMinutes(state.metrics, window, state.latency)
+      : Promise.resolve(undefined),
+  ]);
+  const failures = [gates, counts].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  // Transient failures go back to the state machine's Retry; anything else is an analysis error.
+  const transient = failures.find((e) => e.name === 'TransientAwsError');
+  if (transient) throw transient;
+  const readError = failures[0] ? `${failures[0].name}: ${failures[0].message}` : undefined;
+  const [alarmsInAlarm, unhealthyChecks] = gates.status === 'fulfilled' ? gates.value : [[], []];
+  const minutes = counts.status === 'fulfilled' ? counts.value : undefined;
   const { verdict, decision } = assess({
     steps: state.steps,
     progress: state.progress,
@@ -149,10 +148,20 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     minutes,
     alarmsInAlarm,
     unhealthyChecks,
-    latency,
+    latency: state.latency.map((l) => ({ statistic: l.statistic, ...l.thresholds })),
+    prior: state.prior,
+    names: {
+      requests: metricName(state.metrics.canary.requests),
+      errors: metricName(state.metrics.canary.errors),
+      ...(state.latency[0] ? { latency: metricName(state.latency[0].canary) } : {}),
+    },
     readError,
   });
-  const seenUntil = state.lastVerdict?.evidence?.window.end ?? '';
+  // A minute younger than two minutes may still be partly reported: it comes again, complete, in the next
+  // check's lastMinutes, so a reader keeps each minute's last occurrence.
+  const seen = state.lastVerdict?.evidence?.window.end;
+  const recheck = Math.max(0, 2 - state.analysis.metricLagMinutes) * MINUTE_MS;
+  const seenUntil = seen ? new Date(Date.parse(seen) - recheck).toISOString() : '';
   const next: RolloutState = {
     ...state,
     lastVerdict: verdict,
@@ -169,6 +178,10 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     deps.records.save(recordOf(next, 'baking', now.toISOString())),
   );
   return next;
+}
+
+function metricName(ref: MetricRef): string {
+  return `${ref.namespace} ${ref.metricName}`;
 }
 
 export type EndDeps = Pick<Deps, 'clock' | 'router' | 'events' | 'records'>;

@@ -149,8 +149,8 @@ describe('the report in Chromium', () => {
         SERIES.threshold,
       ]),
     );
-    // 0% at the start, 10% then 50%, and 0% from the rollback on.
-    expect(series[SERIES.weight]?.map(([, w]) => w)).toEqual([0, 10, 50, 0]);
+    // 0% at the start, 10%, and 0% from the rollback on: caught during the first step.
+    expect(series[SERIES.weight]?.map(([, w]) => w)).toEqual([0, 10, 0]);
     expect(series[SERIES.canaryRate]?.map(([, r]) => r)).toEqual(minutes.map((m) => rate(m.canary)));
     expect(series[SERIES.baselineRequests]?.slice(0, -1).map(([, n]) => n)).toEqual(
       minutes.map((m) => m.baseline.requests),
@@ -183,7 +183,7 @@ describe('the report in Chromium', () => {
     await screenshot(page, 'rolled-back');
   });
 
-  it('shows a promoted rollout: every step up to 100%, evidence below the threshold, promotion evidence reached', async () => {
+  it('shows a promoted rollout: every step up to 100%, regression evidence below its threshold, promotion evidence reached', async () => {
     const { page, timeline } = await open('promoted');
 
     const series = await drawnSeries(page);
@@ -194,9 +194,9 @@ describe('the report in Chromium', () => {
     const evidence = series[SERIES.evidence] ?? [];
     expect(evidence.length).toBeGreaterThan(5);
     for (const [, e] of evidence) expect(e).toBeLessThan(100);
-    const expected = series[SERIES.expectedErrors] ?? [];
-    const needed = series[SERIES.neededErrors]?.at(-1)?.[1] ?? Number.POSITIVE_INFINITY;
-    expect(expected.at(-1)?.[1]).toBeGreaterThanOrEqual(needed);
+    const safety = series[SERIES.safety] ?? [];
+    const needed = series[SERIES.safetyThreshold]?.at(-1)?.[1] ?? Number.POSITIVE_INFINITY;
+    expect(safety.at(-1)?.[1]).toBeGreaterThanOrEqual(needed);
     const minute = timeline.minutes[5];
     if (!minute) throw new Error('the promoted rollout recorded too few minutes');
     const text = await hover(page, SERIES.baselineRate, [Date.parse(minute.at), rate(minute.baseline)]);

@@ -77,7 +77,9 @@ describe('fledge run against moto', () => {
     });
 
     expect(stdout).toMatch(/step 1\/1: 10% to version 2/);
-    expect(stdout).toMatch(/check \d+: fail canary \d+\/\d+ vs baseline \d+\/\d+/);
+    expect(stdout).toMatch(
+      /check \d+: regression: canary error rate is higher .*canary \d+\/\d+ .* vs baseline \d+\/\d+/,
+    );
     expect(stdout.trim().split('\n').at(-1)).toMatch(/^ROLLED-BACK: /);
   });
 

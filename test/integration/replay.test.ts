@@ -65,7 +65,7 @@ describe('fledge replay', () => {
 
     const { stdout } = await replay(input, []);
 
-    expect(stdout).toMatch(/check \d+: fail/);
+    expect(stdout).toMatch(/check \d+: regression: /);
     expect(stdout.trim().split('\n').at(-1)).toMatch(
       /^would have ROLLED-BACK at 2026-11-05T14:0\d:00.000Z: /,
     );

@@ -183,7 +183,7 @@ describe('canary state machine', () => {
     const { report } = await run(router, metrics, input({ strategy: 'Canary10Percent5Minutes' }));
 
     expect(report.outcome).toBe('rolled-back');
-    expect(report.reason).toMatch(/insufficient data after 15 extra minutes/);
+    expect(report.reason).toMatch(/insufficient data after 30 extra minutes/);
   });
 
   it('promotes without enough data only when configured to, and says so', async () => {
@@ -204,7 +204,7 @@ describe('canary state machine', () => {
     expect(report.reason).toMatch(/insufficient data/);
   });
 
-  it('shifts everything at once for AllAtOnce', async () => {
+  it('shifts everything at once for AllAtOnce without alarms or health checks', async () => {
     const router = new FakeRouter();
     const metrics = trafficFor(router, 0.005);
 
@@ -214,31 +214,118 @@ describe('canary state machine', () => {
     expect(router.calls).toEqual(['promote']);
   });
 
-  it('rolls back a canary whose p99 latency is above the baseline beyond the tolerance', async () => {
+  it('bakes AllAtOnce with alarms after the switch, and promotes when they stay clear', async () => {
     const router = new FakeRouter();
     const metrics = trafficFor(router, 0.005);
-    metrics.latency = { p90: { canary: 100, baseline: 95 }, p99: { canary: 340, baseline: 120 } };
+    metrics.existingAlarms = ['checkout-errors'];
 
-    const { report } = await run(router, metrics, input({ analysis: { latency: { tolerance: 0.2 } } }));
+    const { result, clock } = await run(
+      router,
+      metrics,
+      input({ strategy: 'AllAtOnce', analysis: { alarms: ['checkout-errors'] } }),
+    );
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.calls).toEqual(['setWeight:100', 'promote']);
+    expect((clock.now().getTime() - T0.getTime()) / 60_000).toBeGreaterThanOrEqual(5);
+    expect(metrics.alarmReads).toBeGreaterThanOrEqual(5);
+  });
+
+  it('rolls an AllAtOnce release back when an alarm is already in ALARM, instead of promoting it', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+    metrics.existingAlarms = ['checkout-errors'];
+    metrics.alarms = ['checkout-errors'];
+
+    const { report } = await run(
+      router,
+      metrics,
+      input({ strategy: 'AllAtOnce', analysis: { alarms: ['checkout-errors'] } }),
+    );
 
     expect(report.outcome).toBe('rolled-back');
-    expect(report.reason).toMatch(/canary p99 latency 340 is above the limit 144 \(baseline 120 \+ 20%\)/);
-    expect(report.verdict?.evidence?.latency).toEqual([
-      { statistic: 'p90', canary: 100, baseline: 95, limit: 114 },
-      { statistic: 'p99', canary: 340, baseline: 120, limit: 144 },
+    expect(report.reason).toBe('alarm in ALARM: checkout-errors');
+    expect(router.calls).toEqual(['setWeight:100', 'rollback']);
+  });
+
+  it('reads alarms at the first check, before CloudWatch has a complete minute', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+    metrics.existingAlarms = ['checkout-p99'];
+    metrics.alarms = ['checkout-p99'];
+
+    const { report } = await run(router, metrics, input({ analysis: { alarms: ['checkout-p99'] } }));
+
+    expect(report).toMatchObject({ outcome: 'rolled-back', checks: 1 });
+    expect(metrics.windows).toEqual([]);
+    expect(router.calls).toEqual(['setWeight:10', 'rollback']);
+  });
+
+  it('rolls back a canary with more slow requests than the baseline beyond the tolerance', async () => {
+    // Prepare: the stable side's last hour had p90 100 ms and p99 120 ms; the canary's p99 tail is 5x.
+    const router = new FakeRouter();
+    const metrics = new FakeMetrics((at) => {
+      const m = steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, 0.005, 0.005);
+      return {
+        ...m,
+        latency: {
+          p90: {
+            canary: { samples: m.canary.requests, slow: Math.round(m.canary.requests * 0.05) },
+            baseline: { samples: m.baseline.requests, slow: Math.round(m.baseline.requests * 0.1) },
+          },
+          p99: {
+            canary: { samples: m.canary.requests, slow: Math.round(m.canary.requests * 0.05) },
+            baseline: { samples: m.baseline.requests, slow: Math.round(m.baseline.requests * 0.01) },
+          },
+        },
+      };
+    });
+    metrics.stableStatistics = { p90: 100, p99: 120 };
+
+    // Act
+    const { report } = await run(router, metrics, input({ analysis: { latency: { tolerance: 0.2 } } }));
+
+    // Assess
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.reason).toMatch(
+      /^canary p99 latency is worse than baseline's: \d+\/\d+ canary requests slower than 144 vs \d+\/\d+ baseline requests slower than 120/,
+    );
+    expect(report.verdict?.evidence?.latency?.map((l) => [l.statistic, l.thresholds])).toEqual([
+      ['p90', { canary: 120, baseline: 100 }],
+      ['p99', { canary: 144, baseline: 120 }],
     ]);
   });
 
   it('compares the percentiles asked for, and promotes a canary within the tolerance', async () => {
     const router = new FakeRouter();
-    const metrics = trafficFor(router, 0.005);
-    // p99 would fail, but only p90 is asked for.
-    metrics.latency = { p90: { canary: 130, baseline: 120 }, p99: { canary: 900, baseline: 120 } };
+    const metrics = new FakeMetrics((at) => {
+      const m = steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, 0.005, 0.005);
+      const slow = (share: number, n: number) => ({ samples: n, slow: Math.round(n * share) });
+      return {
+        ...m,
+        // p99 would fail, but only p90 is asked for; the canary has fewer requests above its p90 threshold.
+        latency: { p90: { canary: slow(0.06, m.canary.requests), baseline: slow(0.1, m.baseline.requests) } },
+      };
+    });
+    metrics.stableStatistics = { p90: 100, p99: 120 };
 
     const { report } = await run(router, metrics, input({ analysis: { latency: { statistics: ['p90'] } } }));
 
     expect(report.outcome).toBe('promoted');
     expect(report.verdict?.evidence?.latency?.map((l) => l.statistic)).toEqual(['p90']);
+  });
+
+  it('refuses latency analysis when the stable side has no latency in the last hour, before touching anything', async () => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+
+    const { report } = await run(router, metrics, input({ analysis: { latency: {} } }));
+
+    expect(report.outcome).toBe('rejected');
+    expect(report.reason).toMatch(
+      /analysis.latency: the stable side has no AWS\/Lambda Duration p90, p99 in the last hour/,
+    );
+    expect(router.calls).toEqual([]);
   });
 
   it('rolls back when a Route 53 health check turns unhealthy', async () => {

@@ -4,12 +4,14 @@ import { MemoryRolloutRecords } from '../../cli/memory-records';
 import type { EventPublisher, LifecycleEvent } from '../../shared/aws/events';
 import { VirtualClock } from '../../shared/core/clock';
 import { InvalidInputError } from '../../shared/core/errors';
+import type { SideMinute } from '../../shared/core/history';
 import type {
   Applied,
   CountsQuery,
-  LatencyQuery,
   LiveSplit,
+  MetricRef,
   MetricsSource,
+  SideQuery,
   TrafficContext,
   TrafficRouter,
 } from '../../shared/core/ports';
@@ -95,8 +97,12 @@ export class FakeMetrics implements MetricsSource {
   readonly windows: Array<{ start: Date; end: Date }> = [];
   alarms: string[] = [];
   existingAlarms: string[] = [];
-  /** Per statistic (e.g. p99); statistics not listed have no data. */
-  latency: Record<string, { canary: number | null; baseline: number | null }> = {};
+  /** The stable side's last hour, minute by minute (no traffic by default). */
+  history: (at: Date, query: SideQuery) => SideMinute | undefined = () => undefined;
+  /** Statistics of the stable side over its last hour, e.g. { p99: 120 }; others have no data. */
+  stableStatistics: Record<string, number> = {};
+  /** How many times the alarms were read. */
+  alarmReads = 0;
   unhealthy: string[] = [];
 
   constructor(private readonly minute: (at: Date) => PairedMinute | undefined) {}
@@ -111,16 +117,26 @@ export class FakeMetrics implements MetricsSource {
     return out;
   }
 
+  async sideMinutes(query: SideQuery, window: { start: Date; end: Date }): Promise<SideMinute[]> {
+    const out: SideMinute[] = [];
+    for (let t = window.start.getTime(); t < window.end.getTime(); t += 60_000) {
+      const m = this.history(new Date(t), query);
+      if (m && m.requests > 0) out.push(m);
+    }
+    return out;
+  }
+
+  async statistic(_metric: MetricRef, statistic: string): Promise<number | null> {
+    return this.stableStatistics[statistic] ?? null;
+  }
+
   async alarmsInAlarm(names: readonly string[]): Promise<string[]> {
+    this.alarmReads += 1;
     return names.filter((n) => this.alarms.includes(n));
   }
 
   async missingAlarms(names: readonly string[]): Promise<string[]> {
     return names.filter((n) => !this.existingAlarms.includes(n));
-  }
-
-  async percentiles(query: LatencyQuery): Promise<{ canary: number | null; baseline: number | null }> {
-    return this.latency[query.statistic] ?? { canary: null, baseline: null };
   }
 
   async unhealthyChecks(ids: readonly string[]): Promise<string[]> {

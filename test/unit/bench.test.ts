@@ -1,39 +1,81 @@
 import { describe, expect, it } from 'vitest';
 import { mannWhitneyGreaterP } from '../../bench/mann-whitney';
-import { sampler } from '../../bench/model';
+import { draws, WORLDS, type World, WorldRun } from '../../bench/model';
 import { controller } from '../../bench/policies';
-import { runBench } from '../../bench/run';
+import { goals, runBench } from '../../bench/run';
 import { simulateRollout } from '../../bench/simulate';
 import { resolveStrategy } from '../../shared/core/strategy';
 
+const world = (name: string): World => {
+  const found = WORLDS.find((w) => w.name === name);
+  if (!found) throw new Error(`no world ${name}`);
+  return found;
+};
+
 describe('the policy benchmark', () => {
   it('is deterministic for a seed', () => {
-    const a = runBench({ runs: 30, seed: 5, policies: ['fledge', 'flagger'] });
-    const b = runBench({ runs: 30, seed: 5, policies: ['fledge', 'flagger'] });
+    const worlds = [world('healthy'), world('4x'), world('bursts-3')];
+    const a = runBench({ runs: 20, seed: 5, policies: ['fledge', 'flagger'], worlds });
+    const b = runBench({ runs: 20, seed: 5, policies: ['fledge', 'flagger'], worlds });
 
     expect(a).toEqual(b);
-    expect(a).toHaveLength(2 * 2 * 5);
+    expect(a).toHaveLength(2 * 2 * 3);
   });
 
-  it("runs fledge through the Lambda's decision code: a 20x canary is rolled back, a healthy one promoted", () => {
+  it("runs fledge through the Lambda's decision code: a 10x canary is rolled back, a healthy one promoted", () => {
     const steps = resolveStrategy('Linear10PercentEvery1Minute');
-    const bad = { name: '10x' as const, baselineRate: 0.005, canaryRate: 0.1, trafficPerMinute: 1000 };
-    const good = { ...bad, name: 'healthy' as const, canaryRate: 0.005 };
+    const rollout = (w: World) => {
+      const run = new WorldRun(w, draws(1));
+      return simulateRollout(steps, controller('fledge', { steps, world: w, run }), run);
+    };
 
-    const rolledBack = simulateRollout(
-      steps,
-      controller('fledge', { steps, scenario: bad }),
-      sampler(bad, 1),
-    );
-    const promoted = simulateRollout(
-      steps,
-      controller('fledge', { steps, scenario: good }),
-      sampler(good, 1),
-    );
+    const rolledBack = rollout(world('10x'));
+    const promoted = rollout(world('healthy'));
 
     expect(rolledBack.outcome).toBe('rolled-back');
     expect(rolledBack.minutes).toBeLessThanOrEqual(5);
     expect(promoted.outcome).toBe('promoted');
+  });
+
+  it('shows the newest minute partly reported, and only to a policy that reads it', () => {
+    // Prepare: a world where each check records what it was shown.
+    const steps = resolveStrategy('Canary10Percent5Minutes');
+    const run = new WorldRun(world('healthy'), draws(2));
+    const shown: number[][] = [];
+    let truth: number[] = [];
+    const original = run.minute.bind(run);
+    run.minute = (share) => {
+      const m = original(share);
+      truth.push(m.canary.requests + m.baseline.requests);
+      return m;
+    };
+
+    // Act
+    simulateRollout(
+      steps,
+      {
+        check(t, visible) {
+          shown.push(visible.map((m) => m.canary.requests + m.baseline.requests));
+          return t >= 6 ? 'rollback' : 'continue';
+        },
+      },
+      run,
+    );
+    truth = truth.slice(0, 6);
+
+    // Assess: at minute t a policy sees minutes 0 … t − 2; the newest at 50–90% of its requests.
+    expect(shown.map((s) => s.length)).toEqual([0, 1, 2, 3, 4, 5]);
+    const last = shown[5] ?? [];
+    expect(last.slice(0, -1)).toEqual(truth.slice(0, 4));
+    expect(last.at(-1)).toBeGreaterThanOrEqual(0.4 * (truth[4] ?? 0));
+    expect(last.at(-1)).toBeLessThan(truth[4] ?? 0);
+  });
+
+  it('reports a goal it misses as MISSED', () => {
+    const rows = runBench({ runs: 10, seed: 3, policies: ['fledge'], worlds: [world('healthy@50')] });
+    const renamed = rows.map((r) => ({ ...r, world: 'healthy' }));
+
+    expect(goals(renamed).some((line) => /healthy.*rolled back 100\.00%.*MISSED$/.test(line))).toBe(true);
   });
 });
 

@@ -99,7 +99,8 @@ describe('the metrics of a check', () => {
       Dimensions: [['service', 'Target', 'Verdict']],
       Metrics: [{ Name: 'Checks', Unit: 'Count' }],
     });
-    expect(checks).toMatchObject({ Target: 'checkout:live', Verdict: 'pass', Checks: 1 });
+    // A healthy canary not yet shown safe is watched: inconclusive, never a pass.
+    expect(checks).toMatchObject({ Target: 'checkout:live', Verdict: 'inconclusive', Checks: 1 });
     expect(emf).toHaveLength(2);
   });
 

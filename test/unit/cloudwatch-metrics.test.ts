@@ -7,7 +7,12 @@ import {
 import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CloudWatchMetricsSource, lambdaAliasCounts } from '../../shared/aws/cloudwatch';
+import {
+  CloudWatchMetricsSource,
+  lambdaAliasCounts,
+  lambdaAliasMetric,
+  slowerThan,
+} from '../../shared/aws/cloudwatch';
 
 const cloudWatch = mockClient(CloudWatchClient);
 const route53 = mockClient(Route53Client);
@@ -60,10 +65,11 @@ describe('CloudWatchMetricsSource.pairedMinutes', () => {
         MetricDataResults: [
           { Id: 'canaryRequests', Timestamps: [at(0), at(2)], Values: [100, 90] },
           { Id: 'baselineRequests', Timestamps: [at(0), at(1), at(2)], Values: [900, 910, 905] },
+          { Id: 'baselineErrors', Timestamps: [at(0), at(1), at(2)], Values: [0, 0, 0] },
         ],
         NextToken: 'page-2',
       })
-      .resolves({ MetricDataResults: [{ Id: 'canaryErrors', Timestamps: [at(2)], Values: [3] }] });
+      .resolves({ MetricDataResults: [{ Id: 'canaryErrors', Timestamps: [at(0), at(2)], Values: [0, 3] }] });
 
     const minutes = await source().pairedMinutes(query, { start: at(0), end: at(3) });
 
@@ -83,6 +89,22 @@ describe('CloudWatchMetricsSource.pairedMinutes', () => {
     expect(cloudWatch.commandCalls(GetMetricDataCommand)[1]?.args[0].input.NextToken).toBe('page-2');
   });
 
+  it('marks an error series with no datapoint while its arm served requests, and no other', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'canaryRequests', Timestamps: [at(0), at(1)], Values: [100, 90] },
+        { Id: 'canaryErrors', Timestamps: [at(1)], Values: [2] },
+        { Id: 'baselineRequests', Timestamps: [at(0), at(1)], Values: [900, 910] },
+        { Id: 'baselineErrors', Timestamps: [at(0), at(1)], Values: [4, 5] },
+      ],
+    });
+
+    const minutes = await source().pairedMinutes(query, { start: at(0), end: at(3) });
+
+    expect(minutes.map((m) => m.missing)).toEqual([['canary.errors'], undefined, undefined]);
+    expect(minutes[0]?.canary).toEqual({ requests: 100, errors: 0 });
+  });
+
   it('turns throttling into TransientAwsError', async () => {
     // CloudWatch calls its throttling error "Throttling" and models no class for it.
     const throttled = Object.assign(new Error('Rate exceeded'), {
@@ -97,46 +119,104 @@ describe('CloudWatchMetricsSource.pairedMinutes', () => {
   });
 });
 
-describe('CloudWatchMetricsSource.percentiles', () => {
-  it('reads one percentile of each arm over the whole window as a single period', async () => {
+describe('latency as counts of slow requests', () => {
+  const duration = { ...query.canary.requests, metricName: 'Duration' };
+  const stableDuration = { ...duration, dimensions: { ...duration.dimensions, ExecutedVersion: '6' } };
+
+  it("asks each arm for SampleCount and TC(threshold:) per minute, at that arm's own threshold", async () => {
     cloudWatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
-        { Id: 'canary', Timestamps: [at(0)], Values: [310] },
-        { Id: 'baseline', Timestamps: [at(0)], Values: [120] },
+        { Id: 'canaryRequests', Timestamps: [at(0)], Values: [100] },
+        { Id: 'canaryErrors', Timestamps: [at(0)], Values: [1] },
+        { Id: 'baselineRequests', Timestamps: [at(0)], Values: [900] },
+        { Id: 'baselineErrors', Timestamps: [at(0)], Values: [4] },
+        { Id: 'lat0CanarySamples', Timestamps: [at(0)], Values: [100] },
+        { Id: 'lat0CanarySlow', Timestamps: [at(0)], Values: [3] },
+        { Id: 'lat0BaselineSamples', Timestamps: [at(0)], Values: [900] },
+        // No datapoint: no baseline request above the threshold in that minute.
       ],
     });
-    const duration = { ...query.canary.requests, metricName: 'Duration' };
 
-    const result = await source().percentiles(
+    const minutes = await source().pairedMinutes(query, { start: at(0), end: at(1) }, [
       {
-        canary: duration,
-        baseline: { ...duration, dimensions: { ...duration.dimensions, ExecutedVersion: '6' } },
         statistic: 'p99',
+        canary: duration,
+        baseline: stableDuration,
+        thresholds: { canary: 148.1482, baseline: 123.4568 },
       },
-      { start: at(0), end: at(7) },
-    );
+    ]);
 
-    expect(result).toEqual({ canary: 310, baseline: 120 });
     const input = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0]
       .input as GetMetricDataCommandInput;
-    expect(input.MetricDataQueries?.map((q) => [q.MetricStat?.Stat, q.MetricStat?.Period])).toEqual([
-      ['p99', 420],
-      ['p99', 420],
+    expect(
+      input.MetricDataQueries?.slice(4).map((q) => [
+        q.Id,
+        q.MetricStat?.Metric?.MetricName,
+        q.MetricStat?.Stat,
+        q.MetricStat?.Period,
+      ]),
+    ).toEqual([
+      ['lat0CanarySamples', 'Duration', 'SampleCount', 60],
+      ['lat0CanarySlow', 'Duration', 'TC(148.148:)', 60],
+      ['lat0BaselineSamples', 'Duration', 'SampleCount', 60],
+      ['lat0BaselineSlow', 'Duration', 'TC(123.457:)', 60],
+    ]);
+    expect(minutes[0]?.latency).toEqual({
+      p99: { canary: { samples: 100, slow: 3 }, baseline: { samples: 900, slow: 0 } },
+    });
+  });
+
+  it('writes thresholds as CloudWatch reads them: six significant digits, never an exponent', () => {
+    expect(slowerThan(123.456789)).toBe('TC(123.457:)');
+    expect(slowerThan(0.000123456)).toBe('TC(0.000123456:)');
+    expect(slowerThan(1234567.8)).toBe('TC(1234568:)');
+  });
+
+  it("reads a percentile of the stable side's last hour as one period, and no data as null", async () => {
+    cloudWatch
+      .on(GetMetricDataCommand)
+      .resolvesOnce({ MetricDataResults: [{ Id: 'statistic', Timestamps: [at(0)], Values: [120] }] })
+      .resolves({ MetricDataResults: [{ Id: 'statistic', Timestamps: [], Values: [] }] });
+    const alias = lambdaAliasMetric('checkout', 'live')('Duration');
+
+    const p99 = await source().statistic(alias, 'p99', { start: at(0), end: at(60) });
+    const none = await source().statistic(alias, 'p90', { start: at(0), end: at(60) });
+
+    expect(p99).toBe(120);
+    expect(none).toBeNull();
+    const input = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0]
+      .input as GetMetricDataCommandInput;
+    expect(input.MetricDataQueries?.[0]?.MetricStat).toMatchObject({ Stat: 'p99', Period: 3600 });
+    expect(input.MetricDataQueries?.[0]?.MetricStat?.Metric?.Dimensions).toEqual([
+      { Name: 'FunctionName', Value: 'checkout' },
+      { Name: 'Resource', Value: 'checkout:live' },
     ]);
   });
 
-  it('reports no data as null, never as zero latency', async () => {
-    cloudWatch
-      .on(GetMetricDataCommand)
-      .resolves({ MetricDataResults: [{ Id: 'canary', Timestamps: [], Values: [] }] });
-    const duration = { ...query.canary.requests, metricName: 'Duration' };
+  it("reads the stable side's minutes with their slow requests, skipping minutes without requests", async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'requests', Timestamps: [at(0), at(2)], Values: [1000, 990] },
+        { Id: 'errors', Timestamps: [at(0), at(2)], Values: [5, 4] },
+        { Id: 'lat0Samples', Timestamps: [at(0), at(2)], Values: [1000, 990] },
+        { Id: 'lat0Slow', Timestamps: [at(0), at(2)], Values: [11, 9] },
+      ],
+    });
+    const alias = lambdaAliasMetric('checkout', 'live');
 
-    const result = await source().percentiles(
-      { canary: duration, baseline: duration, statistic: 'p90' },
+    const minutes = await source().sideMinutes(
+      {
+        requests: alias('Invocations'),
+        errors: alias('Errors'),
+        latency: [{ statistic: 'p99', metric: alias('Duration'), threshold: 120 }],
+      },
       { start: at(0), end: at(3) },
     );
 
-    expect(result).toEqual({ canary: null, baseline: null });
+    expect(minutes).toEqual([
+      { at: at(0).toISOString(), requests: 1000, errors: 5, latency: { p99: { samples: 1000, slow: 11 } } },
+      { at: at(2).toISOString(), requests: 990, errors: 4, latency: { p99: { samples: 990, slow: 9 } } },
+    ]);
   });
 });
 

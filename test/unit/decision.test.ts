@@ -1,15 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { assess } from '../../shared/core/assess';
 import { decide, type Progress } from '../../shared/core/decision';
-import { resolveStrategy } from '../../shared/core/strategy';
+import type { PairedMinute } from '../../shared/core/sequential-test';
+import { resolveStrategy, type Step } from '../../shared/core/strategy';
 import { judge, type Verdict } from '../../shared/core/verdict';
 
 const T = Date.UTC(2026, 10, 2, 10, 0);
 const at = (minute: number) => new Date(T + minute * 60_000);
 const config = {
   checkIntervalMinutes: 1,
-  minExpectedErrors: 5,
   insufficientData: { action: 'rollback' as const, maxExtraMinutes: 15 },
+};
+const judgeConfig = {
+  alpha: 0.01,
+  beta: 0.01,
+  tolerance: 0,
+  maxRegression: { ratio: 4, floor: 0.005 },
+  minInvocations: 50,
 };
 const progress = (stepIndex: number, startedMinute: number): Progress => ({
   stepIndex,
@@ -18,67 +26,75 @@ const progress = (stepIndex: number, startedMinute: number): Progress => ({
   checks: 0,
   consecutiveErrors: 0,
 });
-const pass = (expectedErrors: number): Verdict => ({
-  verdict: 'pass',
-  reason: 'no regression detected',
-  evidence: {
-    window: { start: '', end: '' },
-    minutes: 5,
-    expectedErrors,
-    canary: { requests: 500, errors: 1, errorRate: 0.002 },
-    baseline: { requests: 4500, errors: 20, errorRate: 0.0044 },
-    alarmsInAlarm: [],
-  },
+const evidence = (eValue = 1) => ({
+  window: { start: '', end: '' },
+  minutes: 5,
+  canary: { requests: 500, errors: 1, errorRate: 0.002 },
+  baseline: { requests: 4500, errors: 20, errorRate: 0.0044 },
+  test: { eValue, threshold: 100, rateRatio: 0.45, tolerance: 0, dispersion: 1 },
+  alarmsInAlarm: [],
 });
+const pass: Verdict = { verdict: 'pass', reason: 'canary shown not 4x worse', evidence: evidence() };
+const watching = (eValue = 1): Verdict => ({
+  verdict: 'inconclusive',
+  pending: 'evidence',
+  reason: 'watching: canary 1/500 vs baseline 20/4500',
+  evidence: evidence(eValue),
+});
+const noData: Verdict = {
+  verdict: 'inconclusive',
+  pending: 'data',
+  reason: 'only 20 canary requests so far',
+};
 const steps = resolveStrategy('Canary10Percent5Minutes');
 
 describe('decide', () => {
-  it('promotes after the last step when the canary has shown enough', () => {
+  it('promotes after the last step once the canary is shown not maxRegression worse', () => {
     const d = decide({
       steps,
       progress: progress(0, 0),
-      verdict: pass(6),
+      verdict: pass,
       now: at(7),
-      dataUntil: at(5),
+      dataUntil: at(6),
       config,
     });
 
     expect(d.action).toBe('promote');
   });
 
-  it('holds a passing last step until the canary could have shown a regression', () => {
+  it('holds a last step that has not failed but is not shown safe either, and says what for', () => {
     const d = decide({
       steps,
       progress: progress(0, 0),
-      verdict: pass(2.2),
+      verdict: watching(),
       now: at(7),
-      dataUntil: at(5),
+      dataUntil: at(6),
       config,
     });
 
     expect(d.action).toBe('hold');
-    expect(d.reason).toMatch(/not enough canary traffic to promote yet: 2.2 errors expected .* 5 needed/);
+    expect(d.reason).toMatch(/^step 1 held for promotion evidence: watching/);
   });
 
   it('rolls back, explicitly, when that evidence never comes', () => {
     const d = decide({
       steps,
       progress: progress(0, 0),
-      verdict: pass(2.2),
+      verdict: watching(),
       now: at(21),
-      dataUntil: at(19),
+      dataUntil: at(20),
       config,
     });
 
     expect(d.action).toBe('rollback');
-    expect(d.reason).toMatch(/^insufficient data after 15 extra minutes: not enough canary traffic/);
+    expect(d.reason).toMatch(/^insufficient data after 15 extra minutes: watching/);
   });
 
   it('waits for CloudWatch to cover the last step before promoting', () => {
     const d = decide({
       steps,
       progress: progress(0, 0),
-      verdict: pass(50),
+      verdict: pass,
       now: at(6),
       dataUntil: at(4),
       config,
@@ -88,65 +104,299 @@ describe('decide', () => {
     expect(d.reason).toMatch(/waiting 60s for CloudWatch to cover the last step/);
   });
 
-  it('rolls back on a failing verdict at any time, and never advances or promotes inside a bake', () => {
-    const linear = resolveStrategy('Linear10PercentEvery3Minutes');
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: linear.length - 1 }),
-        fc.integer({ min: 0, max: 2 }),
-        fc.constantFrom<Verdict['verdict']>('pass', 'fail', 'inconclusive', 'error'),
-        (stepIndex, intoStep, kind) => {
-          const verdict: Verdict = kind === 'pass' ? pass(100) : { verdict: kind, reason: kind };
-          const start = stepIndex * 3;
-          const d = decide({
-            steps: linear,
-            progress: progress(stepIndex, start),
-            verdict,
-            now: at(start + intoStep),
-            dataUntil: at(start + intoStep - 2),
-            config,
-          });
-          if (kind === 'fail') expect(d.action).toBe('rollback');
-          else expect(['hold', 'rollback']).toContain(d.action);
-          if (d.action === 'advance') expect(d.progress.stepIndex).toBe(stepIndex + 1);
-        },
-      ),
-    );
-  });
-
-  it('advances exactly one step when a finished step passes', () => {
+  it('advances a finished intermediate step that is watched, not yet shown safe', () => {
     const linear = resolveStrategy('Linear10PercentEvery1Minute');
 
     const d = decide({
       steps: linear,
       progress: progress(3, 3),
-      verdict: pass(0),
+      verdict: watching(),
       now: at(4),
-      dataUntil: at(2),
+      dataUntil: at(3),
       config,
     });
 
     expect(d.action).toBe('advance');
     expect(d.progress.stepIndex).toBe(4);
   });
+
+  it('gives a canary that leans worse no more traffic, but does not roll it back yet', () => {
+    const linear = resolveStrategy('Linear10PercentEvery1Minute');
+
+    const d = decide({
+      steps: linear,
+      progress: progress(3, 3),
+      verdict: watching(12),
+      now: at(4),
+      dataUntil: at(3),
+      config,
+    });
+
+    expect(d.action).toBe('hold');
+    expect(d.reason).toMatch(/leans worse \(rollback evidence 12 of 100\)/);
+  });
+
+  it('holds a step without enough data instead of advancing it', () => {
+    const linear = resolveStrategy('Linear10PercentEvery1Minute');
+
+    const d = decide({
+      steps: linear,
+      progress: progress(3, 3),
+      verdict: noData,
+      now: at(4),
+      dataUntil: at(3),
+      config,
+    });
+
+    expect(d.action).toBe('hold');
+    expect(d.reason).toMatch(/held for data: only 20 canary requests/);
+  });
+
+  it('rolls back on a failing verdict at any time, and never advances or promotes inside a bake', () => {
+    const linear = resolveStrategy('Linear10PercentEvery3Minutes');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: linear.length - 1 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.constantFrom<Verdict>(
+          pass,
+          watching(),
+          noData,
+          { verdict: 'fail', reason: 'f' },
+          { verdict: 'error', reason: 'e' },
+        ),
+        (stepIndex, intoStep, verdict) => {
+          const start = stepIndex * 3;
+          const d = decide({
+            steps: linear,
+            progress: progress(stepIndex, start),
+            verdict,
+            now: at(start + intoStep),
+            dataUntil: at(start + intoStep - 1),
+            config,
+          });
+          if (verdict.verdict === 'fail') expect(d.action).toBe('rollback');
+          else expect(['hold', 'rollback']).toContain(d.action);
+        },
+      ),
+    );
+  });
+
+  it('promotes only on a pass, whatever the step, time and verdict', () => {
+    const linear = resolveStrategy('Linear10PercentEvery1Minute');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: linear.length - 1 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.constantFrom<Verdict>(pass, watching(), watching(50), noData, { verdict: 'error', reason: 'e' }),
+        (stepIndex, minute, verdict) => {
+          const d = decide({
+            steps: linear,
+            progress: progress(stepIndex, stepIndex),
+            verdict,
+            now: at(stepIndex + minute),
+            dataUntil: at(stepIndex + minute - 1),
+            config,
+          });
+          if (d.action === 'promote') expect(verdict.verdict).toBe('pass');
+        },
+      ),
+    );
+  });
 });
 
-describe('the evidence a promotion needs', () => {
-  it('is sized at 0.5% for an error-free baseline, so such services still promote', () => {
-    const verdict = judge({
-      window: { start: at(0), end: at(10) },
-      minutes: [
-        {
-          at: at(0).toISOString(),
-          canary: { requests: 1000, errors: 0 },
-          baseline: { requests: 9000, errors: 0 },
-        },
-      ],
+describe('AllAtOnce with alarms: the switch step', () => {
+  const switchStep: Step[] = [{ weight: 100, bakeSeconds: 300 }];
+
+  it('watches the gates during its bake, promotes at its end, and rolls back on an alarm at any time', () => {
+    const hold = assess({
+      steps: switchStep,
+      progress: progress(0, 0),
+      config: { ...judgeConfig, ...config },
+      now: at(2),
+      window: { start: at(0), end: at(1) },
+      minutes: [],
+    });
+    const promote = assess({
+      steps: switchStep,
+      progress: progress(0, 0),
+      config: { ...judgeConfig, ...config },
+      now: at(5),
+      window: { start: at(0), end: at(4) },
+      minutes: [],
+    });
+    const alarm = assess({
+      steps: switchStep,
+      progress: progress(0, 0),
+      config: { ...judgeConfig, ...config },
+      now: at(0.5),
+      window: { start: at(0), end: at(0) },
+      alarmsInAlarm: ['checkout-errors'],
+    });
+
+    expect(hold.decision.action).toBe('hold');
+    expect(promote.decision.action).toBe('promote');
+    expect(alarm.verdict.reason).toBe('alarm in ALARM: checkout-errors');
+    expect(alarm.decision.action).toBe('rollback');
+  });
+});
+
+describe('gates from the first minute', () => {
+  it('rolls back on an alarm before CloudWatch has a single complete minute', () => {
+    const { verdict, decision } = assess({
+      steps,
+      progress: progress(0, 0),
+      config: { ...judgeConfig, ...config },
+      now: at(1),
+      window: { start: at(0), end: at(0) },
       alarmsInAlarm: [],
-      config: { alpha: 0.01, tolerance: 0, minInvocations: 50 },
+      unhealthyChecks: ['hc-canary'],
+    });
+
+    expect(verdict.verdict).toBe('fail');
+    expect(decision.action).toBe('rollback');
+  });
+});
+
+describe('judge', () => {
+  const minutes = (count: number, canary: [number, number], baseline: [number, number]): PairedMinute[] =>
+    Array.from({ length: count }, (_, i) => ({
+      at: at(i).toISOString(),
+      canary: { requests: canary[0], errors: canary[1] },
+      baseline: { requests: baseline[0], errors: baseline[1] },
+    }));
+  const window = { start: at(0), end: at(5) };
+
+  it('never passes a canary that has not been shown safe: a 3x canary early on is "watching"', () => {
+    const verdict = judge({
+      window,
+      minutes: minutes(3, [100, 1], [900, 3]),
+      alarmsInAlarm: [],
+      config: judgeConfig,
+    });
+
+    expect(verdict.verdict).toBe('inconclusive');
+    expect(verdict.pending).toBe('evidence');
+    expect(verdict.reason).toMatch(
+      /^watching: canary 3\/300 \(1%\) vs baseline 9\/2700 \(0.333%\); rollback evidence [\d.]+ of 100, promotion evidence [\d.]+ of 100; promotion needs about [\d,]+ more canary requests at the baseline's error rate$/,
+    );
+  });
+
+  it('is never a pass without data or before minInvocations, whatever the counts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            cr: fc.nat(30),
+            ce: fc.nat(3),
+            br: fc.nat(3000),
+            be: fc.nat(30),
+          }),
+          { maxLength: 10 },
+        ),
+        (raw) => {
+          const data: PairedMinute[] = raw.map((m, i) => ({
+            at: at(i).toISOString(),
+            canary: { requests: m.cr, errors: Math.min(m.ce, m.cr) },
+            baseline: { requests: m.br, errors: Math.min(m.be, m.br) },
+          }));
+          const canaryRequests = data.reduce((sum, m) => sum + m.canary.requests, 0);
+          const verdict = judge({
+            window,
+            minutes: data,
+            alarmsInAlarm: [],
+            config: { ...judgeConfig, minInvocations: 301 },
+          });
+          if (canaryRequests <= 300) expect(verdict.verdict).not.toBe('pass');
+        },
+      ),
+    );
+  });
+
+  it.each([
+    ['NaN', { requests: 100, errors: Number.NaN }, /^canary errors is NaN at .*T10:01.*not a number/],
+    [
+      'infinite',
+      { requests: Number.POSITIVE_INFINITY, errors: 0 },
+      /^canary requests is Infinity at .*not finite/,
+    ],
+    ['negative', { requests: 100, errors: -1 }, /^canary errors is -1 at .*negative/],
+    ['fractional', { requests: 100.5, errors: 1 }, /^canary requests is 100.5 at .*not a whole count/],
+    [
+      'more errors than requests',
+      { requests: 10, errors: 11 },
+      /^canary errors \(11\) exceed its requests \(10\) at /,
+    ],
+  ])('calls a %s count an error, naming the metric and the minute', (_name, canary, message) => {
+    const data = minutes(3, [100, 0], [900, 4]);
+    const broken = data[1] as PairedMinute;
+    data[1] = { ...broken, canary };
+
+    const verdict = judge({ window, minutes: data, alarmsInAlarm: [], config: judgeConfig });
+
+    expect(verdict.verdict).toBe('error');
+    expect(verdict.reason).toMatch(message);
+  });
+
+  it('cannot judge, and never promotes, a canary whose error series has no datapoints', () => {
+    const data = minutes(20, [100, 0], [900, 4]).map((m) => ({ ...m, missing: ['canary.errors'] }));
+
+    const verdict = judge({
+      window,
+      minutes: data,
+      alarmsInAlarm: [],
+      names: { requests: 'AWS/Lambda Invocations', errors: 'AWS/Lambda Errors' },
+      config: judgeConfig,
+    });
+
+    expect(verdict.verdict).toBe('inconclusive');
+    expect(verdict.pending).toBe('data');
+    expect(verdict.reason).toMatch(
+      /no datapoints for canary AWS\/Lambda Errors in 20 of 20 minutes with requests.*publishedOnlyWhenNonZero/,
+    );
+  });
+
+  it('counts a missing datapoint as zero errors when the metric is published only when non-zero', () => {
+    const data = minutes(20, [100, 0], [900, 4]).map((m) => ({ ...m, missing: ['canary.errors'] }));
+
+    const verdict = judge({
+      window,
+      minutes: data,
+      alarmsInAlarm: [],
+      config: { ...judgeConfig, errors: { publishedOnlyWhenNonZero: true } },
     });
 
     expect(verdict.verdict).toBe('pass');
-    expect(verdict.evidence?.expectedErrors).toBe(5);
+  });
+
+  it('leaves out a newest minute whose errors have not arrived yet', () => {
+    const data = minutes(20, [100, 0], [900, 4]);
+    const newest = data[19] as PairedMinute;
+    data[19] = { ...newest, canary: { requests: 100, errors: 0 }, missing: ['canary.errors'] };
+
+    const verdict = judge({ window, minutes: data, alarmsInAlarm: [], config: judgeConfig });
+
+    expect(verdict.verdict).toBe('pass');
+    expect(verdict.evidence?.canary.requests).toBe(1900);
+  });
+
+  it('fails a canary with more slow requests above its threshold than the baseline above its own', () => {
+    const data = minutes(10, [200, 1], [800, 4]).map((m) => ({
+      ...m,
+      latency: { p99: { canary: { samples: 200, slow: 12 }, baseline: { samples: 800, slow: 8 } } },
+    }));
+
+    const verdict = judge({
+      window,
+      minutes: data,
+      alarmsInAlarm: [],
+      latency: [{ statistic: 'p99', canary: 144, baseline: 120 }],
+      config: judgeConfig,
+    });
+
+    expect(verdict.verdict).toBe('fail');
+    expect(verdict.reason).toMatch(
+      /^canary p99 latency is worse than baseline's: 120\/2000 canary requests slower than 144 vs 80\/8000 baseline requests slower than 120/,
+    );
   });
 });

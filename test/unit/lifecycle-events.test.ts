@@ -94,7 +94,7 @@ describe('the events a real run publishes', () => {
     expect(summaries).toContainEqual([
       'Canary Rolled Back',
       expect.stringMatching(
-        /^checkout:live: version 3 ROLLED BACK to version 2, .*the canary had 50%.*canary error rate is higher/,
+        /^checkout:live: version 3 ROLLED BACK to version 2, .*the canary had 10%.*canary error rate is higher/,
       ),
     ]);
     expect(summaries).toContainEqual([

@@ -56,7 +56,7 @@ it('logs the execution id and the evidence on the evaluate-metrics line', async 
     action: 'rollback',
     verdict: {
       verdict: 'fail',
-      evidence: { canary: { requests: 800, errors: 40 }, test: { threshold: 100 } },
+      evidence: { canary: { requests: 900, errors: 45 }, test: { threshold: 100 } },
     },
   });
 });

@@ -58,3 +58,87 @@ describe('plan and DNS caching', () => {
     expect(state.steps.every((s) => s.bakeSeconds === 60)).toBe(true);
   });
 });
+
+describe('plan and the stable version last hour', () => {
+  const release = (overrides: Record<string, unknown> = {}) => ({
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    strategy: 'Canary10Percent5Minutes',
+    ...overrides,
+  });
+  /** The stable side served 1,000 requests a minute at 0.5% over its last hour. */
+  function withHistory() {
+    const router = new FakeRouter();
+    const metrics = new FakeMetrics(() => undefined);
+    metrics.history = (at, query) => ({
+      at: at.toISOString(),
+      requests: 1000,
+      errors: 5,
+      ...(query.latency
+        ? {
+            latency: Object.fromEntries(query.latency.map((l) => [l.statistic, { samples: 1000, slow: 10 }])),
+          }
+        : {}),
+    });
+    return { router, metrics, deps: fakeDeps(router, metrics) };
+  }
+
+  it('says how long the rollout should take at last hour traffic, and why', async () => {
+    const { deps } = withHistory();
+
+    const state = (await plan(release(), deps, { executionId: 'run-1' })) as RolloutState;
+
+    expect(state.prior).toMatchObject({ requests: 60_000, errors: 300, requestsPerMinute: 1000 });
+    expect(state.forecast?.minutes).toBeGreaterThan(6);
+    expect(state.forecast?.minutes).toBeLessThan(16);
+    expect(state.next.reason).toMatch(
+      /^1 step\(s\) planned; expected to take about [\d.]+ minutes at last hour's 1,000 requests a minute at a 0.5% error rate: longer than the 5-minute schedule because promotion needs evidence that the canary is not 4x worse/,
+    );
+    expect(deps.events.published[0]?.detail.forecast).toEqual(state.forecast);
+  });
+
+  it('says when it cannot tell, because the stable version served nothing in the last hour', async () => {
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics(() => undefined));
+
+    const state = (await plan(release(), deps, { executionId: 'run-1' })) as RolloutState;
+
+    expect(state.prior).toBeUndefined();
+    expect(state.forecast?.minutes).toBeNull();
+    expect(state.next.reason).toMatch(/served no requests in the last hour/);
+  });
+
+  it('fixes the latency thresholds from the stable percentiles, times 1 + tolerance, plus minIncrease', async () => {
+    const { deps, metrics } = withHistory();
+    metrics.stableStatistics = { p90: 80, p99: 123.456789 };
+
+    const state = (await plan(release({ analysis: { latency: { tolerance: 0.25, minIncrease: 5 } } }), deps, {
+      executionId: 'run-1',
+    })) as RolloutState;
+
+    expect(state.latency.map((l) => [l.statistic, l.thresholds])).toEqual([
+      ['p90', { baseline: 80, canary: 105 }],
+      ['p99', { baseline: 123.457, canary: 159.321 }],
+    ]);
+    expect(state.prior?.dispersion.latency?.p99).toMatchObject({ dof: 59 });
+  });
+
+  it('gives AllAtOnce with alarms a bake at 100% before promotion, and AllAtOnce alone none', async () => {
+    const { deps, metrics } = withHistory();
+    metrics.existingAlarms = ['checkout-errors'];
+
+    const gated = (await plan(
+      release({ strategy: 'AllAtOnce', analysis: { alarms: ['checkout-errors'], allAtOnceBakeMinutes: 10 } }),
+      deps,
+      { executionId: 'run-1' },
+    )) as RolloutState;
+    const plainRun = (await plan(release({ strategy: 'AllAtOnce' }), fakeDeps(new FakeRouter(), metrics), {
+      executionId: 'run-2',
+    })) as RolloutState;
+
+    expect(gated.steps).toEqual([{ weight: 100, bakeSeconds: 600 }]);
+    expect(gated.next).toMatchObject({ action: 'advance' });
+    expect(gated.next.reason).toMatch(/^AllAtOnce, watched by its alarms and health checks before promotion/);
+    expect(plainRun.steps).toEqual([]);
+    expect(plainRun.next.action).toBe('promote');
+  });
+});

@@ -40,15 +40,24 @@ describe('the chart option', () => {
       SERIES.baselineRequests,
       SERIES.evidence,
       SERIES.threshold,
-      SERIES.expectedErrors,
-      SERIES.neededErrors,
+      SERIES.safety,
+      SERIES.safetyThreshold,
     ]);
-    expect((chartOption(base).grid as unknown[]).length).toBe(5);
+    expect((chartOption(base).grid as unknown[]).length).toBe(4);
   });
 
   it('adds a latency panel per statistic, and charts any other e-value the evidence carries', () => {
     const richer = withEvidence((n) => ({
-      latency: [{ statistic: 'p99', canary: 100 + n, baseline: 90, limit: 108 }],
+      latency: [
+        {
+          statistic: 'p99',
+          thresholds: { canary: 120, baseline: 100 },
+          canary: { samples: 100, slow: n },
+          baseline: { samples: 1000, slow: 10 },
+          eValue: n / 2,
+          threshold: 200,
+        },
+      ],
       promotion: { eValue: n * 2, threshold: 20 },
     }));
 
@@ -57,14 +66,15 @@ describe('the chart option', () => {
 
     expect(names(richer)).toEqual(
       expect.arrayContaining([
-        'canary p99',
-        'baseline p99',
-        'p99 limit',
+        'canary slower than p99 %',
+        'baseline slower than p99 %',
+        'latency p99 e-value',
+        'latency p99 threshold',
         'promotion e-value',
         'promotion threshold',
       ]),
     );
-    expect((option.grid as unknown[]).length).toBe(6);
+    expect((option.grid as unknown[]).length).toBe(5);
     const promotion = series.find((s) => s.name === 'promotion e-value');
     expect(promotion?.data.map((d) => (d as { value: number[] }).value[1])).toEqual(
       richer.checks.filter((c) => c.evidence).map((c) => c.n * 2),
@@ -88,7 +98,7 @@ describe('the chart option', () => {
   it('describes the rollout in words for screen readers', () => {
     expect(describeRollout(base)).toMatch(
       new RegExp(
-        `^Rollout of checkout:live from 2 to 3: rolled-back \\(canary error rate .*\\)\\. ${base.checks.length} checks over ${base.minutes.length} minutes of counts, 1 failed; highest canary step 50%\\.$`,
+        `^Rollout of checkout:live from 2 to 3: rolled-back \\(canary error rate .*\\)\\. ${base.checks.length} checks over ${base.minutes.length} minutes of counts, 1 failed; highest canary step 10%\\.$`,
       ),
     );
   });

@@ -38,11 +38,10 @@ describe('the timeline of a local run', () => {
     expect(timeline.weights.map((w) => [w.label, w.weight])).toEqual([
       ['start', 0],
       ['step 1/2', 10],
-      ['step 2/2', 50],
       ['rolled back', 0],
     ]);
     expect(timeline.checks.map((c) => c.n)).toEqual(timeline.checks.map((_, i) => i + 1));
-    expect(timeline.checks.at(-1)).toMatchObject({ verdict: 'fail', action: 'rollback', weight: 50 });
+    expect(timeline.checks.at(-1)).toMatchObject({ verdict: 'fail', action: 'rollback', weight: 10 });
     expect(timeline.checks.at(-1)?.evidence).toEqual(report.verdict?.evidence);
     expect(timeline.endedAt).toBe(report.finishedAt);
   });

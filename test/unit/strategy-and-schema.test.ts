@@ -84,12 +84,15 @@ describe('DeployInputSchema', () => {
 
     expect(input.analysis).toMatchObject({
       alpha: 0.01,
+      beta: 0.01,
+      maxRegression: { ratio: 4, floor: 0.005 },
       tolerance: 0,
       minInvocations: 50,
       checkIntervalMinutes: 1,
-      metricLagMinutes: 2,
+      metricLagMinutes: 1,
+      allAtOnceBakeMinutes: 5,
     });
-    expect(input.analysis.insufficientData).toEqual({ action: 'rollback', maxExtraMinutes: 15 });
+    expect(input.analysis.insufficientData).toEqual({ action: 'rollback', maxExtraMinutes: 30 });
   });
 
   it('accepts the Route 53 analysis shape as the issue writes it', () => {
@@ -122,6 +125,16 @@ describe('DeployInputSchema', () => {
       'requests without errors',
       { analysis: { requests: { namespace: 'A', metricName: 'B', stable: {}, canary: {} } } },
       /set both or neither/,
+    ],
+    [
+      'the removed minExpectedErrors, naming what replaced it',
+      { analysis: { minExpectedErrors: 5 } },
+      /analysis.minExpectedErrors: was replaced by analysis.maxRegression.*Remove minExpectedErrors/,
+    ],
+    [
+      'a maxRegression inside the tolerance',
+      { analysis: { tolerance: 0.5, maxRegression: { ratio: 1.4 } } },
+      /analysis.maxRegression.ratio: must be above 1 \+ analysis.tolerance/,
     ],
   ])('refuses %s', (_name, change, message) => {
     const base = { target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '7' } };

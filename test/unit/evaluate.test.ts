@@ -1,0 +1,52 @@
+/** The Evaluate step: what it reads at each check, and what it leaves in the execution history. */
+import { expect, it } from 'vitest';
+import { plan } from '../../shared/steps/plan';
+import { evaluate, type RolloutState, setWeight } from '../../shared/steps/rollout';
+import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
+
+async function started(metrics: FakeMetrics) {
+  const router = new FakeRouter();
+  const deps = fakeDeps(router, metrics);
+  const planned = (await plan(
+    {
+      target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+      strategy: 'Canary10Percent30Minutes',
+    },
+    deps,
+    { executionId: 'run-1' },
+  )) as RolloutState;
+  return { deps, state: await setWeight(planned, deps) };
+}
+
+it('reads alarms and health checks at a check whose metric window is still empty', async () => {
+  // Prepare
+  const metrics = new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005));
+  metrics.existingAlarms = ['checkout-errors'];
+  const { deps, state } = await started(metrics);
+  metrics.alarms = ['checkout-errors'];
+  await deps.clock.advance(30);
+
+  // Act
+  const next = await evaluate(
+    { ...state, analysis: { ...state.analysis, alarms: ['checkout-errors'] } },
+    deps,
+  );
+
+  // Assess
+  expect(metrics.windows).toEqual([]);
+  expect(next.next).toMatchObject({ action: 'rollback', reason: 'alarm in ALARM: checkout-errors' });
+});
+
+it('hands each minute to the history, and the newest, partly reported one again once complete', async () => {
+  const metrics = new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005));
+  const { deps, state } = await started(metrics);
+
+  await deps.clock.advance(180);
+  const first = await evaluate(state, deps);
+  await deps.clock.advance(60);
+  const second = await evaluate(first, deps);
+
+  const minute = (m: number) => new Date(T0.getTime() + m * 60_000).toISOString();
+  expect(first.lastMinutes?.map((m) => m.at)).toEqual([minute(0), minute(1)]);
+  expect(second.lastMinutes?.map((m) => m.at)).toEqual([minute(1), minute(2)]);
+});
