@@ -3,8 +3,9 @@
  * serialize nothing across processes and vanish when the run ends, so an interrupted run restores its
  * own traffic before exiting; `fledge recover` handles one that was killed outright.
  */
-import { RolloutInProgressError, TrafficConflictError } from '../shared/core/errors';
-import type { RolloutRecords } from '../shared/core/ports';
+import { RequestRefusedError, RolloutInProgressError, TrafficConflictError } from '../shared/core/errors';
+import type { OperatorRequests } from '../shared/core/operator';
+import type { RequestChange, RolloutRecords } from '../shared/core/ports';
 import {
   busyReason,
   type Executions,
@@ -15,6 +16,7 @@ import {
 
 export class MemoryRolloutRecords implements RolloutRecords {
   readonly records = new Map<string, RolloutRecord>();
+  readonly operator = new Map<string, OperatorRequests>();
   readonly events = new Map<string, string>();
 
   constructor(private readonly executions: Executions = { describe: async () => ({ status: 'UNKNOWN' }) }) {}
@@ -39,8 +41,37 @@ export class MemoryRolloutRecords implements RolloutRecords {
   }
 
   async finish(record: RolloutRecord): Promise<void> {
-    if (this.records.get(record.key)?.owner === record.owner)
-      this.records.set(record.key, structuredClone(record));
+    if (this.records.get(record.key)?.owner !== record.owner) return;
+    this.records.set(record.key, structuredClone(record));
+    this.operator.delete(record.key);
+  }
+
+  async requests(key: string): Promise<OperatorRequests> {
+    return structuredClone(this.operator.get(key) ?? {});
+  }
+
+  async request(key: string, owner: string, change: RequestChange): Promise<void> {
+    const held = this.records.get(key);
+    if (held?.owner !== owner || !isActive(held.status)) {
+      throw new RequestRefusedError(
+        'that rollout no longer holds its target (it has ended); nothing was changed',
+      );
+    }
+    const now = this.operator.get(key) ?? {};
+    if ('command' in change) this.operator.set(key, { ...now, command: structuredClone(change.command) });
+    else if ('pause' in change) {
+      if (now.pause)
+        throw new RequestRefusedError('the rollout is already paused; `fledge resume` lifts the pause');
+      this.operator.set(key, { ...now, pause: structuredClone(change.pause) });
+    } else {
+      if (!now.pause) throw new RequestRefusedError('the rollout is not paused; nothing to resume');
+      this.operator.set(key, { ...(now.command ? { command: now.command } : {}) });
+    }
+  }
+
+  async clearCommand(key: string, id: string): Promise<void> {
+    const now = this.operator.get(key);
+    if (now?.command?.id === id) this.operator.set(key, { ...(now.pause ? { pause: now.pause } : {}) });
   }
 
   async get(key: string): Promise<RolloutRecord | undefined> {

@@ -14,8 +14,9 @@ import {
   paginateScan,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { awsCall, RolloutInProgressError, TrafficConflictError } from '../core/errors';
-import type { RolloutRecords } from '../core/ports';
+import { awsCall, RequestRefusedError, RolloutInProgressError, TrafficConflictError } from '../core/errors';
+import type { OperatorCommand, OperatorRequests, Pause } from '../core/operator';
+import type { RequestChange, RolloutRecords } from '../core/ports';
 import { busyReason, type Executions, isActive, mayTakeOver, type RolloutRecord } from '../core/record';
 import { dynamoDbClient } from './clients';
 import { stepFunctionsExecutions } from './executions';
@@ -97,7 +98,8 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     let expression = 'SET doc = :doc, #status = :status, #active = :active, updatedAt = :updated';
     if (end) {
       values[':expires'] = { N: String(this.epoch() + ENDED_RECORD_DAYS * DAY_S) };
-      expression += ', expiresAt = :expires';
+      // An ended rollout has nothing left to ask of: its pause and any pending command go.
+      expression += ', expiresAt = :expires REMOVE pause, command, commandId';
     } else {
       values[':true'] = { BOOL: true };
     }
@@ -198,6 +200,77 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
         ),
       );
     } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async requests(key: string): Promise<OperatorRequests> {
+    const item = await this.getItem(key);
+    return {
+      ...(item?.command?.S ? { command: JSON.parse(item.command.S) as OperatorCommand } : {}),
+      ...(item?.pause?.S ? { pause: JSON.parse(item.pause.S) as Pause } : {}),
+    };
+  }
+
+  async request(key: string, owner: string, change: RequestChange): Promise<void> {
+    const names: Record<string, string> = { '#owner': 'owner', '#active': 'active' };
+    const values: Item = { ':owner': { S: owner }, ':true': { BOOL: true } };
+    let update: string;
+    let condition = '#owner = :owner AND #active = :true';
+    if ('command' in change) {
+      update = 'SET command = :command, commandId = :id';
+      values[':command'] = { S: JSON.stringify(change.command) };
+      values[':id'] = { S: change.command.id };
+    } else if ('pause' in change) {
+      update = 'SET pause = :pause';
+      values[':pause'] = { S: JSON.stringify(change.pause) };
+      condition += ' AND attribute_not_exists(pause)';
+    } else {
+      update = 'REMOVE pause';
+      condition += ' AND attribute_exists(pause)';
+    }
+    try {
+      await awsCall('dynamodb:UpdateItem', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: { S: key } },
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const item = await this.getItem(key);
+      throw new RequestRefusedError(
+        item?.active?.BOOL !== true || item.owner?.S !== owner
+          ? 'that rollout no longer holds its target (it has ended); nothing was changed'
+          : 'pause' in change
+            ? 'the rollout is already paused; `fledge resume` lifts the pause'
+            : 'the rollout is not paused; nothing to resume',
+        { cause: error },
+      );
+    }
+  }
+
+  async clearCommand(key: string, id: string): Promise<void> {
+    try {
+      await awsCall('dynamodb:UpdateItem', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: { S: key } },
+            UpdateExpression: 'REMOVE command, commandId',
+            ConditionExpression: 'commandId = :id',
+            ExpressionAttributeValues: { ':id': { S: id } },
+          }),
+        ),
+      );
+    } catch (error) {
+      // A newer command replaced it: leave that one for the next check.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }

@@ -130,6 +130,11 @@ export class ChangeRejectedError extends Error {
   override readonly name = 'ChangeRejectedError';
 }
 
+/** An operator request that does not apply to the rollout as it is (nothing was written). */
+export class RequestRefusedError extends Error {
+  override readonly name = 'RequestRefusedError';
+}
+
 /** Another execution is already rolling out to the same target. Raised in Plan; nothing changed. */
 export class RolloutInProgressError extends Error {
   override readonly name = 'RolloutInProgressError';

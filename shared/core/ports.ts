@@ -4,6 +4,7 @@
  */
 
 import type { SideMinute } from './history';
+import type { OperatorCommand, OperatorRequests, Pause } from './operator';
 import type { RolloutRecord } from './record';
 import type { PairedMinute } from './sequential-test';
 
@@ -139,4 +140,16 @@ export interface RolloutRecords {
   claimEvent(eventId: string, owner: string, now: Date): Promise<string | undefined>;
   /** Forgets a claim, so a later delivery of the event is tried again (its rollout was refused). */
   releaseEvent(eventId: string, owner: string): Promise<void>;
+  /** The operator requests beside a target's record (the steps' writes never touch them). */
+  requests(key: string): Promise<OperatorRequests>;
+  /**
+   * Leaves a request for the rollout `owner` holds: a one-shot command, or a pause set or lifted.
+   * @throws RequestRefusedError when the rollout no longer holds the target, or the change does not apply
+   *   (pausing a paused rollout, resuming one that is not paused).
+   */
+  request(key: string, owner: string, change: RequestChange): Promise<void>;
+  /** Removes a command a check has applied (if it is still the one beside the record). */
+  clearCommand(key: string, id: string): Promise<void>;
 }
+
+export type RequestChange = { command: OperatorCommand } | { pause: Pause } | { resume: true };

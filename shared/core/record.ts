@@ -58,6 +58,8 @@ export interface RolloutRecord {
   intent?: Intent | undefined;
   step?: { index: number; of: number } | undefined;
   lastCheck?: { at: string; verdict: string; reason: string; action: string } | undefined;
+  /** The approval gate the rollout waits at, and since when (fledge approve / reject). */
+  gate?: { id: string; openedAt: string } | undefined;
   outcome?: { outcome: string; reason: string; at: string; weight?: number | undefined } | undefined;
   /** The validated rollout input, so a rolled-back release can be started again as it was. */
   input?: unknown;

@@ -114,6 +114,10 @@ const CustomStrategySchema = z
           .object({
             weight: z.number().gt(0).lt(100).describe('Percent of traffic on the canary during this step.'),
             bakeMinutes: z.number().gt(0).max(2880).describe('How long the step lasts before it is judged.'),
+            approve: z
+              .boolean()
+              .optional()
+              .describe('After this step, wait for `fledge approve` (or `fledge reject`) before going on.'),
           })
           .strict(),
       )
@@ -352,12 +356,39 @@ export const HooksSchema = z
   })
   .strict();
 
+export const GatesSchema = z
+  .object({
+    beforePromotion: z
+      .boolean()
+      .default(false)
+      .describe('Wait for `fledge approve` before promoting, once the last step has passed.'),
+    approvalTimeoutMinutes: z
+      .number()
+      .gt(0)
+      .max(1440)
+      .default(60)
+      .describe('How long a gate waits for approval; checks continue meanwhile.'),
+    onApprovalTimeout: z
+      .enum(['rollback', 'continue'])
+      .default('rollback')
+      .describe('What happens when nobody approves in time.'),
+    maxPauseMinutes: z
+      .number()
+      .gt(0)
+      .max(1440)
+      .default(60)
+      .describe('How long `fledge pause` may hold a rollout before it rolls back.'),
+  })
+  .strict()
+  .describe('Approval gates and operator pauses (docs/OPERATIONS.md).');
+
 export const DeployInputSchema = z
   .object({
     target: TargetSchema,
     strategy: StrategySchema.default('Canary10Percent5Minutes'),
     analysis: AnalysisSchema.prefault({}),
     hooks: HooksSchema.prefault({}),
+    gates: GatesSchema.prefault({}),
   })
   .strict();
 
@@ -367,6 +398,7 @@ export type LambdaAliasTarget = z.infer<typeof LambdaAliasTargetSchema>;
 export type Route53WeightedTarget = z.infer<typeof Route53WeightedTargetSchema>;
 export type AnalysisConfig = z.infer<typeof AnalysisSchema>;
 export type HooksConfig = z.infer<typeof HooksSchema>;
+export type GatesConfig = z.infer<typeof GatesSchema>;
 export type MetricPair = z.infer<typeof MetricPairSchema>;
 export type LatencyConfig = z.infer<typeof LatencySchema>;
 

@@ -7,10 +7,12 @@
 export interface Step {
   weight: number;
   bakeSeconds: number;
+  /** After this step, wait for `fledge approve` before going on (an approval gate). */
+  approve?: boolean;
 }
 
 export interface CustomStrategy {
-  steps: Array<{ weight: number; bakeMinutes: number }>;
+  steps: Array<{ weight: number; bakeMinutes: number; approve?: boolean | undefined }>;
 }
 
 export type StrategyInput = string | CustomStrategy;
@@ -76,7 +78,11 @@ function customSteps(strategy: CustomStrategy): Step[] {
       throw new RangeError(`strategy.steps[${i}].bakeMinutes is ${step.bakeMinutes}; it must be above 0`);
     }
     previous = step.weight;
-    return { weight: step.weight, bakeSeconds: Math.round(step.bakeMinutes * 60) };
+    return {
+      weight: step.weight,
+      bakeSeconds: Math.round(step.bakeMinutes * 60),
+      ...(step.approve ? { approve: true } : {}),
+    };
   });
 }
 

@@ -9,6 +9,7 @@ import { floorToMinute, MINUTE_MS } from '../core/clock';
 import { InvalidInputError, willBeRetried } from '../core/errors';
 import { forecastRollout, latencyThresholds, type Prior, summarizeHistory } from '../core/history';
 import { scheduleProblems } from '../core/limits';
+import { gateAfter } from '../core/operator';
 import type { CountsQuery, LatencyQuery, MetricRef, SideQuery, TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { MIN_SHARE_PERCENT } from '../core/route53-shares';
@@ -16,6 +17,7 @@ import {
   type AnalysisConfig,
   DeployInputSchema,
   describeIssues,
+  type GatesConfig,
   type MetricPair,
   type Target,
 } from '../core/schema';
@@ -57,16 +59,18 @@ export async function plan(
   if (!parsed.success) {
     throw new InvalidInputError(`invalid rollout input: ${describeIssues(parsed.error.issues).join('; ')}`);
   }
-  const { target, strategy, analysis, hooks } = parsed.data;
+  const { target, strategy, analysis, hooks, gates } = parsed.data;
   let steps = withSwitchBake(resolveStrategy(strategy), analysis);
   const problems = [
     ...targetProblems(target, steps),
+    ...gateProblems(steps, gates),
     ...scheduleProblems(
       steps,
       {
         checkIntervalMinutes: analysis.checkIntervalMinutes,
         metricLagMinutes: analysis.metricLagMinutes,
         maxExtraMinutes: analysis.insufficientData.maxExtraMinutes,
+        extraHoldSeconds: operatorHoldSeconds(steps, gates),
       },
       byteSize(raw) + byteSize(parsed.data) + byteSize(steps),
     ),
@@ -148,6 +152,7 @@ export async function plan(
     steps,
     analysis,
     hooks,
+    gates,
     metrics: counts,
     latency,
     ...(prior ? { prior } : {}),
@@ -171,6 +176,20 @@ export async function plan(
     forecast: state.forecast,
   });
   return state;
+}
+
+/** The longest operators can hold a rollout: every gate waiting until its timeout, and one pause. */
+function operatorHoldSeconds(steps: readonly Step[], gates: GatesConfig): number {
+  const count = steps.filter((_, i) => gateAfter(steps, i, gates) !== undefined).length;
+  return (count * gates.approvalTimeoutMinutes + gates.maxPauseMinutes) * 60;
+}
+
+function gateProblems(steps: readonly Step[], gates: GatesConfig): string[] {
+  if (steps.length > 0 || !gates.beforePromotion) return [];
+  return [
+    'gates.beforePromotion: AllAtOnce moves all traffic in one write, so there is no moment to approve; ' +
+      'use a canary step with approve, e.g. {"steps":[{"weight":10,"bakeMinutes":5,"approve":true}]}',
+  ];
 }
 
 /** Target-specific limits of a schedule. */

@@ -8,9 +8,10 @@ import { floorToMinute, MINUTE_MS } from '../core/clock';
 import type { Action, Progress } from '../core/decision';
 import { causeMessage } from '../core/errors';
 import type { Forecast, Prior } from '../core/history';
+import { applyOperator, type Forced, NO_OPERATOR, type OperatorProgress } from '../core/operator';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
 import type { Intent, RecordStatus, RolloutRecord } from '../core/record';
-import type { AnalysisConfig, DeployInput, HooksConfig, Target } from '../core/schema';
+import type { AnalysisConfig, DeployInput, GatesConfig, HooksConfig, Target } from '../core/schema';
 import type { PairedMinute } from '../core/sequential-test';
 import type { Step } from '../core/strategy';
 import type { TriggerSource } from '../core/triggers';
@@ -25,6 +26,7 @@ export interface RolloutState {
   steps: Step[];
   analysis: AnalysisConfig;
   hooks: HooksConfig;
+  gates: GatesConfig;
   metrics: CountsQuery;
   /**
    * The latency statistics compared, each with the thresholds Plan fixed from the stable version's last
@@ -56,6 +58,10 @@ export interface RolloutState {
    * keeps each minute's last occurrence.
    */
   lastMinutes?: PairedMinute[];
+  /** What operators asked that checks applied: commands handled, the gate waited at, gates passed. */
+  operator?: OperatorProgress;
+  /** A promotion or rollback a person forced (fledge promote/abort/reject, a pause or gate timeout). */
+  forced?: Forced;
   /** Set by a Catch in the state machine when a step failed. */
   error?: { Error: string; Cause: string };
 }
@@ -73,6 +79,8 @@ export interface Outcome {
   checks: number;
   insufficientData?: boolean;
   verdict?: Verdict;
+  /** Set when a person forced this end (who, why, and whether the analysis was skipped). */
+  forced?: Forced;
 }
 
 /** Applies the weight of the current step and schedules its first check. */
@@ -122,8 +130,9 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   const now = deps.clock.now();
   const window = analysisWindow(state, now);
   const readCounts = window.end.getTime() > window.start.getTime();
-  // Alarms and health checks are read at every check, also before the first complete minute.
-  const [gates, counts] = await Promise.allSettled([
+  // Alarms and health checks are read at every check, also before the first complete minute; so are
+  // the operators' requests beside the record.
+  const [gates, counts, asked] = await Promise.allSettled([
     Promise.all([
       deps.metrics.alarmsInAlarm(state.analysis.alarms),
       deps.metrics.unhealthyChecks(state.analysis.healthChecks),
@@ -131,7 +140,10 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     readCounts
       ? deps.metrics.pairedMinutes(state.metrics, window, state.latency)
       : Promise.resolve(undefined),
+    deps.records.requests(state.record.key),
   ]);
+  // A request that cannot be read now is read at the next check; the analysis goes on meanwhile.
+  const requests = asked.status === 'fulfilled' ? asked.value : {};
   const failures = [gates, counts].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   // Transient failures go back to the state machine's Retry; anything else is an analysis error.
   const transient = failures.find((e) => e.name === 'TransientAwsError');
@@ -139,7 +151,7 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   const readError = failures[0] ? `${failures[0].name}: ${failures[0].message}` : undefined;
   const [alarmsInAlarm, unhealthyChecks] = gates.status === 'fulfilled' ? gates.value : [[], []];
   const minutes = counts.status === 'fulfilled' ? counts.value : undefined;
-  const { verdict, decision } = assess({
+  const { verdict, decision: analysed } = assess({
     steps: state.steps,
     progress: state.progress,
     config: state.analysis,
@@ -157,6 +169,17 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     },
     readError,
   });
+  const operated = applyOperator({
+    decision: analysed,
+    verdict,
+    steps: state.steps,
+    gates: state.gates,
+    requests,
+    progress: state.operator ?? NO_OPERATOR,
+    now,
+    recheckSeconds: Math.round(state.analysis.checkIntervalMinutes * 60),
+  });
+  const decision = operated.decision;
   // A minute younger than two minutes may still be partly reported: it comes again, complete, in the next
   // check's lastMinutes, so a reader keeps each minute's last occurrence.
   const seen = state.lastVerdict?.evidence?.window.end;
@@ -167,6 +190,8 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     lastVerdict: verdict,
     lastMinutes: (minutes ?? []).filter((m) => m.at >= seenUntil),
     progress: decision.progress,
+    operator: operated.progress,
+    ...(operated.forced ? { forced: operated.forced } : {}),
     waitSeconds: decision.waitSeconds,
     next: {
       action: decision.action,
@@ -177,6 +202,12 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   await bestEffort('recording the check', () =>
     deps.records.save(recordOf(next, 'baking', now.toISOString())),
   );
+  const applied = operated.applied;
+  if (applied) {
+    await bestEffort('clearing the applied request', () =>
+      deps.records.clearCommand(state.record.key, applied.id),
+    );
+  }
   return next;
 }
 
@@ -215,6 +246,7 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     ...eventDetail(state),
     reason: result.reason,
     verdict: state.lastVerdict,
+    ...(state.forced ? { forced: state.forced } : {}),
   });
   return result;
 }
@@ -251,6 +283,7 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
     reason,
     weightBefore: state.traffic.weight,
     evidence: state.lastVerdict?.evidence,
+    ...(state.forced ? { forced: state.forced } : {}),
   });
   // The Fail state's cause is this JSON: built here, because Step Functions' intrinsic is not available
   // everywhere the ASL runs with correct escaping.
@@ -285,8 +318,15 @@ export function recordOf(
           },
         }
       : {}),
+    ...(state.operator?.gate ? { gate: state.operator.gate } : {}),
     ...extra,
-    input: { target: state.target, strategy: state.strategy, analysis: state.analysis, hooks: state.hooks },
+    input: {
+      target: state.target,
+      strategy: state.strategy,
+      analysis: state.analysis,
+      hooks: state.hooks,
+      gates: state.gates,
+    },
     trigger: state.trigger,
   };
 }
@@ -334,6 +374,7 @@ function outcome(
     checks: state.progress.checks,
     ...(state.next.insufficientData ? { insufficientData: true } : {}),
     ...(state.lastVerdict ? { verdict: state.lastVerdict } : {}),
+    ...(state.forced ? { forced: state.forced } : {}),
   };
 }
 

@@ -1,0 +1,256 @@
+/**
+ * What people ask of a running rollout, and what the next check does about it. Operators do not race
+ * the state machine: `fledge abort`, `promote`, `approve`, `reject` and `pause` write a request beside
+ * the rollout record, and the next check (within one check interval) applies it here, so the execution
+ * history and the outcome say who did what and why. Pure: applied after the analysis decided.
+ *
+ * - abort: roll back now.
+ * - promote: promote now, skipping the remaining steps, unless the check fails; with skipAnalysis,
+ *   promote whatever the check says (the emergency path).
+ * - approve / reject: open or close the gate the rollout waits at (a step with `approve: true`, or
+ *   `gates.beforePromotion`). An open gate holds the rollout, checks continuing, until approved,
+ *   rejected, or its timeout.
+ * - pause: hold at the current weight; checks continue and a failing check still rolls back; past
+ *   `gates.maxPauseMinutes` the rollout rolls back.
+ */
+import type { Decision } from './decision';
+import type { Step } from './strategy';
+import type { Verdict } from './verdict';
+
+export type CommandAction = 'abort' | 'promote' | 'approve' | 'reject';
+
+/** A one-shot request, kept beside the record until a check applies it. */
+export interface OperatorCommand {
+  id: string;
+  action: CommandAction;
+  reason: string;
+  /** Who asked: the caller's IAM ARN, or a local user name. */
+  by: string;
+  at: string;
+  /** promote only: promote even if the check fails. */
+  skipAnalysis?: boolean;
+}
+
+export interface Pause {
+  since: string;
+  by: string;
+  reason: string;
+}
+
+/** The requests beside a record, as the check reads them. */
+export interface OperatorRequests {
+  command?: OperatorCommand | undefined;
+  pause?: Pause | undefined;
+}
+
+export interface GateConfig {
+  beforePromotion: boolean;
+  approvalTimeoutMinutes: number;
+  onApprovalTimeout: 'rollback' | 'continue';
+  maxPauseMinutes: number;
+}
+
+/** What the rollout remembers between checks about operators (in its state). */
+export interface OperatorProgress {
+  /** Commands already applied, so a command is applied once. */
+  handled: string[];
+  /** The gate the rollout waits at, and since when. */
+  gate?: { id: string; openedAt: string } | undefined;
+  /** Gates passed. */
+  approved: string[];
+}
+
+/** An action a person forced, for the outcome and the events. */
+export interface Forced {
+  action: 'promote' | 'rollback';
+  by: string;
+  reason: string;
+  command: CommandAction | 'pause' | 'gate-timeout';
+  skipAnalysis?: boolean;
+}
+
+export interface OperatorInput {
+  decision: Decision;
+  verdict: Verdict;
+  steps: readonly Step[];
+  gates: GateConfig;
+  requests: OperatorRequests;
+  progress: OperatorProgress;
+  now: Date;
+  recheckSeconds: number;
+}
+
+export interface OperatorResult {
+  decision: Decision;
+  progress: OperatorProgress;
+  forced?: Forced;
+  /** The command this check applied, to clear from beside the record. */
+  applied?: OperatorCommand;
+}
+
+export const NO_OPERATOR: OperatorProgress = { handled: [], approved: [] };
+
+/** The gate between the current step and what follows it, if any. */
+export function gateAfter(steps: readonly Step[], stepIndex: number, gates: GateConfig): string | undefined {
+  const step = steps[stepIndex];
+  if (!step) return undefined;
+  const last = stepIndex === steps.length - 1;
+  if (step.approve) return last ? 'promotion' : `step ${stepIndex + 1}`;
+  if (last && gates.beforePromotion) return 'promotion';
+  return undefined;
+}
+
+export function applyOperator(input: OperatorInput): OperatorResult {
+  const { decision, verdict, requests, now, gates } = input;
+  let progress = input.progress;
+  const command =
+    requests.command && !progress.handled.includes(requests.command.id) ? requests.command : undefined;
+  if (command) progress = { ...progress, handled: [...progress.handled, command.id].slice(-20) };
+  const applied = command ? { applied: command } : {};
+  // The step the rollout is in: an advance already counts the next one, which a hold must not.
+  const current =
+    decision.action === 'advance' ? decision.progress.stepIndex - 1 : decision.progress.stepIndex;
+  const hold = (reason: string): Decision => ({
+    ...decision,
+    action: 'hold',
+    reason,
+    waitSeconds: Math.max(1, input.recheckSeconds),
+    progress: { ...decision.progress, stepIndex: current },
+  });
+  const to = (action: 'promote' | 'rollback', reason: string): Decision => ({
+    ...decision,
+    action,
+    reason,
+    waitSeconds: 0,
+  });
+  const failing = verdict.verdict === 'fail';
+
+  if (command?.action === 'abort') {
+    const reason = `aborted by ${command.by}: ${command.reason}`;
+    return {
+      decision: to('rollback', reason),
+      progress,
+      ...applied,
+      forced: forced('rollback', command, reason),
+    };
+  }
+  if (command?.action === 'promote') {
+    if (command.skipAnalysis) {
+      const reason = `promoted by ${command.by}, analysis skipped (${verdict.verdict}): ${command.reason}`;
+      return {
+        decision: to('promote', reason),
+        progress,
+        ...applied,
+        forced: forced('promote', command, reason),
+      };
+    }
+    if (!failing) {
+      const reason = `promoted early by ${command.by}, the check ${verdict.verdict === 'pass' ? 'passing' : 'not failing'}: ${command.reason}`;
+      return {
+        decision: to('promote', reason),
+        progress,
+        ...applied,
+        forced: forced('promote', command, reason),
+      };
+    }
+    // The check fails: the rollback stands, and says that a promotion was asked for.
+    return {
+      decision: {
+        ...decision,
+        reason: `${decision.reason} (a promotion asked by ${command.by} was not applied: the check failed)`,
+      },
+      progress,
+      ...applied,
+    };
+  }
+  if (failing || decision.action === 'rollback') return { decision, progress, ...applied };
+
+  const moving = decision.action === 'advance' || decision.action === 'promote';
+  const gate = moving ? gateAfter(input.steps, current, gates) : undefined;
+  const waiting = gate && !progress.approved.includes(gate) ? gate : undefined;
+  if (waiting && command?.action === 'approve') {
+    return {
+      decision: {
+        ...decision,
+        reason: `${waiting} approved by ${command.by}: ${command.reason}; ${decision.reason}`,
+      },
+      progress: { ...progress, approved: [...progress.approved, waiting], gate: undefined },
+      ...applied,
+    };
+  }
+  if (waiting && command?.action === 'reject') {
+    const reason = `${waiting} rejected by ${command.by}: ${command.reason}`;
+    return {
+      decision: to('rollback', reason),
+      progress: { ...progress, gate: undefined },
+      ...applied,
+      forced: forced('rollback', command, reason),
+    };
+  }
+
+  if (requests.pause && moving) {
+    const pausedFor = (now.getTime() - Date.parse(requests.pause.since)) / 60_000;
+    if (pausedFor >= gates.maxPauseMinutes) {
+      const reason = `paused by ${requests.pause.by} for more than gates.maxPauseMinutes (${gates.maxPauseMinutes}); rolled back`;
+      return {
+        decision: to('rollback', reason),
+        progress,
+        ...applied,
+        forced: { action: 'rollback', by: requests.pause.by, reason, command: 'pause' },
+      };
+    }
+    return {
+      decision: hold(
+        `paused by ${requests.pause.by} since ${requests.pause.since} (${requests.pause.reason}); checks continue and a ` +
+          `failing one still rolls back; \`fledge resume\` goes on (${decision.action} when resumed)`,
+      ),
+      progress,
+      ...applied,
+    };
+  }
+
+  if (waiting) {
+    const opened = progress.gate?.id === waiting ? progress.gate.openedAt : now.toISOString();
+    const open = { ...progress, gate: { id: waiting, openedAt: opened } };
+    const waited = (now.getTime() - Date.parse(opened)) / 60_000;
+    if (waited >= gates.approvalTimeoutMinutes) {
+      if (gates.onApprovalTimeout === 'continue') {
+        return {
+          decision: {
+            ...decision,
+            reason: `${waiting} not approved within ${gates.approvalTimeoutMinutes} minutes; going on as configured (gates.onApprovalTimeout: continue); ${decision.reason}`,
+          },
+          progress: { ...progress, approved: [...progress.approved, waiting], gate: undefined },
+          ...applied,
+        };
+      }
+      const reason = `${waiting} not approved within gates.approvalTimeoutMinutes (${gates.approvalTimeoutMinutes}); rolled back`;
+      return {
+        decision: to('rollback', reason),
+        progress: { ...progress, gate: undefined },
+        ...applied,
+        forced: { action: 'rollback', by: 'fledge', reason, command: 'gate-timeout' },
+      };
+    }
+    const left = Math.max(0, Math.ceil(gates.approvalTimeoutMinutes - waited));
+    return {
+      decision: hold(
+        `waiting at the ${waiting} gate since ${opened}: \`fledge approve\` goes on (${decision.action}), \`fledge reject\` rolls back; ` +
+          `${left} minute(s) left, then ${gates.onApprovalTimeout === 'rollback' ? 'rollback' : 'it goes on'}; checks continue`,
+      ),
+      progress: open,
+      ...applied,
+    };
+  }
+  return { decision, progress, ...applied };
+}
+
+function forced(action: 'promote' | 'rollback', command: OperatorCommand, reason: string): Forced {
+  return {
+    action,
+    by: command.by,
+    reason,
+    command: command.action,
+    ...(command.skipAnalysis ? { skipAnalysis: true } : {}),
+  };
+}
