@@ -34,9 +34,13 @@ export interface TrafficRouter {
   /**
    * Validates the target and reads the baseline. Throws InvalidInputError and changes nothing if the
    * target, or `check` (run on what was read, before any write), refuses it. May then write what the
-   * rollout needs at zero traffic (Route 53: the canary record's new values).
+   * rollout needs at zero traffic (Route 53: the canary record's new values), unless `readOnly` (a
+   * check before starting an execution).
    */
-  prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext>;
+  prepare(
+    check?: (context: TrafficContext) => void,
+    options?: { readOnly?: boolean },
+  ): Promise<TrafficContext>;
   /** Routes `weight` percent to the canary, after checking nobody else changed the split. */
   setWeight(weight: number, context: TrafficContext): Promise<Applied>;
   /** All traffic to the canary, which becomes the new stable. */

@@ -75,7 +75,10 @@ export class Route53WeightedRouter implements TrafficRouter {
     this.maxSyncMs = options.maxSyncMs ?? 20_000;
   }
 
-  async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
+  async prepare(
+    check?: (context: TrafficContext) => void,
+    options: { readOnly?: boolean } = {},
+  ): Promise<TrafficContext> {
     const read = await this.readPair().catch((error: Error) => {
       if (error.name === 'NoSuchHostedZone') {
         throw new InvalidInputError(
@@ -113,7 +116,7 @@ export class Route53WeightedRouter implements TrafficRouter {
     };
     check?.(context);
     let pair: Pair = { stable, canary };
-    if (!sameRecord(wanted, canary)) {
+    if (!sameRecord(wanted, canary) && !options.readOnly) {
       // The new fleet's values go in at weight 0, before any traffic moves.
       pair = await this.apply({ stable, canary }, { stable, canary: wanted }).catch((error: Error) => {
         if (error.name !== 'ChangeRejectedError') throw error;

@@ -1,0 +1,221 @@
+/**
+ * The operator commands' logic, apart from argument parsing: find the rollout a command names, say
+ * where it is, and leave a request beside its record for the next check (docs/OPERATIONS.md). Each
+ * refusal is a RequestRefusedError or InvalidInputError with a message that says why and what to do.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { InvalidInputError, RequestRefusedError } from '../../shared/core/errors';
+import type { CommandAction, OperatorRequests } from '../../shared/core/operator';
+import type { RolloutRecords } from '../../shared/core/ports';
+import {
+  type ExecutionState,
+  type Executions,
+  isActive,
+  type RolloutRecord,
+  recordKey,
+} from '../../shared/core/record';
+import { TargetSchema } from '../../shared/core/schema';
+
+/** What a command names: an execution ARN, `function:alias`, or the target of an input file. */
+export interface RolloutRef {
+  rollout?: string | undefined;
+  input?: unknown;
+}
+
+export interface Found {
+  record: RolloutRecord;
+  requests: OperatorRequests;
+  execution: ExecutionState;
+}
+
+/** The record a command acts on, active or last ended. */
+export async function findRollout(
+  ref: RolloutRef,
+  records: RolloutRecords,
+  executions: Executions,
+): Promise<Found> {
+  const record = await lookup(ref, records);
+  const [requests, execution] = await Promise.all([
+    records.requests(record.key),
+    executions.describe(record.owner),
+  ]);
+  return { record, requests, execution };
+}
+
+async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<RolloutRecord> {
+  if (ref.input !== undefined) {
+    const target = TargetSchema.safeParse((ref.input as { target?: unknown } | null)?.target);
+    if (!target.success) throw new InvalidInputError('the input has no valid target (see docs/INPUT.md)');
+    return orNone(await records.get(recordKey(target.data)), `the target of the input`);
+  }
+  const name = ref.rollout;
+  if (!name)
+    throw new InvalidInputError('name the rollout: an execution ARN, <function>:<alias>, or --input <file>');
+  if (name.startsWith('arn:')) return orNone(await records.forExecution(name), name);
+  const [functionName, alias, extra] = name.split(':');
+  if (!functionName || !alias || extra !== undefined) {
+    throw new InvalidInputError(
+      `'${name}' is not a rollout: name an execution ARN, a Lambda target as <function>:<alias>, or pass --input <file> (Route 53 targets)`,
+    );
+  }
+  return orNone(await records.get(`lambda-alias#${functionName}#${alias}`), name);
+}
+
+function orNone(record: RolloutRecord | undefined, what: string): RolloutRecord {
+  if (!record) throw new RequestRefusedError(`no rollout of ${what} is on record; nothing was changed`);
+  return record;
+}
+
+/** Who is asking: the caller's IAM identity, or, without credentials that can say, the local user. */
+export async function whoAmI(): Promise<string> {
+  const sts = new STSClient({});
+  try {
+    const identity = await sts.send(new GetCallerIdentityCommand({}));
+    return identity.Arn ?? `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `${userInfo().username}@${hostname()}`;
+  } finally {
+    sts.destroy();
+  }
+}
+
+export type Act = CommandAction | 'pause' | 'resume';
+
+export interface ActOptions {
+  reason: string;
+  by: string;
+  skipAnalysis?: boolean | undefined;
+  now?: Date;
+}
+
+export interface Acted {
+  action: Act;
+  rollout: string;
+  owner: string;
+  message: string;
+}
+
+/** Leaves a request for the rollout's next check, after checking that it applies. */
+export async function act(
+  action: Act,
+  found: Found,
+  records: RolloutRecords,
+  options: ActOptions,
+): Promise<Acted> {
+  const { record, requests, execution } = found;
+  if (!isActive(record.status)) {
+    throw new RequestRefusedError(
+      `${record.label}: its last rollout has ended (${record.status}${record.outcome ? `: ${record.outcome.reason}` : ''}); there is nothing to ${action}` +
+        (['rolled-back', 'conflict'].includes(record.status) ? '. `fledge retry` starts it again' : ''),
+    );
+  }
+  if (execution.status !== 'RUNNING' && execution.status !== 'UNKNOWN') {
+    throw new RequestRefusedError(
+      `${record.label}: its execution has ended (${execution.status}) without finishing the rollout; fledge recovery restores the target within minutes, or run \`fledge recover\`. Nothing was changed`,
+    );
+  }
+  if ((action === 'approve' || action === 'reject') && !record.gate) {
+    throw new RequestRefusedError(
+      `${record.label}: no approval gate is open (status ${record.status}); there is nothing to ${action} yet`,
+    );
+  }
+  if (action === 'resume' && !requests.pause) {
+    throw new RequestRefusedError(`${record.label}: the rollout is not paused; nothing to resume`);
+  }
+  if (action === 'pause' && requests.pause) {
+    throw new RequestRefusedError(
+      `${record.label}: already paused by ${requests.pause.by} since ${requests.pause.since}; \`fledge resume\` lifts the pause`,
+    );
+  }
+  const at = (options.now ?? new Date()).toISOString();
+  if (action === 'pause') {
+    await records.request(record.key, record.owner, {
+      pause: { since: at, by: options.by, reason: options.reason },
+    });
+  } else if (action === 'resume') {
+    await records.request(record.key, record.owner, { resume: true });
+  } else {
+    await records.request(record.key, record.owner, {
+      command: {
+        id: randomUUID(),
+        action,
+        reason: options.reason,
+        by: options.by,
+        at,
+        ...(options.skipAnalysis ? { skipAnalysis: true } : {}),
+      },
+    });
+  }
+  return { action, rollout: record.label, owner: record.owner, message: `${record.label}: ${WORDS[action]}` };
+}
+
+const WORDS: Record<Act, string> = {
+  abort: 'abort requested; the next check rolls back (within one check interval)',
+  promote: 'promotion requested; the next check promotes unless it fails',
+  approve: 'approved; the next check goes on',
+  reject: 'rejected; the next check rolls back',
+  pause: 'paused; checks continue, a failing one still rolls back; `fledge resume` goes on',
+  resume: 'resumed; the next check goes on',
+};
+
+/** What `fledge status` shows of one rollout. */
+export interface Status {
+  rollout: string;
+  key: string;
+  status: RolloutRecord['status'];
+  owner: string;
+  execution: ExecutionState['status'];
+  since: string;
+  updatedAt: string;
+  weight: number;
+  step?: { n: number; of: number } | undefined;
+  lastCheck?: RolloutRecord['lastCheck'];
+  gate?: RolloutRecord['gate'];
+  paused?: OperatorRequests['pause'];
+  pending?: { action: string; by: string; at: string } | undefined;
+  outcome?: RolloutRecord['outcome'];
+}
+
+export function statusOf({ record, requests, execution }: Found): Status {
+  return {
+    rollout: record.label,
+    key: record.key,
+    status: record.status,
+    owner: record.owner,
+    execution: execution.status,
+    since: record.since,
+    updatedAt: record.updatedAt,
+    weight: record.traffic?.weight ?? 0,
+    ...(record.step ? { step: { n: record.step.index + 1, of: record.step.of } } : {}),
+    ...(record.lastCheck ? { lastCheck: record.lastCheck } : {}),
+    ...(record.gate ? { gate: record.gate } : {}),
+    ...(requests.pause ? { paused: requests.pause } : {}),
+    ...(requests.command
+      ? { pending: { action: requests.command.action, by: requests.command.by, at: requests.command.at } }
+      : {}),
+    ...(record.outcome ? { outcome: record.outcome } : {}),
+  };
+}
+
+/** A status as lines a person reads. */
+export function describeStatus(s: Status): string[] {
+  const lines = [
+    `${s.rollout}: ${s.status}${isActive(s.status) ? `, ${s.weight}% on the canary` : ''}${s.step ? `, step ${s.step.n} of ${s.step.of}` : ''}`,
+    `  execution ${s.owner} (${s.execution}), since ${s.since}, updated ${s.updatedAt}`,
+  ];
+  if (s.lastCheck) {
+    lines.push(
+      `  last check (${s.lastCheck.at}): ${s.lastCheck.verdict}, next ${s.lastCheck.action}: ${s.lastCheck.reason}`,
+    );
+  }
+  if (s.gate)
+    lines.push(`  waiting at the ${s.gate.id} gate since ${s.gate.openedAt}: fledge approve / fledge reject`);
+  if (s.paused)
+    lines.push(`  paused by ${s.paused.by} since ${s.paused.since}: ${s.paused.reason} (fledge resume)`);
+  if (s.pending)
+    lines.push(`  ${s.pending.action} requested by ${s.pending.by} at ${s.pending.at}, for the next check`);
+  if (s.outcome) lines.push(`  ${s.outcome.outcome} at ${s.outcome.at}: ${s.outcome.reason}`);
+  return lines;
+}

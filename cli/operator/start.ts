@@ -1,0 +1,111 @@
+/**
+ * `fledge start` and `fledge retry`: validate a rollout input here (the schema, then a read-only check of
+ * the target), start an execution of the deployed state machine, and with `wait`, follow it with the
+ * same progress lines as `fledge run` until it ends.
+ */
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { InvalidInputError } from '../../shared/core/errors';
+import { DeployInputSchema, describeIssues } from '../../shared/core/schema';
+import { resolveStrategy } from '../../shared/core/strategy';
+import { fromExecutionHistory } from '../../shared/report/history';
+import type { Deps } from '../../shared/steps/deps';
+import type { EventLog, LocalRunResult } from '../local-runner';
+
+/**
+ * Everything `fledge start` can check without writing: the schema, the strategy, the alarms, and the
+ * target as it is now (a function and version that exist, an alias or records not already split).
+ */
+export async function validateInput(input: unknown, deps: Pick<Deps, 'router' | 'metrics'>): Promise<string> {
+  const parsed = DeployInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidInputError(`invalid rollout input: ${describeIssues(parsed.error.issues).join('; ')}`);
+  }
+  const { target, strategy, analysis } = parsed.data;
+  resolveStrategy(strategy);
+  const missing = await deps.metrics.missingAlarms(analysis.alarms);
+  if (missing.length > 0)
+    throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
+  const context = await deps.router(target).prepare(undefined, { readOnly: true });
+  return `${target.type === 'lambda-alias' ? `version ${context.baseline} → ${context.canary}` : `'${context.baseline}' → '${context.canary}'`}`;
+}
+
+export interface Started {
+  executionArn: string;
+}
+
+export async function startExecution(
+  stateMachineArn: string,
+  input: unknown,
+  sfn = new SFNClient({}),
+): Promise<Started> {
+  const started = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
+  );
+  if (!started.executionArn) throw new Error('Step Functions started no execution');
+  return { executionArn: started.executionArn };
+}
+
+/**
+ * Follows an execution until it ends, handing each state it leaves to `onEvent` in the local runner's
+ * shape (so `fledge run`'s progress lines print the same), and returns its end as the runner would.
+ */
+export async function follow(
+  executionArn: string,
+  onEvent: (event: EventLog) => void,
+  options: { sfn?: SFNClient; pollMs?: number; signal?: AbortSignal } = {},
+): Promise<LocalRunResult> {
+  const sfn = options.sfn ?? new SFNClient({});
+  let seen = 0;
+  const history: HistoryEvent[] = [];
+  for (;;) {
+    let token: string | undefined;
+    history.length = 0;
+    do {
+      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: token }));
+      history.push(...(page.events ?? []));
+      token = page.nextToken;
+    } while (token);
+    const entries = fromExecutionHistory(history);
+    for (const entry of entries.slice(seen)) {
+      if (entry.type === 'StateExited') {
+        onEvent({
+          type: 'StateExited',
+          state: { name: entry.state, output: entry.output },
+        } as unknown as EventLog);
+      }
+      if (entry.type === 'StateFailed') {
+        onEvent({
+          type: 'StateFailed',
+          state: { name: entry.state },
+          Error: entry.error,
+        } as unknown as EventLog);
+      }
+    }
+    seen = entries.length;
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') {
+      const ended =
+        execution.status === 'SUCCEEDED'
+          ? 'SUCCEEDED'
+          : execution.status === 'ABORTED'
+            ? 'ABORTED'
+            : 'FAILED';
+      return {
+        executionArn,
+        status: ended,
+        ...(execution.output ? { output: JSON.parse(execution.output) as unknown } : {}),
+        ...(execution.error ? { error: execution.error } : {}),
+        ...(execution.cause ? { cause: execution.cause } : {}),
+        path: [],
+      };
+    }
+    if (options.signal?.aborted) throw new Error('stopped following');
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 5_000));
+  }
+}
