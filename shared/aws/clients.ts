@@ -13,9 +13,11 @@ import { lazy } from '../core/lazy';
 // The SDK's own retries (standard mode, jittered) absorb short throttling; the ASL Retry covers the rest.
 const retry = { maxAttempts: 4, retryMode: 'standard' } as const;
 
-export const lambdaClient = lazy(() => new LambdaClient(retry));
-export const cloudWatchClient = lazy(() => new CloudWatchClient(retry));
-export const route53Client = lazy(() => new Route53Client(retry));
-export const dynamoDbClient = lazy(() => new DynamoDBClient(retry));
-export const eventBridgeClient = lazy(() => new EventBridgeClient(retry));
-export const sfnClient = lazy(() => new SFNClient(retry));
+// Pure: a bundle keeps only the clients its function calls (esbuild drops an unused pure call, and with
+// it the whole SDK client it would import).
+export const lambdaClient = /* @__PURE__ */ lazy(() => new LambdaClient(retry));
+export const cloudWatchClient = /* @__PURE__ */ lazy(() => new CloudWatchClient(retry));
+export const route53Client = /* @__PURE__ */ lazy(() => new Route53Client(retry));
+export const dynamoDbClient = /* @__PURE__ */ lazy(() => new DynamoDBClient(retry));
+export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(retry));
+export const sfnClient = /* @__PURE__ */ lazy(() => new SFNClient(retry));
