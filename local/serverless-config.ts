@@ -45,10 +45,12 @@ export interface ServerlessConfig {
   environment: Record<string, string>;
 }
 
-// CloudFormation short forms, kept as plain objects.
-const customTags = ['!Ref', '!Sub', '!GetAtt', '!ImportValue', '!Join', '!If', '!Equals', '!Not'].map(
-  (tag) => ({ tag, resolve: (value: string) => ({ [tag]: value }) }),
-);
+// CloudFormation short forms, kept as plain objects, in their scalar and sequence forms.
+const CFN_TAGS = ['!Ref', '!Sub', '!GetAtt', '!ImportValue', '!Join', '!Split', '!Select', '!If', '!Equals'];
+const customTags = CFN_TAGS.flatMap((tag) => [
+  { tag, resolve: (value: string) => ({ [tag]: value }) },
+  { tag, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [tag]: value.toJSON() }) },
+]);
 
 export function readServerlessConfig(path = SERVERLESS_YML): ServerlessConfig {
   const yml = parse(readFileSync(path, 'utf8'), { customTags, merge: true }) as {
