@@ -88,6 +88,23 @@ describe('decide', () => {
     expect(d.reason).toMatch(/waiting 60s for CloudWatch to cover the last step/);
   });
 
+  it('waits for the whole minute in which the last step ended, not for a fraction of it', () => {
+    const started = new Date(at(0).getTime() + 300);
+
+    const d = decide({
+      steps,
+      progress: { ...progress(0, 0), stepStartedAt: started.toISOString() },
+      verdict: pass(50),
+      now: new Date(at(7).getTime() + 1_000),
+      dataUntil: at(5),
+      config,
+    });
+
+    expect(d.action).toBe('hold');
+    expect(d.waitSeconds).toBe(60);
+    expect(d.reason).toMatch(/waiting 60s for CloudWatch to cover the last step/);
+  });
+
   it('rolls back on a failing verdict at any time, and never advances or promotes inside a bake', () => {
     const linear = resolveStrategy('Linear10PercentEvery3Minutes');
     fc.assert(
