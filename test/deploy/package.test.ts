@@ -296,7 +296,14 @@ describe('the packaged template', () => {
     });
 
     it('starts runs from published versions, and from deploy events of the configured sources only', () => {
-      const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+      const machineId = Object.entries(template.Resources).find(
+        ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine',
+      )?.[0];
+      const rules = Object.values(template.Resources).filter(
+        (r) =>
+          r.Type === 'AWS::Events::Rule' &&
+          JSON.stringify(r.Properties.Targets).includes(`{"Ref":"${machineId}"}`),
+      );
 
       const patterns = rules.map((r) => r.Properties.EventPattern as Record<string, unknown>);
 
