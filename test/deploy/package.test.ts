@@ -275,13 +275,21 @@ describe('the packaged template', () => {
 
     it("lets the state machine invoke only fledge's functions and the hook pattern", () => {
       const invoke = statements('StateMachineRole').filter((s) => s.Action === 'lambda:InvokeFunction');
-      const functionIds = Object.entries(template.Resources)
-        .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
-        .map(([id]) => id);
+      const machine = Object.values(template.Resources).find(
+        (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+      );
+      // The functions the definition's Tasks name: the variables of its Fn::Sub.
+      const [, variables] = (machine?.Properties.DefinitionString as { 'Fn::Sub': [string, object] })[
+        'Fn::Sub'
+      ];
+      const taskFunctions = Object.values(
+        variables as Record<string, { 'Fn::GetAtt': [string, string] }>,
+      ).map((v) => v['Fn::GetAtt'][0]);
 
       const resources = JSON.stringify(invoke.map((s) => s.Resource));
 
-      for (const id of functionIds) expect(resources).toContain(`"${id}"`);
+      expect(taskFunctions.length).toBeGreaterThan(0);
+      for (const id of taskFunctions) expect(resources).toContain(`"${id}"`);
       expect(resources).toContain('function:fledge-hook-*');
       expect(resources).not.toMatch(/function:\*"/);
       expect(actions('StateMachineRole')).toEqual([
