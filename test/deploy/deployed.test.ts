@@ -277,11 +277,23 @@ describe('the deployed stack', () => {
       .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
       .map(([id]) => id);
 
+    const physical = (id: string) =>
+      stack.resources.find((r) => r.LogicalResourceId === id)?.PhysicalResourceId;
+
     expect(functionIds().sort()).toEqual(templateFunctions.sort());
-    for (const fn of Object.values(stack.functions)) {
+    for (const [id, fn] of Object.entries(stack.functions)) {
+      const variables = (
+        stack.template.Resources[id]?.Properties.Environment as {
+          Variables: Record<string, string | { Ref: string }>;
+        }
+      ).Variables;
+      const expected = Object.fromEntries(
+        Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : physical(v.Ref)]),
+      );
+
       expect(fn.runtime).toBe('nodejs24.x');
       expect(fn.codeSha256).toMatch(/^[A-Za-z0-9+/]{43}=$/); // deployPackage checked the zip against it
-      expect(fn.environment.FLEDGE_LOCK_TABLE).toBe(`fledge-locks-${STAGE}`);
+      expect(fn.environment, id).toEqual(expected); // tables by their deployed names
     }
   });
 
