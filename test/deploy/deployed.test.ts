@@ -282,11 +282,10 @@ describe('the deployed stack', () => {
 
     expect(functionIds().sort()).toEqual(templateFunctions.sort());
     for (const [id, fn] of Object.entries(stack.functions)) {
-      const variables = (
-        stack.template.Resources[id]?.Properties.Environment as {
-          Variables: Record<string, string | { Ref: string }>;
-        }
-      ).Variables;
+      const environment = stack.template.Resources[id]?.Properties.Environment as
+        | { Variables: Record<string, string | { Ref: string }> }
+        | undefined;
+      const variables = environment?.Variables ?? {};
       const expected = Object.fromEntries(
         Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : physical(v.Ref)]),
       );

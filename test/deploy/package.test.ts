@@ -279,9 +279,8 @@ describe('the packaged template', () => {
         (r) => r.Type === 'AWS::StepFunctions::StateMachine',
       );
       // The functions the definition's Tasks name: the variables of its Fn::Sub.
-      const [, variables] = (machine?.Properties.DefinitionString as { 'Fn::Sub': [string, object] })[
-        'Fn::Sub'
-      ];
+      const definition = machine?.Properties.DefinitionString as { 'Fn::Sub': [string, object] } | undefined;
+      const [, variables = {}] = definition?.['Fn::Sub'] ?? [];
       const taskFunctions = Object.values(
         variables as Record<string, { 'Fn::GetAtt': [string, string] }>,
       ).map((v) => v['Fn::GetAtt'][0]);
