@@ -28,9 +28,18 @@ export type EventLog =
 
 type LambdaHandler = (event: never, context: Context) => Promise<unknown>;
 
+/** A Task state that names a function, as the runner hands it to `runTask`. */
+export interface FunctionTask {
+  state: string;
+  /** The Task's Resource: a function ARN in a deployed definition. */
+  resource: string;
+  input: unknown;
+}
+
 export interface LocalRunOptions {
   input: unknown;
-  deps: Deps;
+  /** The dependencies of the in-process handlers (and of the local events:putEvents stand-in). */
+  deps?: Deps;
   /** With a virtual clock, Wait states and retry pauses take no wall time and move this clock instead. */
   virtualClock?: VirtualClock | undefined;
   /** Called for every state the execution enters, exits or fails. */
@@ -40,7 +49,17 @@ export interface LocalRunOptions {
     string,
     (input: unknown, real: (input: unknown) => Promise<unknown>) => Promise<unknown>
   >;
+  /**
+   * The definition to run. Default: statemachines/canary.asl.yml, whose `Fn::GetAtt` Task resources
+   * run the in-process handlers. A deployed definition names functions by ARN: give `runTask` with it.
+   */
   definition?: Definition;
+  /** Runs each Task that names a function, instead of the in-process handler (e.g. a deployed bundle). */
+  runTask?: (task: FunctionTask) => Promise<unknown>;
+  /** Replaces the local stand-in of a service integration, by Resource (e.g. `arn:aws:states:::events:putEvents`). */
+  integrations?: Record<string, (input: unknown) => Promise<unknown>>;
+  /** The state machine's ARN in the context object (default: a local one). */
+  stateMachineArn?: string;
   /** Invokes a hook function (default: Lambda Invoke through the configured endpoint). */
   invoke?: (functionName: string, payload: unknown) => Promise<unknown>;
   /**
@@ -77,17 +96,12 @@ export interface LocalRunResult {
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
-  const loaded = loadDefinition();
+  const loaded = options.definition ? tasksOf(options.definition) : loadDefinition();
   const definition = options.definition ?? loaded.definition;
-  const handlers: Record<string, LambdaHandler> = {
-    plan: planHandler(() => options.deps),
-    'set-weight': setWeightHandler(() => options.deps),
-    'evaluate-metrics': evaluateHandler(() => options.deps),
-    promote: promoteHandler(() => options.deps),
-    rollback: rollbackHandler(() => options.deps),
-  };
+  const stateMachineArn =
+    options.stateMachineArn ?? 'arn:aws:states:us-east-1:000000000000:stateMachine:fledge-canary';
   const name = options.executionName ?? `local-${randomUUID()}`;
-  const executionArn = `arn:aws:states:us-east-1:000000000000:execution:fledge-canary:${name}`;
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   const clock = options.virtualClock;
   const timeoutMs = options.functionTimeoutMs ?? ((fn: FunctionName) => FUNCTION_TIMEOUT_SECONDS[fn] * 1000);
   let pendingAdvance: Promise<void> = Promise.resolve();
@@ -102,17 +116,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
   const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, fn] of Object.entries(loaded.taskFunctions)) {
-    const handler = handlers[fn];
-    if (!handler) throw new Error(`state ${stateName} names function '${fn}', which has no handler`);
-    const real = async (input: unknown) =>
-      handler(structuredClone(input) as never, lambdaContext(fn, timeoutMs(fn as FunctionName)));
+    const { runTask } = options;
+    const real = runTask
+      ? (input: unknown) => runTask({ state: stateName, resource: fn, input })
+      : inProcess(fn, options.deps, timeoutMs(fn as FunctionName));
     const override = options.taskOverrides?.[stateName];
     taskResourceLocalHandlers[stateName] = async (input) => {
       await pendingAdvance; // a virtual wait finishes moving the clock before the next task runs
       return track(override ? override(input, real) : real(input));
     };
   }
-  const integrations = localIntegrations(options);
+  const integrations = { ...localIntegrations(options), ...options.integrations };
   for (const [stateName, resource] of Object.entries(loaded.integrations)) {
     const integration = integrations[resource];
     if (!integration)
@@ -140,10 +154,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     },
     context: {
       Execution: { Id: executionArn, Name: name, StartTime: new Date().toISOString(), Input: options.input },
-      StateMachine: {
-        Id: 'arn:aws:states:us-east-1:000000000000:stateMachine:fledge-canary',
-        Name: 'fledge-canary',
-      },
+      StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1) },
     } as never,
   });
 
@@ -203,7 +214,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }
-  if (options.recover === false) return result;
+  // Recovery needs the deps; a deployed definition run without them (test/deploy) recovers nothing.
+  if (options.recover === false || !options.deps) return result;
   // What the deployed recover function does on the execution's status change.
   const ended: ExecutionState = {
     status: result.status,
@@ -213,6 +225,40 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   };
   const recovery = await recoverExecution(executionArn, options.deps, ended);
   return recovery && recovery.action !== 'none' ? { ...result, recovery } : result;
+}
+
+const HANDLERS: Record<string, (deps: () => Deps) => LambdaHandler> = {
+  plan: planHandler,
+  'set-weight': setWeightHandler,
+  'evaluate-metrics': evaluateHandler,
+  promote: promoteHandler,
+  rollback: rollbackHandler,
+};
+
+/** The real middy handler of a function, run in this process with the given dependencies. */
+function inProcess(
+  fn: string,
+  deps: Deps | undefined,
+  timeoutMs: number,
+): (input: unknown) => Promise<unknown> {
+  const create = HANDLERS[fn];
+  if (!create) throw new Error(`a Task names function '${fn}', which has no in-process handler`);
+  if (!deps) throw new Error(`the in-process handler of '${fn}' needs deps`);
+  const handler = create(() => deps);
+  return async (input) => handler(structuredClone(input) as never, lambdaContext(fn, timeoutMs));
+}
+
+/** The Task states of a deployed definition: service integrations, and functions named by ARN. */
+function tasksOf(definition: Definition): ReturnType<typeof loadDefinition> {
+  const taskFunctions: Record<string, string> = {};
+  const integrations: Record<string, string> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    if (typeof state.Resource !== 'string') throw new Error(`state ${name}: Resource must be a string`);
+    if (state.Resource.startsWith('arn:aws:states:::')) integrations[name] = state.Resource;
+    else taskFunctions[name] = state.Resource;
+  }
+  return { definition, taskFunctions, integrations };
 }
 
 /** Local stand-ins for the Step Functions service integrations the ASL uses. */
@@ -227,6 +273,7 @@ function localIntegrations(options: LocalRunOptions): Record<string, (input: unk
       const { Entries } = input as {
         Entries: Array<{ DetailType: LifecycleEvent; Detail: Record<string, unknown> }>;
       };
+      if (!options.deps) throw new Error('the local events:putEvents stand-in needs deps');
       for (const entry of Entries) await options.deps.events.publish(entry.DetailType, entry.Detail);
       return { FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: randomUUID() })) };
     },

@@ -29,7 +29,7 @@ export async function startMoto(options: { timeoutMs?: number } = {}): Promise<M
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('python3', [SERVER, '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', process.env.MOTO_DEBUG ? 'inherit' : 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -69,4 +69,15 @@ export function useEndpoint(endpoint: string): void {
   process.env.AWS_ACCESS_KEY_ID = 'testing';
   process.env.AWS_SECRET_ACCESS_KEY = 'testing';
   process.env.AWS_SESSION_TOKEN = 'testing';
+}
+
+/**
+ * From now on, moto checks every request's signature and the caller's IAM policies, as AWS does
+ * (moto's INITIAL_NO_AUTH_ACTION_COUNT, set to 0 through its API). Only for a moto of its own: requests
+ * signed with the fake credentials of `useEndpoint` are refused after this.
+ */
+export async function enforceIam(endpoint: string): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
+  if (!response.ok)
+    throw new Error(`moto refused to enforce IAM: ${response.status} ${await response.text()}`);
 }

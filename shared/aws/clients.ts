@@ -58,9 +58,17 @@ export function boundToInvocation<C extends AnyClient>(client: C): C {
   return client;
 }
 
-export const lambdaClient = lazy(() => boundToInvocation(new LambdaClient(clientConfig())));
-export const cloudWatchClient = lazy(() => boundToInvocation(new CloudWatchClient(clientConfig())));
-export const route53Client = lazy(() => boundToInvocation(new Route53Client(clientConfig())));
-export const dynamoDbClient = lazy(() => boundToInvocation(new DynamoDBClient(clientConfig())));
-export const eventBridgeClient = lazy(() => boundToInvocation(new EventBridgeClient(clientConfig())));
-export const sfnClient = lazy(() => boundToInvocation(new SFNClient(clientConfig())));
+// Pure: a bundle keeps only the clients its function calls (esbuild drops an unused pure call, and with
+// it the whole SDK client it would import).
+export const lambdaClient = /* @__PURE__ */ lazy(() => boundToInvocation(new LambdaClient(clientConfig())));
+export const cloudWatchClient = /* @__PURE__ */ lazy(() =>
+  boundToInvocation(new CloudWatchClient(clientConfig())),
+);
+export const route53Client = /* @__PURE__ */ lazy(() => boundToInvocation(new Route53Client(clientConfig())));
+export const dynamoDbClient = /* @__PURE__ */ lazy(() =>
+  boundToInvocation(new DynamoDBClient(clientConfig())),
+);
+export const eventBridgeClient = /* @__PURE__ */ lazy(() =>
+  boundToInvocation(new EventBridgeClient(clientConfig())),
+);
+export const sfnClient = /* @__PURE__ */ lazy(() => boundToInvocation(new SFNClient(clientConfig())));

@@ -2,6 +2,7 @@
  * What the state machine does after a check: hold and check again, advance to the next step, promote,
  * or roll back. Pure: the time is passed in.
  */
+import { MINUTE_MS } from './clock';
 import type { Step } from './strategy';
 import type { Verdict } from './verdict';
 
@@ -106,9 +107,11 @@ export function decide({ steps, progress, verdict, now, dataUntil, config }: Dec
         reason: `the canary leans worse (rollback evidence ${verdict.evidence?.test?.eValue} of ${verdict.evidence?.test?.threshold}); not giving it more traffic yet`,
       };
     } else if (verdict.verdict === 'pass') {
-      // Promotion waits until CloudWatch has minutes for the whole of the last step.
+      // Promotion waits until CloudWatch has minutes for the whole of the last step. CloudWatch's coverage
+      // moves a whole minute at a time, so it reaches stepEnd only at the minute after it: a step that
+      // ended at 10:05:00.3 waits for the minute 10:05 to be complete, not 0.3 s.
       if (dataUntil.getTime() < stepEnd) {
-        const lag = Math.ceil((stepEnd - dataUntil.getTime()) / 1000);
+        const lag = Math.ceil((Math.ceil(stepEnd / MINUTE_MS) * MINUTE_MS - dataUntil.getTime()) / 1000);
         return hold(Math.min(recheck, lag), `waiting ${lag}s for CloudWatch to cover the last step`, checked);
       }
       return stop('promote', verdict.reason, checked);

@@ -1,26 +1,30 @@
 import middy from '@middy/core';
 import { StepTimeoutError } from '../core/errors';
-import { lazy } from '../core/lazy';
 import { withinInvocation } from './invocation';
 import { withLogging } from './logging';
 import { timing } from './timeouts';
 
 /**
  * Wraps one rollout step as a Lambda handler: middy, Powertools logging with the execution id, and the
- * step's dependencies, built on the first invocation and reused while the Lambda is warm (a test or
- * the local runner passes its own). Just before the function would time out, the step fails with
- * StepTimeoutError, which the state machine retries, instead of Lambda's own timeout; from then on the
- * step's leftover work can make no AWS call (shared/lambda/invocation.ts).
+ * step's dependencies. They are wired when the handler is created, which for a deployed function is
+ * Lambda's INIT (module load, before the first request, on a full CPU), and reused while the Lambda is
+ * warm; a test or the local runner passes its own. A wiring error (a missing setting) is not thrown at
+ * load, which would fail the import: every request fails with it instead. Just before the function
+ * would time out, the step fails with StepTimeoutError, which the state machine retries, instead of
+ * Lambda's own timeout; from then on the step's leftover work can make no AWS call
+ * (shared/lambda/invocation.ts).
  */
 export function stepHandler<E extends { executionId?: string }, R, D>(
   step: string,
   run: (event: E, deps: D) => Promise<R>,
   deps: () => D,
 ) {
-  const wired = lazy(deps);
+  const wiring = wire(deps);
   return middy(
-    async (event: E, _context: unknown, { signal }: { signal: AbortSignal }) =>
-      withinInvocation(signal, () => run(event, wired())),
+    async (event: E, _context: unknown, { signal }: { signal: AbortSignal }) => {
+      if (!wiring.ok) throw wiring.error;
+      return withinInvocation(signal, () => run(event, wiring.deps));
+    },
     {
       timeoutEarlyInMillis: timing().earlyTimeoutMs,
       timeoutEarlyResponse: () => {
@@ -28,4 +32,12 @@ export function stepHandler<E extends { executionId?: string }, R, D>(
       },
     },
   ).use(withLogging(step));
+}
+
+function wire<D>(deps: () => D): { ok: true; deps: D } | { ok: false; error: unknown } {
+  try {
+    return { ok: true, deps: deps() };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }

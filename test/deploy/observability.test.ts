@@ -31,7 +31,7 @@ interface Template {
 async function packageWith(params: string[]): Promise<{ template: Template; file: string }> {
   const root = join(import.meta.dirname, '../..');
   const service = mkdtempSync(join(tmpdir(), 'fledge-service-'));
-  for (const dir of ['node_modules', 'functions', 'shared', 'statemachines', 'resources']) {
+  for (const dir of ['node_modules', 'functions', 'shared', 'statemachines', 'resources', 'plugins']) {
     symlinkSync(join(root, dir), join(service, dir));
   }
   for (const file of ['serverless.yml', 'package.json', 'tsconfig.json']) {
