@@ -121,32 +121,6 @@ describe('decide', () => {
     expect(d.reason).toMatch(/waiting 60s for CloudWatch to cover the last step/);
   });
 
-  it('rolls back on a failing verdict at any time, and never advances or promotes inside a bake', () => {
-    const linear = resolveStrategy('Linear10PercentEvery3Minutes');
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: linear.length - 1 }),
-        fc.integer({ min: 0, max: 2 }),
-        fc.constantFrom<Verdict['verdict']>('pass', 'fail', 'inconclusive', 'error'),
-        (stepIndex, intoStep, kind) => {
-          const verdict: Verdict = kind === 'pass' ? pass : { verdict: kind, reason: kind };
-          const start = stepIndex * 3;
-          const d = decide({
-            steps: linear,
-            progress: progress(stepIndex, start),
-            verdict,
-            now: at(start + intoStep),
-            dataUntil: at(start + intoStep - 2),
-            config,
-          });
-          if (kind === 'fail') expect(d.action).toBe('rollback');
-          else expect(['hold', 'rollback']).toContain(d.action);
-          if (d.action === 'advance') expect(d.progress.stepIndex).toBe(stepIndex + 1);
-        },
-      ),
-    );
-  });
-
   it('advances a finished intermediate step that is watched, not yet shown safe', () => {
     const linear = resolveStrategy('Linear10PercentEvery1Minute');
 
