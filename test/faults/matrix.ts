@@ -15,6 +15,7 @@ import {
   type ResourceRecordSet,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { type LocalRunResult, runLocal } from '../../cli/local-runner';
 import { boundToInvocation, clientConfig } from '../../shared/aws/clients';
 import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
@@ -40,8 +41,14 @@ configureTiming({
   bestEffortMs: 800,
 });
 const TRICKLE_MS = 100;
+/** The SDK's standard strategy, with its backoff a tenth of production's. */
+const SCALED_RETRIES = () =>
+  new ConfiguredRetryStrategy(3, (attempt) => Math.random() * Math.min(2_000, 10 * 2 ** attempt));
 /** moto on a loaded machine can be slow; the harness's own calls (fixtures, resets, reads) wait longer. */
 const DIRECT = { maxAttempts: 5, requestHandler: { requestTimeout: 30_000, throwOnRequestTimeout: true } };
+
+/** The Route 53 router's own backoff, scaled down as the SDK's is. */
+const scaledSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms / 10));
 
 export const START = new Date('2026-11-16T10:00:00.000Z');
 const TASK_STATES = ['Plan', 'SetWeight', 'Evaluate', 'Promote', 'Rollback', 'AnnounceRollbackFailed'];
@@ -79,7 +86,10 @@ export interface Clients {
 
 /** The lanes' clients are built as production's are (shared/aws/clients.ts); the harness's own are plain. */
 export function clientsFor(endpoint: string, direct = false): Clients {
-  const config = { ...(direct ? DIRECT : clientConfig()), endpoint, region: 'us-east-1' };
+  const config = direct
+    ? { ...DIRECT, endpoint, region: 'us-east-1' }
+    : // The SDK's standard retries, their backoff scaled down with every other limit (100 ms base → 10 ms).
+      { ...clientConfig(), retryStrategy: SCALED_RETRIES(), endpoint, region: 'us-east-1' };
   const bind = <C extends Parameters<typeof boundToInvocation>[0]>(client: C) =>
     direct ? client : boundToInvocation(client);
   return {
@@ -132,7 +142,7 @@ class Lane {
       router: (target) =>
         target.type === 'lambda-alias'
           ? new LambdaAliasRouter(target, via.lambda)
-          : new Route53WeightedRouter(target, via.route53),
+          : new Route53WeightedRouter(target, via.route53, { sleep: scaledSleep }),
       metrics: new CloudWatchMetricsSource(via.cloudWatch, () => via.route53),
       records: new DynamoDbRolloutRecords(TABLE, via.dynamo, {
         describe: async () => ({ status: 'UNKNOWN' }),

@@ -14,7 +14,8 @@ import {
   writeTallies,
 } from './matrix';
 
-const LANES = 6;
+// Many faults only wait (timeouts, hangs): more lanes than cores keep the wall time down.
+const LANES = 10;
 
 export function faultSuite(name: string, world: TargetWorld, trafficOp: string): void {
   let moto: Moto;
