@@ -14,7 +14,7 @@ import { createHandler as promoteHandler } from '../functions/promote/handler';
 import { createHandler as rollbackHandler } from '../functions/rollback/handler';
 import { createHandler as setWeightHandler } from '../functions/set-weight/handler';
 import { lambdaClient } from '../shared/aws/clients';
-import type { LifecycleEvent } from '../shared/aws/events';
+import type { EventPublisher, LifecycleEvent } from '../shared/aws/events';
 import type { VirtualClock } from '../shared/core/clock';
 import type { ExecutionState } from '../shared/core/record';
 import { FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../shared/lambda/timeouts';
@@ -79,12 +79,14 @@ export interface LocalRunResult {
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
   const loaded = loadDefinition();
   const definition = options.definition ?? loaded.definition;
+  // Every event of a local run says so: its execution id is made up, and no deployed fledge ran it.
+  const deps: Deps = { ...options.deps, events: markedLocal(options.deps.events) };
   const handlers: Record<string, LambdaHandler> = {
-    plan: planHandler(() => options.deps),
-    'set-weight': setWeightHandler(() => options.deps),
-    'evaluate-metrics': evaluateHandler(() => options.deps),
-    promote: promoteHandler(() => options.deps),
-    rollback: rollbackHandler(() => options.deps),
+    plan: planHandler(() => deps),
+    'set-weight': setWeightHandler(() => deps),
+    'evaluate-metrics': evaluateHandler(() => deps),
+    promote: promoteHandler(() => deps),
+    rollback: rollbackHandler(() => deps),
   };
   const name = options.executionName ?? `local-${randomUUID()}`;
   const executionArn = `arn:aws:states:us-east-1:000000000000:execution:fledge-canary:${name}`;
@@ -104,15 +106,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   for (const [stateName, fn] of Object.entries(loaded.taskFunctions)) {
     const handler = handlers[fn];
     if (!handler) throw new Error(`state ${stateName} names function '${fn}', which has no handler`);
+    // Plan names the trigger of a run it was given no event for: here `local`, not the console.
+    const event = (input: unknown) => (fn === 'plan' ? { ...(input as object), local: true } : input);
     const real = async (input: unknown) =>
-      handler(structuredClone(input) as never, lambdaContext(fn, timeoutMs(fn as FunctionName)));
+      handler(structuredClone(event(input)) as never, lambdaContext(fn, timeoutMs(fn as FunctionName)));
     const override = options.taskOverrides?.[stateName];
     taskResourceLocalHandlers[stateName] = async (input) => {
       await pendingAdvance; // a virtual wait finishes moving the clock before the next task runs
       return track(override ? override(input, real) : real(input));
     };
   }
-  const integrations = localIntegrations(options);
+  const integrations = localIntegrations(options, deps);
   for (const [stateName, resource] of Object.entries(loaded.integrations)) {
     const integration = integrations[resource];
     if (!integration)
@@ -211,12 +215,15 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     cause: options.signal?.aborted ? String(options.signal.reason ?? 'stopped') : result.cause,
     output: result.output === undefined ? undefined : JSON.stringify(result.output),
   };
-  const recovery = await recoverExecution(executionArn, options.deps, ended);
+  const recovery = await recoverExecution(executionArn, deps, ended);
   return recovery && recovery.action !== 'none' ? { ...result, recovery } : result;
 }
 
 /** Local stand-ins for the Step Functions service integrations the ASL uses. */
-function localIntegrations(options: LocalRunOptions): Record<string, (input: unknown) => Promise<unknown>> {
+function localIntegrations(
+  options: LocalRunOptions,
+  deps: Deps,
+): Record<string, (input: unknown) => Promise<unknown>> {
   return {
     'arn:aws:states:::lambda:invoke': async (input) => {
       const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
@@ -227,14 +234,19 @@ function localIntegrations(options: LocalRunOptions): Record<string, (input: unk
       const { Entries } = input as {
         Entries: Array<{ DetailType: LifecycleEvent; Detail: Record<string, unknown> }>;
       };
-      for (const entry of Entries) await options.deps.events.publish(entry.DetailType, entry.Detail);
+      for (const entry of Entries) await deps.events.publish(entry.DetailType, entry.Detail);
       return { FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: randomUUID() })) };
     },
   };
 }
 
+/** Adds `local: true` to every lifecycle event a local run publishes (docs/EVENTS.md). */
+function markedLocal(events: EventPublisher): EventPublisher {
+  return { publish: (detailType, detail) => events.publish(detailType, { ...detail, local: true }) };
+}
+
 /** Synchronous Lambda Invoke, failing as Step Functions does: with the function's errorType as name. */
-async function invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
+export async function invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
   const result = await lambdaClient().send(
     new InvokeCommand({
       FunctionName: functionName,
