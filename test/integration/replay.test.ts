@@ -65,7 +65,11 @@ describe('fledge replay', () => {
 
     const { stdout } = await replay(input, []);
 
-    expect(stdout).toMatch(/check \d+: regression: /);
+    expect(stdout).toMatch(/check \d+: regression: .* → would roll back$/m);
+    expect(stdout).toMatch(/^step 1\/1: would send 10% to version 3 /m);
+    expect(stdout).toMatch(/^would roll back: all traffic back to version 1$/m);
+    // Nothing happened in a replay: no line says it did.
+    expect(stdout).not.toMatch(/RolledBack|^roll back|^step 1\/1: 10%/m);
     expect(stdout.trim().split('\n').at(-1)).toMatch(
       /^would have ROLLED-BACK at 2026-11-05T14:0\d:00.000Z: /,
     );
