@@ -4,7 +4,13 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_REGION: 'us-east-1' },
+    // The SDK's Node-version warning is for fledge's users to never see (bin/fledge.js); here it would
+    // only bury the test output. test/integration/cli-startup.test.ts removes it to check the CLI's own.
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
     testTimeout: 30_000,
     hookTimeout: 180_000,
     // Each file gets its own process, so module-level SDK clients pick up each file's endpoint.
