@@ -27,12 +27,19 @@ async function replayCommand(options: ReplayOptions): Promise<void> {
   if (!target || typeof target !== 'object') throw new UsageError(`the input ${options.input} has no target`);
   const { checkAwsSetup } = await import('../aws-setup');
   await checkAwsSetup(options.region);
-  const [{ replay }, { printProgress }] = await Promise.all([import('../replay'), import('../report')]);
+  const [{ replay }, { printProgress }, { VirtualClock }] = await Promise.all([
+    import('../replay'),
+    import('../report'),
+    import('../../shared/core/clock'),
+  ]);
+  const clock = new VirtualClock(options.start);
   const report = await replay({
     input: input as Parameters<typeof replay>[0]['input'],
     start: options.start,
     baseline: options.baseline,
-    onEvent: printProgress(options.json, { replay: true }),
+    clock,
+    // The next check's time is on the replayed timeline.
+    onEvent: printProgress(options.json, { replay: true, now: () => clock.now() }),
   });
   if (options.json) {
     console.log(JSON.stringify(report));
