@@ -2,7 +2,8 @@
  * How `fledge` starts: from a bundle built on the first run and rebuilt when a source changes (tsx when it
  * cannot be), loading only what the command uses, and without the AWS SDK's Node-version warning.
  */
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,10 +14,11 @@ const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: 
 const CACHES = join('node_modules', '.cache');
 const TRACE = pathToFileURL('test/support/trace-modules.mjs').href;
 const ownCache = `fledge-cli-test-${process.pid}`;
+const traces = mkdtempSync(join(tmpdir(), 'fledge-trace-'));
 
 /** The modules a command loaded, by URL. */
 async function loadedBy(args: string[]): Promise<string[]> {
-  const file = join(CACHES, `${ownCache}-trace-${Math.random().toString(36).slice(2)}.txt`);
+  const file = join(traces, `${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(file, '');
   await fledgeArgs(args, { NODE_OPTIONS: `--import=${TRACE}`, FLEDGE_TRACE_MODULES: file });
   return readFileSync(file, 'utf8').trim().split('\n');
@@ -33,6 +35,7 @@ beforeAll(() => {
 afterAll(() => {
   for (const name of [ownCache, `${ownCache}-blocked`])
     rmSync(join(CACHES, name), { recursive: true, force: true });
+  rmSync(traces, { recursive: true, force: true });
 });
 
 describe('fledge --version, --help, run --help', () => {
