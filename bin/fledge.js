@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx fledge` works right after `npm ci` with no build step.
-import { register } from 'tsx/esm/api';
+// `npx fledge` right after `npm ci`, with no build step: bin/cli-bundle.js runs a bundle of the CLI that
+// it builds on the first run and again whenever a source file changes (tsx if it cannot).
 
 // The functions' structured logs are for Lambda; on a terminal they drown the progress lines.
 process.env.POWERTOOLS_LOG_LEVEL ??= process.argv.includes('--verbose') ? 'INFO' : 'SILENT';
-// The SDK warns on every Node below 22 that its 2027 releases will need 22; fledge's CLI supports
-// Node >= 20.19 (package.json engines) and the deployed functions run Node 24, so the warning is noise.
+// The AWS SDK warns on Node < 22 that its releases after January 2027 will need Node 22. fledge pins its
+// SDK in package-lock.json and supports Node >= 20.19 (package.json engines), so there is nothing for a
+// user to do about it, and it would be the first thing every command prints. This variable is the SDK's
+// own switch for that one warning (@aws-sdk/core emitWarningIfUnsupportedVersion); a Node option such as
+// --no-warnings would hide every other warning too.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-register();
-await import('../cli/fledge.ts');
+
+const { startCli } = await import('./cli-bundle.js');
+await startCli();

@@ -1,176 +1,103 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { VirtualClock } from '../shared/core/clock';
-import { runLocal } from './local-runner';
-import { recoverTarget } from './recover';
-import { replay } from './replay';
-import { exitCode, printProgress, toReport } from './report';
-import { trapSignals } from './signals';
-import { defaultDeps } from './wiring';
+/**
+ * The fledge command line: a table of commands, each in its own module under cli/commands/, imported
+ * only when that command runs or shows its help. `fledge --version` and `fledge --help` load neither the
+ * AWS SDK nor the interpreter (bin/cli-bundle.js keeps each command's code in its own chunk).
+ *
+ * To add a command: write cli/commands/<name>.ts exporting `define(command)` (a CommandModule), which
+ * gives the named, described command its options and action; then add its line to COMMANDS. The
+ * module's static imports stay light (commander, node:*, cli/options, cli/exit); its action imports the
+ * rest. An action prints its result and sets process.exitCode; to refuse or fail it throws, and
+ * reportError (cli/exit.ts) turns that into exit 2 or 1 and, with --json, a last JSON line.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { reportError, UsageError } from './exit';
 
+/** What a command's module exports. */
+export interface CommandModule {
+  define(command: Command): void;
+}
+
+interface CommandEntry {
+  name: string;
+  /** The line `fledge --help` shows. */
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'run',
+    summary: 'Run a rollout in-process on the real state machine, against the configured AWS endpoint.',
+    load: () => import('./commands/run'),
+  },
+  {
+    name: 'replay',
+    summary: "Replay a rollout's decisions over past CloudWatch metrics. Changes no traffic.",
+    load: () => import('./commands/replay'),
+  },
+  {
+    name: 'report',
+    summary: 'Write the HTML report of a rollout: charts, every check, the outcome. Changes nothing.',
+    load: () => import('./commands/report'),
+  },
+  {
+    name: 'recover',
+    summary: 'Restore the baseline of a target left half-shifted (a stopped or killed rollout).',
+    load: () => import('./commands/recover'),
+  },
+];
+
+const argv = process.argv.slice(2);
+const first = argv.find((arg) => !arg.startsWith('-'));
+// `fledge help run` shows run's help, so it needs run's module too.
+const wanted = first === 'help' ? argv[argv.indexOf('help') + 1] : first;
+const invoked = COMMANDS.find((entry) => entry.name === wanted);
+
+let helpOnError = '';
 const program = new Command()
   .name('fledge')
-  .description('Canary releases for Lambda aliases, run by the fledge state machine.')
-  .version('0.1.0')
-  .showHelpAfterError();
-
-program
-  .command('run')
-  .description('Run a rollout in-process on the real state machine, against the configured AWS endpoint.')
-  .requiredOption('-i, --input <file>', 'rollout input JSON (see docs/INPUT.md), or - for stdin')
-  .addOption(
-    new Option('--clock <kind>', 'real: waits take wall time; virtual: they take none')
-      .choices(['real', 'virtual'])
-      .default('real'),
-  )
-  .option('--start <iso8601>', 'with --clock virtual: the time the run starts at (default: now)', parseDate)
-  .option('--json', 'print the result as one JSON object on the last line')
-  .option('--verbose', 'print the functions’ structured logs')
-  .option('--report <file>', 'write the HTML report of the run to <file> at the end')
-  .action(
-    async (options: {
-      input: string;
-      clock: string;
-      start?: Date;
-      json?: boolean;
-      verbose?: boolean;
-      report?: string;
-    }) => {
-      let input: unknown;
-      try {
-        input = JSON.parse(
-          options.input === '-' ? readFileSync(0, 'utf8') : readFileSync(options.input, 'utf8'),
-        );
-      } catch (error) {
-        return fail(options.json, `cannot read the input ${options.input}: ${(error as Error).message}`);
-      }
-      if (options.start && options.clock !== 'virtual')
-        return fail(options.json, '--start needs --clock virtual');
-      const virtualClock =
-        options.clock === 'virtual' ? new VirtualClock(options.start ?? new Date()) : undefined;
-      const deps = virtualClock ? { ...defaultDeps(), clock: virtualClock } : defaultDeps();
-      // The report's modules load only when a report is asked for.
-      const reporting = options.report ? await import('./report-html') : undefined;
-      const recorder = reporting?.recordRun(deps.clock);
-      const interruptions = trapSignals(`npx fledge recover --input ${options.input}`);
-      const progress = printProgress(options.json);
-      const result = await runLocal({
-        input,
-        deps,
-        virtualClock,
-        signal: interruptions.signal,
-        onEvent: (event) => {
-          interruptions.observe(event);
-          progress(event);
-          recorder?.onEvent(event);
-        },
-      }).finally(() => interruptions.release());
-      if (options.report && reporting && recorder) {
-        writeFileSync(options.report, await reporting.renderReport(recorder.timeline(result.executionArn)));
-        console.error(`fledge: report written to ${options.report}`);
-      }
-      const report = toReport(result);
-      if (options.json) {
-        console.log(JSON.stringify(report));
-      } else {
-        console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);
-      }
-      process.exitCode = exitCode(report);
+  .description('Canary releases for Lambda aliases and Route 53 weighted records, run by a state machine.')
+  .version(version(), '-V, --version')
+  .exitOverride()
+  // Errors are printed by reportError, in one line or as JSON; commander's own output would be a second.
+  .configureOutput({
+    writeErr: (text) => {
+      helpOnError += text;
     },
-  );
-
-program
-  .command('replay')
-  .description("Replay a rollout's decisions over past CloudWatch metrics. Changes no traffic.")
-  .requiredOption('-i, --input <file>', 'rollout input JSON, as for run, or - for stdin')
-  .requiredOption('--start <iso8601>', 'when the rollout started (its first weight change)', parseDate)
-  .option('--baseline <version>', 'the baseline version (default: read from the alias if it was rolled back)')
-  .option('--json', 'print the result as one JSON object on the last line')
-  .action(async (options: { input: string; start: Date; baseline?: string; json?: boolean }) => {
-    const input = readInput(options.input, options.json);
-    if (input === undefined) return;
-    const target = (input as { target?: { type?: string } }).target;
-    if (!target || typeof target !== 'object') return fail(options.json, 'the input has no target');
-    try {
-      const report = await replay({
-        input: input as Parameters<typeof replay>[0]['input'],
-        start: options.start,
-        baseline: options.baseline,
-        onEvent: printProgress(options.json),
-      });
-      if (options.json) {
-        console.log(JSON.stringify(report));
-      } else {
-        const when = report.decidedAt ? ` at ${report.decidedAt}` : '';
-        console.log(
-          `would have ${report.outcome === 'promoted' ? 'PROMOTED' : report.outcome.toUpperCase()}${when}: ${report.reason}`,
-        );
-      }
-      // A replay that ran exits 0 whatever it decided; only bad input is an error.
-      process.exitCode = report.outcome === 'rejected' ? 2 : 0;
-    } catch (error) {
-      if ((error as Error).name === 'InvalidInputError') return fail(options.json, (error as Error).message);
-      throw error;
-    }
+    outputError: () => undefined,
   });
 
-program
-  .command('report')
-  .description('Write the HTML report of a rollout: charts, every check, the outcome. Changes nothing.')
-  .option('--execution <arn>', 'a deployed execution of the fledge state machine (reads its history)')
-  .option('--history <file>', 'an execution history saved with `aws stepfunctions get-execution-history`')
-  .option('-o, --output <file>', 'where to write the report (default: fledge-report-<execution>.html)')
-  .action(async (options: { execution?: string; history?: string; output?: string }) => {
-    const { UsageError, writeReport } = await import('./report-command');
-    try {
-      console.log(`report written to ${await writeReport(options)}`);
-    } catch (error) {
-      console.error(`fledge: ${(error as Error).message}`);
-      process.exitCode = error instanceof UsageError ? 2 : 1;
-    }
-  });
-
-program
-  .command('recover')
-  .description(
-    'Restore the baseline of a target left half-shifted (a stopped or killed rollout), from its rollout record, or from the live split when it is clear-cut.',
-  )
-  .requiredOption('-i, --input <file>', 'the rollout input (only its target is read), or - for stdin')
-  .option('--json', 'print the result as one JSON object on the last line')
-  .action(async (options: { input: string; json?: boolean }) => {
-    const input = readInput(options.input, options.json);
-    if (input === undefined) return;
-    try {
-      const report = await recoverTarget(input, defaultDeps());
-      if (options.json) console.log(JSON.stringify(report));
-      else console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);
-      process.exitCode =
-        report.outcome === 'refused' ? 2 : ['failed', 'conflict'].includes(report.outcome) ? 1 : 0;
-    } catch (error) {
-      if ((error as Error).name === 'InvalidInputError') return fail(options.json, (error as Error).message);
-      throw error;
-    }
-  });
-
-function readInput(path: string, json: boolean | undefined): unknown {
-  try {
-    return JSON.parse(path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8'));
-  } catch (error) {
-    fail(json, `cannot read the input ${path}: ${(error as Error).message}`);
-    return undefined;
+let usage = 'fledge <command> [options]';
+let help = 'fledge --help lists the commands';
+for (const entry of COMMANDS) {
+  const command = program.command(entry.name).description(entry.summary);
+  if (entry === invoked) {
+    (await entry.load()).define(command);
+    usage = `fledge ${entry.name} ${command.usage()}`;
+    help = `fledge ${entry.name} --help lists the options`;
   }
 }
 
-function parseDate(value: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`'${value}' is not an ISO 8601 time`);
-  return date;
+const out = { json: argv.includes('--json'), verbose: argv.includes('--verbose'), usage, help };
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) reportError(error, out);
+  else if (error.exitCode === 0)
+    process.exitCode = 0; // --help, --version
+  else if (error.code === 'commander.help') {
+    // No command given: the help is the answer, but the call was still wrong.
+    if (!out.json) process.stderr.write(helpOnError);
+    reportError(new UsageError('no command given'), { ...out, usage: 'fledge <command> [options]' });
+  } else {
+    // One line: commander puts its "(Did you mean run?)" on a line of its own.
+    reportError(new UsageError(error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')), out);
+  }
 }
 
-function fail(json: boolean | undefined, reason: string): void {
-  if (json) console.log(JSON.stringify({ outcome: 'rejected', reason }));
-  else console.error(`fledge: ${reason}`);
-  process.exitCode = 2;
+function version(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
 }
-
-await program.parseAsync(process.argv);

@@ -14,7 +14,7 @@ import { createHandler as promoteHandler } from '../functions/promote/handler';
 import { createHandler as rollbackHandler } from '../functions/rollback/handler';
 import { createHandler as setWeightHandler } from '../functions/set-weight/handler';
 import { lambdaClient } from '../shared/aws/clients';
-import type { LifecycleEvent } from '../shared/aws/events';
+import type { EventPublisher, LifecycleEvent } from '../shared/aws/events';
 import type { VirtualClock } from '../shared/core/clock';
 import type { ExecutionState } from '../shared/core/record';
 import { FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../shared/lambda/timeouts';
@@ -100,6 +100,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const definition = options.definition ?? loaded.definition;
   const stateMachineArn =
     options.stateMachineArn ?? 'arn:aws:states:us-east-1:000000000000:stateMachine:fledge-canary';
+  // Every event of a local run says so: its execution id is made up, and no deployed fledge ran it.
+  const deps: Deps | undefined = options.deps && {
+    ...options.deps,
+    events: markedLocal(options.deps.events),
+  };
   const name = options.executionName ?? `local-${randomUUID()}`;
   const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   const clock = options.virtualClock;
@@ -119,14 +124,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const { runTask } = options;
     const real = runTask
       ? (input: unknown) => runTask({ state: stateName, resource: fn, input })
-      : inProcess(fn, options.deps, timeoutMs(fn as FunctionName));
+      : inProcess(fn, deps, timeoutMs(fn as FunctionName));
     const override = options.taskOverrides?.[stateName];
     taskResourceLocalHandlers[stateName] = async (input) => {
       await pendingAdvance; // a virtual wait finishes moving the clock before the next task runs
       return track(override ? override(input, real) : real(input));
     };
   }
-  const integrations = { ...localIntegrations(options), ...options.integrations };
+  const integrations = { ...localIntegrations(options, deps), ...options.integrations };
   for (const [stateName, resource] of Object.entries(loaded.integrations)) {
     const integration = integrations[resource];
     if (!integration)
@@ -215,7 +220,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     options.signal?.removeEventListener('abort', abort);
   }
   // Recovery needs the deps; a deployed definition run without them (test/deploy) recovers nothing.
-  if (options.recover === false || !options.deps) return result;
+  if (options.recover === false || !deps) return result;
   // What the deployed recover function does on the execution's status change.
   const ended: ExecutionState = {
     status: result.status,
@@ -223,7 +228,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     cause: options.signal?.aborted ? String(options.signal.reason ?? 'stopped') : result.cause,
     output: result.output === undefined ? undefined : JSON.stringify(result.output),
   };
-  const recovery = await recoverExecution(executionArn, options.deps, ended);
+  const recovery = await recoverExecution(executionArn, deps, ended);
   return recovery && recovery.action !== 'none' ? { ...result, recovery } : result;
 }
 
@@ -245,7 +250,9 @@ function inProcess(
   if (!create) throw new Error(`a Task names function '${fn}', which has no in-process handler`);
   if (!deps) throw new Error(`the in-process handler of '${fn}' needs deps`);
   const handler = create(() => deps);
-  return async (input) => handler(structuredClone(input) as never, lambdaContext(fn, timeoutMs));
+  // Plan names the trigger of a run it was given no event for: here `local`, not the console.
+  const event = (input: unknown) => (fn === 'plan' ? { ...(input as object), local: true } : input);
+  return async (input) => handler(structuredClone(event(input)) as never, lambdaContext(fn, timeoutMs));
 }
 
 /** The Task states of a deployed definition: service integrations, and functions named by ARN. */
@@ -262,7 +269,10 @@ function tasksOf(definition: Definition): ReturnType<typeof loadDefinition> {
 }
 
 /** Local stand-ins for the Step Functions service integrations the ASL uses. */
-function localIntegrations(options: LocalRunOptions): Record<string, (input: unknown) => Promise<unknown>> {
+function localIntegrations(
+  options: LocalRunOptions,
+  deps: Deps | undefined,
+): Record<string, (input: unknown) => Promise<unknown>> {
   return {
     'arn:aws:states:::lambda:invoke': async (input) => {
       const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
@@ -273,15 +283,20 @@ function localIntegrations(options: LocalRunOptions): Record<string, (input: unk
       const { Entries } = input as {
         Entries: Array<{ DetailType: LifecycleEvent; Detail: Record<string, unknown> }>;
       };
-      if (!options.deps) throw new Error('the local events:putEvents stand-in needs deps');
-      for (const entry of Entries) await options.deps.events.publish(entry.DetailType, entry.Detail);
+      if (!deps) throw new Error('the local events:putEvents stand-in needs deps');
+      for (const entry of Entries) await deps.events.publish(entry.DetailType, entry.Detail);
       return { FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: randomUUID() })) };
     },
   };
 }
 
+/** Adds `local: true` to every lifecycle event a local run publishes (docs/EVENTS.md). */
+function markedLocal(events: EventPublisher): EventPublisher {
+  return { publish: (detailType, detail) => events.publish(detailType, { ...detail, local: true }) };
+}
+
 /** Synchronous Lambda Invoke, failing as Step Functions does: with the function's errorType as name. */
-async function invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
+export async function invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
   const result = await lambdaClient().send(
     new InvokeCommand({
       FunctionName: functionName,

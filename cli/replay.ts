@@ -79,11 +79,13 @@ export async function replay(options: {
   start: Date;
   baseline?: string | undefined;
   onEvent?: (event: EventLog) => void;
+  /** The replay's clock (default: a new one at `start`), for a caller that tells its time. */
+  clock?: VirtualClock;
 }): Promise<ReplayReport> {
   const { target } = options.input;
   const canary = target.type === 'lambda-alias' ? target.version : target.canary;
   const baseline = await resolveBaseline(target, options.baseline);
-  const clock = new VirtualClock(options.start);
+  const clock = options.clock ?? new VirtualClock(options.start);
   const router = new RecordingRouter(baseline, canary, () => clock.now());
   const result = await runLocal({
     input: options.input,

@@ -1,6 +1,7 @@
 /** `fledge report`: the HTML report of a deployed execution, or of a saved execution history. */
 import { writeFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { UsageError } from './exit';
 import { executionTimeline, historyFileTimeline, renderReport } from './report-html';
 
 export interface ReportOptions {
@@ -22,11 +23,6 @@ export async function writeReport(options: ReportOptions): Promise<string> {
   const output = options.output ?? `fledge-report-${fileName(timeline.executionId)}.html`;
   writeFileSync(output, await renderReport(timeline));
   return output;
-}
-
-/** A mistake in how the command was called (exit 2), as opposed to a failure to read or write. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 /** Step Functions in the execution's own region, whatever the default region is. */

@@ -2,6 +2,7 @@
 import { causeMessage } from '../shared/core/errors';
 import type { Verdict } from '../shared/core/verdict';
 import type { Outcome, RolloutState } from '../shared/steps/rollout';
+import { loadDefinition } from './definition';
 import type { EventLog, LocalRunResult } from './local-runner';
 
 export type RunReport = Partial<Omit<Outcome, 'outcome'>> & {
@@ -11,41 +12,122 @@ export type RunReport = Partial<Omit<Outcome, 'outcome'>> & {
   executionArn: string;
 };
 
+export interface ProgressOptions {
+  /** The run's clock, read as a check ends: the next check is due this plus the wait. */
+  now?: () => Date;
+  /** A replay: nothing happened to traffic, so each line says what would have. */
+  replay?: boolean;
+}
+
 /** Prints each event's progress line as it happens (nothing when the output is JSON). */
-export function printProgress(quiet = false): (event: EventLog) => void {
+export function printProgress(quiet = false, options: ProgressOptions = {}): (event: EventLog) => void {
   return (event) => {
-    const line = quiet ? undefined : describeEvent(event);
+    const line = quiet ? undefined : describeEvent(event, options);
     if (line) console.log(line);
   };
 }
 
-/** Turns the interpreter's events into one line per thing a person cares about, or nothing. */
-export function describeEvent(event: EventLog): string | undefined {
+/**
+ * Turns the interpreter's events into one line per thing a person cares about, or nothing: the plan and
+ * its forecast, each weight change and when it is first checked, each check with what it saw, what
+ * comes next and, when it holds, why and until when.
+ */
+export function describeEvent(event: EventLog, options: ProgressOptions = {}): string | undefined {
+  const would = options.replay ? 'would ' : '';
   if (event.type === 'StateFailed' || event.type === 'StateRetried') {
+    // A Fail state is how a run ends (rolled back, rejected): the result line says it, not as an error.
+    if (event.type === 'StateFailed' && endStates().has(event.state.name)) return undefined;
     return `  ! ${event.state.name}: ${event.type === 'StateRetried' ? 'retrying after ' : ''}${'Error' in event ? event.Error : 'error'}`;
   }
   if (event.type !== 'StateExited') return undefined;
-  const output = event.state.output as { rollout?: RolloutState } | undefined;
+  const output = event.state.output as
+    | { rollout?: RolloutState; hook?: { payload?: { status?: unknown } | null } }
+    | undefined;
   const rollout = output?.rollout;
   switch (event.state.name) {
+    case 'BeforeAllowTraffic':
+    case 'AfterAllowTraffic': {
+      const name = event.state.name === 'BeforeAllowTraffic' ? 'beforeAllowTraffic' : 'afterAllowTraffic';
+      const failed = output?.hook?.payload?.status === 'Failed';
+      return `hook ${name} (${rollout?.hooks[name] ?? 'hook'}): ${failed ? 'reported Failed' : 'passed'}`;
+    }
     case 'Plan': {
       if (!rollout?.steps) return undefined; // nothing planned: a refused or skipped run
       const steps =
         rollout.steps.map((s) => `${s.weight}%/${s.bakeSeconds / 60}m`).join(' → ') || 'all at once';
-      return `plan: ${side(rollout, 'baseline')} → ${side(rollout, 'canary')}, steps ${steps}`;
+      const plan = `plan: ${side(rollout, 'baseline')} → ${side(rollout, 'canary')}, steps ${steps}`;
+      return rollout.forecast ? `${plan}\n  forecast: ${rollout.forecast.reason}` : plan;
     }
-    case 'SetWeight':
-      return rollout
-        ? `step ${rollout.progress.stepIndex + 1}/${rollout.steps.length}: ${rollout.traffic.weight}% to ${side(rollout, 'canary')} (${rollout.progress.stepStartedAt})`
-        : undefined;
+    case 'SetWeight': {
+      if (!rollout) return undefined;
+      const at = rollout.progress.stepStartedAt;
+      const first = at ? `; first check ${due(Date.parse(at), rollout.waitSeconds)}` : '';
+      return `step ${rollout.progress.stepIndex + 1}/${rollout.steps.length}: ${would ? 'would send ' : ''}${rollout.traffic.weight}% to ${side(rollout, 'canary')} (${at})${first}`;
+    }
     case 'Evaluate': {
       const verdict = rollout?.lastVerdict;
       if (!rollout || !verdict) return undefined;
-      return `  check ${rollout.progress.checks}: ${seen(verdict)} → ${rollout.next.action}`;
+      return `  check ${rollout.progress.checks}: ${seen(verdict)} → ${next(rollout, verdict, options)}`;
     }
+    case 'Promote':
+      return rollout
+        ? `${would}promote: all traffic ${would ? 'to' : 'on'} ${side(rollout, 'canary')}`
+        : undefined;
+    case 'Rollback':
+      return rollout
+        ? `${would}roll back: all traffic ${would ? 'back to' : 'on'} ${side(rollout, 'baseline')}${would ? '' : ' again'}`
+        : undefined;
     default:
       return undefined;
   }
+}
+
+/**
+ * What the check decided. A hold says why (the bake's time left, CloudWatch not yet covering the step,
+ * evidence or data still needed) in the state machine's own words, and when the next check runs.
+ */
+function next(rollout: RolloutState, verdict: Verdict, options: ProgressOptions): string {
+  const would = options.replay ? 'would ' : '';
+  switch (rollout.next.action) {
+    case 'hold': {
+      // The reason often ends with the verdict's own, which the line has just said.
+      const why = rollout.next.reason.replace(`: ${verdict.reason}`, '');
+      const now = (options.now ?? (() => new Date()))().getTime();
+      return `hold: ${why}; next check ${due(now, rollout.waitSeconds)}`;
+    }
+    case 'advance':
+      return `${would}advance to step ${rollout.progress.stepIndex + 1}/${rollout.steps.length}`;
+    case 'promote':
+      return `${would}promote`;
+    case 'rollback':
+      return `${would}roll back`;
+  }
+}
+
+/** `at 10:05:00Z (in 4m)`: when a wait that starts at `from` ends. */
+function due(from: number, seconds: number): string {
+  const at = new Date(from + seconds * 1000).toISOString().slice(11, 19);
+  return `at ${at}Z (in ${duration(seconds)})`;
+}
+
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m}m ${s % 60}s` : `${m}m`;
+  return m % 60 ? `${Math.floor(m / 60)}h ${m % 60}m` : `${Math.floor(m / 60)}h`;
+}
+
+let fails: Set<string> | undefined;
+
+/** The state machine's Fail states: the ends of a run that did not promote. */
+function endStates(): Set<string> {
+  fails ??= new Set(
+    Object.entries(loadDefinition().definition.States)
+      .filter(([, state]) => state.Type === 'Fail')
+      .map(([name]) => name),
+  );
+  return fails;
 }
 
 /**

@@ -11,6 +11,8 @@ import { type PlanDeps, plan } from '../../shared/steps/plan';
 export interface PlanEvent {
   input: unknown;
   executionId?: string;
+  /** Set by the local runner (`fledge run`), never by the state machine. */
+  local?: boolean;
 }
 
 const wire = (): PlanDeps => ({
@@ -25,7 +27,8 @@ const wire = (): PlanDeps => ({
 export const createHandler = (deps: () => PlanDeps = wire) =>
   stepHandler(
     'plan',
-    (event: PlanEvent, d) => plan(event.input, d, { executionId: event.executionId ?? 'unknown' }),
+    (event: PlanEvent, d) =>
+      plan(event.input, d, { executionId: event.executionId ?? 'unknown', local: event.local === true }),
     deps,
   );
 

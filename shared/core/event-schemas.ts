@@ -42,9 +42,11 @@ const Common = {
   canary: z.string(),
   strategy: z.unknown(),
   trigger: z.object({
-    source: z.enum(['console', 'deploy-event', 'lambda-publish']),
+    source: z.enum(['console', 'local', 'deploy-event', 'lambda-publish']),
     eventId: z.string().optional(),
   }),
+  // Set on every event of a rollout run in-process by `fledge run`: its executionId is made up.
+  local: z.literal(true).optional(),
   severity: Severity,
   summary: Summary,
 };
@@ -102,6 +104,7 @@ export const LifecycleEventSchemas = {
       weight: z.number().min(0).max(100),
       reason: z.string(),
       error: z.object({ Error: z.string(), Cause: z.string() }),
+      local: Common.local,
       severity: Severity,
       summary: Summary,
     })

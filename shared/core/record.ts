@@ -64,7 +64,7 @@ export interface RolloutRecord {
   /** The validated rollout input, so a rolled-back release can be started again as it was. */
   input?: unknown;
   /** What started the rollout (lifecycle events carry it). */
-  trigger?: { source: 'console' | 'deploy-event' | 'lambda-publish'; eventId?: string } | undefined;
+  trigger?: { source: 'console' | 'local' | 'deploy-event' | 'lambda-publish'; eventId?: string } | undefined;
 }
 
 /** The state of the execution that holds a record, as Step Functions reports it. */

@@ -9,7 +9,11 @@ export const CLOUDTRAIL_EVENT = 'AWS API Call via CloudTrail';
 /** The tags a function opts in with. */
 export const TAGS = { alias: 'fledge:alias', strategy: 'fledge:strategy', alarms: 'fledge:alarms' } as const;
 
-export type TriggerSource = 'console' | 'deploy-event' | 'lambda-publish';
+/**
+ * `console`: the input itself, given to a deployed execution; `local`: the input itself, run in-process by
+ * `fledge run`; the other two: an event.
+ */
+export type TriggerSource = 'console' | 'local' | 'deploy-event' | 'lambda-publish';
 
 export type Trigger =
   | { kind: 'rollout'; input: unknown; source: TriggerSource; eventId?: string }

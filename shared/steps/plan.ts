@@ -30,6 +30,8 @@ import { eventDetail, type RolloutState, recordOf } from './rollout';
 export interface PlanContext {
   /** The Step Functions execution ARN: the lock owner. */
   executionId: string;
+  /** Run in-process by `fledge run`: input given as it is comes from `local`, not the console. */
+  local?: boolean;
 }
 
 /** What Plan returns when the trigger is not for fledge: the run ends SUCCEEDED, changing nothing. */
@@ -52,7 +54,8 @@ export async function plan(
   context: PlanContext,
 ): Promise<RolloutState | SkippedRun> {
   const trigger = await interpretTrigger(raw, deps.tags);
-  const triggerInfo = { source: trigger.source, ...(trigger.eventId ? { eventId: trigger.eventId } : {}) };
+  const source = context.local && trigger.source === 'console' ? 'local' : trigger.source;
+  const triggerInfo = { source, ...(trigger.eventId ? { eventId: trigger.eventId } : {}) };
   if (trigger.kind === 'skip')
     return { next: { action: 'skip', reason: trigger.reason }, trigger: triggerInfo };
   const parsed = DeployInputSchema.safeParse(trigger.input);

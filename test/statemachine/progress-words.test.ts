@@ -1,18 +1,19 @@
 /**
- * The words of a run's progress: each check says what it has seen and what it still needs, and a canary
- * still gathering evidence is never called a pass.
+ * The words of a run's progress: each check says what it has seen and what it still needs, why it holds
+ * and when the next check runs; a canary still gathering evidence is never called a pass; a replay says
+ * what would have happened, never that it did.
  */
 import { expect, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
-import { describeEvent } from '../../cli/report';
+import { describeEvent, type ProgressOptions } from '../../cli/report';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 
-async function progressLines(canaryRate: number): Promise<string[]> {
+async function progressLines(canaryRate: number, options: ProgressOptions = {}): Promise<string[]> {
   const router = new FakeRouter();
   const metrics = new FakeMetrics((at) =>
     steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, canaryRate, 0.005),
   );
-  const deps = fakeDeps(router, metrics);
+  const deps = fakeDeps(router, metrics, { start: new Date('2026-11-02T10:00:00.000Z') });
   const lines: string[] = [];
   await runLocal({
     input: {
@@ -22,32 +23,78 @@ async function progressLines(canaryRate: number): Promise<string[]> {
     deps,
     virtualClock: deps.clock,
     onEvent: (event) => {
-      const line = describeEvent(event);
-      if (line) lines.push(line);
+      const line = describeEvent(event, { now: () => deps.clock.now(), ...options });
+      if (line) lines.push(...line.split('\n'));
     },
   });
-  return lines.filter((l) => l.trimStart().startsWith('check'));
+  return lines;
 }
+
+const checksOf = (lines: string[]) => lines.filter((l) => l.trimStart().startsWith('check'));
 
 it('watches a 3x canary with both tallies and what promotion still needs, never calling it a pass', async () => {
   // Act
-  const checks = await progressLines(0.015);
+  const checks = checksOf(await progressLines(0.015));
 
   // Assess: the first check has no complete minute; then "watching" until the regression shows.
   expect(checks[0]).toMatch(/^ {2}check 1: waiting for data: no complete CloudWatch minute/);
   const watching = checks.filter((l) => l.includes('watching:'));
   expect(watching.length).toBeGreaterThan(0);
   expect(watching[0]).toMatch(
-    /check \d+: watching: canary \d+\/\d+ \([\d.]+%\) vs baseline \d+\/\d+ \([\d.]+%\); rollback evidence [\d.]+ of 100, promotion evidence [\d.]+ of 100(; promotion needs about [\d,]+ more canary requests at the baseline's error rate)? → hold$/,
+    /check \d+: watching: canary \d+\/\d+ \([\d.]+%\) vs baseline \d+\/\d+ \([\d.]+%\); rollback evidence [\d.]+ of 100, promotion evidence [\d.]+ of 100(; promotion needs about [\d,]+ more canary requests at the baseline's error rate)? → hold: /,
   );
   expect(checks.join('\n')).not.toMatch(/\bpass\b/);
-  expect(checks.at(-1)).toMatch(/regression: canary error rate is higher than baseline's.* → rollback$/);
+  expect(checks.at(-1)).toMatch(/regression: canary error rate is higher than baseline's.* → roll back$/);
 });
 
-it('says when a healthy canary is shown safe, and promotes it', async () => {
-  const checks = await progressLines(0.005);
+it('says why each check holds and when the next one runs', async () => {
+  const lines = await progressLines(0.015);
+  const checks = checksOf(lines);
 
+  // The step starts at 10:00 and is first checked a minute later; the first check has no complete
+  // CloudWatch minute and holds for the bake's time left.
+  expect(lines).toContain(
+    'step 1/1: 10% to version 2 (2026-11-02T10:00:00.000Z); first check at 10:01:00Z (in 1m)',
+  );
+  expect(checks[0]).toMatch(
+    /no complete CloudWatch minute.* → hold: step 1 bakes 240s more \(inconclusive\); next check at 10:02:00Z \(in 1m\)$/,
+  );
+  expect(checks[1]).toMatch(/→ hold: step 1 bakes 180s more .*; next check at 10:03:00Z \(in 1m\)$/);
+});
+
+it('shows the forecast with the plan, says when a canary is shown safe, and promotes it', async () => {
+  const lines = await progressLines(0.005);
+  const checks = checksOf(lines);
+
+  expect(lines[0]).toMatch(/^plan: version 1 → version 2, steps 10%\/5m$/);
+  // The fake metrics have no last hour, so the forecast says what it cannot tell.
+  expect(lines[1]).toMatch(
+    /^ {2}forecast: the schedule takes 5 minutes; the stable version served no requests/,
+  );
+  // Past the bake, a canary still short of evidence is held for it, not promoted.
+  expect(checks.some((l) => / → hold: step 1 held for promotion evidence; next check at /.test(l))).toBe(
+    true,
+  );
   expect(checks.at(-1)).toMatch(
     /check \d+: canary shown not 4x worse than baseline: .*promotion evidence [\d.]+ ≥ 100 \(beta 0.01\) → promote$/,
   );
+  expect(lines.at(-1)).toBe('promote: all traffic on version 2');
+});
+
+it('ends a rolled-back run with what it did, not with the Fail state as an error', async () => {
+  const lines = await progressLines(0.05);
+
+  expect(lines.at(-1)).toBe('roll back: all traffic on version 1 again');
+  expect(lines.join('\n')).not.toMatch(/!/);
+});
+
+it('in a replay, says what would have happened', async () => {
+  const lines = await progressLines(0.05, { replay: true });
+
+  expect(lines).toContain(
+    'step 1/1: would send 10% to version 2 (2026-11-02T10:00:00.000Z); first check at 10:01:00Z (in 1m)',
+  );
+  expect(checksOf(lines).at(-1)).toMatch(/→ would roll back$/);
+  expect(lines.at(-1)).toBe('would roll back: all traffic back to version 1');
+  expect(lines.join('\n')).not.toMatch(/RolledBack|^roll back|^promote/m);
 });

@@ -265,4 +265,23 @@ describe('lifecycle events', () => {
       error: expect.objectContaining({ Error: 'Error' }),
     });
   });
+
+  it('marks every event of a local run as local, with the trigger that started it', async () => {
+    const { deps } = setup({ 'fledge:alias': 'live' });
+
+    await runLocal({
+      input: { target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' } },
+      deps,
+      virtualClock: deps.clock,
+    });
+    await runLocal({ input: fixture('publish-version'), deps, virtualClock: deps.clock });
+
+    const details = deps.events.published.map((e) => e.detail);
+    expect(details.length).toBeGreaterThan(4);
+    expect(details.every((d) => d.local === true)).toBe(true);
+    // An input given as it is: `local`; an event keeps its own source and id.
+    expect(details.map((d) => (d.trigger as { source: string }).source)).toContain('local');
+    expect(details.map((d) => (d.trigger as { source: string }).source)).toContain('lambda-publish');
+    expect(details.map((d) => (d.trigger as { source: string }).source)).not.toContain('console');
+  });
 });

@@ -103,3 +103,68 @@ export function inputFileOf(process: FledgeProcess): string {
   const args = process.child.spawnargs;
   return args[args.indexOf('--input') + 1] ?? '';
 }
+
+export interface CliRun extends CliResult {
+  stderr: string;
+}
+
+/**
+ * `fledge …args` exactly as given, with the test's environment changed by `env` (an undefined value
+ * removes the variable) and stdin from a pipe, as in a pipeline.
+ */
+export async function fledgeArgs(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: { timeoutMs?: number } = {},
+): Promise<CliRun> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[key];
+    else childEnv[key] = value;
+  }
+  const { code, stdout, stderr } = await exec(process.execPath, ['bin/fledge.js', ...args], {
+    env: childEnv,
+    timeout: options.timeoutMs ?? 60_000,
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+  return { code, stdout, stderr, report: lastJson(stdout) };
+}
+
+/** Writes `input` as a JSON file for `--input`, and returns its path. */
+export function inputFile(input: unknown): string {
+  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(input));
+  return file;
+}
+
+/**
+ * `fledge …args` on a pseudo-terminal, as a person at a terminal runs it, answering `answer` when
+ * `prompt` appears (test/support/terminal.py; python3 is there, since moto needs it). Output is stdout and
+ * stderr together, as a terminal shows them.
+ */
+export async function fledgeOnTerminal(
+  args: string[],
+  prompt: string,
+  answer: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; output: string }> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[key];
+    else childEnv[key] = value;
+  }
+  const helper = new URL('./terminal.py', import.meta.url).pathname;
+  return exec('python3', [helper, answer, prompt, '--', process.execPath, 'bin/fledge.js', ...args], {
+    env: childEnv,
+    timeout: 60_000,
+  }).then(
+    (r) => ({ code: 0, output: r.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, output: e.stdout }),
+  );
+}

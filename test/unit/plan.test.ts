@@ -96,6 +96,17 @@ describe('plan and the stable version last hour', () => {
     expect(deps.events.published[0]?.detail.forecast).toEqual(state.forecast);
   });
 
+  it('names an input given as it is: console for a deployed execution, local for fledge run', async () => {
+    const deps = fakeDeps(new FakeRouter(), new FakeMetrics(() => undefined));
+    const other = fakeDeps(new FakeRouter(), new FakeMetrics(() => undefined));
+
+    const deployed = (await plan(release(), deps, { executionId: 'run-1' })) as RolloutState;
+    const local = (await plan(release(), other, { executionId: 'local-1', local: true })) as RolloutState;
+
+    expect(deployed.trigger).toEqual({ source: 'console' });
+    expect(local.trigger).toEqual({ source: 'local' });
+  });
+
   it('says when it cannot tell, because the stable version served nothing in the last hour', async () => {
     const router = new FakeRouter();
     const deps = fakeDeps(router, new FakeMetrics(() => undefined));

@@ -1,0 +1,52 @@
+/** `fledge replay`: a rollout's decisions over past CloudWatch metrics. Changes no traffic. */
+import type { Command } from 'commander';
+import { type AwsOptions, type JsonOptions, parseDate, withAws, withInput, withOutput } from '../options';
+
+interface ReplayOptions extends JsonOptions, AwsOptions {
+  input: string;
+  start: Date;
+  baseline?: string;
+}
+
+export function define(command: Command): void {
+  withInput(command, 'rollout input JSON, as for run')
+    .usage('--input <file> --start <iso8601> [options]')
+    .requiredOption('--start <iso8601>', 'when the rollout started (its first weight change)', parseDate)
+    .option(
+      '--baseline <version>',
+      'the baseline version (default: read from the alias if it was rolled back)',
+    );
+  withOutput(withAws(command)).action(replayCommand);
+}
+
+async function replayCommand(options: ReplayOptions): Promise<void> {
+  const { readInput } = await import('../input');
+  const { UsageError } = await import('../exit');
+  const input = readInput(options.input);
+  const target = (input as { target?: unknown } | null)?.target;
+  if (!target || typeof target !== 'object') throw new UsageError(`the input ${options.input} has no target`);
+  const { checkAwsSetup } = await import('../aws-setup');
+  await checkAwsSetup(options.region);
+  const [{ replay }, { printProgress }, { VirtualClock }] = await Promise.all([
+    import('../replay'),
+    import('../report'),
+    import('../../shared/core/clock'),
+  ]);
+  const clock = new VirtualClock(options.start);
+  const report = await replay({
+    input: input as Parameters<typeof replay>[0]['input'],
+    start: options.start,
+    baseline: options.baseline,
+    clock,
+    // The next check's time is on the replayed timeline.
+    onEvent: printProgress(options.json, { replay: true, now: () => clock.now() }),
+  });
+  if (options.json) {
+    console.log(JSON.stringify(report));
+  } else {
+    const when = report.decidedAt ? ` at ${report.decidedAt}` : '';
+    console.log(`would have ${report.outcome.toUpperCase()}${when}: ${report.reason}`);
+  }
+  // A replay that ran exits 0 whatever it decided; only bad input is an error.
+  process.exitCode = report.outcome === 'rejected' ? 2 : 0;
+}

@@ -1,0 +1,134 @@
+/** `fledge run`: a rollout run in-process on the real state machine, against the configured endpoint. */
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { UsageError } from '../exit';
+import {
+  type AwsOptions,
+  type ChangeOptions,
+  type JsonOptions,
+  parseDate,
+  withAws,
+  withConfirmation,
+  withInput,
+  withOutput,
+} from '../options';
+
+interface RunOptions extends JsonOptions, AwsOptions, ChangeOptions {
+  input: string;
+  clock: 'real' | 'virtual';
+  start?: Date;
+  virtualClockOnAws?: boolean;
+  publishEvents?: boolean;
+  hook: string[];
+  report?: string;
+}
+
+export function define(command: Command): void {
+  withInput(command).usage('--input <file> [options]');
+  command
+    .addOption(
+      new Option('--clock <kind>', 'real: waits take wall time; virtual: they take none (emulators only)')
+        .choices(['real', 'virtual'])
+        .default('real'),
+    )
+    .option('--start <iso8601>', 'with --clock virtual: the time the run starts at (default: now)', parseDate)
+    .option(
+      '--virtual-clock-on-aws',
+      'allow --clock virtual against a real AWS account: every step passes in seconds, judged on metrics that do not exist yet',
+    )
+    .option(
+      '--hook <function=module>',
+      'serve hook <function> from a local module’s handler instead of Lambda Invoke (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [],
+    )
+    .option(
+      '--publish-events',
+      'put lifecycle events on the account’s EventBridge bus (against a real account they stay off it)',
+    )
+    .option('--report <file>', 'write the HTML report of the run to <file> at the end');
+  withOutput(withConfirmation(withAws(command))).action(run);
+}
+
+async function run(options: RunOptions): Promise<void> {
+  const { readInput, describeInputTarget } = await import('../input');
+  const input = readInput(options.input);
+  const virtual = options.clock === 'virtual';
+  if (options.start && !virtual) throw new UsageError('--start needs --clock virtual');
+  const { parseHookOptions, localHookInvoker } = await import('../local-hooks');
+  const hooks = parseHookOptions(options.hook);
+
+  const { checkAwsSetup } = await import('../aws-setup');
+  const setup = await checkAwsSetup(options.region);
+  if (virtual && !setup.endpoint.emulator && !options.virtualClockOnAws) {
+    throw new UsageError(
+      `--clock virtual against ${setup.endpoint.name} would move live traffic through every step in seconds, judged on metrics that do not exist yet. Use it with an emulator (AWS_ENDPOINT_URL=http://127.0.0.1:5000), or add --virtual-clock-on-aws if that is what you mean`,
+    );
+  }
+  const { confirmTrafficChange } = await import('../confirm');
+  await confirmTrafficChange(
+    {
+      action: `run a rollout of ${describeInputTarget(input)}${virtual ? ' on a virtual clock' : ''}`,
+      yes: options.yes === true,
+    },
+    setup,
+  );
+
+  const [{ VirtualClock }, { invokeLambda, runLocal }, report, { trapSignals }, { defaultDeps }] =
+    await Promise.all([
+      import('../../shared/core/clock'),
+      import('../local-runner'),
+      import('../report'),
+      import('../signals'),
+      import('../wiring'),
+    ]);
+  const virtualClock = virtual ? new VirtualClock(options.start ?? new Date()) : undefined;
+  // A local run's events carry a made-up execution id: against a real account they stay off its bus
+  // unless asked for. An emulator gets them (tests read them from a queue).
+  const withheld = { count: 0 };
+  const publish = setup.endpoint.emulator || options.publishEvents === true;
+  const wired = defaultDeps();
+  const deps = {
+    ...wired,
+    ...(virtualClock ? { clock: virtualClock } : {}),
+    ...(publish
+      ? {}
+      : {
+          events: {
+            publish: async () => {
+              withheld.count += 1;
+            },
+          },
+        }),
+  };
+  // The report's modules load only when a report is asked for.
+  const reporting = options.report ? await import('../report-html') : undefined;
+  const recorder = reporting?.recordRun(deps.clock);
+  const interruptions = trapSignals(`npx fledge recover --input ${options.input}`);
+  const progress = report.printProgress(options.json, { now: () => deps.clock.now() });
+  const result = await runLocal({
+    input,
+    deps,
+    virtualClock,
+    signal: interruptions.signal,
+    invoke: localHookInvoker(hooks, invokeLambda),
+    onEvent: (event) => {
+      interruptions.observe(event);
+      progress(event);
+      recorder?.onEvent(event);
+    },
+  }).finally(() => interruptions.release());
+  if (options.report && reporting && recorder) {
+    writeFileSync(options.report, await reporting.renderReport(recorder.timeline(result.executionArn)));
+    console.error(`fledge: report written to ${options.report}`);
+  }
+  if (withheld.count > 0) {
+    console.error(
+      `fledge: ${withheld.count} lifecycle event(s) of this local run were not put on the account's EventBridge bus (--publish-events puts them there, marked local)`,
+    );
+  }
+  const outcome = report.toReport(result);
+  if (options.json) console.log(JSON.stringify(outcome));
+  else console.log(`${outcome.outcome.toUpperCase()}: ${outcome.reason}`);
+  process.exitCode = report.exitCode(outcome);
+}

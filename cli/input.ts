@@ -1,0 +1,41 @@
+/** The rollout input a command is given: a JSON file, or `-` for stdin. */
+import { readFileSync } from 'node:fs';
+import { UsageError } from './exit';
+
+/** The parsed input; a file that cannot be read or parsed is a usage error (exit 2). */
+export function readInput(path: string): unknown {
+  let text: string;
+  try {
+    text = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new UsageError(`cannot read the input ${path}: ${why}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`the input ${path} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * How a person names what the input would change, before it is validated: the target, or the event
+ * that names one (a CloudTrail publish event or a deploy event).
+ */
+export function describeInputTarget(input: unknown): string {
+  const raw = (input ?? {}) as {
+    target?: Record<string, unknown>;
+    'detail-type'?: unknown;
+    detail?: unknown;
+  };
+  const target = raw.target ?? (raw.detail as { target?: Record<string, unknown> } | undefined)?.target;
+  if (target?.type === 'lambda-alias') {
+    return `alias ${target.functionName}:${target.alias}${target.version ? ` (version ${target.version})` : ''}`;
+  }
+  if (target?.type === 'route53-weighted') {
+    return `records ${target.recordName} ${target.recordType ?? ''} in zone ${target.hostedZoneId} ('${target.stable}' → '${target.canary}')`;
+  }
+  if (typeof raw['detail-type'] === 'string') return `the target of the '${raw['detail-type']}' event`;
+  return 'the target in the input';
+}

@@ -1,0 +1,51 @@
+/**
+ * Options several commands share, spelled and explained the same way everywhere. A command module adds
+ * the ones it takes: `withInput(command)`, `withAws(command)`, …
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+
+export interface JsonOptions {
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export interface AwsOptions {
+  region?: string;
+}
+
+export interface ChangeOptions {
+  yes?: boolean;
+}
+
+/** `-i, --input <file>` (required). */
+export function withInput(command: Command, what = 'rollout input JSON (see docs/INPUT.md)'): Command {
+  return command.requiredOption('-i, --input <file>', `${what}, or - for stdin`);
+}
+
+/** `--json` and `--verbose`. */
+export function withOutput(command: Command): Command {
+  return command
+    .option('--json', 'print the result as one JSON object on the last line')
+    .option('--verbose', 'print the functions’ structured logs, and the stack trace of an unexpected error');
+}
+
+/** `--region`. */
+export function withAws(command: Command): Command {
+  return command.option('--region <region>', 'the AWS region (default: AWS_REGION, or your AWS_PROFILE’s)');
+}
+
+/** `-y, --yes`, for commands that change traffic. */
+export function withConfirmation(command: Command): Command {
+  return command.option(
+    '-y, --yes',
+    'change traffic in a real AWS account without asking (needed when stdin is not a terminal)',
+  );
+}
+
+/** Parses an ISO 8601 time for commander; a bad one is a usage error. */
+export function parseDate(value: string): Date {
+  const date = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidArgumentError(`'${value}' is not an ISO 8601 time (e.g. 2026-11-02T10:00:00Z)`);
+  return date;
+}

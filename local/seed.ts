@@ -1,0 +1,72 @@
+/**
+ * `npx tsx local/seed.ts`: something to try fledge on in your own moto (local/moto_server.py) or another
+ * emulator named by AWS_ENDPOINT_URL. Creates function `checkout` with versions 1-3 behind alias `live`
+ * (on version 1), and three hours of per-minute Lambda metrics up to now, as Lambda publishes them for a
+ * weighted alias: version 1 at 900 requests a minute and 0.5% errors, version 2 at 100 and none, version
+ * 3 at 100 and 5%. Then prints the commands that release version 3 (rolled back) and version 2 through a
+ * local hook (stopped by it, then promoted).
+ */
+import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { floorToMinute, MINUTE_MS } from '../shared/core/clock';
+import { createFunctionWithAlias } from './fixtures';
+
+const FUNCTION = 'checkout';
+const HOURS = 3;
+// CloudWatch takes 1,000 data points per PutMetricData; moto fails above about 50.
+const PUT_BATCH = 20;
+// Per ExecutedVersion, and (key '') for the alias as a whole, which Plan reads for the last hour.
+const TRAFFIC: Record<string, { requests: number; errors: number }> = {
+  '': { requests: 1000, errors: 5 },
+  '1': { requests: 900, errors: 4 },
+  '2': { requests: 100, errors: 0 },
+  '3': { requests: 100, errors: 5 },
+};
+
+const endpoint = process.env.AWS_ENDPOINT_URL;
+if (!endpoint) {
+  console.error('seed: set AWS_ENDPOINT_URL to your emulator first (e.g. http://127.0.0.1:5000)');
+  process.exit(2);
+}
+
+try {
+  await createFunctionWithAlias(FUNCTION, 'live', 3);
+  console.log(`created function ${FUNCTION} (versions 1-3, alias live → 1) on ${endpoint}`);
+} catch (error) {
+  // A second seed finds them there; the metrics below are what a later try needs.
+  console.log(`function ${FUNCTION}: ${(error as Error).name} (already there?); publishing metrics only`);
+}
+
+const end = floorToMinute(new Date());
+const start = new Date(end.getTime() - HOURS * 60 * MINUTE_MS);
+const data: MetricDatum[] = [];
+for (let at = start.getTime(); at < end.getTime(); at += MINUTE_MS) {
+  for (const [version, { requests, errors }] of Object.entries(TRAFFIC)) {
+    const Dimensions = [
+      { Name: 'FunctionName', Value: FUNCTION },
+      { Name: 'Resource', Value: `${FUNCTION}:live` },
+      ...(version ? [{ Name: 'ExecutedVersion', Value: version }] : []),
+    ];
+    const Timestamp = new Date(at + 20_000);
+    data.push(
+      { MetricName: 'Invocations', Dimensions, Timestamp, Value: requests, Unit: 'Count' },
+      { MetricName: 'Errors', Dimensions, Timestamp, Value: errors, Unit: 'Count' },
+    );
+  }
+}
+const cloudWatch = new CloudWatchClient({});
+for (let i = 0; i < data.length; i += PUT_BATCH) {
+  await cloudWatch.send(
+    new PutMetricDataCommand({ Namespace: 'AWS/Lambda', MetricData: data.slice(i, i + PUT_BATCH) }),
+  );
+}
+// Plan reads the hour before the start; the rollout reads the minutes after it.
+const rolloutStart = new Date(start.getTime() + 60 * MINUTE_MS).toISOString();
+const run = `npx fledge run --clock virtual --start ${rolloutStart}`;
+console.log(`published ${HOURS} hours of metrics, ${start.toISOString()} to ${end.toISOString()}. Now try:
+
+  ${run} --input examples/local/checkout-v3.json
+  SMOKE_FAIL=1 ${run} --input examples/local/checkout-hook.json --hook fledge-hook-smoke=examples/hooks/smoke.mjs
+  ${run} --input examples/local/checkout-hook.json --hook fledge-hook-smoke=examples/hooks/smoke.mjs
+
+Version 3 fails 5% of its requests and is rolled back; the hook stops version 2 before any traffic moves
+when SMOKE_FAIL=1, and lets it through otherwise; version 2 is then promoted.`);

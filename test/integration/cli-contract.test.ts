@@ -1,0 +1,413 @@
+/**
+ * The CLI's contract, as a new user meets it: the real `bin/fledge.js` in a child process, against moto.
+ * Usage errors exit 2 with one line (or one JSON line); a missing region or credentials says what to set;
+ * a real account is named and confirmed before traffic moves, and a virtual clock is refused there; a
+ * local run's events say they are local and stay off a real account's bus; a hook can be served from a
+ * local module; a reason with a double quote comes through whole.
+ *
+ * "A real account" here is moto with FLEDGE_EMULATOR=false: the CLI then treats the endpoint as AWS, so
+ * every guard runs while no request leaves 127.0.0.1.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { createFunctionWithAlias } from '../../local/fixtures';
+import { useEndpoint } from '../../local/moto';
+import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { fledgeArgs, fledgeOnTerminal, inputFile } from '../support/cli';
+
+const START = '2026-11-02T10:00:00.000Z';
+const dir = mkdtempSync(join(tmpdir(), 'fledge-contract-'));
+const VIRTUAL = ['--clock', 'virtual', '--start', START];
+/** moto, as the CLI would see a real account. */
+const REAL = { FLEDGE_EMULATOR: 'false' };
+const NO_STACK = /^\s+at /m;
+
+const target = (functionName: string, version = '2') => ({
+  type: 'lambda-alias',
+  functionName,
+  alias: 'live',
+  version,
+});
+const input = (functionName: string, extra: Record<string, unknown> = {}) =>
+  inputFile({ target: target(functionName), strategy: 'Canary10Percent5Minutes', ...extra });
+
+/** A function with versions 1 and 2 behind alias live, and 40 healthy minutes from START. */
+async function healthyFunction(name: string): Promise<void> {
+  await createFunctionWithAlias(name, 'live', 2);
+  await publishLambdaMinutes(name, 'live', new Date(START), 40, {
+    '1': { requests: 900, errors: 4 },
+    '2': { requests: 100, errors: 0 },
+  });
+}
+
+/** A queue that receives the lifecycle events of one function's rollouts, through an EventBridge rule. */
+async function eventQueue(functionName: string): Promise<() => Promise<Array<Record<string, unknown>>>> {
+  const sqs = new SQSClient({});
+  const events = new EventBridgeClient({});
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: `events-${functionName}` }));
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await events.send(
+    new PutRuleCommand({
+      Name: `events-${functionName}`,
+      EventPattern: JSON.stringify({
+        source: ['fledge'],
+        detail: { target: { functionName: [functionName] } },
+      }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: `events-${functionName}`,
+      Targets: [{ Id: 'queue', Arn: attributes.Attributes?.QueueArn }],
+    }),
+  );
+  return async () => {
+    const received: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 3; i++) {
+      const batch = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }),
+      );
+      for (const m of batch.Messages ?? []) received.push(JSON.parse(m.Body ?? '{}'));
+    }
+    return received;
+  };
+}
+
+beforeAll(async () => {
+  useEndpoint(inject('motoEndpoint'));
+  await Promise.all(
+    [
+      'contract-fn',
+      'contract-quote-fn',
+      'contract-hook-fn',
+      'contract-tty-fn',
+      'contract-yes-fn',
+      'contract-events-fn',
+      'contract-publish-fn',
+    ].map(healthyFunction),
+  );
+});
+
+describe('a usage error', () => {
+  const file = () => input('contract-fn');
+  it.each([
+    [
+      '--clock fake',
+      () => ['run', '--input', file(), '--clock', 'fake'],
+      /argument 'fake' is invalid\. Allowed choices are real, virtual/,
+    ],
+    [
+      'a bad --start',
+      () => ['run', '--input', file(), ...VIRTUAL.slice(0, 3), 'yesterday'],
+      /'yesterday' is not an ISO 8601 time/,
+    ],
+    [
+      '--start without --clock virtual',
+      () => ['run', '--input', file(), '--start', START],
+      /--start needs --clock virtual/,
+    ],
+    ['a missing --input', () => ['run'], /required option '-i, --input <file>' not specified/],
+    [
+      'an input file that is not there',
+      () => ['run', '--input', join(dir, 'none.json')],
+      /cannot read the input .*none\.json: no such file/,
+    ],
+    ['an unknown option', () => ['run', '--input', file(), '--colour'], /unknown option '--colour'/],
+    ['an unknown command', () => ['rnu'], /unknown command 'rnu'/],
+    [
+      'replay without --start',
+      () => ['replay', '--input', file()],
+      /required option '--start <iso8601>' not specified/,
+    ],
+    [
+      'a --hook that is not function=module',
+      () => ['run', '--input', file(), '--hook', 'smoke'],
+      /--hook 'smoke' is not <function>=<module>/,
+    ],
+  ])('(%s) exits 2 with one JSON line under --json', async (_name, args, reason) => {
+    const { code, stdout, report } = await fledgeArgs([...args(), '--json']);
+
+    expect(code).toBe(2);
+    expect(report).toEqual({ outcome: 'rejected', reason: expect.stringMatching(reason) });
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      '--clock fake',
+      ['run', '--input', 'x.json', '--clock', 'fake'],
+      /^fledge: option '--clock <kind>' argument 'fake' is invalid/,
+      /^usage: fledge run --input <file> \[options\] \(fledge run --help lists the options\)$/,
+    ],
+    [
+      'an unknown command',
+      ['rnu'],
+      /^fledge: unknown command 'rnu'/,
+      /^usage: fledge <command> \[options\] \(fledge --help lists the commands\)$/,
+    ],
+  ])('(%s) says what was wrong in one line, then how to call it', async (_name, args, message, usage) => {
+    const { code, stdout, stderr } = await fledgeArgs(args);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(message);
+    expect(lines[1]).toMatch(usage);
+  });
+});
+
+describe('the AWS set-up', () => {
+  const NO_CONFIG = {
+    AWS_PROFILE: undefined,
+    AWS_CONFIG_FILE: join(dir, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+  };
+  const NO_REGION = { ...NO_CONFIG, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined };
+  const NO_CREDENTIALS = {
+    ...NO_CONFIG,
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const commands = (file: string): Array<[string, string[]]> => [
+    ['run', ['run', '--input', file, ...VIRTUAL]],
+    ['replay', ['replay', '--input', file, '--start', START, '--baseline', '1']],
+    ['recover', ['recover', '--input', file]],
+  ];
+
+  it.each(commands(input('contract-fn')))(
+    'without a region, %s says to set AWS_REGION or --region and exits 2',
+    async (_name, args) => {
+      const plain = await fledgeArgs(args, NO_REGION);
+      const json = await fledgeArgs([...args, '--json'], NO_REGION);
+
+      expect(plain.code).toBe(2);
+      expect(plain.stderr.trim()).toMatch(/^fledge: no AWS region: set AWS_REGION .*pass --region/);
+      expect(plain.stderr).not.toMatch(NO_STACK);
+      expect(json.code).toBe(2);
+      expect(json.report).toEqual({ outcome: 'rejected', reason: expect.stringMatching(/^no AWS region/) });
+    },
+  );
+
+  it.each(commands(input('contract-fn')))(
+    'without credentials, %s says to set AWS_PROFILE or keys and exits 2',
+    async (_name, args) => {
+      const { code, stderr } = await fledgeArgs(args, NO_CREDENTIALS);
+
+      expect(code).toBe(2);
+      expect(stderr.trim()).toMatch(
+        /^fledge: no AWS credentials: set AWS_PROFILE .*AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+      );
+      expect(stderr).not.toMatch(NO_STACK);
+    },
+  );
+
+  it('takes the region from --region', async () => {
+    const { code, report } = await fledgeArgs(
+      ['recover', '--input', input('contract-fn'), '--region', 'us-east-1', '--json'],
+      NO_REGION,
+    );
+
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ outcome: 'nothing-to-do' });
+  });
+});
+
+describe('a real AWS account', () => {
+  it('refuses --clock virtual without an emulator, before any AWS call', async () => {
+    // No endpoint at all: the SDK would call AWS itself. The fake credentials would fail any real call.
+    const { code, report } = await fledgeArgs(
+      ['run', '--input', input('contract-fn'), ...VIRTUAL, '--json'],
+      {
+        AWS_ENDPOINT_URL: undefined,
+      },
+    );
+
+    expect(code).toBe(2);
+    expect(report.outcome).toBe('rejected');
+    expect(String(report.reason)).toMatch(
+      /^--clock virtual against AWS would move live traffic through every step in seconds.*--virtual-clock-on-aws/,
+    );
+  });
+
+  it('refuses --clock virtual through an endpoint that reaches a real account', async () => {
+    const { code, stderr } = await fledgeArgs(['run', '--input', input('contract-fn'), ...VIRTUAL], REAL);
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /^fledge: --clock virtual against AWS through http:\/\/127\.0\.0\.1:\d+ would move/,
+    );
+    expect(await readAlias('contract-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it.each([
+    ['run', (file: string) => ['run', '--input', file, ...VIRTUAL, '--virtual-clock-on-aws']],
+    ['recover', (file: string) => ['recover', '--input', file]],
+  ])(
+    '%s names the account, region and target, and refuses without --yes when stdin is no terminal',
+    async (_name, args) => {
+      const { code, stderr, report } = await fledgeArgs([...args(input('contract-fn')), '--json'], REAL);
+
+      expect(code).toBe(2);
+      expect(stderr).toMatch(
+        /^fledge: about to .*alias contract-fn:live \(version 2\).* in AWS account 123456789012 \(arn:aws:sts::123456789012:user\/moto\), region us-east-1/,
+      );
+      expect(String(report.reason)).toMatch(/stdin is not a terminal to confirm it: pass --yes to go ahead/);
+      expect(await readAlias('contract-fn', 'live')).toEqual({ version: '1', weights: {} });
+    },
+  );
+
+  it('asks at a terminal, and changes nothing unless the answer is yes', async () => {
+    const args = ['run', '--input', input('contract-tty-fn'), ...VIRTUAL, '--virtual-clock-on-aws'];
+
+    const declined = await fledgeOnTerminal(args, '[y/N]', 'n', REAL);
+
+    expect(declined.code).toBe(2);
+    expect(declined.output).toMatch(/in AWS account 123456789012 .*\n.*Go ahead\? \[y\/N\]/);
+    expect(declined.output).toMatch(/fledge: not confirmed\. Nothing was changed/);
+    expect(await readAlias('contract-tty-fn', 'live')).toEqual({ version: '1', weights: {} });
+
+    const accepted = await fledgeOnTerminal(args, '[y/N]', 'y', REAL);
+
+    expect(accepted.code).toBe(0);
+    expect(accepted.output).toMatch(/PROMOTED: /);
+    expect(await readAlias('contract-tty-fn', 'live')).toEqual({ version: '2', weights: {} });
+  });
+
+  it('goes ahead with --yes, and keeps the local run’s events off the account’s bus', async () => {
+    const received = await eventQueue('contract-yes-fn');
+
+    const { code, stderr, report } = await fledgeArgs(
+      ['run', '--input', input('contract-yes-fn'), ...VIRTUAL, '--virtual-clock-on-aws', '--yes', '--json'],
+      REAL,
+    );
+
+    expect(code).toBe(0);
+    expect(report.outcome).toBe('promoted');
+    expect(stderr).toMatch(
+      /about to run a rollout of alias contract-yes-fn:live \(version 2\) on a virtual clock/,
+    );
+    expect(stderr).toMatch(
+      /\d+ lifecycle event\(s\) of this local run were not put on the account's EventBridge bus/,
+    );
+    expect(await received()).toEqual([]);
+  });
+
+  it('puts the events there, marked local, with --publish-events', async () => {
+    const received = await eventQueue('contract-publish-fn');
+
+    const { code } = await fledgeArgs(
+      [
+        'run',
+        '--input',
+        input('contract-publish-fn'),
+        ...VIRTUAL,
+        '--virtual-clock-on-aws',
+        '--yes',
+        '--publish-events',
+      ],
+      REAL,
+    );
+
+    expect(code).toBe(0);
+    const events = await received();
+    expect(events.map((e) => e['detail-type'])).toEqual([
+      'Canary Started',
+      'Canary Weight Changed',
+      'Canary Promoted',
+    ]);
+    for (const event of events) {
+      expect(event.detail).toMatchObject({ local: true, trigger: { source: 'local' } });
+    }
+  });
+});
+
+describe('an emulator', () => {
+  it('asks nothing, and gets the local run’s events, marked local', async () => {
+    const received = await eventQueue('contract-events-fn');
+
+    const { code, stderr } = await fledgeArgs(['run', '--input', input('contract-events-fn'), ...VIRTUAL]);
+
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/about to|AWS account/);
+    const events = await received();
+    expect(events.length).toBe(3);
+    for (const event of events) {
+      expect(event.detail).toMatchObject({
+        local: true,
+        trigger: { source: 'local' },
+        executionId: expect.stringMatching(/:execution:fledge-canary:local-/),
+      });
+    }
+  });
+});
+
+describe('hooks served from a local module', () => {
+  const hooked = () => input('contract-hook-fn', { hooks: { beforeAllowTraffic: 'fledge-hook-smoke' } });
+  const HOOK = ['--hook', 'fledge-hook-smoke=examples/hooks/smoke.mjs'];
+
+  it('stop a release before any traffic moves when the hook reports Failed', async () => {
+    const { code, stdout, stderr, report } = await fledgeArgs(
+      ['run', '--input', hooked(), ...VIRTUAL, ...HOOK, '--json'],
+      { SMOKE_FAIL: '1' },
+    );
+
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/smoke: BeforeAllowTraffic for contract-hook-fn:live, version 2 \(baseline 1\)/);
+    expect(report).toMatchObject({ outcome: 'rolled-back', weight: 0 });
+    expect(String(report.reason)).toMatch(
+      /beforeAllowTraffic hook fledge-hook-smoke reported Failed; no traffic had moved/,
+    );
+    expect(stdout).not.toMatch(/step 1/);
+    expect(await readAlias('contract-hook-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it('let a release through when the hook passes', async () => {
+    const { code, stdout } = await fledgeArgs(['run', '--input', hooked(), ...VIRTUAL, ...HOOK]);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^hook beforeAllowTraffic \(fledge-hook-smoke\): passed$/m);
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^PROMOTED: /);
+    expect(await readAlias('contract-hook-fn', 'live')).toEqual({ version: '2', weights: {} });
+  });
+});
+
+describe('a rollback reason with a double quote', () => {
+  it('comes through whole, in the JSON line and in words', async () => {
+    // The hook throws a message with double quotes: the rollback's reason and the Fail state's cause
+    // carry it (the local interpreter's States.JsonToString once left it unescaped and crashed the CLI).
+    const hook = join(dir, 'quote-hook.mjs');
+    writeFileSync(
+      hook,
+      'export async function handler() { throw new Error(\'smoke test "checkout" got "500"\'); }\n',
+    );
+    const file = input('contract-quote-fn', { hooks: { beforeAllowTraffic: 'fledge-hook-quote' } });
+    const args = ['run', '--input', file, ...VIRTUAL, '--hook', `fledge-hook-quote=${hook}`];
+
+    const json = await fledgeArgs([...args, '--json']);
+    const words = await fledgeArgs(args);
+
+    expect(json.code).toBe(1);
+    expect(json.report).toMatchObject({ outcome: 'rolled-back', weight: 0 });
+    expect(String(json.report.reason)).toContain('smoke test "checkout" got "500"');
+    expect(words.code).toBe(1);
+    expect(words.stdout.trim().split('\n').at(-1)).toMatch(/^ROLLED-BACK: .*smoke test "checkout" got "500"/);
+    expect(words.stderr).not.toMatch(NO_STACK);
+  });
+});
