@@ -65,7 +65,7 @@ function asRefusal(error: unknown): { reason: string; usage: boolean } | undefin
   if (error instanceof UsageError) return { reason: error.message, usage: true };
   if (error instanceof RefusedError) return { reason: error.message, usage: false };
   // The domain's refusals, by name as the state machine routes them (shared/core/errors.ts).
-  if (error.name === 'InvalidInputError' || error.name === 'RolloutInProgressError') {
+  if (['InvalidInputError', 'RolloutInProgressError', 'RequestRefusedError'].includes(error.name)) {
     return { reason: error.message, usage: false };
   }
   const setup = awsSetupProblem(error);

@@ -46,6 +46,44 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Restore the baseline of a target left half-shifted (a stopped or killed rollout).',
     load: () => import('./commands/recover'),
   },
+  {
+    name: 'start',
+    summary: 'Start a rollout on the deployed state machine; --wait follows it to its end.',
+    load: () => import('./commands/start'),
+  },
+  {
+    name: 'status',
+    summary: 'Show where a rollout is: weight, step, last check, gate or pause.',
+    load: () => import('./commands/status'),
+  },
+  { name: 'list', summary: 'List the rollouts in progress.', load: () => import('./commands/status') },
+  {
+    name: 'pause',
+    summary: 'Hold a rollout at its weight; checks go on and a failing one still rolls back.',
+    load: () => import('./commands/act'),
+  },
+  { name: 'resume', summary: 'Let a paused rollout go on.', load: () => import('./commands/act') },
+  {
+    name: 'approve',
+    summary: 'Let a rollout waiting at an approval gate go on.',
+    load: () => import('./commands/act'),
+  },
+  {
+    name: 'reject',
+    summary: 'Roll back a rollout waiting at an approval gate.',
+    load: () => import('./commands/act'),
+  },
+  {
+    name: 'promote',
+    summary: 'Promote now, skipping the remaining steps (--skip-analysis: even if the check fails).',
+    load: () => import('./commands/act'),
+  },
+  { name: 'abort', summary: 'Roll a rollout back at its next check.', load: () => import('./commands/act') },
+  {
+    name: 'retry',
+    summary: 'Start the last rollout of a target again, with the input it had.',
+    load: () => import('./commands/start'),
+  },
 ];
 
 const argv = process.argv.slice(2);

@@ -49,3 +49,20 @@ export function parseDate(value: string): Date {
     throw new InvalidArgumentError(`'${value}' is not an ISO 8601 time (e.g. 2026-11-02T10:00:00Z)`);
   return date;
 }
+
+export interface DeploymentFlags {
+  stage?: string;
+  table?: string;
+  stateMachine?: string;
+}
+
+/** `--stage`, `--table`, `--state-machine`: where a deployed fledge keeps its records and runs. */
+export function withDeployment(command: Command): Command {
+  return command
+    .option('--stage <stage>', 'the deployed stack fledge-<stage>: its rollout table and state machine')
+    .option('--table <name>', 'the rollout table (default: FLEDGE_TABLE, or the stack of --stage)')
+    .option(
+      '--state-machine <arn>',
+      'the fledge state machine (default: FLEDGE_STATE_MACHINE, or the stack of --stage)',
+    );
+}

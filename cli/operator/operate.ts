@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { InvalidInputError, RequestRefusedError } from '../../shared/core/errors';
 import type { CommandAction, OperatorRequests } from '../../shared/core/operator';
 import type { RolloutRecords } from '../../shared/core/ports';
@@ -68,16 +67,12 @@ function orNone(record: RolloutRecord | undefined, what: string): RolloutRecord 
   return record;
 }
 
-/** Who is asking: the caller's IAM identity, or, without credentials that can say, the local user. */
-export async function whoAmI(): Promise<string> {
-  const sts = new STSClient({});
+/** Who is asking: the caller's IAM identity, or, where it cannot be had (an emulator), the local user. */
+export async function whoAmI(identity: () => Promise<{ arn: string }>): Promise<string> {
   try {
-    const identity = await sts.send(new GetCallerIdentityCommand({}));
-    return identity.Arn ?? `${userInfo().username}@${hostname()}`;
+    return (await identity()).arn;
   } catch {
     return `${userInfo().username}@${hostname()}`;
-  } finally {
-    sts.destroy();
   }
 }
 

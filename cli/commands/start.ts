@@ -1,0 +1,108 @@
+/**
+ * `fledge start --input f.json [--wait]` and `fledge retry <rollout>`: start an execution of the deployed
+ * state machine, after checking the input here (the schema, then a read-only look at the target). With
+ * `--wait`, follow it with `fledge run`'s progress lines and exit as `run` does (0 promoted, 1 rolled
+ * back or failed, 2 refused). `retry` starts the last rollout of a target again, with the input it had.
+ */
+import type { Command } from 'commander';
+import {
+  type AwsOptions,
+  type ChangeOptions,
+  type DeploymentFlags,
+  type JsonOptions,
+  withAws,
+  withConfirmation,
+  withDeployment,
+  withOutput,
+} from '../options';
+
+interface StartOptions extends JsonOptions, AwsOptions, ChangeOptions, DeploymentFlags {
+  input?: string;
+  wait?: boolean;
+}
+
+export function define(command: Command): void {
+  const retry = command.name() === 'retry';
+  if (retry) {
+    command
+      .argument('[rollout]', 'an execution ARN, or <function>:<alias> for a Lambda target')
+      .usage('[rollout | --input <file>] [options]')
+      .option('-i, --input <file>', 'a rollout input, to name its target (Route 53 targets)');
+  } else {
+    command
+      .usage('--input <file> [options]')
+      .requiredOption('-i, --input <file>', 'rollout input JSON (see docs/INPUT.md), or - for stdin');
+  }
+  command.option('--wait', 'follow the execution until it ends, printing its progress');
+  withOutput(withConfirmation(withAws(withDeployment(command)))).action(async (...args: unknown[]) => {
+    const options = args[retry ? 1 : 0] as StartOptions;
+    await start(options, retry ? { rollout: args[0] as string | undefined } : undefined);
+  });
+}
+
+async function start(options: StartOptions, retry?: { rollout: string | undefined }): Promise<void> {
+  const [
+    { UsageError, RefusedError },
+    { checkAwsSetup },
+    { confirmTrafficChange },
+    { readInput, describeInputTarget },
+  ] = await Promise.all([
+    import('../exit'),
+    import('../aws-setup'),
+    import('../confirm'),
+    import('../input'),
+  ]);
+  const setup = await checkAwsSetup(options.region);
+  const [{ operatorContext }, { requireStateMachine, consoleLink }, starting, { wireDeps }] =
+    await Promise.all([
+      import('../operator/context'),
+      import('../operator/deployment'),
+      import('../operator/start'),
+      import('../wiring'),
+    ]);
+  const context = await operatorContext(options);
+  let input: unknown;
+  if (retry) {
+    if (!retry.rollout && !options.input)
+      throw new UsageError(
+        'name the rollout to retry: an execution ARN, <function>:<alias>, or --input <file>',
+      );
+    const { findRollout } = await import('../operator/operate');
+    const { isActive } = await import('../../shared/core/record');
+    const found = await findRollout(
+      { rollout: retry.rollout, ...(options.input ? { input: readInput(options.input) } : {}) },
+      context.records,
+      context.executions,
+    );
+    if (isActive(found.record.status)) {
+      throw new RefusedError(
+        `${found.record.label}: a rollout is still in progress (${found.record.status}); wait for it, or abort it`,
+      );
+    }
+    if (!found.record.input)
+      throw new RefusedError(`${found.record.label}: its record keeps no input to start again`);
+    input = found.record.input;
+  } else {
+    input = readInput(options.input ?? '-');
+  }
+  const stateMachineArn = requireStateMachine(context.deployment);
+  const sides = await starting.validateInput(input, wireDeps());
+  await confirmTrafficChange(
+    { action: `start a rollout of ${describeInputTarget(input)} (${sides})`, yes: options.yes === true },
+    setup,
+  );
+  const { executionArn } = await starting.startExecution(stateMachineArn, input);
+  if (!options.wait) {
+    if (options.json)
+      console.log(JSON.stringify({ outcome: 'started', executionArn, console: consoleLink(executionArn) }));
+    else console.log(`started ${executionArn}\n  ${consoleLink(executionArn)}`);
+    return;
+  }
+  console.error(`started ${executionArn}\n  ${consoleLink(executionArn)}`);
+  const { printProgress, toReport, exitCode } = await import('../report');
+  const result = await starting.follow(executionArn, printProgress(options.json));
+  const report = toReport(result);
+  if (options.json) console.log(JSON.stringify(report));
+  else console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);
+  process.exitCode = exitCode(report);
+}

@@ -1,0 +1,287 @@
+/**
+ * The operator commands through the real `fledge` CLI, against moto, on rollouts in each state: running
+ * (a local run whose records live in moto's DynamoDB, as a deployed one's do), paused, waiting at a
+ * gate, finished, rolled back, and absent. Requests are applied by the rollout's next check; refusals
+ * exit 2 and change nothing.
+ */
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { runLocal } from '../../cli/local-runner';
+import { toReport } from '../../cli/report';
+import { wireDeps } from '../../cli/wiring';
+import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
+import { useEndpoint } from '../../local/moto';
+import { DynamoDbRolloutRecords } from '../../shared/aws/records';
+import { VirtualClock } from '../../shared/core/clock';
+import type { RolloutState } from '../../shared/steps/rollout';
+import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { type CliRun, fledgeArgs, inputFile } from '../support/cli';
+
+const START = new Date('2026-11-20T10:00:00.000Z');
+const TABLE = 'fledge-operator-test';
+let stateMachineArn = '';
+
+const target = (functionName: string) => ({
+  type: 'lambda-alias',
+  functionName,
+  alias: 'live',
+  version: '2',
+});
+const env = () => ({ FLEDGE_TABLE: TABLE });
+const cli = (...args: string[]) => fledgeArgs([...args, '--json'], env());
+
+async function healthy(name: string, canaryErrors = 5) {
+  await createFunctionWithAlias(name, 'live', 2);
+  await publishLambdaMinutes(name, 'live', START, 90, {
+    '1': { requests: 9000, errors: 45 },
+    '2': { requests: 1000, errors: canaryErrors },
+  });
+}
+
+/** A local run whose records live in moto's table; `atCheck(n)` runs before check n, and may call the CLI. */
+async function rollout(
+  input: Record<string, unknown>,
+  atCheck: (n: number, rollout: RolloutState) => Promise<void>,
+) {
+  const clock = new VirtualClock(START);
+  const deps = { ...wireDeps(), clock, records: new DynamoDbRolloutRecords(TABLE) };
+  let checks = 0;
+  const result = await runLocal({
+    input,
+    deps,
+    virtualClock: clock,
+    taskOverrides: {
+      Evaluate: async (taskInput, real) => {
+        checks += 1;
+        await atCheck(checks, (taskInput as { rollout: RolloutState }).rollout);
+        return real(taskInput);
+      },
+    },
+  });
+  return toReport(result);
+}
+
+const refused = (run: CliRun, reason: RegExp) => {
+  expect(run.code).toBe(2);
+  expect(run.report).toMatchObject({ outcome: 'rejected', reason: expect.stringMatching(reason) });
+};
+
+beforeAll(async () => {
+  useEndpoint(inject('motoEndpoint'));
+  await createRolloutTable(TABLE);
+  const machine = await new SFNClient({}).send(
+    new CreateStateMachineCommand({
+      name: 'fledge-canary-operator',
+      roleArn: 'arn:aws:iam::123456789012:role/fledge-states',
+      definition: JSON.stringify({
+        StartAt: 'Wait',
+        States: { Wait: { Type: 'Wait', Seconds: 3600, End: true } },
+      }),
+    }),
+  );
+  stateMachineArn = machine.stateMachineArn ?? '';
+});
+
+describe('fledge status, list, pause, resume, abort', () => {
+  it('shows a running rollout, pauses and resumes it, refuses what does not apply, and aborts it mid-bake', async () => {
+    await healthy('op-abort');
+    const seen: Record<string, CliRun> = {};
+
+    const report = await rollout(
+      { target: target('op-abort'), strategy: 'Canary10Percent30Minutes' },
+      async (n) => {
+        if (n === 2) {
+          seen.status = await cli('status', 'op-abort:live');
+          seen.list = await cli('list');
+          seen.approve = await cli('approve', 'op-abort:live');
+          seen.resume = await cli('resume', 'op-abort:live');
+          seen.pause = await cli('pause', 'op-abort:live', '--reason', 'watching a dashboard');
+          seen.again = await cli('pause', 'op-abort:live');
+          seen.paused = await cli('status', 'op-abort:live');
+        }
+        if (n === 4) seen.resumed = await cli('resume', 'op-abort:live');
+        if (n === 5) seen.abort = await cli('abort', 'op-abort:live', '--reason', 'a customer "escalation"');
+      },
+    );
+    const after = await cli('abort', 'op-abort:live', '--reason', 'too late');
+
+    expect(seen.status).toMatchObject({
+      code: 0,
+      report: {
+        rollout: 'alias op-abort:live (version 1 → 2)',
+        status: 'baking',
+        weight: 10,
+        step: { n: 1, of: 1 },
+      },
+    });
+    expect(seen.list?.report).toMatchObject({
+      rollouts: [expect.objectContaining({ key: 'lambda-alias#op-abort#live' })],
+    });
+    refused(seen.approve as CliRun, /no approval gate is open/);
+    refused(seen.resume as CliRun, /not paused; nothing to resume/);
+    expect(seen.pause).toMatchObject({ code: 0, report: { outcome: 'requested', action: 'pause' } });
+    refused(seen.again as CliRun, /already paused by .* since /);
+    expect(seen.paused?.report).toMatchObject({ paused: { reason: 'watching a dashboard' } });
+    expect(seen.resumed?.code).toBe(0);
+    expect(seen.abort?.code).toBe(0);
+    expect(report).toMatchObject({
+      outcome: 'rolled-back',
+      reason: expect.stringMatching(/^aborted by .*: a customer "escalation"$/),
+      forced: { command: 'abort' },
+    });
+    expect(await readAlias('op-abort', 'live')).toEqual({ version: '1', weights: {} });
+    refused(after, /its last rollout has ended \(rolled-back: aborted by .*\)/);
+  });
+
+  it('refuses a rollout that is not on record, and a command without its reason', async () => {
+    refused(await cli('status', 'nobody:live'), /no rollout of nobody:live is on record/);
+    refused(await cli('abort', 'nobody:live'), /needs --reason/);
+    refused(await cli('status', 'not-a-target'), /is not a rollout/);
+  });
+});
+
+describe('fledge promote', () => {
+  it('promotes mid-bake, skipping the rest of the schedule', async () => {
+    await healthy('op-promote');
+
+    const report = await rollout(
+      { target: target('op-promote'), strategy: 'Linear10PercentEvery3Minutes' },
+      async (n) => {
+        if (n === 2) await cli('promote', 'op-promote:live', '--reason', 'hotfix for an outage');
+      },
+    );
+
+    expect(report).toMatchObject({
+      outcome: 'promoted',
+      reason: expect.stringMatching(/^promoted early by .*hotfix for an outage$/),
+      forced: { command: 'promote' },
+    });
+    expect(await readAlias('op-promote', 'live')).toEqual({ version: '2', weights: {} });
+  });
+});
+
+describe('approval gates', () => {
+  const gated = (name: string) => ({
+    target: target(name),
+    strategy: {
+      steps: [
+        { weight: 10, bakeMinutes: 2, approve: true },
+        { weight: 50, bakeMinutes: 2 },
+      ],
+    },
+  });
+
+  it('waits at the gate, shows it, and goes on when approved', async () => {
+    await healthy('op-approve');
+    let status: CliRun | undefined;
+    let approved: CliRun | undefined;
+
+    const report = await rollout(gated('op-approve'), async (_n, state) => {
+      if (state.operator?.gate && !approved) {
+        status = await cli('status', 'op-approve:live');
+        approved = await cli('approve', 'op-approve:live', '--reason', 'dashboards look fine');
+      }
+    });
+
+    expect(status?.report).toMatchObject({ gate: { id: 'step 1' } });
+    expect(approved?.code).toBe(0);
+    expect(report.outcome).toBe('promoted');
+    expect(await readAlias('op-approve', 'live')).toEqual({ version: '2', weights: {} });
+  });
+
+  it('rolls back when rejected', async () => {
+    await healthy('op-reject');
+
+    const report = await rollout(gated('op-reject'), async (_n, state) => {
+      if (state.operator?.gate) await cli('reject', 'op-reject:live', '--reason', 'latency looks off');
+    });
+
+    expect(report).toMatchObject({
+      outcome: 'rolled-back',
+      reason: expect.stringMatching(/^step 1 rejected by .*: latency looks off$/),
+    });
+    expect(await readAlias('op-reject', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it('rolls back when nobody approves before the gate times out', async () => {
+    await healthy('op-timeout');
+
+    const report = await rollout(
+      { ...gated('op-timeout'), gates: { approvalTimeoutMinutes: 3 } },
+      async () => undefined,
+    );
+
+    expect(report).toMatchObject({
+      outcome: 'rolled-back',
+      reason: 'step 1 not approved within gates.approvalTimeoutMinutes (3); rolled back',
+    });
+  });
+});
+
+describe('fledge start and retry', () => {
+  it('checks the input, starts an execution with it, and prints its ARN and console link', async () => {
+    await healthy('op-start');
+    const input = { target: target('op-start'), strategy: 'Canary10Percent5Minutes' };
+
+    const started = await cli('start', '--input', inputFile(input), '--state-machine', stateMachineArn);
+    const execution = await new SFNClient({}).send(
+      new DescribeExecutionCommand({ executionArn: String(started.report.executionArn) }),
+    );
+
+    expect(started).toMatchObject({
+      code: 0,
+      report: {
+        outcome: 'started',
+        console: expect.stringMatching(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/states\//),
+      },
+    });
+    expect(JSON.parse(execution.input ?? '{}')).toEqual(input);
+  });
+
+  it('starts nothing for an input that fails its checks', async () => {
+    const before = await new SFNClient({}).send(new ListExecutionsCommand({ stateMachineArn }));
+
+    const bad = await cli(
+      'start',
+      '--input',
+      inputFile({ target: target('op-missing') }),
+      '--state-machine',
+      stateMachineArn,
+    );
+    const schema = await cli(
+      'start',
+      '--input',
+      inputFile({ target: { type: 'lambda-alias' } }),
+      '--state-machine',
+      stateMachineArn,
+    );
+    const after = await new SFNClient({}).send(new ListExecutionsCommand({ stateMachineArn }));
+
+    refused(bad, /target.functionName 'op-missing' is not a Lambda function/);
+    refused(schema, /target.functionName/);
+    expect(after.executions?.length).toBe(before.executions?.length);
+  });
+
+  it('starts a rolled-back release again with the input it had', async () => {
+    await healthy('op-retry', 100);
+    const input = { target: target('op-retry'), strategy: 'Canary10Percent5Minutes' };
+    const first = await rollout(input, async () => undefined);
+
+    const retried = await cli('retry', 'op-retry:live', '--state-machine', stateMachineArn);
+    const execution = await new SFNClient({}).send(
+      new DescribeExecutionCommand({ executionArn: String(retried.report.executionArn) }),
+    );
+
+    expect(first.outcome).toBe('rolled-back');
+    expect(retried).toMatchObject({ code: 0, report: { outcome: 'started' } });
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({
+      target: input.target,
+      strategy: input.strategy,
+    });
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * The parts of the operator commands moto cannot show: following a deployed execution to its end from
+ * its Step Functions history (`fledge start --wait`), and finding a deployed stack's table and state
+ * machine by `--stage` (CloudFormation outputs), both against aws-sdk-client-mock.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EventLog } from '../../cli/local-runner';
+import { locate } from '../../cli/operator/deployment';
+import { follow } from '../../cli/operator/start';
+import { describeEvent, toReport } from '../../cli/report';
+import { recordRollout } from '../support/rollouts';
+import { toExecutionHistory } from '../support/sfn-history';
+
+afterEach(() => {
+  mockClient(SFNClient).restore();
+  mockClient(CloudFormationClient).restore();
+});
+
+describe('fledge start --wait', () => {
+  it("prints run's progress lines from the execution history, then ends as the execution did", async () => {
+    const run = await recordRollout('rolled-back');
+    const history = toExecutionHistory(run.events);
+    const half = Math.floor(history.length / 2);
+    const sfn = mockClient(SFNClient);
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolvesOnce({ events: history.slice(0, half) })
+      .resolves({ events: history });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ status: 'RUNNING' })
+      .resolves({ status: 'FAILED', error: run.result.error, cause: run.result.cause });
+    const lines: string[] = [];
+    const local = run.events.map((e) => describeEvent(e.event)).filter((l): l is string => Boolean(l));
+
+    const result = await follow(
+      run.result.executionArn,
+      (event: EventLog) => {
+        const line = describeEvent(event);
+        if (line) lines.push(line);
+      },
+      { sfn: new SFNClient({ region: 'us-east-1' }), pollMs: 1 },
+    );
+
+    expect(toReport(result)).toEqual(toReport(run.result));
+    // Each state's line once, in order, as `fledge run` printed them (the next-check times aside).
+    const strip = (l: string) => l.replace(/; next check at .*$/, '').replace(/ \(in \d+[ms]+\)$/, '');
+    expect(lines.map(strip)).toEqual(local.filter((l) => !l.startsWith('  !')).map(strip));
+  });
+});
+
+describe('finding a deployed fledge', () => {
+  it('reads the table and the state machine from the stack of --stage, flags first', async () => {
+    mockClient(CloudFormationClient)
+      .on(DescribeStacksCommand, { StackName: 'fledge-prod' })
+      .resolves({
+        Stacks: [
+          {
+            StackName: 'fledge-prod',
+            CreationTime: new Date(),
+            StackStatus: 'UPDATE_COMPLETE',
+            Outputs: [
+              { OutputKey: 'RolloutTableName', OutputValue: 'fledge-locks-prod' },
+              {
+                OutputKey: 'CanaryStateMachineArn',
+                OutputValue: 'arn:aws:states:eu-west-1:1:stateMachine:fledge-canary-prod',
+              },
+            ],
+          },
+        ],
+      });
+
+    const found = await locate({ stage: 'prod' });
+    const flagged = await locate({ stage: 'prod', table: 'mine' });
+
+    expect(found).toMatchObject({
+      table: 'fledge-locks-prod',
+      stateMachineArn: expect.stringMatching(/fledge-canary-prod$/),
+    });
+    expect(flagged.table).toBe('mine');
+  });
+
+  it('says what to do when the stack does not exist', async () => {
+    mockClient(CloudFormationClient)
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('Stack with id fledge-nope does not exist'), { name: 'ValidationError' }),
+      );
+
+    await expect(locate({ stage: 'nope' })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(
+        /--stage nope: no CloudFormation stack fledge-nope .*--table and --state-machine/,
+      ),
+    });
+  });
+});
