@@ -15,6 +15,9 @@ export default defineConfig({
     hookTimeout: 180_000,
     // Each file gets its own process, so module-level SDK clients pick up each file's endpoint.
     pool: 'forks',
+    // Most files wait on moto, child processes or timeouts rather than compute (the fault-injection files
+    // above all): three at once on the 2-core CI machine instead of vitest's default of cores - 1.
+    maxWorkers: 3,
     // The JSON report feeds the `N passed, N failed` line that .ci/run prints.
     reporters: ['default', 'json'],
     outputFile: { json: 'results/vitest.json' },

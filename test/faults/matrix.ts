@@ -335,6 +335,8 @@ export interface Tally {
   fault: Fault;
   mode: 'once' | 'every';
   cases: number;
+  /** Runs of a faulty release (a regression), whose checks and rollback the faults hit. */
+  faulty: number;
   injected: number;
   promoted: number;
   rolledBack: number;
@@ -354,6 +356,7 @@ export function tally(target: string, fault: Fault, mode: 'once' | 'every', resu
     fault,
     mode,
     cases: results.length,
+    faulty: count((r) => r.release === 'faulty'),
     injected: count((r) => r.injected > 0),
     promoted: count((r) => r.run.status === 'SUCCEEDED' && r.traffic.on === 'canary'),
     rolledBack: count((r) => r.run.error === 'fledge.RolledBack'),
