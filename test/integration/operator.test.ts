@@ -4,11 +4,15 @@
  * gate, finished, rolled back, and absent. Requests are applied by the rollout's next check; refusals
  * exit 2 and change nothing.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   ListExecutionsCommand,
   SFNClient,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
@@ -18,6 +22,7 @@ import { createFunctionWithAlias, createRolloutTable } from '../../local/fixture
 import { useEndpoint } from '../../local/moto';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
+import { plan } from '../../shared/steps/plan';
 import type { RolloutState } from '../../shared/steps/rollout';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
 import { type CliRun, fledgeArgs, inputFile } from '../support/cli';
@@ -283,5 +288,34 @@ describe('fledge start and retry', () => {
       target: input.target,
       strategy: input.strategy,
     });
+  });
+});
+
+describe('fledge report <rollout>', () => {
+  it("writes the report of a target's last deployed execution, found through its record", async () => {
+    await healthy('op-report');
+    const sfn = new SFNClient({});
+    const { executionArn = '' } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ target: target('op-report') }) }),
+    );
+    const deps = {
+      ...wireDeps(),
+      clock: new VirtualClock(START),
+      records: new DynamoDbRolloutRecords(TABLE),
+    };
+    await plan({ target: target('op-report') }, deps, { executionId: executionArn });
+    const output = join(mkdtempSync(join(tmpdir(), 'fledge-report-')), 'report.html');
+
+    const written = await cli('report', 'op-report:live', '--output', output);
+
+    expect(written).toMatchObject({ code: 0, report: { outcome: 'written', path: output } });
+    expect(readFileSync(output, 'utf8')).toContain(executionArn.split(':').at(-1));
+  });
+
+  it("refuses a target whose last rollout was a local run, saying how to get a local run's report", async () => {
+    await healthy('op-local-report');
+    await rollout({ target: target('op-local-report'), strategy: 'Canary10Percent5Minutes' }, async () => undefined);
+
+    refused(await cli('report', 'op-local-report:live'), /was a local run .* fledge run --report <file>/);
   });
 });
