@@ -316,6 +316,6 @@ describe('fledge report <rollout>', () => {
     await healthy('op-local-report');
     await rollout({ target: target('op-local-report'), strategy: 'Canary10Percent5Minutes' }, async () => undefined);
 
-    refused(await cli('report', 'op-local-report:live'), /was a local run .* fledge run --report <file>/);
+    refused(await cli('report', 'op-local-report:live'), /was a local run .*`fledge run --report <file>`/);
   });
 });
