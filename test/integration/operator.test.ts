@@ -314,7 +314,10 @@ describe('fledge report <rollout>', () => {
 
   it("refuses a target whose last rollout was a local run, saying how to get a local run's report", async () => {
     await healthy('op-local-report');
-    await rollout({ target: target('op-local-report'), strategy: 'Canary10Percent5Minutes' }, async () => undefined);
+    await rollout(
+      { target: target('op-local-report'), strategy: 'Canary10Percent5Minutes' },
+      async () => undefined,
+    );
 
     refused(await cli('report', 'op-local-report:live'), /was a local run .*`fledge run --report <file>`/);
   });
