@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Debian's Chromium and two font families for the report's browser test (test/browser/).
-# .ci/run calls it; a developer can too. Nothing is downloaded but Debian packages: Playwright's own
-# browser download does not work on a closed network, and the test drives /usr/bin/chromium instead.
+# scripts/test-setup.sh (npm test's pretest) calls it; a developer can too. Nothing is downloaded but
+# Debian packages: Playwright's own browser download does not work on a closed network, and the test
+# drives /usr/bin/chromium instead.
 set -euo pipefail
 if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'dejavu\|liberation'; then
   echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo present)"

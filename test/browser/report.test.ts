@@ -1,7 +1,8 @@
 /**
  * The report as a person sees it: Debian's Chromium opens the HTML file of a promoted and of a
  * rolled-back rollout (both run on the real state machine), and the test reads what the page drew.
- * Chromium comes from scripts/install-chromium.sh, which .ci/run calls; without it this test fails.
+ * Chromium comes from scripts/install-chromium.sh, which npm test's pretest calls; without it this test
+ * fails.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

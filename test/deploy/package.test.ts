@@ -402,7 +402,7 @@ interface CfnLintFinding {
   Rule: { Id: string };
 }
 
-/** Runs cfn-lint; a missing cfn-lint fails the test (`.ci/run` installs it). */
+/** Runs cfn-lint; a missing cfn-lint fails the test (`npm test`'s pretest installs it). */
 async function cfnLint(file: string): Promise<CfnLintFinding[]> {
   const result = await exec('cfn-lint', ['--format', 'json', file]).then(
     (r) => ({ code: 0, stdout: r.stdout }),
