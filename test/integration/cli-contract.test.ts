@@ -11,17 +11,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
-import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { eventQueue, publishLambdaMinutes, readAlias } from '../support/aws';
 import { fledgeArgs, fledgeOnTerminal, inputFile } from '../support/cli';
 
 const START = '2026-11-02T10:00:00.000Z';
@@ -47,41 +40,6 @@ async function healthyFunction(name: string): Promise<void> {
     '1': { requests: 900, errors: 4 },
     '2': { requests: 100, errors: 0 },
   });
-}
-
-/** A queue that receives the lifecycle events of one function's rollouts, through an EventBridge rule. */
-async function eventQueue(functionName: string): Promise<() => Promise<Array<Record<string, unknown>>>> {
-  const sqs = new SQSClient({});
-  const events = new EventBridgeClient({});
-  const queue = await sqs.send(new CreateQueueCommand({ QueueName: `events-${functionName}` }));
-  const attributes = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await events.send(
-    new PutRuleCommand({
-      Name: `events-${functionName}`,
-      EventPattern: JSON.stringify({
-        source: ['fledge'],
-        detail: { target: { functionName: [functionName] } },
-      }),
-    }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: `events-${functionName}`,
-      Targets: [{ Id: 'queue', Arn: attributes.Attributes?.QueueArn }],
-    }),
-  );
-  return async () => {
-    const received: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < 3; i++) {
-      const batch = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }),
-      );
-      for (const m of batch.Messages ?? []) received.push(JSON.parse(m.Body ?? '{}'));
-    }
-    return received;
-  };
 }
 
 beforeAll(async () => {

@@ -4,14 +4,7 @@
  * reach an SQS queue through a real EventBridge rule.
  */
 import { readFileSync } from 'node:fs';
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
@@ -20,7 +13,7 @@ import { createFunctionWithAlias, createRolloutTable } from '../../local/fixture
 import { useEndpoint } from '../../local/moto';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
-import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { eventQueue, publishLambdaMinutes, readAlias } from '../support/aws';
 import { fledgeRun } from '../support/cli';
 
 const START = new Date('2026-11-02T10:00:00.000Z');
@@ -134,21 +127,8 @@ describe('triggers against moto', () => {
   });
 
   it('delivers lifecycle events to an SQS queue through an EventBridge rule', async () => {
-    // Prepare: a rule on the default bus for source "fledge", targeting a queue.
-    const sqs = new SQSClient({});
-    const events = new EventBridgeClient({});
-    const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'fledge-events' }));
-    const queueArn = (
-      await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
-      )
-    ).Attributes?.QueueArn;
-    await events.send(
-      new PutRuleCommand({ Name: 'fledge-lifecycle', EventPattern: JSON.stringify({ source: ['fledge'] }) }),
-    );
-    await events.send(
-      new PutTargetsCommand({ Rule: 'fledge-lifecycle', Targets: [{ Id: 'queue', Arn: queueArn }] }),
-    );
+    // Prepare: a queue that receives this function's events through an EventBridge rule.
+    const readEvents = await eventQueue('events-fn');
     await createFunctionWithAlias('events-fn', 'live', 2);
     await publishLambdaMinutes('events-fn', 'live', START, 30, {
       '1': { requests: 900, errors: 4 },
@@ -159,13 +139,11 @@ describe('triggers against moto', () => {
     const { report } = await fledge({
       target: { type: 'lambda-alias', functionName: 'events-fn', alias: 'live', version: '2' },
     });
-    const received: Array<{ 'detail-type': string; source: string; detail: Record<string, unknown> }> = [];
-    for (let i = 0; i < 5 && received.length < 3; i++) {
-      const batch = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }),
-      );
-      for (const m of batch.Messages ?? []) received.push(JSON.parse(m.Body ?? '{}'));
-    }
+    const received = (await readEvents()) as Array<{
+      'detail-type': string;
+      source: string;
+      detail: Record<string, unknown>;
+    }>;
 
     // Assess
     expect(report.outcome).toBe('rolled-back');

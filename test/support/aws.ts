@@ -1,6 +1,13 @@
 /** Helpers for tests against moto: publish metrics beforehand, read an alias. */
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 
 // CloudWatch takes 1,000 data points per PutMetricData; moto fails above about 50, so stay well below.
 const PUT_BATCH = 20;
@@ -82,4 +89,45 @@ async function publishMinutes(
     );
   }
   client.destroy();
+}
+
+/**
+ * A queue that receives the lifecycle events of one function's rollouts, through an EventBridge rule
+ * on the default bus. The rule matches that function only: test files share the emulator and run at
+ * the same time. Returns a reader that drains what has arrived.
+ */
+export async function eventQueue(
+  functionName: string,
+): Promise<() => Promise<Array<Record<string, unknown>>>> {
+  const sqs = new SQSClient({});
+  const events = new EventBridgeClient({});
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: `events-${functionName}` }));
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await events.send(
+    new PutRuleCommand({
+      Name: `events-${functionName}`,
+      EventPattern: JSON.stringify({
+        source: ['fledge'],
+        detail: { target: { functionName: [functionName] } },
+      }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: `events-${functionName}`,
+      Targets: [{ Id: 'queue', Arn: attributes.Attributes?.QueueArn }],
+    }),
+  );
+  return async () => {
+    const received: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 3; i++) {
+      const batch = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }),
+      );
+      for (const m of batch.Messages ?? []) received.push(JSON.parse(m.Body ?? '{}'));
+    }
+    return received;
+  };
 }
