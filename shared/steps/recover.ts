@@ -40,13 +40,28 @@ export async function recoverExecution(
   return recoverRecord(record, ended ?? (await deps.executions.describe(executionArn)), deps);
 }
 
-/** Every record whose execution is no longer running. Local runs cannot be asked and are left alone. */
+/**
+ * Every record whose execution is no longer running. Local runs cannot be asked and are left alone. One
+ * record that cannot be handled (its execution cannot be read, say) is reported as failed and does not
+ * keep the others waiting for the next sweep.
+ */
 export async function sweep(deps: RecoverDeps): Promise<Recovery[]> {
   const out: Recovery[] = [];
   for (const record of await deps.records.active()) {
-    const state = await deps.executions.describe(record.owner);
-    if (state.status !== 'RUNNING' && state.status !== 'UNKNOWN')
-      out.push(await recoverRecord(record, state, deps));
+    try {
+      const state = await deps.executions.describe(record.owner);
+      if (state.status !== 'RUNNING' && state.status !== 'UNKNOWN')
+        out.push(await recoverRecord(record, state, deps));
+    } catch (error) {
+      const { name, message } = error as Error;
+      out.push({
+        key: record.key,
+        label: record.label,
+        owner: record.owner,
+        action: 'failed',
+        reason: `${name}: ${message}`,
+      });
+    }
   }
   return out;
 }
