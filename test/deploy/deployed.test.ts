@@ -7,6 +7,9 @@
  * permission missing from the template fails here. The state machine's own calls (invoking each
  * function and the hooks, events:putEvents) are signed with its role's credentials the same way.
  *
+ * The recover function, which no Task names, is run the same way on the events that start it: an
+ * execution's status change and the schedule's sweep.
+ *
  * moto compares IAM actions only, not resources (local/moto_server.py); package.test.ts checks the
  * resources each role is scoped to.
  */
@@ -30,6 +33,12 @@ import {
   LambdaClient,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
+import {
+  DescribeExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionTask, type LocalRunResult, runLocal } from '../../cli/local-runner';
@@ -42,7 +51,7 @@ import {
 } from '../../local/lambda-runtime';
 import { enforceIam, type Moto, startMoto } from '../../local/moto';
 import { VirtualClock } from '../../shared/core/clock';
-import { publishLambdaMinutes } from '../support/aws';
+import { eventQueue, publishLambdaMinutes } from '../support/aws';
 import {
   type AwsAccess,
   assumeRole,
@@ -475,4 +484,121 @@ describe('rollouts through the deployed state machine and bundles', () => {
       expect(run.logs).toMatch(/"service":"fledge"/);
     }
   });
+});
+
+describe('the deployed recover function', () => {
+  const fn = (suffix: string) => {
+    const found = Object.values(stack.functions).find((f) => f.name.endsWith(suffix));
+    if (!found) throw new Error(`no function named *${suffix} in the stack`);
+    return found;
+  };
+  const run = async (f: DeployedFunction, payload: unknown) => {
+    const invocation = await invokeFunction(f, payload, {
+      region: REGION,
+      endpoint: moto.endpoint,
+      credentials: credentialsOf(f.roleArn),
+      now: START,
+    });
+    expect(invocation.node).toMatch(/^v24\./);
+    return invocation.result;
+  };
+
+  /**
+   * An execution of the deployed state machine in moto (which runs none of its states) whose Plan and
+   * SetWeight ran as the deployed bundles, leaving 30% on the canary; then it is stopped.
+   */
+  async function stoppedMidBake(functionName: string) {
+    await createFunctionWithAlias(functionName, 'live', 2);
+    await publishLambdaMinutes(functionName, 'live', START, 30, {
+      '1': { requests: 900, errors: 4 },
+      '2': { requests: 100, errors: 0 },
+    });
+    const input = {
+      target: { type: 'lambda-alias', functionName, alias: 'live', version: '2' },
+      strategy: { steps: [{ weight: 30, bakeMinutes: 5 }] },
+    };
+    const sfn = new SFNClient({});
+    const { executionArn = '' } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: stack.stateMachine.arn, input: JSON.stringify(input) }),
+    );
+    const rollout = await run(fn('-plan'), { input, executionId: executionArn });
+    await run(fn('-set-weight'), { rollout, executionId: executionArn });
+    const shifted = await readAlias(functionName);
+    await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
+    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    sfn.destroy();
+    return { executionArn, shifted, stopped };
+  }
+
+  it('restores the baseline of an execution stopped mid-bake, from its status change, and says so', async () => {
+    const { executionArn, shifted, stopped } = await stoppedMidBake('orders');
+    const readEvents = await eventQueue('orders');
+
+    const results = await run(fn('-recover'), {
+      version: '0',
+      id: '5b0f7a0e-2a51-4c1e-9a55-0f6a1d2e3c4b',
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: stack.stateMachine.arn.split(':')[4],
+      time: stopped.stopDate?.toISOString(),
+      region: REGION,
+      resources: [executionArn],
+      detail: {
+        executionArn,
+        stateMachineArn: stack.stateMachine.arn,
+        name: stopped.name,
+        status: stopped.status,
+        startDate: stopped.startDate?.getTime(),
+        stopDate: stopped.stopDate?.getTime(),
+        input: stopped.input,
+        output: null,
+        error: stopped.error ?? null,
+        cause: stopped.cause ?? null,
+      },
+    });
+
+    expect(shifted).toEqual({ version: '1', weights: { '2': 0.3 } });
+    expect(stopped.status).toBe('ABORTED');
+    expect(results).toMatchObject([
+      { action: 'rolled-back', weight: 0, reason: expect.stringMatching(/stopped/) },
+    ]);
+    expect(await readAlias('orders')).toEqual({ version: '1', weights: {} });
+    // Publishing is best effort, so a refused events:PutEvents would show only here.
+    expect(await readEvents()).toEqual([
+      expect.objectContaining({
+        'detail-type': 'Canary Rolled Back',
+        detail: expect.objectContaining({ reason: expect.stringMatching(/stopped/) }),
+      }),
+    ]);
+  }, 120_000);
+
+  it('restores one whose status change never came, on the schedule, and then frees the target', async () => {
+    const { shifted } = await stoppedMidBake('billing');
+
+    const swept = (await run(fn('-recover'), {
+      version: '0',
+      id: '7c2e9b1f-3d4a-4b5c-8e6f-1a2b3c4d5e6f',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: stack.stateMachine.arn.split(':')[4],
+      time: START.toISOString(),
+      region: REGION,
+      resources: [],
+      detail: {},
+    })) as Array<{ action: string; label: string }>;
+    const next = await run(fn('-plan'), {
+      input: { target: { type: 'lambda-alias', functionName: 'billing', alias: 'live', version: '2' } },
+      executionId: `${stack.stateMachine.arn.replace(':stateMachine:', ':execution:')}:next-billing`,
+    });
+
+    expect(shifted).toEqual({ version: '1', weights: { '2': 0.3 } });
+    expect(swept).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'rolled-back', weight: 0 })]),
+    );
+    expect(swept.filter((r) => r.action === 'rolled-back')).toEqual([
+      expect.objectContaining({ label: expect.stringContaining('billing') }),
+    ]);
+    expect(await readAlias('billing')).toEqual({ version: '1', weights: {} });
+    expect(next).toMatchObject({ traffic: { baseline: '1', canary: '2', weight: 0 } });
+  }, 120_000);
 });
