@@ -8,6 +8,7 @@ import { isActive, recordKey } from '../shared/core/record';
 import { DeployInputSchema, type Target } from '../shared/core/schema';
 import type { Deps } from '../shared/steps/deps';
 import { type Recovery, recoverRecord } from '../shared/steps/recover';
+import { describeInputTarget } from './input';
 
 export interface RecoverReport {
   outcome: 'rolled-back' | 'nothing-to-do' | 'closed' | 'conflict' | 'failed' | 'refused';
@@ -17,7 +18,20 @@ export interface RecoverReport {
   before?: string;
 }
 
+/**
+ * What recovery would do, found by reading only: either the report when there is nothing to change (or
+ * nothing fledge may change), or the change it would make, to confirm before `apply`.
+ */
+export type RecoveryPlan =
+  | { report: RecoverReport }
+  | { change: string; apply: () => Promise<RecoverReport> };
+
 export async function recoverTarget(input: unknown, deps: Deps): Promise<RecoverReport> {
+  const plan = await planRecovery(input, deps);
+  return 'report' in plan ? plan.report : plan.apply();
+}
+
+export async function planRecovery(input: unknown, deps: Deps): Promise<RecoveryPlan> {
   const parsed = DeployInputSchema.shape.target.safeParse((input as { target?: unknown } | null)?.target);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `target.${i.path.join('.')}: ${i.message}`);
@@ -31,10 +45,12 @@ export async function recoverTarget(input: unknown, deps: Deps): Promise<Recover
     const holder = await deps.executions.describe(record.owner);
     if (holder.status === 'RUNNING') {
       return {
-        outcome: 'refused',
-        target,
-        before: live.summary,
-        reason: `${record.owner} is still running (${record.label}: ${record.status}); abort it with \`fledge abort\`, or stop the execution, and its recovery restores the baseline`,
+        report: {
+          outcome: 'refused',
+          target,
+          before: live.summary,
+          reason: `${record.owner} is still running (${record.label}: ${record.status}); abort it with \`fledge abort\`, or stop the execution, and its recovery restores the baseline`,
+        },
       };
     }
     // A local run cannot be asked whether it is alive; a person asking for recovery says it is not.
@@ -42,32 +58,51 @@ export async function recoverTarget(input: unknown, deps: Deps): Promise<Recover
       holder.status === 'UNKNOWN'
         ? { status: 'ABORTED' as const, cause: 'recovered by hand (fledge recover)' }
         : holder;
-    const done: Recovery = await recoverRecord(record, ended, deps, { force: true });
-    const outcome =
-      done.action === 'rolled-back' ? 'rolled-back' : done.action === 'none' ? 'nothing-to-do' : done.action;
-    return { outcome, target, before: live.summary, reason: done.reason };
+    return {
+      change: `restore the baseline of ${describeInputTarget(input)} (now ${live.summary}; left ${record.status} by ${record.owner})`,
+      async apply() {
+        const done: Recovery = await recoverRecord(record, ended, deps, { force: true });
+        const outcome =
+          done.action === 'rolled-back'
+            ? 'rolled-back'
+            : done.action === 'none'
+              ? 'nothing-to-do'
+              : done.action;
+        return { outcome, target, before: live.summary, reason: done.reason };
+      },
+    };
   }
   if (!live.split && !live.ambiguity) {
     return {
-      outcome: 'nothing-to-do',
-      target,
-      before: live.summary,
-      reason: `nothing to recover: ${live.summary}`,
+      report: {
+        outcome: 'nothing-to-do',
+        target,
+        before: live.summary,
+        reason: `nothing to recover: ${live.summary}`,
+      },
     };
   }
-  if (!live.context) {
+  const context = live.context;
+  if (!context) {
     return {
-      outcome: 'refused',
-      target,
-      before: live.summary,
-      reason: `no rollout record for this target, and the split is not clear-cut (${live.summary}): ${live.ambiguity}. Nothing was changed`,
+      report: {
+        outcome: 'refused',
+        target,
+        before: live.summary,
+        reason: `no rollout record for this target, and the split is not clear-cut (${live.summary}): ${live.ambiguity}. Nothing was changed`,
+      },
     };
   }
-  const applied = await router.rollback(live.context);
   return {
-    outcome: 'rolled-back',
-    target,
-    before: live.summary,
-    reason: `rolled back from the live split (no rollout record): ${applied.detail}`,
+    change: `restore the baseline of ${describeInputTarget(input)} (now ${live.summary}; no rollout record)`,
+    async apply() {
+      const applied = await router.rollback(context);
+      return {
+        outcome: 'rolled-back',
+        target,
+        before: live.summary,
+        reason: `rolled back from the live split (no rollout record): ${applied.detail}`,
+      };
+    },
   };
 }

@@ -24,20 +24,18 @@ export function define(command: Command): void {
 }
 
 async function recover(options: RecoverOptions): Promise<void> {
-  const [{ readInput, describeInputTarget }, { checkAwsSetup }, { confirmTrafficChange }] = await Promise.all(
-    [import('../input'), import('../aws-setup'), import('../confirm')],
-  );
+  const [{ readInput }, { checkAwsSetup }, { confirmTrafficChange }] = await Promise.all([
+    import('../input'),
+    import('../aws-setup'),
+    import('../confirm'),
+  ]);
   const input = readInput(options.input);
   const setup = await checkAwsSetup(options.region);
-  await confirmTrafficChange(
-    {
-      action: `restore the baseline of ${describeInputTarget(input)} if it is left split`,
-      yes: options.yes === true,
-    },
-    setup,
-  );
-  const [{ recoverTarget }, { defaultDeps }] = await Promise.all([import('../recover'), import('../wiring')]);
-  const report = await recoverTarget(input, defaultDeps());
+  const [{ planRecovery }, { defaultDeps }] = await Promise.all([import('../recover'), import('../wiring')]);
+  // Read first: a target with nothing to restore is said so without asking anyone to confirm.
+  const plan = await planRecovery(input, defaultDeps());
+  if ('change' in plan) await confirmTrafficChange({ action: plan.change, yes: options.yes === true }, setup);
+  const report = 'report' in plan ? plan.report : await plan.apply();
   if (options.json) console.log(JSON.stringify(report));
   else console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);
   process.exitCode =

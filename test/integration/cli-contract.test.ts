@@ -11,6 +11,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
@@ -53,7 +54,17 @@ beforeAll(async () => {
       'contract-yes-fn',
       'contract-events-fn',
       'contract-publish-fn',
+      'contract-split-fn',
     ].map(healthyFunction),
+  );
+  // Left split by a rollout that kept no record: what `fledge recover` restores.
+  await new LambdaClient({}).send(
+    new UpdateAliasCommand({
+      FunctionName: 'contract-split-fn',
+      Name: 'live',
+      FunctionVersion: '1',
+      RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } },
+    }),
   );
 });
 
@@ -215,21 +226,37 @@ describe('a real AWS account', () => {
   });
 
   it.each([
-    ['run', (file: string) => ['run', '--input', file, ...VIRTUAL, '--virtual-clock-on-aws']],
-    ['recover', (file: string) => ['recover', '--input', file]],
+    ['run', 'contract-fn', (file: string) => ['run', '--input', file, ...VIRTUAL, '--virtual-clock-on-aws']],
+    ['recover', 'contract-split-fn', (file: string) => ['recover', '--input', file]],
   ])(
     '%s names the account, region and target, and refuses without --yes when stdin is no terminal',
-    async (_name, args) => {
-      const { code, stderr, report } = await fledgeArgs([...args(input('contract-fn')), '--json'], REAL);
+    async (_name, functionName, args) => {
+      const before = await readAlias(functionName, 'live');
+
+      const { code, stderr, report } = await fledgeArgs([...args(input(functionName)), '--json'], REAL);
 
       expect(code).toBe(2);
       expect(stderr).toMatch(
-        /^fledge: about to .*alias contract-fn:live \(version 2\).* in AWS account 123456789012 \(arn:aws:sts::123456789012:user\/moto\), region us-east-1/,
+        new RegExp(
+          `^fledge: about to .*alias ${functionName}:live \\(version 2\\).* in AWS account 123456789012 \\(arn:aws:sts::123456789012:user/moto\\), region us-east-1`,
+        ),
       );
       expect(String(report.reason)).toMatch(/stdin is not a terminal to confirm it: pass --yes to go ahead/);
-      expect(await readAlias('contract-fn', 'live')).toEqual({ version: '1', weights: {} });
+      expect(await readAlias(functionName, 'live')).toEqual(before);
     },
   );
+
+  it('recover says what it would restore, and asks nothing when there is nothing to restore', async () => {
+    const split = await fledgeArgs(['recover', '--input', input('contract-split-fn')], REAL);
+    const clean = await fledgeArgs(['recover', '--input', input('contract-fn'), '--json'], REAL);
+
+    expect(split.stderr).toMatch(
+      /about to restore the baseline of alias contract-split-fn:live \(version 2\) \(now alias live: 90% to version 1, 10% to version 2; no rollout record\)/,
+    );
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).not.toMatch(/about to/);
+    expect(clean.report).toMatchObject({ outcome: 'nothing-to-do' });
+  });
 
   it('asks at a terminal, and changes nothing unless the answer is yes', async () => {
     const args = ['run', '--input', input('contract-tty-fn'), ...VIRTUAL, '--virtual-clock-on-aws'];
