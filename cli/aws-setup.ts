@@ -4,7 +4,7 @@
  * instead of surfacing mid-run as `Region is missing`. And, for a real account, which account it is.
  */
 import type { STSClient } from '@aws-sdk/client-sts';
-import { awsEndpoint, type Endpoint } from './endpoint';
+import { configuredEndpoint, type Endpoint } from './endpoint';
 import { CREDENTIALS_HINT, REGION_HINT, RefusedError } from './exit';
 
 export interface AwsSetup {
@@ -46,7 +46,7 @@ export async function checkAwsSetup(region?: string): Promise<AwsSetup> {
   } catch (error) {
     throw new RefusedError(`${CREDENTIALS_HINT} (${(error as Error).message})`);
   }
-  return { region: resolved, endpoint: awsEndpoint() };
+  return { region: resolved, endpoint: await configuredEndpoint() };
 }
 
 /** The account the credentials act in (STS GetCallerIdentity, which needs no permission). */

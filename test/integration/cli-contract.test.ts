@@ -55,6 +55,7 @@ beforeAll(async () => {
       'contract-events-fn',
       'contract-publish-fn',
       'contract-split-fn',
+      'contract-profile-fn',
     ].map(healthyFunction),
   );
   // Left split by a rollout that kept no record: what `fledge recover` restores.
@@ -340,6 +341,50 @@ describe('an emulator', () => {
         executionId: expect.stringMatching(/:execution:fledge-canary:local-/),
       });
     }
+  });
+});
+
+describe('an emulator named by the AWS profile', () => {
+  it('is one: the profile’s endpoint_url reaches moto, and nothing is asked', async () => {
+    const endpoint = inject('motoEndpoint');
+    const config = join(dir, 'aws-config');
+    writeFileSync(
+      config,
+      [
+        '[profile moto]',
+        'region = us-east-1',
+        `endpoint_url = ${endpoint}`,
+        'aws_access_key_id = testing',
+        'aws_secret_access_key = testing',
+        '',
+      ].join('\n'),
+    );
+
+    const { code, stderr, report } = await fledgeArgs(
+      ['run', '--input', input('contract-profile-fn'), ...VIRTUAL, '--json'],
+      {
+        AWS_ENDPOINT_URL: undefined,
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_SESSION_TOKEN: undefined,
+        AWS_PROFILE: 'moto',
+        AWS_CONFIG_FILE: config,
+      },
+    );
+
+    expect(stderr).not.toMatch(/about to|AWS account|against AWS|fledge:/);
+    expect(code).toBe(0);
+    expect(report.outcome).toBe('promoted');
+    expect(await readAlias('contract-profile-fn', 'live')).toEqual({ version: '2', weights: {} });
+  });
+
+  it('is not one when the SDK is told to ignore configured endpoints', async () => {
+    const { code, stderr } = await fledgeArgs(['run', '--input', input('contract-fn'), ...VIRTUAL], {
+      AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+    });
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^fledge: --clock virtual against AWS would move live traffic/);
   });
 });
 

@@ -25,8 +25,41 @@ describe('awsEndpoint', () => {
     [{ AWS_ENDPOINT_URL: 'http://localstack:4566', FLEDGE_EMULATOR: 'true' }, true],
     // Without an endpoint the SDK calls AWS, whatever FLEDGE_EMULATOR says.
     [{ FLEDGE_EMULATOR: 'true' }, false],
+    // The SDK then ignores every configured endpoint and calls AWS.
+    [{ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }, false],
   ])('%j is an emulator: %s', (env, emulator) => {
     expect(awsEndpoint(env).emulator).toBe(emulator);
+  });
+
+  describe('from the shared config file, as the SDK reads it', () => {
+    const config = {
+      default: { region: 'eu-west-1' },
+      emu: { endpoint_url: 'http://127.0.0.1:5000' },
+      ignoring: { endpoint_url: 'http://127.0.0.1:5000', ignore_configured_endpoint_urls: 'true' },
+      mixed: { endpoint_url: 'http://127.0.0.1:5000', services: 'real-lambda' },
+      'services.real-lambda': { 'lambda.endpoint_url': 'https://lambda.eu-west-1.amazonaws.com' },
+      'only-lambda': { services: 'local-lambda' },
+      'services.local-lambda': { 'lambda.endpoint_url': 'http://127.0.0.1:5000' },
+    };
+
+    it.each([
+      [{ AWS_PROFILE: 'emu' }, true, 'http://127.0.0.1:5000'],
+      [{}, false, undefined],
+      [{ AWS_PROFILE: 'ignoring' }, false, undefined],
+      [{ AWS_PROFILE: 'emu', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }, false, undefined],
+      // Lambda goes to AWS: the traffic fledge moves would be real.
+      [{ AWS_PROFILE: 'mixed' }, false, 'http://127.0.0.1:5000'],
+      // The environment wins over the services section.
+      [{ AWS_PROFILE: 'mixed', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }, true, 'http://127.0.0.1:5000'],
+      // Only Lambda is local; the other services are AWS.
+      [{ AWS_PROFILE: 'only-lambda' }, false, 'http://127.0.0.1:5000'],
+      [{ AWS_PROFILE: 'emu', FLEDGE_EMULATOR: 'false' }, false, 'http://127.0.0.1:5000'],
+    ])('%j is an emulator: %s (endpoint %s)', (env, emulator, url) => {
+      const endpoint = awsEndpoint(env, config);
+
+      expect(endpoint.emulator).toBe(emulator);
+      expect(endpoint.url).toBe(url);
+    });
   });
 });
 
