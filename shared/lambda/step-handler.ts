@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { StepTimeoutError } from '../core/errors';
 import { withinInvocation } from './invocation';
 import { withLogging } from './logging';
@@ -21,9 +22,24 @@ export function stepHandler<E extends { executionId?: string }, R, D>(
 ) {
   const wiring = wire(deps);
   return middy(
-    async (event: E, _context: unknown, { signal }: { signal: AbortSignal }) => {
+    async (event: E, context: Context) => {
       if (!wiring.ok) throw wiring.error;
-      return withinInvocation(signal, () => run(event, wiring.deps));
+      // The invocation's own end, not middy's signal: middy shares one AbortController between every
+      // handler of the process, so one step's timeout would end the steps running beside it (the local
+      // runner and the tests run several in one process). Set just before middy's own timer, for the
+      // same deadline.
+      const ended = new AbortController();
+      const deadline = context?.getRemainingTimeInMillis
+        ? setTimeout(
+            () => ended.abort(),
+            Math.max(0, context.getRemainingTimeInMillis() - timing().earlyTimeoutMs),
+          )
+        : undefined;
+      try {
+        return await withinInvocation(ended.signal, () => run(event, wiring.deps));
+      } finally {
+        clearTimeout(deadline);
+      }
     },
     {
       timeoutEarlyInMillis: timing().earlyTimeoutMs,

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { invocationEnded } from '../../shared/lambda/invocation';
 import { stepHandler } from '../../shared/lambda/step-handler';
 
 const context = {
@@ -46,5 +47,32 @@ describe('stepHandler', () => {
     // Assess
     await expect(handler({}, context)).rejects.toThrow('FLEDGE_LOCK_TABLE is not set');
     await expect(handler({}, context)).rejects.toThrow('FLEDGE_LOCK_TABLE is not set');
+  });
+
+  it("ends only its own invocation when a step runs out of time, not another step's running beside it", async () => {
+    // Prepare: a step that hangs past its deadline, and another, with a long deadline, that calls AWS
+    // (here: asks whether its invocation has ended) after the first one timed out.
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const hangs = stepHandler(
+      'hangs',
+      () => new Promise(() => undefined),
+      () => ({}),
+    );
+    const waits = stepHandler(
+      'waits',
+      async () => {
+        await sleep(400);
+        return invocationEnded();
+      },
+      () => ({}),
+    );
+    const short = { ...context, getRemainingTimeInMillis: () => 2_200 } as Context;
+
+    // Act
+    const [hung, other] = await Promise.allSettled([hangs({}, short), waits({}, context)]);
+
+    // Assess
+    expect(hung).toMatchObject({ status: 'rejected', reason: { name: 'StepTimeoutError' } });
+    expect(other).toEqual({ status: 'fulfilled', value: false });
   });
 });
