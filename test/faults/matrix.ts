@@ -109,6 +109,8 @@ export interface CaseResult {
   traffic: Traffic;
   recordActive: boolean;
   injected: number;
+  /** Each Task attempt: state, real milliseconds, and the error it ended with, to explain a violation. */
+  attempts: string[];
 }
 
 export const TABLE = 'fledge-faults';
@@ -162,6 +164,7 @@ class Lane {
       new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: recordKey(input.target as Target) } } }),
     );
     this.proxy.arm(rule);
+    const attempts: string[] = [];
     const clock = new VirtualClock(START);
     const result = await runLocal({
       input,
@@ -172,9 +175,18 @@ class Lane {
       taskOverrides: Object.fromEntries(
         TASK_STATES.map((state) => [
           state,
-          (taskInput: unknown, real: (i: unknown) => Promise<unknown>) => {
+          async (taskInput: unknown, real: (i: unknown) => Promise<unknown>) => {
             this.proxy.enter(state);
-            return real(taskInput);
+            const began = performance.now();
+            const took = () => `${state} ${Math.round(performance.now() - began)}ms`;
+            try {
+              const out = await real(taskInput);
+              attempts.push(took());
+              return out;
+            } catch (error) {
+              attempts.push(`${took()} ${(error as Error).name}: ${(error as Error).message}`);
+              throw error;
+            }
           },
         ]),
       ),
@@ -215,6 +227,7 @@ class Lane {
       traffic,
       recordActive: record.Item?.active?.BOOL === true,
       injected,
+      attempts,
     };
   }
 
@@ -308,7 +321,8 @@ export function violations(result: CaseResult): string[] {
   const where = result.rule
     ? `${result.rule.fault} ${result.rule.mode} at ${result.rule.state} ${result.rule.op}${result.rule.nth ? ` #${result.rule.nth}` : ''} (${result.release})`
     : `clean ${result.release}`;
-  const ended = `${result.run.status} ${result.run.error ?? ''}`.trim();
+  const status = [result.run.status, result.run.error].filter(Boolean).join(' ');
+  const ended = `${status}; attempts: ${result.attempts.join(', ')}`;
   if (result.run.error === 'fledge.TrafficConflict' || result.recovery?.action === 'conflict')
     out.push(`${where}: a false conflict (${ended}; ${result.recovery?.reason ?? result.run.cause})`);
   if (result.traffic.split)
@@ -324,7 +338,7 @@ export function violations(result: CaseResult): string[] {
   const single = result.rule?.mode === 'once' && TRANSIENT.includes(result.rule.fault);
   if (single && result.release === 'healthy' && result.traffic.on !== 'canary')
     out.push(
-      `${where}: a healthy release was not promoted after a single transient fault (${ended}: ${result.run.cause ?? ''})`,
+      `${where}: a healthy release was not promoted after a single transient fault (${ended}; ${result.run.cause ?? ''})`,
     );
   return out;
 }
