@@ -5,7 +5,7 @@
  * only use fields every lifecycle event has, and the chat template is valid JSON for AWS Chatbot.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SEVERITY } from '../../shared/aws/events';
 import { LifecycleEventSchemas } from '../../shared/core/event-schemas';
 import { METRICS_NAMESPACE } from '../../shared/lambda/check-metrics';
+import { packageService } from './support/stack';
 
 const exec = promisify(execFile);
 
@@ -23,23 +24,10 @@ interface Template {
   Resources: Record<string, Resource>;
 }
 
-/**
- * `serverless package` in a directory of its own (links to the sources), because serverless-esbuild
- * builds into the service's .esbuild/: two packages at once in one checkout, as package.test.ts and
- * this file would run, overwrite each other's bundles.
- */
+/** The template `serverless package` builds with these `--param`s (`key=value`). */
 async function packageWith(params: string[]): Promise<{ template: Template; file: string }> {
-  const root = join(import.meta.dirname, '../..');
-  const service = mkdtempSync(join(tmpdir(), 'fledge-service-'));
-  for (const dir of ['node_modules', 'functions', 'shared', 'statemachines', 'resources', 'plugins']) {
-    symlinkSync(join(root, dir), join(service, dir));
-  }
-  for (const file of ['serverless.yml', 'package.json', 'tsconfig.json']) {
-    copyFileSync(join(root, file), join(service, file));
-  }
-  const out = join(service, 'out');
-  const args = ['serverless', 'package', '--stage', 'ci', '--region', 'us-east-1', '--package', out];
-  await exec('npx', [...args, ...params.map((p) => `--param=${p}`)], { timeout: 170_000, cwd: service });
+  const out = mkdtempSync(join(tmpdir(), 'fledge-observability-'));
+  await packageService(out, 'ci', Object.fromEntries(params.map((p) => p.split(/=(.*)/s).slice(0, 2))));
   const file = join(out, 'cloudformation-template-update-stack.json');
   return { template: JSON.parse(readFileSync(file, 'utf8')) as Template, file };
 }

@@ -19,6 +19,7 @@ import {
   type FunctionName,
   TASK_MARGIN_SECONDS,
 } from '../../shared/lambda/timeouts';
+import { packageService } from './support/stack';
 
 const exec = promisify(execFile);
 const FUNCTIONS = Object.keys(readServerlessConfig().functions);
@@ -78,21 +79,7 @@ describe('the packaged template', () => {
   let template: Template;
 
   beforeAll(async () => {
-    await exec(
-      'npx',
-      [
-        'serverless',
-        'package',
-        '--stage',
-        'ci',
-        '--region',
-        'us-east-1',
-        '--package',
-        out,
-        `--param=releaseSources=${sources.join(',')}`,
-      ],
-      { timeout: 170_000 },
-    );
+    await packageService(out, 'ci', { releaseSources: sources.join(',') });
     template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
   });
 

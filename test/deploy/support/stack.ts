@@ -8,7 +8,16 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -75,11 +84,27 @@ const clientConfig = (access: AwsAccess) => ({
   credentials: access.credentials,
 });
 
-/** `serverless package` into `dir`, as a user runs it before deploying. */
+/**
+ * `serverless package` into `dir`, as a user runs it before deploying, from a service directory of its
+ * own (links to the sources): serverless-esbuild builds into the service's .esbuild/, so two packages at
+ * once in one checkout (the test files under test/deploy run side by side) overwrite each other's
+ * bundles, or find them gone.
+ */
 export async function packageService(dir: string, stage: string, params: Record<string, string> = {}) {
+  const service = mkdtempSync(join(tmpdir(), 'fledge-service-'));
+  for (const linked of ['node_modules', 'functions', 'shared', 'statemachines', 'resources', 'plugins']) {
+    symlinkSync(join(ROOT, linked), join(service, linked));
+  }
+  for (const file of ['serverless.yml', 'package.json', 'tsconfig.json']) {
+    copyFileSync(join(ROOT, file), join(service, file));
+  }
   const args = ['serverless', 'package', '--stage', stage, '--region', 'us-east-1', '--package', dir];
   for (const [key, value] of Object.entries(params)) args.push(`--param=${key}=${value}`);
-  await exec('npx', args, { cwd: ROOT, timeout: 170_000 });
+  try {
+    await exec('npx', args, { cwd: service, timeout: 170_000 });
+  } finally {
+    rmSync(service, { recursive: true, force: true });
+  }
 }
 
 async function waitForStack(cf: CloudFormationClient, stackName: string, done: string): Promise<void> {
