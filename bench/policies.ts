@@ -4,8 +4,8 @@
  */
 import { assess } from '../shared/core/assess';
 import type { Progress } from '../shared/core/decision';
-import { latencyThresholds, summarizeHistory } from '../shared/core/history';
-import { type AnalysisConfig, AnalysisSchema } from '../shared/core/schema';
+import { extraHold, latencyThresholds, summarizeHistory } from '../shared/core/history';
+import { type AnalysisConfig, type AnalysisInput, AnalysisSchema } from '../shared/core/schema';
 import type { PairedMinute } from '../shared/core/sequential-test';
 import type { Step } from '../shared/core/strategy';
 import type { LatencyThreshold } from '../shared/core/verdict';
@@ -52,8 +52,8 @@ const T0 = Date.UTC(2026, 0, 1, 0, 0);
 const at = (minute: number) => new Date(T0 + minute * 60_000);
 const ISO: string[] = Array.from({ length: 400 }, (_, i) => at(i).toISOString());
 
-const parsed = new Map<string, AnalysisConfig>();
-function analysisConfig(analysis: Record<string, unknown>): AnalysisConfig {
+const parsed = new Map<string, AnalysisInput>();
+function analysisConfig(analysis: Record<string, unknown>): AnalysisInput {
   const key = JSON.stringify(analysis);
   const hit = parsed.get(key);
   if (hit) return hit;
@@ -70,18 +70,26 @@ function fledge(
   { steps, run, world, analysis }: PolicyContext,
   overrides: Record<string, unknown> = {},
 ): Controller {
-  const config = analysisConfig({
+  const given = analysisConfig({
     ...(world.latency ? { latency: {} } : {}),
     ...analysis,
     ...overrides,
   });
-  const latency: LatencyThreshold[] = (config.latency?.statistics ?? []).flatMap((statistic) => {
+  const latency: LatencyThreshold[] = (given.latency?.statistics ?? []).flatMap((statistic) => {
     const value = run.statistic(statistic);
-    if (value === null || !config.latency) return [];
-    return [{ statistic, ...latencyThresholds(value, config.latency.tolerance, config.latency.minIncrease) }];
+    if (value === null || !given.latency) return [];
+    return [{ statistic, ...latencyThresholds(value, given.latency.tolerance, given.latency.minIncrease) }];
   });
   run.useThresholds(latency);
   const prior = summarizeHistory(run.lastHour(), { start: at(-HISTORY_MINUTES), end: at(0) });
+  // Plan's hold for evidence: as given, or stretched by the stable version's dispersion.
+  const config: AnalysisConfig = {
+    ...given,
+    insufficientData: {
+      ...given.insufficientData,
+      maxExtraMinutes: extraHold(given.insufficientData.maxExtraMinutes, prior).minutes,
+    },
+  };
   let progress: Progress = {
     stepIndex: 0,
     stepStartedAt: at(0).toISOString(),

@@ -13,8 +13,11 @@ export interface RolloutResult {
   forData?: boolean;
 }
 
-/** Longer than any rollout here: fledge may hold a step 15 extra minutes waiting for evidence. */
-const MAX_MINUTES = 240;
+/**
+ * Longer than any rollout here: the longest schedule (10 minutes) plus fledge's longest hold for
+ * evidence (240 extra minutes, for the most dispersed errors), plus the metric lag.
+ */
+const MAX_MINUTES = 300;
 
 /**
  * Runs one rollout. At the end of minute t (the check at t + 1) a policy sees every minute up to t − 1:

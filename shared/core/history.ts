@@ -69,6 +69,46 @@ export function summarizeHistory(minutes: readonly SideMinute[], window: { start
   };
 }
 
+/** insufficientData.maxExtraMinutes when the input leaves it out: a base, stretched by dispersion. */
+export const EXTRA_MINUTES = { base: 30, max: 240 } as const;
+
+/**
+ * How long a step may be held past its bake when the input does not say: 30 minutes when the stable
+ * version's errors varied over its last hour as Poisson counts do, stretched by how much more they
+ * varied (φ, the same dispersion the tests are tempered by), up to 240. The evidence a promotion needs
+ * takes about φ times the traffic, so a fixed allowance would roll back healthy canaries of a service
+ * whose errors come in bursts for want of evidence, not for a regression.
+ */
+export function extraMinutesFor(prior: Prior | undefined): { minutes: number; phi: number } {
+  const phi = prior && prior.errors > 0 ? dispersionOf(prior.dispersion.errors) : 1;
+  return { minutes: Math.min(EXTRA_MINUTES.max, Math.round(EXTRA_MINUTES.base * phi)), phi };
+}
+
+/**
+ * insufficientData.maxExtraMinutes: as given, or stretched from 30 minutes by the stable version's
+ * dispersion (extraMinutesFor), as long as the schedule still fits the state machine's limits.
+ */
+export function extraHold(
+  configured: number | undefined,
+  prior: Prior | undefined,
+  fits: (minutes: number) => boolean = () => true,
+): { minutes: number; reason?: string } {
+  if (configured !== undefined) return { minutes: configured };
+  const { minutes, phi } = extraMinutesFor(prior);
+  if (minutes <= EXTRA_MINUTES.base) return { minutes: EXTRA_MINUTES.base };
+  const varied = `the stable version's errors varied ${phi.toFixed(1)} times as much as Poisson counts over its last hour`;
+  if (!fits(minutes)) {
+    return {
+      minutes: EXTRA_MINUTES.base,
+      reason: `a step may be held up to ${EXTRA_MINUTES.base} extra minutes for evidence: ${varied}, but a longer hold would not fit this schedule in the state machine's limits`,
+    };
+  }
+  return {
+    minutes,
+    reason: `a step may be held up to ${minutes} extra minutes for evidence (insufficientData.maxExtraMinutes, 30 by default): ${varied}, so the evidence takes longer`,
+  };
+}
+
 /** The per-minute thresholds of one latency statistic, fixed at Plan. */
 export interface LatencyThresholds {
   /** A baseline request slower than this is slow: the stable version's percentile over its last hour. */

@@ -320,9 +320,11 @@ export const AnalysisSchema = z
           .number()
           .min(0)
           .max(1440)
-          .default(30)
+          .optional()
           .describe(
-            'How long a step may be held past its bake time waiting for enough data, or for the evidence a promotion needs.',
+            'How long a step may be held past its bake time waiting for enough data, or for the evidence a promotion needs. ' +
+              "Default: 30 minutes, stretched by how much more the stable version's error counts varied over its last hour " +
+              'than Poisson counts would (3 times as much: 90 minutes), up to 240, as the evidence takes that much longer.',
           ),
       })
       .strict()
@@ -396,7 +398,12 @@ export type DeployInput = z.infer<typeof DeployInputSchema>;
 export type Target = z.infer<typeof TargetSchema>;
 export type LambdaAliasTarget = z.infer<typeof LambdaAliasTargetSchema>;
 export type Route53WeightedTarget = z.infer<typeof Route53WeightedTargetSchema>;
-export type AnalysisConfig = z.infer<typeof AnalysisSchema>;
+/** The analysis as given: insufficientData.maxExtraMinutes may be left to Plan. */
+export type AnalysisInput = z.infer<typeof AnalysisSchema>;
+/** The analysis as Plan fixes it, in the rollout state: every default resolved. */
+export type AnalysisConfig = AnalysisInput & {
+  insufficientData: { maxExtraMinutes: number };
+};
 export type HooksConfig = z.infer<typeof HooksSchema>;
 export type GatesConfig = z.infer<typeof GatesSchema>;
 export type MetricPair = z.infer<typeof MetricPairSchema>;

@@ -7,7 +7,14 @@
 import { lambdaAliasCounts, lambdaAliasMetric, lambdaVersionMetric } from '../aws/cloudwatch';
 import { floorToMinute, MINUTE_MS } from '../core/clock';
 import { InvalidInputError, willBeRetried } from '../core/errors';
-import { forecastRollout, latencyThresholds, type Prior, summarizeHistory } from '../core/history';
+import {
+  EXTRA_MINUTES,
+  extraHold,
+  forecastRollout,
+  latencyThresholds,
+  type Prior,
+  summarizeHistory,
+} from '../core/history';
 import { scheduleProblems } from '../core/limits';
 import { gateAfter } from '../core/operator';
 import type { CountsQuery, LatencyQuery, MetricRef, SideQuery, TrafficContext } from '../core/ports';
@@ -15,6 +22,7 @@ import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { MIN_SHARE_PERCENT } from '../core/route53-shares';
 import {
   type AnalysisConfig,
+  type AnalysisInput,
   DeployInputSchema,
   describeIssues,
   type GatesConfig,
@@ -62,33 +70,36 @@ export async function plan(
   if (!parsed.success) {
     throw new InvalidInputError(`invalid rollout input: ${describeIssues(parsed.error.issues).join('; ')}`);
   }
-  const { target, strategy, analysis, hooks, gates } = parsed.data;
-  let steps = withSwitchBake(resolveStrategy(strategy), analysis);
+  const { target, strategy, analysis: given, hooks, gates } = parsed.data;
+  let steps = withSwitchBake(resolveStrategy(strategy), given);
+  const stateBytes = byteSize(raw) + byteSize(parsed.data) + byteSize(steps);
+  const scheduleFits = (maxExtraMinutes: number, planned: Step[]) =>
+    scheduleProblems(
+      planned,
+      {
+        checkIntervalMinutes: given.checkIntervalMinutes,
+        metricLagMinutes: given.metricLagMinutes,
+        maxExtraMinutes,
+        extraHoldSeconds: operatorHoldSeconds(planned, gates),
+      },
+      stateBytes,
+    );
   const problems = [
     ...targetProblems(target, steps),
     ...gateProblems(steps, gates),
-    ...scheduleProblems(
-      steps,
-      {
-        checkIntervalMinutes: analysis.checkIntervalMinutes,
-        metricLagMinutes: analysis.metricLagMinutes,
-        maxExtraMinutes: analysis.insufficientData.maxExtraMinutes,
-        extraHoldSeconds: operatorHoldSeconds(steps, gates),
-      },
-      byteSize(raw) + byteSize(parsed.data) + byteSize(steps),
-    ),
+    ...scheduleFits(given.insufficientData.maxExtraMinutes ?? EXTRA_MINUTES.base, steps),
   ];
   if (problems.length > 0) throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
   // Everything that can be refused without touching the target is checked before prepare(), which
   // may write (a Route 53 canary record's new values, at weight 0).
-  const queriesFor = metricQueries(target, analysis);
-  const missing = await deps.metrics.missingAlarms(analysis.alarms);
+  const queriesFor = metricQueries(target, given);
+  const missing = await deps.metrics.missingAlarms(given.alarms);
   if (missing.length > 0) {
     throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
   }
   const now = deps.clock.now();
   const owner = context.executionId;
-  const { prior, thresholds } = await readLastHour(target, analysis, deps, now);
+  const { prior, thresholds } = await readLastHour(target, given, deps, now);
   if (trigger.eventId) {
     const earlier = await deps.records.claimEvent(trigger.eventId, owner, now);
     if (earlier) {
@@ -142,13 +153,22 @@ export async function plan(
   }
   steps = stretchedSteps(target, steps, traffic);
   const { counts, latency } = queriesFor(traffic, thresholds);
+  const extra = extraHold(
+    given.insufficientData.maxExtraMinutes,
+    prior,
+    (minutes) => scheduleFits(minutes, steps).length === 0,
+  );
+  const analysis: AnalysisConfig = {
+    ...given,
+    insufficientData: { ...given.insufficientData, maxExtraMinutes: extra.minutes },
+  };
   const forecast = forecastRollout(steps, prior, analysis);
   const planned =
-    steps.length === 0
+    (steps.length === 0
       ? 'AllAtOnce: no canary steps'
       : steps.length === 1 && steps[0]?.weight === 100
         ? 'AllAtOnce, watched by its alarms and health checks before promotion'
-        : `${steps.length} step(s) planned`;
+        : `${steps.length} step(s) planned`) + (extra.reason ? `; ${extra.reason}` : '');
   const state: RolloutState = {
     target,
     strategy,
@@ -247,7 +267,7 @@ function stretchedSteps(target: Target, steps: Step[], context: TrafficContext):
  * before promotion, as CodeDeploy watches a deployment's alarms; any of them firing rolls back. Without
  * gates there is nothing to watch, and AllAtOnce promotes at once.
  */
-function withSwitchBake(steps: Step[], analysis: AnalysisConfig): Step[] {
+function withSwitchBake(steps: Step[], analysis: AnalysisInput): Step[] {
   const gated = analysis.alarms.length > 0 || analysis.healthChecks.length > 0;
   if (steps.length > 0 || !gated) return steps;
   return [{ weight: 100, bakeSeconds: Math.round(analysis.allAtOnceBakeMinutes * 60) }];
@@ -263,7 +283,7 @@ export const HISTORY_MINUTES = 60;
  */
 async function readLastHour(
   target: Target,
-  analysis: AnalysisConfig,
+  analysis: AnalysisInput,
   deps: Pick<Deps, 'metrics'>,
   now: Date,
 ): Promise<{ prior: Prior | undefined; thresholds: Record<string, { canary: number; baseline: number }> }> {
@@ -312,7 +332,7 @@ async function readLastHour(
  */
 function stableSide(
   target: Target,
-  analysis: AnalysisConfig,
+  analysis: AnalysisInput,
 ): { requests: MetricRef; errors: MetricRef; latency?: MetricRef } {
   const { requests, errors, latency } = analysis;
   const side = (p: { namespace: string; metricName: string; stable: Record<string, string> }) => ({
@@ -349,7 +369,7 @@ type ArmPair = { canary: MetricRef; baseline: MetricRef };
  */
 function metricQueries(
   target: Target,
-  analysis: AnalysisConfig,
+  analysis: AnalysisInput,
 ): (traffic: TrafficContext, thresholds: Record<string, { canary: number; baseline: number }>) => Queries {
   const { requests, errors, latency } = analysis;
   const pair = (p: MetricPair): ArmPair => ({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { extraHold } from '../../shared/core/history';
 import { plan } from '../../shared/steps/plan';
 import type { RolloutState } from '../../shared/steps/rollout';
 import { FakeMetrics, FakeRouter, fakeDeps } from '../support/fakes';
@@ -151,5 +152,77 @@ describe('plan and the stable version last hour', () => {
     expect(gated.next.reason).toMatch(/^AllAtOnce, watched by its alarms and health checks before promotion/);
     expect(plainRun.steps).toEqual([]);
     expect(plainRun.next.action).toBe('promote');
+  });
+});
+
+describe('plan and the hold for evidence (insufficientData.maxExtraMinutes)', () => {
+  const release = (analysis: Record<string, unknown> = {}) => ({
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    strategy: 'Canary10Percent5Minutes',
+    analysis,
+  });
+  /** 1,000 requests a minute; errors each minute as `errors(minute)`. */
+  function deps(errors: (minute: number) => number) {
+    const metrics = new FakeMetrics(() => undefined);
+    metrics.history = (at) => ({
+      at: at.toISOString(),
+      requests: 1000,
+      errors: errors(Math.floor(at.getTime() / 60_000)),
+    });
+    return fakeDeps(new FakeRouter(), metrics);
+  }
+
+  it('is 30 minutes when the stable version’s errors vary as Poisson counts do, or less', async () => {
+    const state = (await plan(
+      release(),
+      deps(() => 5),
+      { executionId: 'run-1' },
+    )) as RolloutState;
+
+    expect(state.analysis.insufficientData.maxExtraMinutes).toBe(30);
+    expect(state.next.reason).not.toMatch(/held up to/);
+  });
+
+  it('is stretched by how much more they vary, and says so', async () => {
+    // 2 and 8 errors in turn: variance 9 around a mean of 5, about 1.8 times Poisson's.
+    const bursty = deps((minute) => (minute % 2 === 0 ? 2 : 8));
+
+    const state = (await plan(release(), bursty, { executionId: 'run-1' })) as RolloutState;
+
+    expect(state.analysis.insufficientData.maxExtraMinutes).toBeGreaterThanOrEqual(50);
+    expect(state.analysis.insufficientData.maxExtraMinutes).toBeLessThanOrEqual(60);
+    expect(state.next.reason).toMatch(
+      /a step may be held up to \d+ extra minutes for evidence \(insufficientData.maxExtraMinutes, 30 by default\): the stable version's errors varied 1\.\d times as much as Poisson counts/,
+    );
+  });
+
+  it('is as given when the input says', async () => {
+    const bursty = deps((minute) => (minute % 2 === 0 ? 2 : 8));
+
+    const state = (await plan(release({ insufficientData: { maxExtraMinutes: 10 } }), bursty, {
+      executionId: 'run-1',
+    })) as RolloutState;
+
+    expect(state.analysis.insufficientData.maxExtraMinutes).toBe(10);
+  });
+
+  it('stays 30 minutes when a longer hold would not fit the schedule in the state machine’s limits', () => {
+    const prior = {
+      window: { start: '', end: '' },
+      minutes: 60,
+      requests: 60_000,
+      errors: 300,
+      requestsPerMinute: 1000,
+      dispersion: { errors: { chi2: 236, dof: 59 } },
+    };
+
+    expect(extraHold(undefined, prior)).toMatchObject({ minutes: 120 });
+    expect(extraHold(undefined, prior, () => false)).toEqual({
+      minutes: 30,
+      reason: expect.stringMatching(/would not fit this schedule/),
+    });
+    expect(
+      extraHold(undefined, { ...prior, dispersion: { errors: { chi2: 59 * 20, dof: 59 } } }).minutes,
+    ).toBe(240);
   });
 });
