@@ -51,7 +51,7 @@ import {
 } from '../../local/lambda-runtime';
 import { enforceIam, type Moto, startMoto } from '../../local/moto';
 import { VirtualClock } from '../../shared/core/clock';
-import { eventQueue, publishLambdaMinutes } from '../support/aws';
+import { eventQueue, publishLambdaMinutes, statusChangeEvent } from '../support/aws';
 import {
   type AwsAccess,
   assumeRole,
@@ -527,35 +527,17 @@ describe('the deployed recover function', () => {
     await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     sfn.destroy();
-    return { executionArn, shifted, stopped };
+    return { shifted, stopped };
   }
 
   it('restores the baseline of an execution stopped mid-bake, from its status change, and says so', async () => {
-    const { executionArn, shifted, stopped } = await stoppedMidBake('orders');
+    const { shifted, stopped } = await stoppedMidBake('orders');
     const readEvents = await eventQueue('orders');
 
-    const results = await run(fn('-recover'), {
-      version: '0',
-      id: '5b0f7a0e-2a51-4c1e-9a55-0f6a1d2e3c4b',
-      'detail-type': 'Step Functions Execution Status Change',
-      source: 'aws.states',
-      account: stack.stateMachine.arn.split(':')[4],
-      time: stopped.stopDate?.toISOString(),
-      region: REGION,
-      resources: [executionArn],
-      detail: {
-        executionArn,
-        stateMachineArn: stack.stateMachine.arn,
-        name: stopped.name,
-        status: stopped.status,
-        startDate: stopped.startDate?.getTime(),
-        stopDate: stopped.stopDate?.getTime(),
-        input: stopped.input,
-        output: null,
-        error: stopped.error ?? null,
-        cause: stopped.cause ?? null,
-      },
-    });
+    const results = await run(
+      fn('-recover'),
+      statusChangeEvent(stopped, { account: stack.stateMachine.arn.split(':')[4] ?? '', region: REGION }),
+    );
 
     expect(shifted).toEqual({ version: '1', weights: { '2': 0.3 } });
     expect(stopped.status).toBe('ABORTED');

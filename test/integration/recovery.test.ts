@@ -22,7 +22,7 @@ import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
 import { plan } from '../../shared/steps/plan';
 import { type RolloutState, setWeight } from '../../shared/steps/rollout';
-import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { publishLambdaMinutes, readAlias, statusChangeEvent } from '../support/aws';
 import { fledgeCli, fledgeRun, inputFileOf, spawnFledge } from '../support/cli';
 
 const START = new Date('2026-11-09T10:00:00.000Z');
@@ -149,30 +149,7 @@ describe('the recover function', () => {
 
     // Act: the event Step Functions puts on the default bus, as EventBridge delivers it.
     const results = await recoverHandler(() => deps)(
-      {
-        version: '0',
-        id: 'a8d1c0c6-6a5f-4b3c-9d0e-3c2f1b0a9e8d',
-        'detail-type': 'Step Functions Execution Status Change',
-        source: 'aws.states',
-        account: '123456789012',
-        time: stopped.stopDate?.toISOString(),
-        region: 'us-east-1',
-        resources: [executionArn],
-        detail: {
-          executionArn,
-          stateMachineArn: machine.stateMachineArn,
-          name: stopped.name,
-          status: stopped.status,
-          startDate: stopped.startDate?.getTime(),
-          stopDate: stopped.stopDate?.getTime(),
-          input: stopped.input,
-          output: null,
-          inputDetails: { included: true },
-          outputDetails: null,
-          error: stopped.error ?? null,
-          cause: stopped.cause ?? null,
-        },
-      } as never,
+      statusChangeEvent(stopped, { account: '123456789012', region: 'us-east-1' }) as never,
       lambdaContext('recover', 300_000),
     );
     const record = await deps.records.get('lambda-alias#stopped-fn#live');

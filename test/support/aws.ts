@@ -2,6 +2,7 @@
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -129,5 +130,39 @@ export async function eventQueue(
       for (const m of batch.Messages ?? []) received.push(JSON.parse(m.Body ?? '{}'));
     }
     return received;
+  };
+}
+
+/**
+ * The `Step Functions Execution Status Change` event of an execution, built from its DescribeExecution,
+ * as EventBridge delivers it to a rule's target (the recover function).
+ */
+export function statusChangeEvent(
+  execution: DescribeExecutionCommandOutput,
+  where: { account: string; region: string },
+): Record<string, unknown> {
+  return {
+    version: '0',
+    id: 'a8d1c0c6-6a5f-4b3c-9d0e-3c2f1b0a9e8d',
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: where.account,
+    time: execution.stopDate?.toISOString(),
+    region: where.region,
+    resources: [execution.executionArn],
+    detail: {
+      executionArn: execution.executionArn,
+      stateMachineArn: execution.stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      startDate: execution.startDate?.getTime(),
+      stopDate: execution.stopDate?.getTime(),
+      input: execution.input,
+      output: null,
+      inputDetails: { included: true },
+      outputDetails: null,
+      error: execution.error ?? null,
+      cause: execution.cause ?? null,
+    },
   };
 }
