@@ -1,4 +1,18 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The fault-injection files first: each runs about six minutes, mostly waiting, and every other file
+ * fits beside them in the third worker. Left to vitest's order (largest file first, and these files are
+ * three lines long), they start last and the run takes half again as long.
+ */
+class FaultsFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const faults = (f: TestSpecification) => f.moduleId.includes('/test/faults/');
+    return [...sorted.filter(faults), ...sorted.filter((f) => !faults(f))];
+  }
+}
 
 export default defineConfig({
   test: {
@@ -18,6 +32,7 @@ export default defineConfig({
     // Most files wait on moto, child processes or timeouts rather than compute (the fault-injection files
     // above all): three at once on the 2-core CI machine instead of vitest's default of cores - 1.
     maxWorkers: 3,
+    sequence: { sequencer: FaultsFirst },
     // The JSON report feeds the `N passed, N failed` line that .ci/run prints.
     reporters: ['default', 'json'],
     outputFile: { json: 'results/vitest.json' },
