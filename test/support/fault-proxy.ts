@@ -17,7 +17,10 @@ import type { Socket } from 'node:net';
 export const FAULTS = ['throttle', '5xx', 'reset', 'timeout', 'denied', 'lost', 'hang'] as const;
 export type Fault = (typeof FAULTS)[number];
 
-/** One call site: the nth call of an operation in the first invocation of a state that made it. */
+/**
+ * One call site: the nth call of an operation in an invocation of a state, an SDK call and its retries
+ * counting as one.
+ */
 export interface CallSite {
   state: string;
   op: string;
@@ -47,7 +50,8 @@ export class FaultProxy {
   #trickles = new Set<NodeJS.Timeout>();
   #state = 'none';
   #invocation = 0;
-  #ordinals = new Map<string, number>();
+  /** Per state invocation and operation: each SDK call (by its invocation id) and its ordinal. */
+  #ordinals = new Map<string, Map<string, number>>();
   #rule: FaultRule | undefined;
   #fired = false;
 
@@ -110,9 +114,14 @@ export class FaultProxy {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const { op, protocol } = identify(req);
+    // The SDK's retries of one call share its amz-sdk-invocation-id: they are the same call site, so a
+    // slow moment that makes the SDK retry during discovery adds no site no later case would meet.
     const ordinalKey = `${this.#invocation}|${op}`;
-    const nth = (this.#ordinals.get(ordinalKey) ?? 0) + 1;
-    this.#ordinals.set(ordinalKey, nth);
+    const call = String(req.headers['amz-sdk-invocation-id'] ?? Math.random());
+    const calls = this.#ordinals.get(ordinalKey) ?? new Map<string, number>();
+    const nth = calls.get(call) ?? calls.size + 1;
+    calls.set(call, nth);
+    this.#ordinals.set(ordinalKey, calls);
     const seen: Seen = { state: this.#state, op, nth, invocation: this.#invocation };
     this.requests.push(seen);
     const fault = this.faultFor(seen);
