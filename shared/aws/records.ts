@@ -13,6 +13,7 @@ import {
   PutItemCommand,
   paginateScan,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { awsCall, RequestRefusedError, RolloutInProgressError, TrafficConflictError } from '../core/errors';
 import type { OperatorCommand, OperatorRequests, Pause } from '../core/operator';
@@ -44,16 +45,14 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
       key: { S: record.key },
       expiresAt: { N: String(this.epoch() + ENDED_RECORD_DAYS * DAY_S) },
     });
-    try {
-      await this.put(
+    const taken = await conditionFailed(() =>
+      this.put(
         recordItem(record),
         'attribute_not_exists(pk) OR #active = :false OR #owner = :owner OR (attribute_not_exists(#active) AND expiresAt < :now)',
         { ':false': { BOOL: false }, ':owner': { S: record.owner }, ':now': { N: String(this.epoch()) } },
-      );
-      return;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
+    if (!taken) return;
     const item = await this.getItem(record.key);
     if (!item) return this.acquire(record); // it ended and expired in between
     if (!item.doc?.S) {
@@ -65,15 +64,15 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     const holder = JSON.parse(item.doc.S) as RolloutRecord;
     const state = await this.executions.describe(holder.owner);
     if (!mayTakeOver(holder, state)) throw new RolloutInProgressError(busyReason(holder, state));
-    try {
-      await this.put(recordItem(record), '#owner = :previous AND #active = :true', {
+    const raced = await conditionFailed(() =>
+      this.put(recordItem(record), '#owner = :previous AND #active = :true', {
         ':previous': { S: holder.owner },
         ':true': { BOOL: true },
-      });
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }),
+    );
+    if (raced) {
       throw new RolloutInProgressError('another execution took this target at the same moment; try again', {
-        cause: error,
+        cause: raced,
       });
     }
   }
@@ -103,31 +102,23 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     } else {
       values[':true'] = { BOOL: true };
     }
-    try {
-      await awsCall('dynamodb:UpdateItem', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: { S: record.key } },
-            UpdateExpression: expression,
-            // A save never reopens an ended record: a late write (a retry that outlived its step) must
-            // not make a finished rollout hold its target again.
-            ConditionExpression: end ? '#owner = :owner' : '#owner = :owner AND #active = :true',
-            ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status', '#active': 'active' },
-            ExpressionAttributeValues: values,
-          }),
-        ),
+    const lost = await conditionFailed(() =>
+      this.updateItem(record.key, {
+        UpdateExpression: expression,
+        // A save never reopens an ended record: a late write (a retry that outlived its step) must
+        // not make a finished rollout hold its target again.
+        ConditionExpression: end ? '#owner = :owner' : '#owner = :owner AND #active = :true',
+        ExpressionAttributeNames: { '#owner': 'owner', '#status': 'status', '#active': 'active' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    // Not ours (any more): the rollout ended, or a later one took the target over after this one
+    // ended. Leave it, and never move its traffic.
+    if (lost && !end) {
+      throw new TrafficConflictError(
+        `${record.label}: this execution (${record.owner}) no longer holds the target (its rollout ended, or another took it over). fledge stopped without writing.`,
+        { cause: lost },
       );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Not ours (any more): the rollout ended, or a later one took the target over after this one
-      // ended. Leave it, and never move its traffic.
-      if (!end) {
-        throw new TrafficConflictError(
-          `${record.label}: this execution (${record.owner}) no longer holds the target (its rollout ended, or another took it over). fledge stopped without writing.`,
-          { cause: error },
-        );
-      }
     }
   }
 
@@ -167,8 +158,8 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
 
   async claimEvent(eventId: string, owner: string, now: Date): Promise<string | undefined> {
     const key = `event#${eventId}`;
-    try {
-      await this.put(
+    const claimed = await conditionFailed(() =>
+      this.put(
         {
           pk: { S: key },
           kind: { S: 'event' },
@@ -178,17 +169,16 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
         },
         'attribute_not_exists(pk) OR #owner = :owner',
         { ':owner': { S: owner } },
-      );
-      return undefined;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return (await this.getItem(key))?.owner?.S ?? 'an earlier execution';
-    }
+      ),
+    );
+    if (!claimed) return undefined;
+    return (await this.getItem(key))?.owner?.S ?? 'an earlier execution';
   }
 
   async releaseEvent(eventId: string, owner: string): Promise<void> {
-    try {
-      await awsCall('dynamodb:DeleteItem', () =>
+    // Another execution claimed it since: leave its claim.
+    await conditionFailed(() =>
+      awsCall('dynamodb:DeleteItem', () =>
         this.client.send(
           new DeleteItemCommand({
             TableName: this.table,
@@ -198,10 +188,8 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
             ExpressionAttributeValues: { ':owner': { S: owner } },
           }),
         ),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   async requests(key: string): Promise<OperatorRequests> {
@@ -229,50 +217,35 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
       update = 'REMOVE pause';
       condition += ' AND attribute_exists(pause)';
     }
-    try {
-      await awsCall('dynamodb:UpdateItem', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: { S: key } },
-            UpdateExpression: update,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const item = await this.getItem(key);
-      throw new RequestRefusedError(
-        item?.active?.BOOL !== true || item.owner?.S !== owner
-          ? 'that rollout no longer holds its target (it has ended); nothing was changed'
-          : 'pause' in change
-            ? 'the rollout is already paused; `fledge resume` lifts the pause'
-            : 'the rollout is not paused; nothing to resume',
-        { cause: error },
-      );
-    }
+    const refused = await conditionFailed(() =>
+      this.updateItem(key, {
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    if (!refused) return;
+    const item = await this.getItem(key);
+    throw new RequestRefusedError(
+      item?.active?.BOOL !== true || item.owner?.S !== owner
+        ? 'that rollout no longer holds its target (it has ended); nothing was changed'
+        : 'pause' in change
+          ? 'the rollout is already paused; `fledge resume` lifts the pause'
+          : 'the rollout is not paused; nothing to resume',
+      { cause: refused },
+    );
   }
 
   async clearCommand(key: string, id: string): Promise<void> {
-    try {
-      await awsCall('dynamodb:UpdateItem', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: { pk: { S: key } },
-            UpdateExpression: 'REMOVE command, commandId',
-            ConditionExpression: 'commandId = :id',
-            ExpressionAttributeValues: { ':id': { S: id } },
-          }),
-        ),
-      );
-    } catch (error) {
-      // A newer command replaced it: leave that one for the next check.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // A newer command replaced it: leave that one for the next check.
+    await conditionFailed(() =>
+      this.updateItem(key, {
+        UpdateExpression: 'REMOVE command, commandId',
+        ConditionExpression: 'commandId = :id',
+        ExpressionAttributeValues: { ':id': { S: id } },
+      }),
+    );
   }
 
   private getItem(key: string): Promise<Item | undefined> {
@@ -282,6 +255,15 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
       );
       return result.Item;
     });
+  }
+
+  private updateItem(
+    key: string,
+    update: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>,
+  ): Promise<unknown> {
+    return awsCall('dynamodb:UpdateItem', () =>
+      this.client.send(new UpdateItemCommand({ TableName: this.table, Key: { pk: { S: key } }, ...update })),
+    );
   }
 
   private put(item: Item, condition?: string, values?: Item): Promise<unknown> {
@@ -308,6 +290,22 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
 
   private epoch(): number {
     return Math.floor(this.now().getTime() / 1000);
+  }
+}
+
+/**
+ * Runs a conditional write: undefined when it was written, DynamoDB's refusal when its condition did
+ * not hold (any other error is thrown).
+ */
+async function conditionFailed(
+  write: () => Promise<unknown>,
+): Promise<ConditionalCheckFailedException | undefined> {
+  try {
+    await write();
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return error;
+    throw error;
   }
 }
 
