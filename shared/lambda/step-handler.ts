@@ -24,29 +24,33 @@ export function stepHandler<E extends { executionId?: string }, R, D>(
   return middy(
     async (event: E, context: Context) => {
       if (!wiring.ok) throw wiring.error;
-      // The invocation's own end, not middy's signal: middy shares one AbortController between every
-      // handler of the process, so one step's timeout would end the steps running beside it (the local
-      // runner and the tests run several in one process). Set just before middy's own timer, for the
-      // same deadline.
+      const work = (signal: AbortSignal) => withinInvocation(signal, () => run(event, wiring.deps));
+      // Outside Lambda (no context) nothing times the step.
+      if (!context?.getRemainingTimeInMillis) return work(new AbortController().signal);
+      // The invocation's own deadline, not middy's timeoutEarly: middy shares one AbortController
+      // between every handler of the process, so one step's timeout would end the steps running beside
+      // it (the local runner and the tests run several in one process).
       const ended = new AbortController();
-      const deadline = context?.getRemainingTimeInMillis
-        ? setTimeout(
-            () => ended.abort(),
-            Math.max(0, context.getRemainingTimeInMillis() - timing().earlyTimeoutMs),
-          )
-        : undefined;
+      let deadline: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        deadline = setTimeout(
+          () => {
+            ended.abort();
+            reject(
+              new StepTimeoutError(`${step} ran out of time; every step is idempotent, so it is retried`),
+            );
+          },
+          Math.max(0, context.getRemainingTimeInMillis() - timing().earlyTimeoutMs),
+        );
+      });
       try {
-        return await withinInvocation(ended.signal, () => run(event, wiring.deps));
+        return await Promise.race([work(ended.signal), timedOut]);
       } finally {
         clearTimeout(deadline);
       }
     },
-    {
-      timeoutEarlyInMillis: timing().earlyTimeoutMs,
-      timeoutEarlyResponse: () => {
-        throw new StepTimeoutError(`${step} ran out of time; every step is idempotent, so it is retried`);
-      },
-    },
+    // The deadline above replaces middy's own.
+    { timeoutEarlyInMillis: 0 },
   ).use(withLogging(step));
 }
 
