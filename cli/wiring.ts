@@ -22,7 +22,7 @@ export function wireDeps(): Deps {
     clock: systemClock,
     router: createRouter,
     metrics: new CloudWatchMetricsSource(),
-    records: recordsFromEnv() ?? new MemoryRolloutRecords(stepFunctionsExecutions),
+    records: recordsFromEnv(stepFunctionsExecutions) ?? new MemoryRolloutRecords(stepFunctionsExecutions),
     events: new EventBridgePublisher(),
     tags: readFunctionTags,
     executions: stepFunctionsExecutions,

@@ -1,5 +1,6 @@
 import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
 import { EventBridgePublisher } from '../../shared/aws/events';
+import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { readFunctionTags } from '../../shared/aws/function-tags';
 import { deployedRecords } from '../../shared/aws/records';
 import { createRouter } from '../../shared/aws/routers';
@@ -19,7 +20,7 @@ const wire = (): PlanDeps => ({
   clock: systemClock,
   router: createRouter,
   metrics: new CloudWatchMetricsSource(),
-  records: deployedRecords(),
+  records: deployedRecords(stepFunctionsExecutions),
   events: new EventBridgePublisher(),
   tags: readFunctionTags,
 });

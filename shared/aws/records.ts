@@ -20,7 +20,6 @@ import type { OperatorCommand, OperatorRequests, Pause } from '../core/operator'
 import type { RequestChange, RolloutRecords } from '../core/ports';
 import { busyReason, type Executions, isActive, mayTakeOver, type RolloutRecord } from '../core/record';
 import { dynamoDbClient } from './clients';
-import { stepFunctionsExecutions } from './executions';
 
 /** How long an ended record, an execution pointer and an event claim are kept. */
 const ENDED_RECORD_DAYS = 90;
@@ -29,11 +28,25 @@ const DAY_S = 86_400;
 
 type Item = Record<string, AttributeValue>;
 
+/**
+ * The default for the functions that only read and update their own record: only Plan takes a target,
+ * and only it asks Step Functions whether the execution holding one is still running. Keeping the
+ * Step Functions client out of the other bundles keeps them smaller and quicker to start.
+ */
+const withoutExecutions: Executions = {
+  describe: () =>
+    Promise.reject(
+      new Error(
+        'these rollout records were built without Step Functions access; pass `executions` to take a target',
+      ),
+    ),
+};
+
 export class DynamoDbRolloutRecords implements RolloutRecords {
   constructor(
     private readonly table: string,
     private readonly client: DynamoDBClient = dynamoDbClient(),
-    private readonly executions: Executions = stepFunctionsExecutions,
+    private readonly executions: Executions = withoutExecutions,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -327,14 +340,14 @@ function recordItem(record: RolloutRecord): Item {
 }
 
 /** The table named by FLEDGE_TABLE (set by serverless.yml, or by a person for local runs), if any. */
-export function recordsFromEnv(): DynamoDbRolloutRecords | undefined {
+export function recordsFromEnv(executions?: Executions): DynamoDbRolloutRecords | undefined {
   const table = process.env.FLEDGE_TABLE;
-  return table ? new DynamoDbRolloutRecords(table) : undefined;
+  return table ? new DynamoDbRolloutRecords(table, undefined, executions) : undefined;
 }
 
 /** The functions' table: serverless.yml always sets FLEDGE_TABLE, so its absence is a broken deployment. */
-export function deployedRecords(): DynamoDbRolloutRecords {
-  const records = recordsFromEnv();
+export function deployedRecords(executions?: Executions): DynamoDbRolloutRecords {
+  const records = recordsFromEnv(executions);
   if (!records)
     throw new Error('FLEDGE_TABLE is not set: the function was deployed without its rollout table');
   return records;

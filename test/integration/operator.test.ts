@@ -20,6 +20,7 @@ import { toReport } from '../../cli/report';
 import { wireDeps } from '../../cli/wiring';
 import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
+import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
 import { plan } from '../../shared/steps/plan';
@@ -54,7 +55,11 @@ async function rollout(
   atCheck: (n: number, rollout: RolloutState) => Promise<void>,
 ) {
   const clock = new VirtualClock(START);
-  const deps = { ...wireDeps(), clock, records: new DynamoDbRolloutRecords(TABLE) };
+  const deps = {
+    ...wireDeps(),
+    clock,
+    records: new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions),
+  };
   let checks = 0;
   const result = await runLocal({
     input,
@@ -301,7 +306,7 @@ describe('fledge report <rollout>', () => {
     const deps = {
       ...wireDeps(),
       clock: new VirtualClock(START),
-      records: new DynamoDbRolloutRecords(TABLE),
+      records: new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions),
     };
     await plan({ target: target('op-report') }, deps, { executionId: executionArn });
     const output = join(mkdtempSync(join(tmpdir(), 'fledge-report-')), 'report.html');

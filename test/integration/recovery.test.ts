@@ -18,6 +18,7 @@ import { wireDeps } from '../../cli/wiring';
 import { createHandler as recoverHandler } from '../../functions/recover/handler';
 import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
+import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
 import { plan } from '../../shared/steps/plan';
@@ -140,7 +141,11 @@ describe('the recover function', () => {
     );
     const executionArn = started.executionArn ?? '';
     const clock = new VirtualClock(START);
-    const deps = { ...wireDeps(), clock, records: new DynamoDbRolloutRecords(TABLE) };
+    const deps = {
+      ...wireDeps(),
+      clock,
+      records: new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions),
+    };
     const planned = (await plan(release('stopped-fn'), deps, { executionId: executionArn })) as RolloutState;
     await setWeight(planned, deps);
     const busy = await fledgeRun(release('stopped-fn'), START, ['--json'], { FLEDGE_TABLE: TABLE });

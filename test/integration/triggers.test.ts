@@ -11,6 +11,7 @@ import { toReport } from '../../cli/report';
 import { defaultDeps } from '../../cli/wiring';
 import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
+import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
 import { eventQueue, publishLambdaMinutes, readAlias } from '../support/aws';
@@ -105,7 +106,11 @@ describe('triggers against moto', () => {
     // Act
     const first = await runLocal({
       input,
-      deps: { ...defaultDeps(), clock, records: new DynamoDbRolloutRecords(TABLE) },
+      deps: {
+        ...defaultDeps(),
+        clock,
+        records: new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions),
+      },
       virtualClock: clock,
       taskOverrides: {
         Evaluate: async (taskInput, real) => {
