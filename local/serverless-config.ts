@@ -4,8 +4,10 @@
  * less its own keys).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 import { parse } from 'yaml';
 
 const SERVERLESS_YML = fileURLToPath(new URL('../serverless.yml', import.meta.url));
@@ -64,6 +66,9 @@ export function readServerlessConfig(path = SERVERLESS_YML): ServerlessConfig {
     Object.entries(raw).filter(([key]) => !PLUGIN_KEYS.includes(key)),
   ) as BuildOptions;
   esbuild.external = [...(esbuild.external ?? []), ...exclude.filter((e) => e !== '*')];
+  // serverless-esbuild takes `plugins` as a file, relative to the service, that exports the list.
+  if (typeof raw.plugins === 'string')
+    esbuild.plugins = createRequire(path)(resolve(dirname(path), raw.plugins)) as Plugin[];
   const functions = Object.fromEntries(
     Object.entries(yml.functions).map(([name, fn]) => {
       const file = fn.handler.slice(0, fn.handler.lastIndexOf('.'));
