@@ -1,38 +1,67 @@
 /**
  * The console contract: what a person (or a pipeline) passes to start a rollout. The JSON Schema in
  * docs/schema/ is generated from these definitions (`npm run schema`), and a test keeps them in step.
+ *
+ * Written with `zod/mini`, not classic `zod`: the Plan function bundles this file, and mini is
+ * tree-shakable and cheaper to build at cold start. Classic zod loads its English messages by itself;
+ * mini does not, so they are loaded here (the same ones: users see the same messages).
  */
-import * as z from 'zod';
+
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { PREDEFINED_STRATEGIES, resolveStrategy } from './strategy';
+
+z.config(en());
+
+/**
+ * Classic zod's `schema.describe(description)`: a copy of the schema with the description in the
+ * global registry, where the JSON Schema takes it from. (Not mini's `z.describe` check, which would run
+ * a no-op check on every parse.)
+ */
+function described<T extends z.ZodMiniType>(schema: T, description: string): T {
+  const copy = schema.clone();
+  z.globalRegistry.add(copy, { description });
+  return copy;
+}
 
 /** The default promotion guarantee: a canary 4x as bad as the baseline, and 0.5 points worse. */
 export const DEFAULT_MAX_REGRESSION = { ratio: 4, floor: 0.005 } as const;
 
-export const LambdaAliasTargetSchema = z
-  .object({
-    type: z.literal('lambda-alias'),
-    functionName: z.string().min(1).max(140).describe('Function name, or its ARN without a qualifier.'),
-    alias: z
+export const LambdaAliasTargetSchema = z.strictObject({
+  type: z.literal('lambda-alias'),
+  functionName: described(
+    z.string().check(z.minLength(1), z.maxLength(140)),
+    'Function name, or its ARN without a qualifier.',
+  ),
+  alias: described(
+    z
       .string()
-      .regex(
-        /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/,
-        'must be an alias name such as "live" (letters, digits, - and _)',
-      )
-      .describe('The alias whose traffic moves; its current FunctionVersion is the baseline.'),
-    version: z
+      .check(
+        z.regex(
+          /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/,
+          'must be an alias name such as "live" (letters, digits, - and _)',
+        ),
+      ),
+    'The alias whose traffic moves; its current FunctionVersion is the baseline.',
+  ),
+  version: described(
+    z
       .string()
-      .regex(/^\d+$/, 'must be a published version number such as "7"; $LATEST cannot take weighted traffic')
-      .describe('The new published version to release.'),
-  })
-  .strict();
+      .check(
+        z.regex(
+          /^\d+$/,
+          'must be a published version number such as "7"; $LATEST cannot take weighted traffic',
+        ),
+      ),
+    'The new published version to release.',
+  ),
+});
 
-const AliasValueSchema = z
-  .object({
-    dnsName: z.string().min(1).max(1024),
-    hostedZoneId: z.string().min(1).max(32),
-    evaluateTargetHealth: z.boolean().default(false),
-  })
-  .strict();
+const AliasValueSchema = z.strictObject({
+  dnsName: z.string().check(z.minLength(1), z.maxLength(1024)),
+  hostedZoneId: z.string().check(z.minLength(1), z.maxLength(32)),
+  evaluateTargetHealth: z._default(z.boolean(), false),
+});
 
 /** What each record type's values must be. */
 const RECORD_VALUES = {
@@ -41,358 +70,344 @@ const RECORD_VALUES = {
   CNAME: {
     schema: z
       .string()
-      .regex(
-        /^(?=.{1,253}\.?$)([A-Za-z0-9_*](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/,
+      .check(
+        z.regex(
+          /^(?=.{1,253}\.?$)([A-Za-z0-9_*](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/,
+        ),
       ),
     what: 'a domain name',
   },
 } as const;
 
 export const Route53WeightedTargetSchema = z
-  .object({
+  .strictObject({
     type: z.literal('route53-weighted'),
-    hostedZoneId: z
-      .string()
-      .regex(/^(\/hostedzone\/)?[A-Z0-9]{1,32}$/, 'must be a hosted zone id such as "Z0123456789ABCDEFGHIJ"')
-      .describe('The hosted zone that holds both weighted records.'),
-    recordName: z.string().min(1).max(255).describe('The records\' name, e.g. "app.example.com".'),
-    recordType: z.enum(['A', 'AAAA', 'CNAME']).describe("The records' type; alias A/AAAA records work too."),
-    stable: z.string().min(1).max(128).describe('SetIdentifier of the record pointing at the stable fleet.'),
-    canary: z.string().min(1).max(128).describe('SetIdentifier of the record pointing at the new fleet.'),
-    canaryValue: z
-      .union([z.array(z.string().min(1).max(4000)).min(1).max(400), AliasValueSchema])
-      .optional()
-      .describe(
-        'The new fleet: record values, or an alias target. Written at weight 0 before traffic moves.',
+    hostedZoneId: described(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^(\/hostedzone\/)?[A-Z0-9]{1,32}$/,
+            'must be a hosted zone id such as "Z0123456789ABCDEFGHIJ"',
+          ),
+        ),
+      'The hosted zone that holds both weighted records.',
+    ),
+    recordName: described(
+      z.string().check(z.minLength(1), z.maxLength(255)),
+      'The records\' name, e.g. "app.example.com".',
+    ),
+    recordType: described(
+      z.enum(['A', 'AAAA', 'CNAME']),
+      "The records' type; alias A/AAAA records work too.",
+    ),
+    stable: described(
+      z.string().check(z.minLength(1), z.maxLength(128)),
+      'SetIdentifier of the record pointing at the stable fleet.',
+    ),
+    canary: described(
+      z.string().check(z.minLength(1), z.maxLength(128)),
+      'SetIdentifier of the record pointing at the new fleet.',
+    ),
+    canaryValue: described(
+      z.optional(
+        z.union([
+          z
+            .array(z.string().check(z.minLength(1), z.maxLength(4000)))
+            .check(z.minLength(1), z.maxLength(400)),
+          AliasValueSchema,
+        ]),
       ),
-    finalize: z
-      .boolean()
-      .default(true)
-      .describe('After promotion, copy the canary values into the stable record and reset the canary to 0.'),
-    ttlMarginSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(3600)
-      .default(30)
-      .describe('A bake step must last at least the record TTL plus this margin.'),
-    stretchShortSteps: z
-      .boolean()
-      .default(false)
-      .describe('Lengthen steps shorter than TTL + margin instead of refusing the plan.'),
+      'The new fleet: record values, or an alias target. Written at weight 0 before traffic moves.',
+    ),
+    finalize: described(
+      z._default(z.boolean(), true),
+      'After promotion, copy the canary values into the stable record and reset the canary to 0.',
+    ),
+    ttlMarginSeconds: described(
+      z._default(z.number().check(z.int(), z.gte(0), z.lte(3600)), 30),
+      'A bake step must last at least the record TTL plus this margin.',
+    ),
+    stretchShortSteps: described(
+      z._default(z.boolean(), false),
+      'Lengthen steps shorter than TTL + margin instead of refusing the plan.',
+    ),
   })
-  .strict()
-  .refine((t) => t.stable !== t.canary, {
-    message: 'stable and canary must be different SetIdentifiers',
-    path: ['canary'],
-  })
-  .superRefine((t, ctx) => {
-    // Route 53 refuses such values only when the batch is sent; say so before anything is written.
-    if (!Array.isArray(t.canaryValue)) return;
-    const valid = RECORD_VALUES[t.recordType];
-    t.canaryValue.forEach((value, i) => {
-      if (!valid.schema.safeParse(value).success) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `'${value}' is not ${valid.what} (record type ${t.recordType})`,
-          path: ['canaryValue', i],
-        });
-      }
-    });
-  });
+  .check(
+    z.refine((t) => t.stable !== t.canary, {
+      message: 'stable and canary must be different SetIdentifiers',
+      path: ['canary'],
+    }),
+    z.superRefine((t, ctx) => {
+      // Route 53 refuses such values only when the batch is sent; say so before anything is written.
+      if (!Array.isArray(t.canaryValue)) return;
+      const valid = RECORD_VALUES[t.recordType];
+      t.canaryValue.forEach((value, i) => {
+        if (!valid.schema.safeParse(value).success) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `'${value}' is not ${valid.what} (record type ${t.recordType})`,
+            path: ['canaryValue', i],
+          });
+        }
+      });
+    }),
+  );
 
 export const TargetSchema = z.discriminatedUnion('type', [
   LambdaAliasTargetSchema,
   Route53WeightedTargetSchema,
 ]);
 
-const CustomStrategySchema = z
-  .object({
-    steps: z
-      .array(
-        z
-          .object({
-            weight: z.number().gt(0).lt(100).describe('Percent of traffic on the canary during this step.'),
-            bakeMinutes: z.number().gt(0).max(2880).describe('How long the step lasts before it is judged.'),
-            approve: z
-              .boolean()
-              .optional()
-              .describe('After this step, wait for `fledge approve` (or `fledge reject`) before going on.'),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(100),
-  })
-  .strict();
+const CustomStrategySchema = z.strictObject({
+  steps: z
+    .array(
+      z.strictObject({
+        weight: described(
+          z.number().check(z.gt(0), z.lt(100)),
+          'Percent of traffic on the canary during this step.',
+        ),
+        bakeMinutes: described(
+          z.number().check(z.gt(0), z.lte(2880)),
+          'How long the step lasts before it is judged.',
+        ),
+        approve: described(
+          z.optional(z.boolean()),
+          'After this step, wait for `fledge approve` (or `fledge reject`) before going on.',
+        ),
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(100)),
+});
 
 export const StrategySchema = z
   .union([
-    z.string().describe(`A CodeDeploy configuration name: ${PREDEFINED_STRATEGIES.join(', ')}.`),
+    described(z.string(), `A CodeDeploy configuration name: ${PREDEFINED_STRATEGIES.join(', ')}.`),
     CustomStrategySchema,
   ])
-  .superRefine((strategy, ctx) => {
-    try {
-      resolveStrategy(strategy);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    }
-  });
+  .check(
+    z.superRefine((strategy, ctx) => {
+      try {
+        resolveStrategy(strategy);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+  );
 
 const DimensionsSchema = z
-  .record(z.string().min(1).max(255), z.string().min(1).max(1024))
-  .refine((d) => Object.keys(d).length <= 30, 'at most 30 dimensions');
+  .record(
+    z.string().check(z.minLength(1), z.maxLength(255)),
+    z.string().check(z.minLength(1), z.maxLength(1024)),
+  )
+  .check(z.refine((d) => Object.keys(d).length <= 30, 'at most 30 dimensions'));
 
 /** A CloudWatch metric measured on each side: same namespace and name, each side's own dimensions. */
 const metricPairShape = {
-  namespace: z.string().min(1).max(255),
-  metricName: z.string().min(1).max(255),
-  stable: DimensionsSchema.describe('Dimensions that select the stable side.'),
-  canary: DimensionsSchema.describe('Dimensions that select the canary side.'),
+  namespace: z.string().check(z.minLength(1), z.maxLength(255)),
+  metricName: z.string().check(z.minLength(1), z.maxLength(255)),
+  stable: described(DimensionsSchema, 'Dimensions that select the stable side.'),
+  canary: described(DimensionsSchema, 'Dimensions that select the canary side.'),
 };
-const MetricPairSchema = z.object(metricPairShape).strict();
+const MetricPairSchema = z.strictObject(metricPairShape);
 
 /** The error metric: as above, and whether a minute without errors has no datapoint at all. */
-const ErrorMetricPairSchema = z
-  .object({
-    ...metricPairShape,
-    publishedOnlyWhenNonZero: z
-      .boolean()
-      .default(false)
-      .describe(
-        'The metric has no datapoint in a minute without errors (e.g. ALB HTTPCode_Target_5XX_Count), so a ' +
-          'missing datapoint counts as zero errors. Otherwise a side that served requests with no error ' +
-          'datapoint cannot be judged (inconclusive).',
-      ),
-  })
-  .strict();
+const ErrorMetricPairSchema = z.strictObject({
+  ...metricPairShape,
+  publishedOnlyWhenNonZero: described(
+    z._default(z.boolean(), false),
+    'The metric has no datapoint in a minute without errors (e.g. ALB HTTPCode_Target_5XX_Count), so a ' +
+      'missing datapoint counts as zero errors. Otherwise a side that served requests with no error ' +
+      'datapoint cannot be judged (inconclusive).',
+  ),
+});
 
 /** What "at least maxRegression worse" means for the promotion guarantee. */
-const MaxRegressionSchema = z
-  .object({
-    ratio: z
-      .number()
-      .gt(1)
-      .max(100)
-      .default(DEFAULT_MAX_REGRESSION.ratio)
-      .describe(
-        'A canary failing this many times as often as the baseline is a regression that promotion guards against. A smaller ratio needs more canary traffic before promotion.',
-      ),
-    floor: z
-      .number()
-      .gt(0)
-      .lt(1)
-      .default(DEFAULT_MAX_REGRESSION.floor)
-      .describe(
-        'The regression must also be at least this much in absolute terms, as a fraction (0.005 = 0.5 points): a new failure mode against an error-free baseline counts, and an error-free service can still be promoted.',
-      ),
-  })
-  .strict();
+const MaxRegressionSchema = z.strictObject({
+  ratio: described(
+    z._default(z.number().check(z.gt(1), z.lte(100)), DEFAULT_MAX_REGRESSION.ratio),
+    'A canary failing this many times as often as the baseline is a regression that promotion guards against. A smaller ratio needs more canary traffic before promotion.',
+  ),
+  floor: described(
+    z._default(z.number().check(z.gt(0), z.lt(1)), DEFAULT_MAX_REGRESSION.floor),
+    'The regression must also be at least this much in absolute terms, as a fraction (0.005 = 0.5 points): a new failure mode against an error-free baseline counts, and an error-free service can still be promoted.',
+  ),
+});
 
-const LatencySchema = z
-  .object({
-    namespace: z.string().min(1).max(255).optional(),
-    metricName: z.string().min(1).max(255).optional(),
-    stable: DimensionsSchema.optional(),
-    canary: DimensionsSchema.optional(),
-    statistics: z
-      .array(
-        z.string().regex(/^p(\d{1,2}(\.\d{1,3})?)$/, 'must be a percentile statistic such as "p90" or "p99"'),
-      )
-      .min(1)
-      .max(4)
-      .default(['p90', 'p99'])
-      .describe(
-        "The percentiles compared. Each is fixed at Plan from the stable side's last hour; the canary then " +
-          'must not have more requests above that value × (1 + tolerance) + minIncrease than the baseline has above it.',
+const LatencySchema = described(
+  z.strictObject({
+    namespace: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+    metricName: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+    stable: z.optional(DimensionsSchema),
+    canary: z.optional(DimensionsSchema),
+    statistics: described(
+      z._default(
+        z
+          .array(
+            z
+              .string()
+              .check(
+                z.regex(/^p(\d{1,2}(\.\d{1,3})?)$/, 'must be a percentile statistic such as "p90" or "p99"'),
+              ),
+          )
+          .check(z.minLength(1), z.maxLength(4)),
+        ['p90', 'p99'],
       ),
-    tolerance: z
-      .number()
-      .min(0)
-      .max(10)
-      .default(0.2)
-      .describe('How much slower, relatively, the canary percentile may be (0.2 = 20%).'),
-    minIncrease: z
-      .number()
-      .min(0)
-      .default(0)
-      .describe("An absolute slack added to the canary's threshold, in the metric's unit (e.g. 5 ms)."),
-  })
-  .strict()
-  .describe(
-    'Compare latency percentiles of both sides, as counts of slow requests (CloudWatch TC). For Lambda, defaults to AWS/Lambda Duration.',
-  );
+      "The percentiles compared. Each is fixed at Plan from the stable side's last hour; the canary then " +
+        'must not have more requests above that value × (1 + tolerance) + minIncrease than the baseline has above it.',
+    ),
+    tolerance: described(
+      z._default(z.number().check(z.gte(0), z.lte(10)), 0.2),
+      'How much slower, relatively, the canary percentile may be (0.2 = 20%).',
+    ),
+    minIncrease: described(
+      z._default(z.number().check(z.gte(0)), 0),
+      "An absolute slack added to the canary's threshold, in the metric's unit (e.g. 5 ms).",
+    ),
+  }),
+  'Compare latency percentiles of both sides, as counts of slow requests (CloudWatch TC). For Lambda, defaults to AWS/Lambda Duration.',
+);
 
 export const AnalysisSchema = z
-  .object({
-    alarms: z
-      .array(z.string().min(1).max(255))
-      .max(100)
-      .default([])
-      .describe('CloudWatch alarm names; any of them in ALARM rolls the canary back.'),
-    maxErrorRate: z
-      .number()
-      .gt(0)
-      .max(1)
-      .optional()
-      .describe('Absolute ceiling on the canary error rate, as a fraction (0.05 = 5%).'),
-    minInvocations: z
-      .number()
-      .int()
-      .min(1)
-      .default(50)
-      .describe('Canary requests needed before a step can pass.'),
-    checkIntervalMinutes: z
-      .number()
-      .gt(0)
-      .max(60)
-      .default(1)
-      .describe('How often to check, inside bake steps too; a failing check rolls back at once.'),
-    metricLagMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .max(15)
-      .default(1)
-      .describe(
-        'Windows end this many minutes before now. With 1, the newest minute read is often still partly reported; the test stays valid because a request and its error are reported together.',
-      ),
-    alpha: z
-      .number()
-      .gt(0)
-      .max(0.2)
-      .default(0.01)
-      .describe(
-        'False-rollback budget for the whole rollout, at any number of checks, shared between the error and latency tests.',
-      ),
-    beta: z
-      .number()
-      .gt(0)
-      .max(0.2)
-      .default(0.01)
-      .describe('Chance of promoting a canary that is at least maxRegression worse, at any traffic level.'),
-    maxRegression: MaxRegressionSchema.prefault({}).describe(
+  .strictObject({
+    alarms: described(
+      z._default(z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.maxLength(100)), []),
+      'CloudWatch alarm names; any of them in ALARM rolls the canary back.',
+    ),
+    maxErrorRate: described(
+      z.optional(z.number().check(z.gt(0), z.lte(1))),
+      'Absolute ceiling on the canary error rate, as a fraction (0.05 = 5%).',
+    ),
+    minInvocations: described(
+      z._default(z.number().check(z.int(), z.gte(1)), 50),
+      'Canary requests needed before a step can pass.',
+    ),
+    checkIntervalMinutes: described(
+      z._default(z.number().check(z.gt(0), z.lte(60)), 1),
+      'How often to check, inside bake steps too; a failing check rolls back at once.',
+    ),
+    metricLagMinutes: described(
+      z._default(z.number().check(z.int(), z.gte(0), z.lte(15)), 1),
+      'Windows end this many minutes before now. With 1, the newest minute read is often still partly reported; the test stays valid because a request and its error are reported together.',
+    ),
+    alpha: described(
+      z._default(z.number().check(z.gt(0), z.lte(0.2)), 0.01),
+      'False-rollback budget for the whole rollout, at any number of checks, shared between the error and latency tests.',
+    ),
+    beta: described(
+      z._default(z.number().check(z.gt(0), z.lte(0.2)), 0.01),
+      'Chance of promoting a canary that is at least maxRegression worse, at any traffic level.',
+    ),
+    maxRegression: described(
+      z.prefault(MaxRegressionSchema, {}),
       'Promotion needs evidence that the canary is not this much worse than the baseline.',
     ),
-    tolerance: z
-      .number()
-      .min(0)
-      .max(10)
-      .default(0)
-      .describe(
-        'How much worse, relatively, the canary error rate may be before it is a regression (0.1 = 10%).',
-      ),
-    requests: MetricPairSchema.optional().describe(
+    tolerance: described(
+      z._default(z.number().check(z.gte(0), z.lte(10)), 0),
+      'How much worse, relatively, the canary error rate may be before it is a regression (0.1 = 10%).',
+    ),
+    requests: described(
+      z.optional(MetricPairSchema),
       'Requests per side (Sum per minute). With errors, replaces the default AWS/Lambda metrics.',
     ),
-    errors: ErrorMetricPairSchema.optional().describe('Errors per side (Sum per minute).'),
-    latency: LatencySchema.optional(),
-    healthChecks: z
-      .array(z.string().min(1).max(64))
-      .max(20)
-      .default([])
-      .describe('Route 53 health check ids; any unhealthy one rolls the canary back.'),
-    allAtOnceBakeMinutes: z
-      .number()
-      .gt(0)
-      .max(1440)
-      .default(5)
-      .describe(
-        'With AllAtOnce and alarms or health checks: how long they are watched after all traffic moved, before promotion; any of them firing rolls back.',
+    errors: described(z.optional(ErrorMetricPairSchema), 'Errors per side (Sum per minute).'),
+    latency: z.optional(LatencySchema),
+    healthChecks: described(
+      z._default(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.maxLength(20)), []),
+      'Route 53 health check ids; any unhealthy one rolls the canary back.',
+    ),
+    allAtOnceBakeMinutes: described(
+      z._default(z.number().check(z.gt(0), z.lte(1440)), 5),
+      'With AllAtOnce and alarms or health checks: how long they are watched after all traffic moved, before promotion; any of them firing rolls back.',
+    ),
+    minExpectedErrors: described(
+      z.optional(
+        z.never({
+          error:
+            'was replaced by analysis.maxRegression: promotion now needs evidence that the canary is not ' +
+            `maxRegression worse than the baseline (default {"ratio": ${DEFAULT_MAX_REGRESSION.ratio}, "floor": ${DEFAULT_MAX_REGRESSION.floor}}), ` +
+            'which bounds the chance of promoting such a canary by analysis.beta. Remove minExpectedErrors; to ' +
+            'ask for more evidence, lower maxRegression.ratio',
+        }),
       ),
-    minExpectedErrors: z
-      .never({
-        error:
-          'was replaced by analysis.maxRegression: promotion now needs evidence that the canary is not ' +
-          `maxRegression worse than the baseline (default {"ratio": ${DEFAULT_MAX_REGRESSION.ratio}, "floor": ${DEFAULT_MAX_REGRESSION.floor}}), ` +
-          'which bounds the chance of promoting such a canary by analysis.beta. Remove minExpectedErrors; to ' +
-          'ask for more evidence, lower maxRegression.ratio',
-      })
-      .optional()
-      .describe('Removed: use maxRegression.'),
-    insufficientData: z
-      .object({
-        action: z
-          .enum(['rollback', 'promote'])
-          .default('rollback')
-          .describe('What to do when a step still lacks data after maxExtraMinutes.'),
-        maxExtraMinutes: z
-          .number()
-          .min(0)
-          .max(1440)
-          .optional()
-          .describe(
-            'How long a step may be held past its bake time waiting for enough data, or for the evidence a promotion needs. ' +
-              "Default: 30 minutes, stretched by how much more the stable version's error counts varied over its last hour " +
-              'than Poisson counts would (3 times as much: 90 minutes), up to 240, as the evidence takes that much longer.',
-          ),
-      })
-      .strict()
-      .prefault({}),
+      'Removed: use maxRegression.',
+    ),
+    insufficientData: z.prefault(
+      z.strictObject({
+        action: described(
+          z._default(z.enum(['rollback', 'promote']), 'rollback'),
+          'What to do when a step still lacks data after maxExtraMinutes.',
+        ),
+        maxExtraMinutes: described(
+          z.optional(z.number().check(z.gte(0), z.lte(1440))),
+          'How long a step may be held past its bake time waiting for enough data, or for the evidence a promotion needs. ' +
+            "Default: 30 minutes, stretched by how much more the stable version's error counts varied over its last hour " +
+            'than Poisson counts would (3 times as much: 90 minutes), up to 240, as the evidence takes that much longer.',
+        ),
+      }),
+      {},
+    ),
   })
-  .strict()
-  .refine((a) => (a.requests === undefined) === (a.errors === undefined), {
-    message: 'analysis.requests and analysis.errors go together: set both or neither',
-    path: ['errors'],
-  })
-  .refine((a) => a.maxRegression.ratio > 1 + a.tolerance, {
-    message:
-      'must be above 1 + analysis.tolerance: a canary within the tolerance cannot also count as a regression',
-    path: ['maxRegression', 'ratio'],
-  });
+  .check(
+    z.refine((a) => (a.requests === undefined) === (a.errors === undefined), {
+      message: 'analysis.requests and analysis.errors go together: set both or neither',
+      path: ['errors'],
+    }),
+    z.refine((a) => a.maxRegression.ratio > 1 + a.tolerance, {
+      message:
+        'must be above 1 + analysis.tolerance: a canary within the tolerance cannot also count as a regression',
+      path: ['maxRegression', 'ratio'],
+    }),
+  );
 
 const FunctionRefSchema = z
   .string()
-  .min(1)
-  .max(170)
-  .regex(/^[A-Za-z0-9_:.$-]+$/, 'must be a Lambda function name or ARN');
+  .check(
+    z.minLength(1),
+    z.maxLength(170),
+    z.regex(/^[A-Za-z0-9_:.$-]+$/, 'must be a Lambda function name or ARN'),
+  );
 
-export const HooksSchema = z
-  .object({
-    beforeAllowTraffic: FunctionRefSchema.optional().describe(
-      'Invoked before any traffic moves; a failure or {"status":"Failed"} ends the run with nothing changed.',
+export const HooksSchema = z.strictObject({
+  beforeAllowTraffic: described(
+    z.optional(FunctionRefSchema),
+    'Invoked before any traffic moves; a failure or {"status":"Failed"} ends the run with nothing changed.',
+  ),
+  afterAllowTraffic: described(
+    z.optional(FunctionRefSchema),
+    'Invoked after promotion; a failure or {"status":"Failed"} rolls the release back.',
+  ),
+});
+
+export const GatesSchema = described(
+  z.strictObject({
+    beforePromotion: described(
+      z._default(z.boolean(), false),
+      'Wait for `fledge approve` before promoting, once the last step has passed.',
     ),
-    afterAllowTraffic: FunctionRefSchema.optional().describe(
-      'Invoked after promotion; a failure or {"status":"Failed"} rolls the release back.',
+    approvalTimeoutMinutes: described(
+      z._default(z.number().check(z.gt(0), z.lte(1440)), 60),
+      'How long a gate waits for approval; checks continue meanwhile.',
     ),
-  })
-  .strict();
+    onApprovalTimeout: described(
+      z._default(z.enum(['rollback', 'continue']), 'rollback'),
+      'What happens when nobody approves in time.',
+    ),
+    maxPauseMinutes: described(
+      z._default(z.number().check(z.gt(0), z.lte(1440)), 60),
+      'How long `fledge pause` may hold a rollout before it rolls back.',
+    ),
+  }),
+  'Approval gates and operator pauses (docs/OPERATIONS.md).',
+);
 
-export const GatesSchema = z
-  .object({
-    beforePromotion: z
-      .boolean()
-      .default(false)
-      .describe('Wait for `fledge approve` before promoting, once the last step has passed.'),
-    approvalTimeoutMinutes: z
-      .number()
-      .gt(0)
-      .max(1440)
-      .default(60)
-      .describe('How long a gate waits for approval; checks continue meanwhile.'),
-    onApprovalTimeout: z
-      .enum(['rollback', 'continue'])
-      .default('rollback')
-      .describe('What happens when nobody approves in time.'),
-    maxPauseMinutes: z
-      .number()
-      .gt(0)
-      .max(1440)
-      .default(60)
-      .describe('How long `fledge pause` may hold a rollout before it rolls back.'),
-  })
-  .strict()
-  .describe('Approval gates and operator pauses (docs/OPERATIONS.md).');
-
-export const DeployInputSchema = z
-  .object({
-    target: TargetSchema,
-    strategy: StrategySchema.default('Canary10Percent5Minutes'),
-    analysis: AnalysisSchema.prefault({}),
-    hooks: HooksSchema.prefault({}),
-    gates: GatesSchema.prefault({}),
-  })
-  .strict();
+export const DeployInputSchema = z.strictObject({
+  target: TargetSchema,
+  strategy: z._default(StrategySchema, 'Canary10Percent5Minutes'),
+  analysis: z.prefault(AnalysisSchema, {}),
+  hooks: z.prefault(HooksSchema, {}),
+  gates: z.prefault(GatesSchema, {}),
+});
 
 export type DeployInput = z.infer<typeof DeployInputSchema>;
 export type Target = z.infer<typeof TargetSchema>;
