@@ -11,6 +11,7 @@ import {
   pearson,
   ratioWeight,
   SAFETY_WEIGHTS,
+  upperDispersion,
 } from './sequential-test';
 import type { Step } from './strategy';
 
@@ -69,19 +70,24 @@ export function summarizeHistory(minutes: readonly SideMinute[], window: { start
   };
 }
 
-/** insufficientData.maxExtraMinutes when the input leaves it out: a base, stretched by dispersion. */
-export const EXTRA_MINUTES = { base: 30, max: 240 } as const;
+/**
+ * insufficientData.maxExtraMinutes when the input leaves it out: a base, and `perDispersion` more for
+ * each unit of dispersion above Poisson, up to `max`.
+ */
+export const EXTRA_MINUTES = { base: 30, perDispersion: 60, max: 240 } as const;
 
 /**
  * How long a step may be held past its bake when the input does not say: 30 minutes when the stable
- * version's errors varied over its last hour as Poisson counts do, stretched by how much more they
- * varied (φ, the same dispersion the tests are tempered by), up to 240. The evidence a promotion needs
- * takes about φ times the traffic, so a fixed allowance would roll back healthy canaries of a service
- * whose errors come in bursts for want of evidence, not for a regression.
+ * version's errors varied over its last hour as Poisson counts do, and an hour more for each unit of
+ * dispersion above that (φ, taken at its upper bound, as the tests are tempered by it), up to 240. The
+ * evidence a promotion needs takes about φ times the traffic, so a fixed allowance would roll back
+ * healthy canaries of a service whose errors come in bursts for want of evidence, not for a regression.
  */
 export function extraMinutesFor(prior: Prior | undefined): { minutes: number; phi: number } {
-  const phi = prior && prior.errors > 0 ? dispersionOf(prior.dispersion.errors) : 1;
-  return { minutes: Math.min(EXTRA_MINUTES.max, Math.round(EXTRA_MINUTES.base * phi)), phi };
+  const stat = prior?.dispersion.errors;
+  const phi = prior && prior.errors > 0 && stat ? upperDispersion(dispersionOf(stat), stat.dof) : 1;
+  const minutes = EXTRA_MINUTES.base + EXTRA_MINUTES.perDispersion * (phi - 1);
+  return { minutes: Math.min(EXTRA_MINUTES.max, Math.round(minutes)), phi };
 }
 
 /**
@@ -96,7 +102,7 @@ export function extraHold(
   if (configured !== undefined) return { minutes: configured };
   const { minutes, phi } = extraMinutesFor(prior);
   if (minutes <= EXTRA_MINUTES.base) return { minutes: EXTRA_MINUTES.base };
-  const varied = `the stable version's errors varied ${phi.toFixed(1)} times as much as Poisson counts over its last hour`;
+  const varied = `the stable version's errors varied up to ${phi.toFixed(1)} times as much as Poisson counts over its last hour (90% upper bound)`;
   if (!fits(minutes)) {
     return {
       minutes: EXTRA_MINUTES.base,

@@ -341,8 +341,9 @@ export const AnalysisSchema = z
         maxExtraMinutes: described(
           z.optional(z.number().check(z.gte(0), z.lte(1440))),
           'How long a step may be held past its bake time waiting for enough data, or for the evidence a promotion needs. ' +
-            "Default: 30 minutes, stretched by how much more the stable version's error counts varied over its last hour " +
-            'than Poisson counts would (3 times as much: 90 minutes), up to 240, as the evidence takes that much longer.',
+            "Default: 30 minutes, and an hour more for each unit by which the stable version's error counts varied more " +
+            'than Poisson counts would over its last hour (at a 90% upper bound; twice as much: 90 minutes), up to 240, ' +
+            'as the evidence takes that much longer.',
         ),
       }),
       {},

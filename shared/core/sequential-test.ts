@@ -353,6 +353,23 @@ export function dispersionOf(...stats: readonly DispersionStat[]): number {
   return dof > 0 ? Math.max(1, chi2 / dof) : 1;
 }
 
+/** How far below its mean X² may fall by chance before φ is taken as estimated: one-sided, 90%. */
+const DISPERSION_CONFIDENCE_Z = 1.2816;
+
+/**
+ * An upper confidence bound on φ estimated as X² / dof: the excess over Poisson (φ − 1) scaled by how far
+ * X² can fall below its mean by chance (its 10% quantile, Wilson–Hilferty), so that φ is not taken
+ * smaller than it is. Tempering by too small a φ overstates the evidence: errors in bursts of three read
+ * with φ 2.4 instead of 3 made 1.1% of identical canaries roll back against an alpha of 1% (issue 9). A
+ * Poisson series (φ 1) stays at 1, so the tests lose nothing where the model holds.
+ */
+export function upperDispersion(phi: number, dof: number): number {
+  if (phi <= 1 || dof <= 0) return Math.max(1, phi);
+  const a = 2 / (9 * dof);
+  const low = dof * Math.max(0.05, 1 - a - DISPERSION_CONFIDENCE_Z * Math.sqrt(a)) ** 3;
+  return 1 + (phi - 1) * (dof / low);
+}
+
 /**
  * The dispersion of each minute, from what was known before it: the stable version's history (read at
  * Plan) and the baseline's own minutes of this rollout so far. Predictable, so each minute's tempered
@@ -377,10 +394,14 @@ export const PRIOR_DISPERSION_WEIGHT = 10;
  * own minutes, each judged against the ratio seen before it. Noise both arms share (load, a dependency's
  * incident) cancels in the share, so it can only be smaller than the stable version's own: with a history,
  * the stable version's φ is also the ceiling, and a canary that changes mid-rollout cannot buy itself a
- * larger one. Without a history, it starts at 1 and follows the rollout.
+ * larger one. With a history, both are taken at their upper bounds (upperDispersion), as an estimate
+ * below the truth makes the test over-confident. Without a history of errors, it starts at 1 and
+ * follows the rollout's own estimate: nothing says the service is bursty, and a new failure against an
+ * error-free baseline already reads as dispersion there (every error on one arm).
  */
 export function conditionalDispersion(minutes: readonly PairedTrials[], prior?: DispersionStat): number[] {
-  const ceiling = prior && prior.dof > 0 ? dispersionOf(prior) : Number.POSITIVE_INFINITY;
+  const ceiling =
+    prior && prior.dof > 0 ? upperDispersion(dispersionOf(prior), prior.dof) : Number.POSITIVE_INFINITY;
   const start = Number.isFinite(ceiling) ? ceiling : 1;
   let chi2 = 0;
   let dof = 0;
@@ -388,7 +409,11 @@ export function conditionalDispersion(minutes: readonly PairedTrials[], prior?: 
   const out: number[] = [];
   for (const minute of minutes) {
     const shrunk = (PRIOR_DISPERSION_WEIGHT * start + chi2) / (PRIOR_DISPERSION_WEIGHT + dof);
-    out.push(Math.max(1, Math.min(ceiling, shrunk)));
+    out.push(
+      Number.isFinite(ceiling)
+        ? Math.min(ceiling, upperDispersion(shrunk, PRIOR_DISPERSION_WEIGHT + dof))
+        : Math.max(1, shrunk),
+    );
     const { canary, baseline } = minute;
     const events = canary.events + baseline.events;
     if (events > 0 && canary.trials > 0 && baseline.trials > 0) {

@@ -10,12 +10,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   conditionalDispersion,
+  type DispersionStat,
   dispersionByMinute,
   dispersionOf,
   type PairedTrials,
   pearson,
   regressionTest,
   safetyTest,
+  upperDispersion,
 } from '../../shared/core/sequential-test';
 
 type Draw = (n: number, p: number) => number;
@@ -253,7 +255,33 @@ describe('dispersion', () => {
 
     const phi = conditionalDispersion(minutes, { chi2: 59 * 1.5, dof: 59 });
 
-    expect(Math.max(...phi)).toBeLessThanOrEqual(1.5);
+    // The history's φ, 1.5, at its upper bound (issue 9): no more.
+    expect(upperDispersion(1.5, 59)).toBeCloseTo(1.65, 2);
+    expect(Math.max(...phi)).toBeLessThanOrEqual(upperDispersion(1.5, 59));
+  });
+
+  it('takes an hour of history at an upper bound, so that bursts are not read as milder than they are', () => {
+    // Prepare: 2,000 stable hours (60 minutes of 5 errors a minute on average), in bursts of 3 or not.
+    const draw = poisson.factory({ seed: 21 });
+    const hours = (burst: number) =>
+      Array.from({ length: 2000 }, () =>
+        pearson(Array.from({ length: 60 }, () => ({ trials: 1000, events: burst * draw(5 / burst) }))),
+      );
+    const share = (stats: DispersionStat[], ok: (s: DispersionStat) => boolean) =>
+      stats.filter(ok).length / stats.length;
+
+    // Act
+    const bursty = hours(3);
+    const plain = hours(1);
+
+    // Assess: X² / dof reads bursts of 3 as milder than they are in half the hours, the bound in far
+    // fewer; a Poisson service is tempered by little more than 1.
+    expect(share(bursty, (s) => dispersionOf(s) >= 3)).toBeLessThan(0.55);
+    expect(share(bursty, (s) => upperDispersion(dispersionOf(s), s.dof) >= 3)).toBeGreaterThan(0.75);
+    expect(share(plain, (s) => upperDispersion(dispersionOf(s), s.dof) <= 1.3)).toBeGreaterThan(0.85);
+    expect(upperDispersion(1, 59)).toBe(1);
+    expect(upperDispersion(0.7, 59)).toBe(1);
+    expect(upperDispersion(3, 100_000)).toBeCloseTo(3, 1);
   });
 
   it('judges each minute with what was known before it, never below 1', () => {
