@@ -12,6 +12,15 @@
  * This plugin writes each such key as the literal string its constant holds (`{ ["http"]: ... }`),
  * which is the same object, and nothing else; esbuild then keeps only the schemas the imported
  * commands reach (test/unit/esbuild-plugins.test.ts checks that the schemas are unchanged).
+ *
+ * sdkEventStreams: lets esbuild evaluate the SDK's modules once, in order, like any other.
+ *
+ * @smithy/core's HttpProtocol loads its event-stream support with `await import(...)`, although every
+ * client imports the same module statically too. For a dynamic import esbuild wraps the module, and
+ * every module it reaches (169 of @smithy/core's), in a lazy initialiser that keeps all of their
+ * exports, so more code is parsed and run at cold start (about 9 ms of CPU for each function). This
+ * plugin makes that one import static (`import * as ...` at the top of HttpProtocol.js); nothing else
+ * changes, and fledge calls no event-stream operation anyway.
  */
 'use strict';
 
@@ -31,6 +40,26 @@ function literalKeys(source) {
   });
 }
 
+const HTTP_PROTOCOL_FILE =
+  /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]protocols[\\/]HttpProtocol\.js$/;
+const EVENT_STREAMS_IMPORT = 'await import("@smithy/core/event-streams")';
+
+/** HttpProtocol.js with its one dynamic import of the event-stream module made a static one. */
+function staticEventStreams(source) {
+  if (!source.includes(EVENT_STREAMS_IMPORT)) return source;
+  return `import * as fledgeEventStreams from "@smithy/core/event-streams";\n${source.replace(EVENT_STREAMS_IMPORT, 'fledgeEventStreams')}`;
+}
+
+const sdkEventStreams = {
+  name: 'fledge-sdk-event-streams',
+  setup(build) {
+    build.onLoad({ filter: HTTP_PROTOCOL_FILE }, async (args) => ({
+      contents: staticEventStreams(await readFile(args.path, 'utf8')),
+      loader: 'js',
+    }));
+  },
+};
+
 const sdkSchemas = {
   name: 'fledge-sdk-schemas',
   setup(build) {
@@ -41,6 +70,7 @@ const sdkSchemas = {
   },
 };
 
-module.exports = [sdkSchemas];
+module.exports = [sdkSchemas, sdkEventStreams];
 module.exports.literalKeys = literalKeys;
+module.exports.staticEventStreams = staticEventStreams;
 module.exports.SCHEMA_FILE = SCHEMA_FILE;

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readServerlessConfig } from '../../local/serverless-config';
 
 const require = createRequire(import.meta.url);
 const plugins = require('../../plugins/esbuild.cjs') as Plugin[] & {
   literalKeys(source: string): string;
+  staticEventStreams(source: string): string;
   SCHEMA_FILE: RegExp;
 };
 
@@ -85,5 +87,51 @@ describe('the SDK schema plugin', () => {
     expect(rewritten).not.toContain('AddLayerVersionPermissionRequest');
     expect(rewritten).toContain('GetAliasRequest');
     expect(rewritten.length).toBeLessThan(plain.length - 30_000);
+  });
+});
+
+describe('the SDK event-stream plugin', () => {
+  const entry = `import { AwsJson1_1Protocol } from '@aws-sdk/core/protocols';
+    export const load = async () => {
+      const protocol = new AwsJson1_1Protocol({ defaultNamespace: 'com.example', serviceTarget: 'Example', awsQueryCompatible: false });
+      protocol.setSerdeContext({ utf8Encoder: String, utf8Decoder: String, base64Encoder: String, base64Decoder: String });
+      return (await protocol.loadEventStreamCapability()).constructor.name;
+    };`;
+
+  it('loads the event-stream support as before, from a static import', async () => {
+    for (const withPlugins of [false, true]) {
+      const { load } = await import(pathToFileURL(await bundle('event-streams', entry, withPlugins)).href);
+      expect(await load()).toBe('EventStreamSerde');
+    }
+    const source =
+      'export class P { async f() { const { A } = await import("@smithy/core/event-streams"); return A; } }';
+    expect(plugins.staticEventStreams(source)).toBe(
+      'import * as fledgeEventStreams from "@smithy/core/event-streams";\nexport class P { async f() { const { A } = fledgeEventStreams; return A; } }',
+    );
+  });
+
+  it('leaves no SDK module to be initialised lazily in a function bundle', async () => {
+    // The deployed settings (serverless.yml), unminified so that esbuild's helpers keep their names.
+    const deployed = readServerlessConfig().esbuild;
+    const functionBundle = async (withPlugins: boolean) => {
+      const outfile = join(out, `set-weight-${withPlugins ? 'plugin' : 'plain'}.cjs`);
+      await build({
+        ...deployed,
+        entryPoints: [join(ROOT, 'functions/set-weight/handler.ts')],
+        absWorkingDir: ROOT,
+        outfile,
+        minify: false,
+        plugins: withPlugins ? deployed.plugins : [],
+        logLevel: 'error',
+      });
+      return readFileSync(outfile, 'utf8');
+    };
+    const plain = await functionBundle(false);
+    const rewritten = await functionBundle(true);
+    // esbuild wraps a dynamically imported module, and everything it imports, in a lazy initialiser
+    // that keeps all their exports; the SDK's one dynamic import pulled 169 modules into that.
+    expect(plain).toMatch(/= __esm\(\{/);
+    expect(rewritten).not.toMatch(/= __esm\(\{/);
+    expect(rewritten.length).toBeLessThan(plain.length);
   });
 });
