@@ -101,7 +101,7 @@ export function gateAfter(steps: readonly Step[], stepIndex: number, gates: Gate
 }
 
 export function applyOperator(input: OperatorInput): OperatorResult {
-  const { decision, verdict, requests, now, gates } = input;
+  const { decision, verdict, requests, gates } = input;
   let progress = input.progress;
   const command =
     requests.command && !progress.handled.includes(requests.command.id) ? requests.command : undefined;
@@ -110,19 +110,7 @@ export function applyOperator(input: OperatorInput): OperatorResult {
   // The step the rollout is in: an advance already counts the next one, which a hold must not.
   const current =
     decision.action === 'advance' ? decision.progress.stepIndex - 1 : decision.progress.stepIndex;
-  const hold = (reason: string): Decision => ({
-    ...decision,
-    action: 'hold',
-    reason,
-    waitSeconds: Math.max(1, input.recheckSeconds),
-    progress: { ...decision.progress, stepIndex: current },
-  });
-  const to = (action: 'promote' | 'rollback', reason: string): Decision => ({
-    ...decision,
-    action,
-    reason,
-    waitSeconds: 0,
-  });
+  const to = (action: 'promote' | 'rollback', reason: string) => forcedDecision(decision, action, reason);
   const failing = verdict.verdict === 'fail';
 
   if (command?.action === 'abort') {
@@ -168,18 +156,23 @@ export function applyOperator(input: OperatorInput): OperatorResult {
   const moving = decision.action === 'advance' || decision.action === 'promote';
   const gate = moving ? gateAfter(input.steps, current, gates) : undefined;
   const waiting = gate && !progress.approved.includes(gate) ? gate : undefined;
-  if (waiting && command?.action === 'approve') {
+  // The gate an approval or a rejection answers: the one this check stops at, or the one the rollout
+  // was already waiting at when this check holds instead (its evidence dipped): an answer is never lost.
+  const answered =
+    waiting ??
+    (progress.gate && !progress.approved.includes(progress.gate.id) ? progress.gate.id : undefined);
+  if (answered && command?.action === 'approve') {
     return {
       decision: {
         ...decision,
-        reason: `${waiting} approved by ${command.by}: ${command.reason}; ${decision.reason}`,
+        reason: `${answered} approved by ${command.by}: ${command.reason}; ${decision.reason}`,
       },
-      progress: { ...progress, approved: [...progress.approved, waiting], gate: undefined },
+      progress: { ...progress, approved: [...progress.approved, answered], gate: undefined },
       ...applied,
     };
   }
-  if (waiting && command?.action === 'reject') {
-    const reason = `${waiting} rejected by ${command.by}: ${command.reason}`;
+  if (answered && command?.action === 'reject') {
+    const reason = `${answered} rejected by ${command.by}: ${command.reason}`;
     return {
       decision: to('rollback', reason),
       progress: { ...progress, gate: undefined },
@@ -187,6 +180,32 @@ export function applyOperator(input: OperatorInput): OperatorResult {
       forced: forced('rollback', command, reason),
     };
   }
+  // `fledge approve` refuses when no gate is open; one that got through (the gate closed in between)
+  // is said, not dropped.
+  if (command?.action === 'approve' || command?.action === 'reject') {
+    const result = pausedOrWaiting(input, decision, progress, waiting, current);
+    const note = ` (\`fledge ${command.action}\` by ${command.by} was not applied: no approval gate was open)`;
+    return {
+      ...result,
+      decision: { ...result.decision, reason: `${result.decision.reason}${note}` },
+      ...applied,
+    };
+  }
+  return { ...pausedOrWaiting(input, decision, progress, waiting, current), ...applied };
+}
+
+/** What a check that moves does with a pause, or at a gate not yet answered. */
+function pausedOrWaiting(
+  input: OperatorInput,
+  decision: Decision,
+  progress: OperatorProgress,
+  waiting: string | undefined,
+  current: number,
+): OperatorResult {
+  const { requests, now, gates } = input;
+  const moving = decision.action === 'advance' || decision.action === 'promote';
+  const to = (action: 'promote' | 'rollback', reason: string) => forcedDecision(decision, action, reason);
+  const hold = (reason: string) => heldDecision(decision, reason, input.recheckSeconds, current);
 
   if (requests.pause && moving) {
     const pausedFor = (now.getTime() - Date.parse(requests.pause.since)) / 60_000;
@@ -195,7 +214,6 @@ export function applyOperator(input: OperatorInput): OperatorResult {
       return {
         decision: to('rollback', reason),
         progress,
-        ...applied,
         forced: { action: 'rollback', by: requests.pause.by, reason, command: 'pause' },
       };
     }
@@ -205,7 +223,6 @@ export function applyOperator(input: OperatorInput): OperatorResult {
           `failing one still rolls back; \`fledge resume\` goes on (${decision.action} when resumed)`,
       ),
       progress,
-      ...applied,
     };
   }
 
@@ -221,14 +238,12 @@ export function applyOperator(input: OperatorInput): OperatorResult {
             reason: `${waiting} not approved within ${gates.approvalTimeoutMinutes} minutes; going on as configured (gates.onApprovalTimeout: continue); ${decision.reason}`,
           },
           progress: { ...progress, approved: [...progress.approved, waiting], gate: undefined },
-          ...applied,
         };
       }
       const reason = `${waiting} not approved within gates.approvalTimeoutMinutes (${gates.approvalTimeoutMinutes}); rolled back`;
       return {
         decision: to('rollback', reason),
         progress: { ...progress, gate: undefined },
-        ...applied,
         forced: { action: 'rollback', by: 'fledge', reason, command: 'gate-timeout' },
       };
     }
@@ -239,10 +254,25 @@ export function applyOperator(input: OperatorInput): OperatorResult {
           `${left} minute(s) left, then ${gates.onApprovalTimeout === 'rollback' ? 'rollback' : 'it goes on'}; checks continue`,
       ),
       progress: open,
-      ...applied,
     };
   }
-  return { decision, progress, ...applied };
+  return { decision, progress };
+}
+
+/** The check's decision, replaced by an operator's (or a limit's) promote or rollback, at once. */
+function forcedDecision(decision: Decision, action: 'promote' | 'rollback', reason: string): Decision {
+  return { ...decision, action, reason, waitSeconds: 0 };
+}
+
+/** The check's decision held in the current step, to be checked again. */
+function heldDecision(decision: Decision, reason: string, recheckSeconds: number, current: number): Decision {
+  return {
+    ...decision,
+    action: 'hold',
+    reason,
+    waitSeconds: Math.max(1, recheckSeconds),
+    progress: { ...decision.progress, stepIndex: current },
+  };
 }
 
 function forced(action: 'promote' | 'rollback', command: OperatorCommand, reason: string): Forced {

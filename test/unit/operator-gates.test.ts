@@ -1,0 +1,93 @@
+/**
+ * Approvals and rejections against the gate a rollout waits at (shared/core/operator.ts): an answer is
+ * applied to the gate it answers, or said to have been refused; never dropped.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../shared/core/decision';
+import { applyOperator, type OperatorCommand, type OperatorInput } from '../../shared/core/operator';
+import { resolveStrategy } from '../../shared/core/strategy';
+
+const NOW = new Date('2026-11-02T10:10:00Z');
+const steps = resolveStrategy({ steps: [{ weight: 10, bakeMinutes: 2, approve: true }] });
+const gates = {
+  beforePromotion: false,
+  approvalTimeoutMinutes: 60,
+  onApprovalTimeout: 'rollback',
+  maxPauseMinutes: 60,
+} as const;
+const progress = {
+  stepIndex: 0,
+  stepStartedAt: '2026-11-02T10:00:00Z',
+  trafficStartedAt: '2026-11-02T10:00:00Z',
+  checks: 8,
+  consecutiveErrors: 0,
+};
+const decision = (action: Decision['action'], reason: string): Decision => ({
+  action,
+  reason,
+  waitSeconds: action === 'hold' ? 60 : 0,
+  progress: { ...progress, stepIndex: action === 'advance' ? 1 : 0 },
+});
+const command = (action: OperatorCommand['action']): OperatorCommand => ({
+  id: `c-${action}`,
+  action,
+  reason: 'looked at the dashboards',
+  by: 'alice',
+  at: '2026-11-02T10:09:00Z',
+});
+/** A check whose canary is watched but not yet shown safe: it holds, with the step-1 gate already open. */
+const atOpenGate = (
+  answer: OperatorCommand | undefined,
+  d = decision('hold', 'watching: promotion needs more'),
+): OperatorInput => ({
+  decision: d,
+  verdict: { verdict: 'inconclusive', reason: d.reason, pending: 'evidence' },
+  steps,
+  gates,
+  requests: { command: answer },
+  progress: { handled: [], approved: [], gate: { id: 'promotion', openedAt: '2026-11-02T10:05:00Z' } },
+  now: NOW,
+  recheckSeconds: 60,
+});
+
+describe('an answer to an open gate while the check holds', () => {
+  it('approves the gate, so the rollout goes on without waiting there again', () => {
+    const held = applyOperator(atOpenGate(command('approve')));
+
+    expect(held.decision.action).toBe('hold');
+    expect(held.decision.reason).toMatch(/^promotion approved by alice: looked at the dashboards; watching/);
+    expect(held.progress).toMatchObject({ approved: ['promotion'], gate: undefined, handled: ['c-approve'] });
+    expect(held.applied?.id).toBe('c-approve');
+
+    const next = applyOperator({
+      ...atOpenGate(undefined, decision('promote', 'canary shown not 4x worse')),
+      progress: held.progress,
+    });
+    expect(next.decision.action).toBe('promote');
+  });
+
+  it('rolls back on a rejection', () => {
+    const result = applyOperator(atOpenGate(command('reject')));
+
+    expect(result.decision).toMatchObject({
+      action: 'rollback',
+      reason: 'promotion rejected by alice: looked at the dashboards',
+    });
+    expect(result.forced).toMatchObject({ action: 'rollback', by: 'alice', command: 'reject' });
+  });
+});
+
+describe('an answer when no gate is open', () => {
+  it('is applied once and said in the check, not dropped silently', () => {
+    const input = { ...atOpenGate(command('approve')), progress: { handled: [], approved: [] } };
+
+    const result = applyOperator(input);
+
+    expect(result.decision.action).toBe('hold');
+    expect(result.decision.reason).toMatch(
+      /\(`fledge approve` by alice was not applied: no approval gate was open\)$/,
+    );
+    expect(result.progress.approved).toEqual([]);
+    expect(result.applied?.id).toBe('c-approve');
+  });
+});
