@@ -50,25 +50,21 @@ function staticEventStreams(source) {
   return `import * as fledgeEventStreams from "@smithy/core/event-streams";\n${source.replace(EVENT_STREAMS_IMPORT, 'fledgeEventStreams')}`;
 }
 
-const sdkEventStreams = {
-  name: 'fledge-sdk-event-streams',
-  setup(build) {
-    build.onLoad({ filter: HTTP_PROTOCOL_FILE }, async (args) => ({
-      contents: staticEventStreams(await readFile(args.path, 'utf8')),
-      loader: 'js',
-    }));
-  },
-};
+/** An esbuild plugin that loads the files matching `filter` through `rewrite(source)`. */
+function rewriting(name, filter, rewrite) {
+  return {
+    name,
+    setup(build) {
+      build.onLoad({ filter }, async (args) => ({
+        contents: rewrite(await readFile(args.path, 'utf8')),
+        loader: 'js',
+      }));
+    },
+  };
+}
 
-const sdkSchemas = {
-  name: 'fledge-sdk-schemas',
-  setup(build) {
-    build.onLoad({ filter: SCHEMA_FILE }, async (args) => ({
-      contents: literalKeys(await readFile(args.path, 'utf8')),
-      loader: 'js',
-    }));
-  },
-};
+const sdkSchemas = rewriting('fledge-sdk-schemas', SCHEMA_FILE, literalKeys);
+const sdkEventStreams = rewriting('fledge-sdk-event-streams', HTTP_PROTOCOL_FILE, staticEventStreams);
 
 module.exports = [sdkSchemas, sdkEventStreams];
 module.exports.literalKeys = literalKeys;
