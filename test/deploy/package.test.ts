@@ -134,6 +134,32 @@ describe('the packaged template', () => {
     }
   });
 
+  it('carries an SDK client for each service its role may call, and for no other', () => {
+    // A client's signing name, as each bundled client declares it, and the IAM prefix of its actions.
+    const IAM_PREFIX: Record<string, string> = { monitoring: 'cloudwatch' };
+    for (const name of FUNCTIONS) {
+      const zip = unzipSync(new Uint8Array(readFileSync(join(out, `${name}.zip`))));
+      const code = new TextDecoder().decode(Object.values(zip)[0]);
+      const clients = new Set(
+        [...code.matchAll(/signingProperties:\{name:"([a-z0-9]+)"/g)].map((m) => m[1] ?? ''),
+      );
+      const id = `${name.replace(/-(\w)/g, (_, c: string) => `Dash${c}`).replace(/^\w/, (c) => c.toUpperCase())}`;
+      const role = template.Resources[`${id}IamRoleLambdaExecution`];
+      const policies = (role?.Properties.Policies ?? []) as Array<{
+        PolicyDocument: { Statement: Array<{ Action: string | string[] }> };
+      }>;
+      const allowed = new Set(
+        policies
+          .flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => [s.Action].flat()))
+          .map((action) => action.split(':')[0] ?? '')
+          // Lambda's own logging, which the runtime does, not the function's code.
+          .filter((service) => service !== 'logs'),
+      );
+
+      expect([...clients].map((c) => IAM_PREFIX[c] ?? c).sort(), name).toEqual([...allowed].sort());
+    }
+  });
+
   it('logs every execution to a log group that expires, and traces it with X-Ray', () => {
     const machine = Object.values(template.Resources).find(
       (r) => r.Type === 'AWS::StepFunctions::StateMachine',
