@@ -104,9 +104,17 @@ export function extraHold(
   if (minutes <= EXTRA_MINUTES.base) return { minutes: EXTRA_MINUTES.base };
   const varied = `the stable version's errors varied up to ${phi.toFixed(1)} times as much as Poisson counts over its last hour (90% upper bound)`;
   if (!fits(minutes)) {
+    // The longest hold that still fits, in 5-minute steps, and at least the base.
+    let longest: number = EXTRA_MINUTES.base;
+    for (let m = minutes - 5; m > EXTRA_MINUTES.base; m -= 5) {
+      if (fits(m)) {
+        longest = m;
+        break;
+      }
+    }
     return {
-      minutes: EXTRA_MINUTES.base,
-      reason: `a step may be held up to ${EXTRA_MINUTES.base} extra minutes for evidence: ${varied}, but a longer hold would not fit this schedule in the state machine's limits`,
+      minutes: longest,
+      reason: `a step may be held up to ${longest} extra minutes for evidence: ${varied}, but ${minutes} would not fit this schedule in the state machine's limits`,
     };
   }
   return {

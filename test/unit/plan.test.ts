@@ -207,7 +207,7 @@ describe('plan and the hold for evidence (insufficientData.maxExtraMinutes)', ()
     expect(state.analysis.insufficientData.maxExtraMinutes).toBe(10);
   });
 
-  it('stays 30 minutes when a longer hold would not fit the schedule in the state machine’s limits', () => {
+  it('is the longest hold that fits the schedule in the state machine’s limits, and at least 30 minutes', () => {
     const prior = {
       window: { start: '', end: '' },
       minutes: 60,
@@ -221,7 +221,12 @@ describe('plan and the hold for evidence (insufficientData.maxExtraMinutes)', ()
     expect(extraHold(undefined, prior)).toMatchObject({ minutes: 108 });
     expect(extraHold(undefined, prior, () => false)).toEqual({
       minutes: 30,
-      reason: expect.stringMatching(/would not fit this schedule/),
+      reason: expect.stringMatching(/held up to 30 extra minutes .* but 108 would not fit this schedule/),
+    });
+    // The longest that still fits, when some longer hold does.
+    expect(extraHold(undefined, prior, (minutes) => minutes <= 80)).toEqual({
+      minutes: 78,
+      reason: expect.stringMatching(/held up to 78 extra minutes .* but 108 would not fit this schedule/),
     });
     expect(
       extraHold(undefined, { ...prior, dispersion: { errors: { chi2: 59 * 20, dof: 59 } } }).minutes,
