@@ -5,13 +5,12 @@
  */
 import {
   type DispersionStat,
-  dispersionOf,
+  historyDispersion,
   type LatencyCounts,
   type MaxRegression,
   pearson,
   ratioWeight,
   SAFETY_WEIGHTS,
-  upperDispersion,
 } from './sequential-test';
 import type { Step } from './strategy';
 
@@ -84,15 +83,14 @@ export const EXTRA_MINUTES = { base: 30, perDispersion: 60, max: 240 } as const;
  * healthy canaries of a service whose errors come in bursts for want of evidence, not for a regression.
  */
 export function extraMinutesFor(prior: Prior | undefined): { minutes: number; phi: number } {
-  const stat = prior?.dispersion.errors;
-  const phi = prior && prior.errors > 0 && stat ? upperDispersion(dispersionOf(stat), stat.dof) : 1;
+  const phi = prior && prior.errors > 0 ? historyDispersion(prior.dispersion.errors) : 1;
   const minutes = EXTRA_MINUTES.base + EXTRA_MINUTES.perDispersion * (phi - 1);
   return { minutes: Math.min(EXTRA_MINUTES.max, Math.round(minutes)), phi };
 }
 
 /**
  * insufficientData.maxExtraMinutes: as given, or stretched from 30 minutes by the stable version's
- * dispersion (extraMinutesFor), as long as the schedule still fits the state machine's limits.
+ * dispersion (extraMinutesFor), and no longer than the schedule can fit in the state machine's limits.
  */
 export function extraHold(
   configured: number | undefined,
@@ -201,7 +199,8 @@ export function forecastRollout(
   }
   const rpm = prior.requestsPerMinute;
   const rate = prior.errors / prior.requests;
-  const phi = dispersionOf(prior.dispersion.errors);
+  // The φ the tests start from (conditionalDispersion), so the forecast expects what they will need.
+  const phi = historyDispersion(prior.dispersion.errors);
   const needed = Math.log(1 / config.beta);
   const limit = scheduleMinutes + config.insufficientData.maxExtraMinutes;
   // Expected log-evidence after each minute, at each minute's weight, for a canary like the baseline.

@@ -370,6 +370,11 @@ export function upperDispersion(phi: number, dof: number): number {
   return 1 + (phi - 1) * (dof / low);
 }
 
+/** The stable version's φ as the conditional tests start from it: its upper bound, 1 without a history. */
+export function historyDispersion(prior: DispersionStat | undefined): number {
+  return prior && prior.dof > 0 ? upperDispersion(dispersionOf(prior), prior.dof) : 1;
+}
+
 /**
  * The dispersion of each minute, from what was known before it: the stable version's history (read at
  * Plan) and the baseline's own minutes of this rollout so far. Predictable, so each minute's tempered
@@ -400,8 +405,7 @@ export const PRIOR_DISPERSION_WEIGHT = 10;
  * error-free baseline already reads as dispersion there (every error on one arm).
  */
 export function conditionalDispersion(minutes: readonly PairedTrials[], prior?: DispersionStat): number[] {
-  const ceiling =
-    prior && prior.dof > 0 ? upperDispersion(dispersionOf(prior), prior.dof) : Number.POSITIVE_INFINITY;
+  const ceiling = prior && prior.dof > 0 ? historyDispersion(prior) : Number.POSITIVE_INFINITY;
   const start = Number.isFinite(ceiling) ? ceiling : 1;
   let chi2 = 0;
   let dof = 0;
