@@ -355,19 +355,24 @@ export function dispersionOf(...stats: readonly DispersionStat[]): number {
 
 /** How far below its mean X² may fall by chance before φ is taken as estimated: one-sided, 90%. */
 const DISPERSION_CONFIDENCE_Z = 1.2816;
+/** The most upperDispersion scales the excess over Poisson by. */
+const MAX_DISPERSION_FACTOR = 2;
 
 /**
  * An upper confidence bound on φ estimated as X² / dof: the excess over Poisson (φ − 1) scaled by how far
  * X² can fall below its mean by chance (its 10% quantile, Wilson–Hilferty), so that φ is not taken
  * smaller than it is. Tempering by too small a φ overstates the evidence: errors in bursts of three read
  * with φ 2.4 instead of 3 made 1.1% of identical canaries roll back against an alpha of 1% (issue 9). A
- * Poisson series (φ 1) stays at 1, so the tests lose nothing where the model holds.
+ * Poisson series (φ 1) stays at 1, so the tests lose nothing where the model holds. The excess is at
+ * most doubled (the factor for 10 degrees of freedom): a history of a few minutes says too little for a
+ * bound, and one of 190 times the excess (1 degree of freedom) would leave a canary unjudgeable.
  */
 export function upperDispersion(phi: number, dof: number): number {
   if (phi <= 1 || dof <= 0) return Math.max(1, phi);
   const a = 2 / (9 * dof);
-  const low = dof * Math.max(0.05, 1 - a - DISPERSION_CONFIDENCE_Z * Math.sqrt(a)) ** 3;
-  return 1 + (phi - 1) * (dof / low);
+  const low = dof * (1 - a - DISPERSION_CONFIDENCE_Z * Math.sqrt(a)) ** 3;
+  const factor = low > 0 ? Math.min(MAX_DISPERSION_FACTOR, dof / low) : MAX_DISPERSION_FACTOR;
+  return 1 + (phi - 1) * factor;
 }
 
 /** The stable version's φ as the conditional tests start from it: its upper bound, 1 without a history. */

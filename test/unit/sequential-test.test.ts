@@ -282,6 +282,9 @@ describe('dispersion', () => {
     expect(upperDispersion(1, 59)).toBe(1);
     expect(upperDispersion(0.7, 59)).toBe(1);
     expect(upperDispersion(3, 100_000)).toBeCloseTo(3, 1);
+    // A few minutes of history: the excess at most doubled, not scaled by 190 as one degree of freedom would.
+    expect(upperDispersion(1.5, 1)).toBe(2);
+    expect(upperDispersion(1.5, 3)).toBe(2);
   });
 
   it('judges each minute with what was known before it, never below 1', () => {
