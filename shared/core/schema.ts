@@ -420,6 +420,11 @@ export type AnalysisInput = z.infer<typeof AnalysisSchema>;
 export type AnalysisConfig = AnalysisInput & {
   insufficientData: { maxExtraMinutes: number };
 };
+
+/** The analysis as given, with the hold for evidence Plan fixed for it. */
+export function withExtraHold(analysis: AnalysisInput, maxExtraMinutes: number): AnalysisConfig {
+  return { ...analysis, insufficientData: { ...analysis.insufficientData, maxExtraMinutes } };
+}
 export type HooksConfig = z.infer<typeof HooksSchema>;
 export type GatesConfig = z.infer<typeof GatesSchema>;
 export type MetricPair = z.infer<typeof MetricPairSchema>;

@@ -21,13 +21,13 @@ import type { CountsQuery, LatencyQuery, MetricRef, SideQuery, TrafficContext } 
 import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { MIN_SHARE_PERCENT } from '../core/route53-shares';
 import {
-  type AnalysisConfig,
   type AnalysisInput,
   DeployInputSchema,
   describeIssues,
   type GatesConfig,
   type MetricPair,
   type Target,
+  withExtraHold,
 } from '../core/schema';
 import { resolveStrategy, type Step } from '../core/strategy';
 import { interpretTrigger } from '../core/triggers';
@@ -158,10 +158,7 @@ export async function plan(
     prior,
     (minutes) => scheduleFits(minutes, steps).length === 0,
   );
-  const analysis: AnalysisConfig = {
-    ...given,
-    insufficientData: { ...given.insufficientData, maxExtraMinutes: extra.minutes },
-  };
+  const analysis = withExtraHold(given, extra.minutes);
   const forecast = forecastRollout(steps, prior, analysis);
   const planned =
     (steps.length === 0
