@@ -410,8 +410,9 @@ export const PRIOR_DISPERSION_WEIGHT = 10;
  * error-free baseline already reads as dispersion there (every error on one arm).
  */
 export function conditionalDispersion(minutes: readonly PairedTrials[], prior?: DispersionStat): number[] {
-  const ceiling = prior && prior.dof > 0 ? historyDispersion(prior) : Number.POSITIVE_INFINITY;
-  const start = Number.isFinite(ceiling) ? ceiling : 1;
+  // With a history, its φ is both where the estimate starts and its ceiling.
+  const ceiling = prior && prior.dof > 0 ? historyDispersion(prior) : undefined;
+  const start = ceiling ?? 1;
   let chi2 = 0;
   let dof = 0;
   const totals = { ck: 0, cn: 0, bk: 0, bn: 0 };
@@ -419,9 +420,9 @@ export function conditionalDispersion(minutes: readonly PairedTrials[], prior?: 
   for (const minute of minutes) {
     const shrunk = (PRIOR_DISPERSION_WEIGHT * start + chi2) / (PRIOR_DISPERSION_WEIGHT + dof);
     out.push(
-      Number.isFinite(ceiling)
-        ? Math.min(ceiling, upperDispersion(shrunk, PRIOR_DISPERSION_WEIGHT + dof))
-        : Math.max(1, shrunk),
+      ceiling === undefined
+        ? Math.max(1, shrunk)
+        : Math.min(ceiling, upperDispersion(shrunk, PRIOR_DISPERSION_WEIGHT + dof)),
     );
     const { canary, baseline } = minute;
     const events = canary.events + baseline.events;
