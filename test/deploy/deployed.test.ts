@@ -252,11 +252,14 @@ beforeAll(async () => {
   stack = await deployPackage(join(dir, 'package'), `fledge-${STAGE}`, deployer);
 
   // What the user has: functions with an alias on version 1, their metrics, and hook functions.
-  for (const name of ['checkout', 'payments', 'search']) await createFunctionWithAlias(name, 'live', 2);
-  await publishLambdaMinutes('checkout', 'live', START, 30, {
-    '1': { requests: 900, errors: 4 },
-    '2': { requests: 1000, errors: 4 },
-  });
+  for (const name of ['checkout', 'payments', 'search', 'basket'])
+    await createFunctionWithAlias(name, 'live', 2);
+  for (const healthy of ['checkout', 'basket']) {
+    await publishLambdaMinutes(healthy, 'live', START, 30, {
+      '1': { requests: 900, errors: 4 },
+      '2': { requests: 1000, errors: 4 },
+    });
+  }
   await publishLambdaMinutes('payments', 'live', START, 30, {
     '1': { requests: 900, errors: 4 },
     '2': { requests: 100, errors: 10 },
@@ -438,6 +441,34 @@ describe('rollouts through the deployed state machine and bundles', () => {
     expect(result.error).toBe('fledge.RolledBack');
     expect(result.path).toEqual(expect.arrayContaining(['SetWeight', 'Evaluate', 'Rollback', 'RolledBack']));
     expect(await readAlias('payments')).toEqual({ version: '1', weights: {} });
+  }, 120_000);
+
+  it('promotes once more when Promote is retried after its first attempt promoted and closed the record', async () => {
+    let attempts = 0;
+    const result = await runDeployed(
+      {
+        target: { type: 'lambda-alias', functionName: 'basket', alias: 'live', version: '2' },
+        strategy: 'AllAtOnce',
+      },
+      {
+        // The first attempt runs the deployed bundle to its end; its response is lost, so the state
+        // machine retries it. The retry finds the record closed and reads it back (dynamodb:GetItem).
+        Promote: async (input, real) => {
+          attempts += 1;
+          const output = await real(input);
+          if (attempts === 1)
+            throw Object.assign(new Error('simulated: the response was lost'), {
+              name: 'Lambda.ServiceException',
+            });
+          return output;
+        },
+      },
+    );
+
+    expect(attempts).toBe(2);
+    expect(result.status, result.cause).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ outcome: 'promoted', canary: '2' });
+    expect(await readAlias('basket')).toEqual({ version: '2', weights: {} });
   }, 120_000);
 
   it('announces a failed rollback with the state machine role (events:PutEvents)', async () => {

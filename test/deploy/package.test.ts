@@ -277,7 +277,11 @@ describe('the packaged template', () => {
           'states:DescribeExecution',
         ],
       };
-      expected.PromoteLambdaFunction = expected.SetDashweightLambdaFunction ?? [];
+      // Promote also reads the record back, when a retried attempt finds it already closed.
+      expected.PromoteLambdaFunction = [
+        ...(expected.SetDashweightLambdaFunction ?? []),
+        'dynamodb:GetItem',
+      ].sort();
       expected.RollbackLambdaFunction = expected.SetDashweightLambdaFunction ?? [];
       const functionIds = Object.entries(template.Resources)
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
