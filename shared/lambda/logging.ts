@@ -21,15 +21,18 @@ export function withLogging(step: string): Array<MiddlewareObj<StepEvent, unknow
     after: (request) => {
       const response = request.response as {
         next?: { action?: string; reason?: string };
-        outcome?: string;
+        /** Promote returns the outcome; Rollback returns it under `outcome`, beside the cause. */
+        outcome?: string | { outcome?: string; reason?: string };
         reason?: string;
         lastVerdict?: unknown;
         verdict?: unknown;
       };
-      // The verdict carries the evidence (counts, rates, e-value): why fledge did what it did.
+      const ended = typeof response?.outcome === 'object' ? response.outcome : response;
+      // The verdict carries the evidence (counts, rates, e-value): why fledge did what it did. The
+      // dashboard's outcomes table reads `action` and `reason` of the promote and rollback lines.
       logger.info(`${step} done`, {
-        action: response?.next?.action ?? response?.outcome,
-        reason: response?.next?.reason ?? response?.reason,
+        action: response?.next?.action ?? ended?.outcome,
+        reason: response?.next?.reason ?? ended?.reason,
         verdict: response?.lastVerdict ?? response?.verdict,
       });
     },

@@ -60,3 +60,39 @@ it('logs the execution id and the evidence on the evaluate-metrics line', async 
     },
   });
 });
+
+it('logs the outcome and reason on the rollback line, as the dashboard reads them', async () => {
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
+  vi.resetModules();
+  const { createHandler } = await import('../../functions/rollback/handler');
+  const { plan } = await import('../../shared/steps/plan');
+  const router = new FakeRouter();
+  const deps = fakeDeps(router, new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.01, 0.01)));
+  const rollout = (await plan(
+    { target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' } },
+    deps,
+    { executionId: 'arn:aws:states:us-east-1:123456789012:execution:fledge:run-2' },
+  )) as RolloutState;
+  const lines: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+
+  await createHandler(() => deps)(
+    {
+      rollout: { ...rollout, next: { action: 'rollback', reason: 'the canary fails more often' } },
+      executionId: 'arn:aws:states:us-east-1:123456789012:execution:fledge:run-2',
+    },
+    {
+      functionName: 'fledge-rollback',
+      awsRequestId: 'req-2',
+      getRemainingTimeInMillis: () => 60_000,
+    } as unknown as Context,
+  );
+
+  const done = lines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.message === 'rollback done');
+  expect(done).toMatchObject({ action: 'rolled-back', reason: expect.stringContaining('fails more often') });
+});
