@@ -74,7 +74,17 @@ async function fromCloudTrail(
     return skip(`${name} carries no published version number`);
   }
   const unqualified = arn ? arn.replace(/:\d+$/, '') : functionName;
-  const tags = await readTags(unqualified);
+  let tags: Record<string, string>;
+  try {
+    tags = await readTags(unqualified);
+  } catch (error) {
+    // The rule sees every function of the account; a deployment narrowed to some (targetFunctions) may
+    // not read the others' tags. Such a function is not fledge's to release: skip it, do not fail.
+    if ((error as Error).name !== 'AccessDeniedException') throw error;
+    return skip(
+      `fledge may not read the tags of function ${functionName} (AccessDeniedException): it is outside the functions this deployment may change (targetFunctions)`,
+    );
+  }
   const alias = tags[TAGS.alias];
   if (!alias)
     return skip(`function ${functionName} has no ${TAGS.alias} tag; tag it to opt in to canary releases`);

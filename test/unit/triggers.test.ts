@@ -13,6 +13,31 @@ function cloudTrail(detail: Record<string, unknown>) {
 }
 
 describe('interpretTrigger', () => {
+  it('skips a function whose tags fledge may not read (outside targetFunctions), naming why', async () => {
+    const refused = async () => {
+      throw Object.assign(new Error('not authorized to perform: lambda:ListTags'), {
+        name: 'AccessDeniedException',
+      });
+    };
+
+    const trigger = await interpretTrigger(fixture('publish-version'), refused);
+
+    expect(trigger).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringMatching(/may not read the tags of function checkout.*targetFunctions/),
+    });
+  });
+
+  it('lets any other failure to read the tags fail the run (it is retried or reported)', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+
+    await expect(
+      interpretTrigger(fixture('publish-version'), async () => {
+        throw throttled;
+      }),
+    ).rejects.toBe(throttled);
+  });
+
   it('passes console input through untouched', async () => {
     const input = { target: { type: 'lambda-alias' } };
 
