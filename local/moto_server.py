@@ -39,13 +39,15 @@ Deploying and running the template (test/deploy/) needs more, with IAM enforced:
   (Lambda, DynamoDB, EventBridge, Step Functions, CloudWatch) cannot read: it reports a SyntaxError
   instead of AccessDeniedException. Here JSON requests get the JSON error AWS sends.
 - EventBridge PutEvents: moto matches every event against a scheduled rule (it has no pattern), and
-  raises for a target it cannot deliver to (Lambda, Step Functions), so PutEvents fails with HTTP 500.
-  Here a scheduled rule matches no event that is put, and an undeliverable target is skipped: AWS
-  delivers to targets after PutEvents has answered, so its answer never depends on them.
+  raises for a target it cannot deliver to (Lambda, Step Functions), so PutEvents fails with HTTP 500
+  and the rule's later targets get nothing. Here a scheduled rule matches no event that is put, and an
+  undeliverable target is skipped while the others still get the event: AWS delivers to targets after
+  PutEvents has answered, so its answer never depends on them.
 
 Used by local/moto.ts for the demo and the tests. Each patch is small and named after what it emulates.
 """
 
+import copy
 import ipaddress
 import json
 import sys
@@ -330,10 +332,18 @@ _send_to_targets = events_models.Rule.send_to_targets
 def _send_as_eventbridge(self, original_event, transform_input=True):
     if self.scheduled_expression and not self.event_pattern.get_pattern():
         return
+    # One target at a time: moto stops at the first target it cannot deliver to, so a queue listed after
+    # a Step Functions target would never get the event.
+    targets = self.targets
     try:
-        _send_to_targets(self, original_event, transform_input)
-    except NotImplementedError:
-        pass
+        for target in targets:
+            self.targets = [target]
+            try:
+                _send_to_targets(self, copy.deepcopy(original_event), transform_input)
+            except NotImplementedError:
+                pass
+    finally:
+        self.targets = targets
 
 
 events_models.Rule.send_to_targets = _send_as_eventbridge

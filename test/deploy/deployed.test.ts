@@ -13,11 +13,16 @@
  * moto compares IAM actions only, not resources (local/moto_server.py); package.test.ts checks the
  * resources each role is scoped to.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import {
   CreateAccessKeyCommand,
   CreateRoleCommand,
@@ -39,6 +44,12 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionTask, type LocalRunResult, runLocal } from '../../cli/local-runner';
@@ -333,21 +344,88 @@ describe('the deployed stack', () => {
     }
   });
 
-  it('starts rollouts from deploy events of the configured sources only, and from published versions', () => {
+  it('starts rollouts from deploy events of the configured sources only, and from published versions', async () => {
     const starting = Object.values(stack.rules).filter((r) =>
       r.targets.some((t) => t.Arn === stack.stateMachine.arn),
     );
-    const patterns = starting.map((r) => r.eventPattern);
+    expect(starting).toHaveLength(2);
+    const event = (name: string) =>
+      JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8'));
+    const trail = (detail: Record<string, unknown>) => {
+      const e = event('publish-version');
+      return { ...e, detail: { ...e.detail, ...detail } };
+    };
+    const cases: Array<[string, Record<string, unknown>, boolean]> = [
+      ['a published version', event('publish-version'), true],
+      ['code updated and published', event('update-function-code-published'), true],
+      [
+        'code updated, not published',
+        trail({ eventName: 'UpdateFunctionCode20150331v2', requestParameters: { functionName: 'checkout' } }),
+        false,
+      ],
+      ['a PublishVersion that failed', trail({ errorCode: 'ResourceConflictException' }), false],
+      [
+        'a new function, published',
+        trail({ eventName: 'CreateFunction20150331', requestParameters: { publish: true } }),
+        false,
+      ],
+      [
+        'a release request from a configured source',
+        { ...event('canary-release-requested'), source: SOURCES[1] },
+        true,
+      ],
+      [
+        'a release request from another source',
+        { ...event('canary-release-requested'), source: 'com.example.other' },
+        false,
+      ],
+    ];
+    // moto does not deliver to a Step Functions target: a queue beside it shows what each rule matches.
+    const sqs = new SQSClient({});
+    const events = new EventBridgeClient({});
+    const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'starts' }));
+    const queueArn = (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes?.QueueArn;
+    for (const rule of starting)
+      await events.send(
+        new PutTargetsCommand({ Rule: rule.name, Targets: [{ Id: 'probe', Arn: queueArn }] }),
+      );
 
-    expect(patterns).toHaveLength(2);
-    expect(patterns).toContainEqual({ source: SOURCES, 'detail-type': ['Canary Release Requested'] });
-    expect(patterns).toContainEqual(
-      expect.objectContaining({
-        source: ['aws.lambda'],
-        detail: expect.objectContaining({
-          eventName: ['PublishVersion20150331', 'UpdateFunctionCode20150331v2'],
+    for (const [name, e] of cases) {
+      await events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: e.source as string,
+              DetailType: e['detail-type'] as string,
+              Detail: JSON.stringify(e.detail),
+              Resources: [name],
+            },
+          ],
         }),
-      }),
+      );
+    }
+    const started: string[] = [];
+    for (;;) {
+      const batch = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 }),
+      );
+      if (!batch.Messages?.length) break;
+      for (const m of batch.Messages) started.push(...(JSON.parse(m.Body ?? '{}').resources as string[]));
+    }
+    for (const rule of starting)
+      await events.send(new RemoveTargetsCommand({ Rule: rule.name, Ids: ['probe'] }));
+    sqs.destroy();
+    events.destroy();
+
+    expect(started.sort()).toEqual(
+      cases
+        .filter(([, , starts]) => starts)
+        .map(([name]) => name)
+        .sort(),
     );
   });
 

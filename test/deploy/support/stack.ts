@@ -73,7 +73,10 @@ export interface DeployedStack {
     tracingConfiguration: unknown;
   };
   /** By the rule's logical id: its pattern and targets, as EventBridge holds them. */
-  rules: Record<string, { eventPattern: unknown; targets: Array<{ Arn?: string; RoleArn?: string }> }>;
+  rules: Record<
+    string,
+    { name: string; eventPattern: unknown; targets: Array<{ Arn?: string; RoleArn?: string }> }
+  >;
   /** Each role's trust policy, by role ARN. */
   trustPolicies: Record<string, { Statement: Array<{ Principal?: unknown; Action?: unknown }> }>;
 }
@@ -278,6 +281,7 @@ async function readRules(
     const rule = await events.send(new DescribeRuleCommand({ Name: name }));
     const targets = await events.send(new ListTargetsByRuleCommand({ Rule: name }));
     rules[r.LogicalResourceId ?? ''] = {
+      name: rule.Name ?? '',
       eventPattern: JSON.parse(rule.EventPattern ?? 'null'),
       targets: targets.Targets ?? [],
     };
