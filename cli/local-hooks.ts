@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { functionNameOf } from '../shared/core/function-names';
 import { UsageError } from './exit';
 
 /** Invokes a hook function by the name or ARN the input gives, and returns its result. */
@@ -30,6 +31,11 @@ export function parseHookOptions(values: readonly string[]): Map<string, string>
   return hooks;
 }
 
+/** Whether `--hook` serves this function (by the name or ARN the input gives). */
+export function servesHook(hooks: ReadonlyMap<string, string>, reference: string): boolean {
+  return hooks.has(reference) || hooks.has(functionNameOf(reference));
+}
+
 /**
  * Calls the module's handler for the hooks given, and `fallback` (Lambda Invoke) for any other function.
  * A hook named by ARN matches by its function name. What the handler throws fails the hook, named as
@@ -50,12 +56,6 @@ export function localHookInvoker(hooks: ReadonlyMap<string, string>, fallback: I
     // Lambda returns the handler's result as JSON: what cannot be serialized does not reach the state machine.
     return result === undefined ? null : JSON.parse(JSON.stringify(result));
   };
-}
-
-/** `checkout-hook` from `arn:aws:lambda:eu-west-1:123456789012:function:checkout-hook:live`. */
-function functionNameOf(reference: string): string {
-  const parts = reference.split(':');
-  return parts[0] === 'arn' ? (parts[6] ?? reference) : (parts[0] ?? reference);
 }
 
 /** What Lambda passes a handler as its context, for a hook that may run 900 s (Lambda's limit). */

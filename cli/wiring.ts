@@ -2,6 +2,7 @@ import { CloudWatchMetricsSource } from '../shared/aws/cloudwatch';
 import { EventBridgePublisher } from '../shared/aws/events';
 import { stepFunctionsExecutions } from '../shared/aws/executions';
 import { readFunctionTags } from '../shared/aws/function-tags';
+import { hookProblem } from '../shared/aws/hook-functions';
 import { recordsFromEnv } from '../shared/aws/records';
 import { createRouter } from '../shared/aws/routers';
 import { systemClock } from '../shared/core/clock';
@@ -25,6 +26,7 @@ export function wireDeps(): Deps {
     records: recordsFromEnv(stepFunctionsExecutions) ?? new MemoryRolloutRecords(stepFunctionsExecutions),
     events: new EventBridgePublisher(),
     tags: readFunctionTags,
+    hooks: hookProblem,
     executions: stepFunctionsExecutions,
   };
 }

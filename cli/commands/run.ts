@@ -55,7 +55,7 @@ async function run(options: RunOptions): Promise<void> {
   const input = readInput(options.input);
   const virtual = options.clock === 'virtual';
   if (options.start && !virtual) throw new UsageError('--start needs --clock virtual');
-  const { parseHookOptions, localHookInvoker } = await import('../local-hooks');
+  const { parseHookOptions, localHookInvoker, servesHook } = await import('../local-hooks');
   const hooks = parseHookOptions(options.hook);
 
   const { checkAwsSetup } = await import('../aws-setup');
@@ -90,6 +90,8 @@ async function run(options: RunOptions): Promise<void> {
   const wired = defaultDeps();
   const deps = {
     ...wired,
+    // A hook served from a local module (--hook) need not exist in the account.
+    hooks: (ref: string) => (servesHook(hooks, ref) ? Promise.resolve(undefined) : wired.hooks(ref)),
     ...(virtualClock ? { clock: virtualClock } : {}),
     ...(publish
       ? {}

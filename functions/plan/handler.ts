@@ -2,6 +2,7 @@ import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { readFunctionTags } from '../../shared/aws/function-tags';
+import { hookProblem } from '../../shared/aws/hook-functions';
 import { deployedRecords } from '../../shared/aws/records';
 import { createRouter } from '../../shared/aws/routers';
 import { systemClock } from '../../shared/core/clock';
@@ -23,6 +24,7 @@ const wire = (): PlanDeps => ({
   records: deployedRecords(stepFunctionsExecutions),
   events: new EventBridgePublisher(),
   tags: readFunctionTags,
+  hooks: hookProblem,
 });
 
 export const createHandler = (deps: () => PlanDeps = wire) =>

@@ -54,7 +54,7 @@ export interface SkippedRun {
  * tried again), the target's record is taken, and the router reads the baseline; for Route 53 it writes
  * the canary record's new values at weight 0. A refusal from then on frees both.
  */
-export type PlanDeps = Pick<Deps, 'clock' | 'router' | 'metrics' | 'records' | 'events' | 'tags'>;
+export type PlanDeps = Pick<Deps, 'clock' | 'router' | 'metrics' | 'records' | 'events' | 'tags' | 'hooks'>;
 
 export async function plan(
   raw: unknown,
@@ -96,6 +96,15 @@ export async function plan(
   const missing = await deps.metrics.missingAlarms(given.alarms);
   if (missing.length > 0) {
     throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
+  }
+  const hookProblems = await Promise.all(
+    Object.entries(hooks).map(async ([when, ref]) => {
+      const problem = ref ? await deps.hooks(ref) : undefined;
+      return problem ? `hooks.${when}: ${problem}` : undefined;
+    }),
+  );
+  if (hookProblems.some(Boolean)) {
+    throw new InvalidInputError(`invalid rollout input: ${hookProblems.filter(Boolean).join('; ')}`);
   }
   const now = deps.clock.now();
   const owner = context.executionId;

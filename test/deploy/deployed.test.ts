@@ -549,6 +549,22 @@ describe('rollouts through the deployed state machine and bundles', () => {
     expect(await readAlias('basket')).toEqual({ version: '2', weights: {} });
   }, 120_000);
 
+  it('refuses at Plan a hook the state machine role could not invoke, before any traffic moves', async () => {
+    const result = await runDeployed({
+      target: { type: 'lambda-alias', functionName: 'search', alias: 'live', version: '2' },
+      strategy: 'Canary10Percent5Minutes',
+      hooks: { beforeAllowTraffic: 'checkout-smoke', afterAllowTraffic: 'fledge-hook-smoek' },
+    });
+
+    expect(result.path).toEqual(['Plan', 'Rejected']);
+    expect(result.error).toBe('InvalidInputError');
+    expect(result.cause).toContain(
+      'hooks.beforeAllowTraffic: fledge may invoke only functions named fledge-hook-* (the hookFunctions deploy parameter), and checkout-smoke is not one',
+    );
+    expect(result.cause).toContain('hooks.afterAllowTraffic: there is no Lambda function fledge-hook-smoek');
+    expect(await readAlias('search')).toEqual({ version: '1', weights: {} });
+  }, 120_000);
+
   it('announces a failed rollback with the state machine role (events:PutEvents)', async () => {
     const result = await runDeployed(
       {

@@ -87,7 +87,7 @@ describe('observability resources', () => {
       expect(result.stdout).not.toMatch(/^E\d{4}/m);
       expect(result.code & 2).toBe(0);
     }
-  });
+  }, 120_000); // cfn-lint takes about 10 s a template on two idle cores
 
   it('create notifications only when asked, at or above the chosen severity', () => {
     const level = (t: Template) => {

@@ -216,11 +216,14 @@ describe('the packaged template', () => {
       }>;
       return policies.flatMap((p) => p.PolicyDocument.Statement);
     };
-    const actions = (roleId: string) =>
-      statements(roleId)
-        .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
-        .filter((a) => !a.startsWith('logs:'))
-        .sort();
+    const actions = (roleId: string) => [
+      ...new Set(
+        statements(roleId)
+          .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+          .filter((a) => !a.startsWith('logs:'))
+          .sort(),
+      ),
+    ];
     const roleOf = (functionId: string) => {
       const role = template.Resources[functionId]?.Properties.Role as
         | { 'Fn::GetAtt': [string, string] }
@@ -328,6 +331,20 @@ describe('the packaged template', () => {
       ]);
     });
 
+    it('lets Plan look up only the hook functions the state machine may invoke, and tells it their pattern', () => {
+      const environment = template.Resources.PlanLambdaFunction?.Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      const lookups = statements(roleOf('PlanLambdaFunction')).filter(
+        (s) => JSON.stringify([s.Action].flat()) === '["lambda:GetFunctionConfiguration"]',
+      );
+
+      expect(environment.Variables.FLEDGE_HOOK_FUNCTIONS).toBe('fledge-hook-*');
+      expect(lookups).toHaveLength(1);
+      expect(JSON.stringify(lookups[0]?.Resource)).toMatch(/function:fledge-hook-\*"/);
+      expect(JSON.stringify(lookups[0]?.Resource)).not.toMatch(/function:\*"/);
+    });
+
     it("lets the state machine invoke only fledge's functions and the hook pattern", () => {
       const invoke = statements('StateMachineRole').filter((s) => s.Action === 'lambda:InvokeFunction');
       const machine = Object.values(template.Resources).find(
@@ -348,7 +365,6 @@ describe('the packaged template', () => {
       expect(resources).not.toMatch(/function:\*"/);
       expect(actions('StateMachineRole')).toEqual([
         'events:PutEvents',
-        'lambda:InvokeFunction',
         'lambda:InvokeFunction',
         'xray:GetSamplingRules',
         'xray:GetSamplingTargets',
@@ -394,10 +410,15 @@ describe('the packaged template', () => {
       expect(patterns).toContainEqual({
         source: ['aws.lambda'],
         'detail-type': ['AWS API Call via CloudTrail'],
+        // Only calls that published a version and succeeded (deployed.test.ts puts events through it).
+        // Not CreateFunction20150331: a new function has no alias, so Plan would skip every one.
         detail: {
           eventSource: ['lambda.amazonaws.com'],
-          // Not CreateFunction20150331: a new function has no alias, so Plan would skip every one.
-          eventName: ['PublishVersion20150331', 'UpdateFunctionCode20150331v2'],
+          errorCode: [{ exists: false }],
+          $or: [
+            { eventName: ['PublishVersion20150331'] },
+            { eventName: ['UpdateFunctionCode20150331v2'], requestParameters: { publish: [true] } },
+          ],
         },
       });
       expect(patterns).toContainEqual({

@@ -151,6 +151,7 @@ class Lane {
       }),
       events: new EventBridgePublisher('default', via.events),
       tags: async () => ({}),
+      hooks: async () => undefined,
       executions: { describe: async () => ({ status: 'UNKNOWN' }) },
     };
   }

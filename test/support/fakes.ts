@@ -191,7 +191,7 @@ export interface FakeDeps extends Deps {
 export function fakeDeps(
   router: FakeRouter,
   metrics: FakeMetrics,
-  options: { start?: Date; tags?: Record<string, Record<string, string>> } = {},
+  options: { start?: Date; tags?: Record<string, Record<string, string>>; missingHooks?: string[] } = {},
 ): FakeDeps {
   const executions = new FakeExecutions();
   return {
@@ -200,6 +200,8 @@ export function fakeDeps(
     metrics,
     events: new FakeEvents(),
     tags: async (arn) => options.tags?.[arn] ?? {},
+    hooks: async (ref) =>
+      options.missingHooks?.includes(ref) ? `there is no Lambda function ${ref}` : undefined,
     executions,
     records: new MemoryRolloutRecords(executions),
   };

@@ -233,3 +233,38 @@ describe('plan and the hold for evidence (insufficientData.maxExtraMinutes)', ()
     ).toBe(240);
   });
 });
+
+describe('plan and hooks', () => {
+  const lambdaRelease = (hooks: Record<string, string>) => ({
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    hooks,
+  });
+
+  it('refuses a hook the state machine could not invoke, naming the field, before anything is written', async () => {
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics(() => undefined), { missingHooks: ['fledge-hook-smoek'] });
+
+    const planning = plan(
+      lambdaRelease({ beforeAllowTraffic: 'fledge-hook-smoke', afterAllowTraffic: 'fledge-hook-smoek' }),
+      deps,
+      { executionId: 'run-1' },
+    );
+
+    await expect(planning).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message:
+        'invalid rollout input: hooks.afterAllowTraffic: there is no Lambda function fledge-hook-smoek',
+    });
+    expect(await deps.records.active()).toEqual([]);
+  });
+
+  it('plans a rollout whose hooks can be invoked', async () => {
+    const deps = fakeDeps(new FakeRouter(), new FakeMetrics(() => undefined));
+
+    const state = (await plan(lambdaRelease({ afterAllowTraffic: 'fledge-hook-smoke' }), deps, {
+      executionId: 'run-1',
+    })) as RolloutState;
+
+    expect(state.hooks).toEqual({ afterAllowTraffic: 'fledge-hook-smoke' });
+  });
+});
