@@ -9,7 +9,7 @@
 
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
-import { PREDEFINED_STRATEGIES, resolveStrategy } from './strategy';
+import { finerThanRecorded, PREDEFINED_STRATEGIES, resolveStrategy, tooFine } from './strategy';
 
 z.config(en());
 
@@ -164,8 +164,14 @@ const CustomStrategySchema = z.strictObject({
     .array(
       z.strictObject({
         weight: described(
-          z.number().check(z.gt(0), z.lt(100)),
-          'Percent of traffic on the canary during this step.',
+          z.number().check(
+            z.gt(0),
+            z.lt(100),
+            z.superRefine((weight, ctx) => {
+              if (finerThanRecorded(weight)) ctx.addIssue({ code: 'custom', message: tooFine(weight) });
+            }),
+          ),
+          'Percent of traffic on the canary during this step, with at most 3 decimals.',
         ),
         bakeMinutes: described(
           z.number().check(z.gt(0), z.lte(2880)),

@@ -17,6 +17,26 @@ export interface CustomStrategy {
 
 export type StrategyInput = string | CustomStrategy;
 
+/**
+ * A step's weight is a percentage with at most this many decimals (steps of 0.001%). The rollout state
+ * records each applied weight at this precision, and the Lambda-alias router checks the alias against
+ * what was recorded before every write: a finer weight would read back as a change nobody made.
+ */
+export const WEIGHT_DECIMALS = 3;
+
+/** A canary percentage at the precision the rollout state records it. */
+export function roundWeight(percent: number): number {
+  const scale = 10 ** WEIGHT_DECIMALS;
+  return Math.round(percent * scale) / scale;
+}
+
+/** The weight has more decimals than a rollout records (33.3333 would be recorded as 33.333). */
+export function finerThanRecorded(percent: number): boolean {
+  const scaled = percent * 10 ** WEIGHT_DECIMALS;
+  // Float noise (33.333 * 1000 = 33333.000000000004) is not a fourth decimal.
+  return Math.abs(scaled - Math.round(scaled)) > 1e-6;
+}
+
 /** CodeDeploy's predefined Lambda configurations, without the `CodeDeployDefault.Lambda` prefix. */
 export const PREDEFINED_STRATEGIES = [
   'Canary10Percent5Minutes',
@@ -84,6 +104,15 @@ function customSteps(strategy: CustomStrategy): Step[] {
       ...(step.approve ? { approve: true } : {}),
     };
   });
+}
+
+/** Why a weight with more decimals than a rollout records is refused (after the field's name). */
+export function tooFine(weight: number): string {
+  const nearest = Math.max(roundWeight(weight), 10 ** -WEIGHT_DECIMALS);
+  return (
+    `${weight} has more than ${WEIGHT_DECIMALS} decimals; traffic moves in steps of 0.001%, and a finer ` +
+    `weight would read back at the next step as a change someone else made. Use e.g. ${nearest}`
+  );
 }
 
 function percent(text: string | undefined, strategy: string): number {

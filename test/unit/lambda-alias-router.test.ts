@@ -14,9 +14,11 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LambdaAliasRouter } from '../../shared/aws/routers/lambda-alias';
 import type { TrafficContext } from '../../shared/core/ports';
+import { DeployInputSchema } from '../../shared/core/schema';
 
 const lambda = mockClient(LambdaClient);
 const target = { type: 'lambda-alias' as const, functionName: 'checkout', alias: 'live', version: '7' };
@@ -299,5 +301,36 @@ describe('LambdaAliasRouter writes', () => {
       name: 'TrafficConflictError',
     });
     expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+  });
+
+  it('recognises its own split at the next step for any weight the schema accepts', async () => {
+    // The state carries the applied weight as the router reports it; the next step compares the alias
+    // with it. Any weight Plan lets through must come back as the same split, or the run stops on a
+    // conflict with itself.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 99_998 }).map((k) => k / 1000),
+        async (weight) => {
+          lambda.reset();
+          const steps = {
+            steps: [
+              { weight, bakeMinutes: 1 },
+              { weight: 99.999, bakeMinutes: 1 },
+            ],
+          };
+          const input = { target: { ...target }, strategy: steps };
+          expect(DeployInputSchema.safeParse(input).success).toBe(true);
+          liveAlias(alias('6', {}, 'rev-1'));
+
+          const first = await router().setWeight(weight, context(0));
+          const second = await router().setWeight(99.999, context(first.weight, first.revision));
+          const promoted = await router().promote(context(second.weight, second.revision));
+
+          expect(first.weight).toBe(weight);
+          expect(promoted.weight).toBe(100);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

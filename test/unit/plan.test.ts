@@ -268,3 +268,23 @@ describe('plan and hooks', () => {
     expect(state.hooks).toEqual({ afterAllowTraffic: 'fledge-hook-smoke' });
   });
 });
+
+describe('plan and step weights', () => {
+  it('refuses a weight finer than a rollout records, naming the field, before touching the target', async () => {
+    // 33.3333 would be written to the alias as 0.333333 but recorded as 33.333, so the next step would
+    // find a split it did not expect and stop on a conflict with itself, leaving traffic split.
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics(() => undefined));
+    const input = {
+      target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+      strategy: { steps: [{ weight: 33.3333, bakeMinutes: 5 }] },
+    };
+
+    await expect(plan(input, deps, { executionId: 'run-1' })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(/strategy\.steps\[0\]\.weight: 33\.3333 has more than 3 decimals/),
+    });
+    expect(router.calls).toEqual([]);
+    expect(await deps.records.active()).toEqual([]);
+  });
+});

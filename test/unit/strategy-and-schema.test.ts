@@ -133,6 +133,16 @@ describe('DeployInputSchema', () => {
       /analysis.minExpectedErrors: was replaced by analysis.maxRegression.*Remove minExpectedErrors/,
     ],
     [
+      'a weight finer than the 0.001% a rollout records',
+      { strategy: { steps: [{ weight: 33.3333, bakeMinutes: 5 }] } },
+      /strategy.steps.0.weight: 33.3333 has more than 3 decimals.*Use e.g. 33.333/,
+    ],
+    [
+      'a tiny weight that would be recorded as 0',
+      { strategy: { steps: [{ weight: 0.0004, bakeMinutes: 5 }] } },
+      /strategy.steps.0.weight: 0.0004 has more than 3 decimals.*Use e.g. 0.001/,
+    ],
+    [
       'a maxRegression inside the tolerance',
       { analysis: { tolerance: 0.5, maxRegression: { ratio: 1.4 } } },
       /analysis.maxRegression.ratio: must be above 1 \+ analysis.tolerance/,

@@ -9,6 +9,7 @@ import {
 import { awsCall, InvalidInputError, TrafficConflictError, WeightVerificationError } from '../../core/errors';
 import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../core/ports';
 import type { LambdaAliasTarget } from '../../core/schema';
+import { roundWeight as round } from '../../core/strategy';
 import { lambdaClient } from '../clients';
 
 const EPSILON = 1e-9;
@@ -196,6 +197,7 @@ export class LambdaAliasRouter implements TrafficRouter {
     }
   }
 
+  /** The weight at the precision the rollout state records; Plan refuses finer steps (WEIGHT_DECIMALS). */
   private applied(split: Split, context: TrafficContext, detail: string): Applied {
     const weight = split.version === context.canary ? 100 : round((split.weights[context.canary] ?? 0) * 100);
     return { weight, revision: split.revision, detail };
@@ -253,10 +255,6 @@ function describe(split: Split): string {
   const extra = Object.entries(split.weights).map(([v, w]) => `${round(w * 100)}% to version ${v}`);
   const extraTotal = Object.values(split.weights).reduce((a, b) => a + b, 0);
   return [`${round((1 - extraTotal) * 100)}% to version ${split.version}`, ...extra].join(', ');
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }
 
 function ranges(versions: readonly string[]): string {
