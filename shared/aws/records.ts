@@ -58,6 +58,7 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
       key: { S: record.key },
       expiresAt: { N: String(this.epoch() + ENDED_RECORD_DAYS * DAY_S) },
     });
+    // `#owner = :owner` also lets the SDK's resend of this put, after a lost response, land again.
     const taken = await conditionFailed(() =>
       this.put(
         recordItem(record),
@@ -83,11 +84,20 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
         ':true': { BOOL: true },
       }),
     );
-    if (raced) {
+    if (raced && !(await this.holds(record))) {
       throw new RolloutInProgressError('another execution took this target at the same moment; try again', {
         cause: raced,
       });
     }
+  }
+
+  /**
+   * The item is the one this put wrote: the takeover landed and its response was lost, and the SDK's
+   * resend then failed its condition because the previous owner is gone (this execution is the owner now).
+   */
+  private async holds(record: RolloutRecord): Promise<boolean> {
+    const item = await this.getItem(record.key);
+    return item?.owner?.S === record.owner && item.doc?.S === JSON.stringify(record);
   }
 
   async save(record: RolloutRecord): Promise<void> {
