@@ -6,6 +6,7 @@
  */
 import {
   ChangeResourceRecordSetsCommand,
+  CreateHealthCheckCommand,
   CreateHostedZoneCommand,
   ListResourceRecordSetsCommand,
   type ResourceRecordSet,
@@ -21,23 +22,44 @@ export async function createZone(name: string): Promise<string> {
   return (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
 }
 
-/** The two weighted A records of an app: `primary` at weight 100, `canary` at 0. */
+/**
+ * The two weighted A records of an app: `primary` at weight 100, `canary` at 0, each with its own health
+ * check if `healthChecks` names them.
+ */
 export async function createWeightedPair(
   zoneId: string,
   name: string,
   stableIp: string,
   canaryIp: string,
   ttl = 60,
+  healthChecks: { stable?: string; canary?: string } = {},
 ): Promise<void> {
-  const record = (id: string, weight: number, ip: string): ResourceRecordSet => ({
+  const record = (id: string, weight: number, ip: string, check?: string): ResourceRecordSet => ({
     Name: name,
     Type: 'A',
     SetIdentifier: id,
     Weight: weight,
     TTL: ttl,
     ResourceRecords: [{ Value: ip }],
+    ...(check ? { HealthCheckId: check } : {}),
   });
-  await change(zoneId, [record('primary', 100, stableIp), record('canary', 0, canaryIp)]);
+  await change(zoneId, [
+    record('primary', 100, stableIp, healthChecks.stable),
+    record('canary', 0, canaryIp, healthChecks.canary),
+  ]);
+}
+
+/** An HTTP health check of one fleet's address; returns its id. */
+export async function createHealthCheck(ip: string): Promise<string> {
+  const route53 = new Route53Client({});
+  const created = await route53.send(
+    new CreateHealthCheckCommand({
+      CallerReference: `${ip}-${Date.now()}-${Math.random()}`,
+      HealthCheckConfig: { Type: 'HTTP', IPAddress: ip, Port: 80, ResourcePath: '/health' },
+    }),
+  );
+  route53.destroy();
+  return created.HealthCheck?.Id ?? '';
 }
 
 /** `count` records of several types that a rollout must never touch. */

@@ -122,7 +122,7 @@ export const Route53WeightedTargetSchema = z
     ),
     finalize: described(
       z._default(z.boolean(), true),
-      'After promotion, copy the canary values into the stable record and reset the canary to 0.',
+      "After promotion, give the stable record the canary record's values and health check, and reset the canary to 0.",
     ),
     ttlMarginSeconds: described(
       z._default(z.number().check(z.int(), z.gte(0), z.lte(3600)), 30),

@@ -2,10 +2,14 @@
  * Route 53 releases through `fledge run` against moto, in a zone that also holds 50 unrelated records
  * of several types, which must come out identical.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { useEndpoint } from '../../local/moto';
 import {
+  createHealthCheck,
   createUnrelatedRecords,
   createWeightedPair,
   createZone,
@@ -16,6 +20,8 @@ import { fledgeCli, fledgeRun } from '../support/cli';
 
 const START = new Date('2026-11-06T09:00:00.000Z');
 const zones: Record<string, string> = {};
+/** The health checks of the `checked` app's fleets: the stable one and the canary's. */
+const checks = { stable: '', canary: '' };
 const unrelatedBefore: Record<string, ResourceRecordSet[]> = {};
 
 const fledge = (input: unknown) => fledgeRun(input, START, ['--json']);
@@ -53,6 +59,7 @@ async function pair(app: string) {
   const show = (r?: ResourceRecordSet) => ({
     weight: r?.Weight,
     values: r?.ResourceRecords?.map((v) => v.Value),
+    ...(r?.HealthCheckId ? { healthCheck: r.HealthCheckId } : {}),
   });
   return { primary: show(of('primary')), canary: show(of('canary')) };
 }
@@ -71,6 +78,10 @@ describe('Route 53 releases against moto', () => {
       await createWeightedPair(zoneId, `app.${app}.example`, '192.0.2.10', '192.0.2.11');
       unrelatedBefore[app] = await unrelated(app);
     }
+    checks.stable = await createHealthCheck('192.0.2.10');
+    checks.canary = await createHealthCheck('192.0.2.20');
+    zones.checked = await createZone('checked.example');
+    await createWeightedPair(zones.checked, 'app.checked.example', '192.0.2.10', '192.0.2.20', 60, checks);
     await publishSideMinutes('MyApp', 'good', START, 30, {
       stable: { requests: 900, errors: 4 },
       canary: { requests: 100, errors: 0 },
@@ -100,6 +111,32 @@ describe('Route 53 releases against moto', () => {
     expect(await pair('bad')).toEqual({
       primary: { weight: 100, values: ['192.0.2.10'] },
       canary: { weight: 0, values: ['192.0.2.20'] },
+    });
+  });
+
+  it('rolls back a finalized promotion that afterAllowTraffic rejects, health checks included', async () => {
+    // Finalize gave 'primary' the new fleet with the canary's health check; the hook then fails, and
+    // rollback must recognise that state as fledge's own, not stop on a conflict with the release kept.
+    const hook = join(mkdtempSync(join(tmpdir(), 'fledge-hook-')), 'after.mjs');
+    writeFileSync(hook, "export async function handler() { return { status: 'Failed' }; }\n");
+    // No canaryValue: the canary record already serves the new fleet, with the new fleet's health check.
+    const { canaryValue: _, ...target } = release('checked').target;
+    const input = release('checked', {
+      target,
+      analysis: { requests: metric('good', 'Requests'), errors: metric('good', 'Errors') },
+      hooks: { afterAllowTraffic: 'fledge-hook-after' },
+    });
+
+    const { code, report } = await fledgeRun(input, START, ['--json', '--hook', `fledge-hook-after=${hook}`]);
+
+    expect(code).toBe(1);
+    expect(report).toMatchObject({ outcome: 'rolled-back', weight: 0 });
+    expect(String(report.reason)).toMatch(
+      /afterAllowTraffic hook fledge-hook-after reported Failed after promotion/,
+    );
+    expect(await pair('checked')).toEqual({
+      primary: { weight: 100, values: ['192.0.2.10'], healthCheck: checks.stable },
+      canary: { weight: 0, values: ['192.0.2.20'], healthCheck: checks.canary },
     });
   });
 

@@ -311,6 +311,75 @@ describe('Route53WeightedRouter', () => {
     });
   });
 
+  describe('with health-checked records', () => {
+    const checked = () =>
+      zone([
+        record('primary', 100, '192.0.2.1', { HealthCheckId: 'hc-blue' }),
+        record('canary', 0, '192.0.2.2', { HealthCheckId: 'hc-green' }),
+      ]);
+    const byId = (z: ReturnType<typeof zone>) =>
+      Object.fromEntries(z.records().map((x) => [x.SetIdentifier, x]));
+
+    it('finalizes with the canary record whole: the stable record health-checks the fleet it now serves', async () => {
+      const z = checked();
+      const r = router();
+      const context = await r.prepare();
+      const step = await r.setWeight(50, context);
+
+      await r.promote({ ...context, weight: step.weight, revision: step.revision });
+
+      expect(byId(z).primary).toMatchObject({
+        Weight: 100,
+        ResourceRecords: [{ Value: '192.0.2.2' }],
+        HealthCheckId: 'hc-green',
+      });
+      expect(byId(z).canary).toMatchObject({ Weight: 0, HealthCheckId: 'hc-green' });
+    });
+
+    it('rolls back a finalized promotion (a failed afterAllowTraffic hook) to the old fleet and its health check', async () => {
+      const z = checked();
+      const r = router();
+      const context = await r.prepare();
+      const step = await r.setWeight(50, context);
+      const promoted = await r.promote({ ...context, weight: step.weight, revision: step.revision });
+
+      const applied = await r.rollback({ ...context, weight: promoted.weight, revision: promoted.revision });
+
+      expect(applied.weight).toBe(0);
+      expect(byId(z).primary).toEqual(record('primary', 100, '192.0.2.1', { HealthCheckId: 'hc-blue' }));
+      expect(byId(z).canary).toEqual(record('canary', 0, '192.0.2.2', { HealthCheckId: 'hc-green' }));
+    });
+
+    it('rolls back a promotion finalized by an earlier fledge, which kept the stable health check', async () => {
+      const z = checked();
+      const r = router();
+      const context = await r.prepare();
+      z.replace([
+        record('primary', 100, '192.0.2.2', { HealthCheckId: 'hc-blue' }),
+        record('canary', 0, '192.0.2.2', { HealthCheckId: 'hc-green' }),
+      ]);
+
+      await r.rollback({ ...context, weight: 100 });
+
+      expect(byId(z).primary).toEqual(record('primary', 100, '192.0.2.1', { HealthCheckId: 'hc-blue' }));
+    });
+
+    it('still refuses to roll back over a health check someone else set', async () => {
+      const z = checked();
+      const r = router();
+      const context = await r.prepare();
+      z.replace([
+        record('primary', 100, '192.0.2.2', { HealthCheckId: 'hc-someone' }),
+        record('canary', 0, '192.0.2.2', { HealthCheckId: 'hc-green' }),
+      ]);
+
+      await expect(r.rollback({ ...context, weight: 100 })).rejects.toMatchObject({
+        name: 'TrafficConflictError',
+      });
+      expect(z.batches).toHaveLength(0);
+    });
+  });
+
   it('keeps alias targets and drops the TTL an alias record must not carry', async () => {
     const alias = (id: string, weight: number, dns: string) =>
       record(id, weight, '', {

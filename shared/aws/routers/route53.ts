@@ -57,7 +57,8 @@ const ALIAS_TTL_SECONDS = 60;
  *
  * Both weights change in one ChangeResourceRecordSets batch (atomic). The batch DELETEs each record
  * exactly as fledge read it and CREATEs it with the new weight, so Route 53 itself rejects the batch if
- * someone changed a record since (a stale DELETE). Values, TTL, health check and alias target are kept.
+ * someone changed a record since (a stale DELETE). Values, TTL, health check and alias target are kept;
+ * finalize moves the canary record's values and health check together into the stable record.
  * Every other record of the zone is left alone. Weights are never all zero, which would split equally.
  */
 export class Route53WeightedRouter implements TrafficRouter {
@@ -147,7 +148,7 @@ export class Route53WeightedRouter implements TrafficRouter {
     let current = this.requirePair(read);
     const full = Math.max(1, snapshot.stable.Weight ?? MAX_WEIGHT);
     const finalized: Pair = {
-      stable: { ...withValuesOf(snapshot.stable, current.canary), Weight: full },
+      stable: { ...withRoutingOf(snapshot.stable, current.canary), Weight: full },
       canary: { ...current.canary, Weight: 0 },
     };
     if (this.target.finalize && samePair(current, finalized)) {
@@ -165,7 +166,8 @@ export class Route53WeightedRouter implements TrafficRouter {
         detail: `${this.describe(current)}; not finalized`,
       };
     }
-    // One batch: the stable record takes the new fleet at full weight; the canary record idles at 0.
+    // One batch: the stable record takes the new fleet (and its health check) at full weight; the canary
+    // record idles at 0.
     const done = await this.apply(current, finalized);
     return {
       weight: 100,
@@ -183,9 +185,13 @@ export class Route53WeightedRouter implements TrafficRouter {
     };
     if (samePair(current, desired)) return this.applied(current, 'already on the stable fleet');
     // Anything this rollout could have written may be rolled back; anything else belongs to someone else.
+    // The stable record is as first read until finalize, then the canary record's routing; before this
+    // version, finalize kept the stable record's own health check.
     const ours =
       sameValues(current.canary, snapshot.canary) &&
-      (sameValues(current.stable, snapshot.stable) || sameValues(current.stable, snapshot.canary));
+      [snapshot.stable, snapshot.canary, withValuesOf(snapshot.stable, snapshot.canary)].some((written) =>
+        sameValues(current.stable, written),
+      );
     if (!ours) {
       throw new TrafficConflictError(
         `records ${this.target.recordName} ${this.target.recordType} now hold values fledge did not write ` +
@@ -439,6 +445,15 @@ function withValuesOf(record: ResourceRecordSet, source: ResourceRecordSet): Res
       ? { AliasTarget: source.AliasTarget }
       : { TTL: source.TTL, ResourceRecords: source.ResourceRecords }),
   };
+}
+
+/**
+ * `record` routing as `source` does: its values and its health check, which checks the fleet those values
+ * name. A finalized stable record is the canary record under the stable SetIdentifier.
+ */
+function withRoutingOf(record: ResourceRecordSet, source: ResourceRecordSet): ResourceRecordSet {
+  const { HealthCheckId: _h, ...rest } = withValuesOf(record, source);
+  return source.HealthCheckId ? { ...rest, HealthCheckId: source.HealthCheckId } : rest;
 }
 
 function normalize(name: string): string {
