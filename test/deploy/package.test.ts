@@ -71,6 +71,16 @@ describe('timeouts that agree', () => {
     }
     expect(definition.TimeoutSeconds).toBe(EXECUTION_TIMEOUT_SECONDS);
   });
+
+  it("give each hook Task a little more than Lambda's 900 s, so the hook's own timeout ends it first", () => {
+    const { definition } = loadDefinition();
+
+    for (const state of ['BeforeAllowTraffic', 'AfterAllowTraffic']) {
+      const timeout = definition.States[state]?.TimeoutSeconds ?? 0;
+      expect(timeout, state).toBeGreaterThan(900);
+      expect(timeout, state).toBeLessThanOrEqual(930);
+    }
+  });
 });
 
 describe('the packaged template', () => {

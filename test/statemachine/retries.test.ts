@@ -53,3 +53,76 @@ describe("fledge's steps", () => {
     },
   );
 });
+
+describe("the user's hooks", () => {
+  const withHooks = {
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    strategy: 'Canary10Percent5Minutes',
+    hooks: { beforeAllowTraffic: 'pre', afterAllowTraffic: 'post' },
+  };
+
+  const mayHaveRun = [
+    'States.Timeout',
+    'Sandbox.Timedout',
+    'Lambda.Unknown',
+    'Lambda.ClientExecutionTimeoutException',
+  ];
+  it.each(
+    mayHaveRun.flatMap((error) => [
+      { hook: 'beforeAllowTraffic', fn: 'pre', error },
+      { hook: 'afterAllowTraffic', fn: 'post', error },
+    ]),
+  )(
+    'run $hook once when it fails with $error (it may have run), and roll back',
+    async ({ fn: hook, error }) => {
+      // Prepare
+      const { router, deps } = setup();
+      const invoked: string[] = [];
+
+      // Act
+      const result = await runLocal({
+        input: withHooks,
+        deps,
+        virtualClock: deps.clock,
+        invoke: async (fn) => {
+          invoked.push(fn);
+          if (fn === hook) throw lambdaError(error);
+          return { status: 'Succeeded' };
+        },
+      });
+
+      // Assess
+      expect(invoked.filter((fn) => fn === hook)).toHaveLength(1);
+      expect(toReport(result)).toMatchObject({ outcome: 'rolled-back' });
+      expect(toReport(result).reason).toMatch(
+        new RegExp(`^${error.replace(/\./g, '\\.')} during the rollout`),
+      );
+      expect(router.version).toBe('1');
+    },
+  );
+
+  it.each([
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ])('invoke a hook again after %s, an error of Lambda itself', async (error) => {
+    const { router, deps } = setup();
+    const invoked: string[] = [];
+
+    const result = await runLocal({
+      input: withHooks,
+      deps,
+      virtualClock: deps.clock,
+      invoke: async (fn) => {
+        invoked.push(fn);
+        if (invoked.filter((f) => f === fn).length === 1) throw lambdaError(error);
+        return { status: 'Succeeded' };
+      },
+    });
+
+    expect(invoked).toEqual(['pre', 'pre', 'post', 'post']);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.version).toBe('2');
+  });
+});

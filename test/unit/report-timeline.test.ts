@@ -89,7 +89,8 @@ describe('the timeline of a local run', () => {
       taskOverrides: {
         BeforeAllowTraffic: async (input, real) => {
           attempts += 1;
-          if (attempts === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'TransientAwsError' });
+          if (attempts === 1)
+            throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
           return real(input);
         },
       },
@@ -101,7 +102,7 @@ describe('the timeline of a local run', () => {
     expect(timeline.events).toEqual([
       expect.objectContaining({
         kind: 'hook',
-        title: 'BeforeAllowTraffic attempt failed: TransientAwsError',
+        title: 'BeforeAllowTraffic attempt failed: Lambda.TooManyRequestsException',
         ok: false,
       }),
       expect.objectContaining({
