@@ -17,7 +17,8 @@ export type LifecycleEvent =
   | 'Canary Promoted'
   | 'Canary Rolled Back'
   | 'Canary Rollback Failed'
-  | 'Canary Recovery Failed';
+  | 'Canary Recovery Failed'
+  | 'Canary Traffic Conflict';
 
 /** How much a person should care; subscribers filter on `detail.severity`. */
 export type Severity = 'high' | 'medium' | 'low';
@@ -33,11 +34,13 @@ export const SEVERITY: Record<LifecycleEvent, Severity> = {
   'Canary Rolled Back': 'high',
   'Canary Rollback Failed': 'high',
   'Canary Recovery Failed': 'high',
+  'Canary Traffic Conflict': 'high',
 };
 
 /**
  * The detail as published: the step's fields plus `severity` and a one-sentence `summary` for people
- * (both kept when the caller already set them, as the state machine does for Rollback Failed).
+ * (both kept when the caller already set them, as the state machine does for Rollback Failed and
+ * Traffic Conflict).
  */
 export function lifecycleDetail(
   detailType: LifecycleEvent,

@@ -120,6 +120,20 @@ export const LifecycleEventSchemas = {
       error: z.object({ name: z.string(), message: z.string() }).strict().optional(),
     })
     .strict(),
+  // Built by the state machine itself (AnnounceTrafficConflict): someone else changed the split.
+  'Canary Traffic Conflict': z
+    .object({
+      executionId: z.string().min(1),
+      target: TargetSchema,
+      baseline: z.string(),
+      canary: z.string(),
+      reason: z.string(),
+      error: z.object({ Error: z.string(), Cause: z.string() }),
+      local: Common.local,
+      severity: Severity,
+      summary: Summary,
+    })
+    .strict(),
 } as const;
 
 /** An event as EventBridge delivers it to a rule's target. */

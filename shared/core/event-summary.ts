@@ -49,6 +49,10 @@ export function eventSummary(detailType: string, detail: Detail): string {
       );
     case 'Canary Recovery Failed':
       return clean(`${name}: RECOVERY FAILED, traffic may still be split. ${detail.reason ?? ''}`);
+    case 'Canary Traffic Conflict':
+      return clean(
+        `${name}: TRAFFIC CONFLICT, traffic may still be split: someone else changed it and fledge stopped without overwriting it. ${detail.error?.Error ?? ''}`,
+      );
     default:
       return clean(`${name}: ${detailType}. ${detail.reason ?? ''}`);
   }

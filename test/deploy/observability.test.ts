@@ -187,12 +187,22 @@ describe('observability resources', () => {
     });
   });
 
-  it('alarm on the first Rollback Failed and Recovery Failed event', () => {
+  // Every end that may leave traffic split: a failed rollback, a failed recovery, and a conflict, which
+  // fledge always leaves as the other writer set it.
+  const SPLIT_ENDS = [
+    ['FledgeRollbackFailedAlarm', 'FledgeRollbackFailedRule', 'Canary Rollback Failed', 'rollback-failed'],
+    ['FledgeRecoveryFailedAlarm', 'FledgeRecoveryFailedRule', 'Canary Recovery Failed', 'recovery-failed'],
+    [
+      'FledgeTrafficConflictAlarm',
+      'FledgeTrafficConflictRule',
+      'Canary Traffic Conflict',
+      'traffic-conflict',
+    ],
+  ] as const;
+
+  it('alarm on the first Rollback Failed, Recovery Failed and Traffic Conflict event, and notify with them', () => {
     const resources = off.template.Resources;
-    for (const [alarmId, ruleId, detailType] of [
-      ['FledgeRollbackFailedAlarm', 'FledgeRollbackFailedRule', 'Canary Rollback Failed'],
-      ['FledgeRecoveryFailedAlarm', 'FledgeRecoveryFailedRule', 'Canary Recovery Failed'],
-    ] as const) {
+    for (const [alarmId, ruleId, detailType, name] of SPLIT_ENDS) {
       const alarm = resources[alarmId]?.Properties;
       const rule = resources[ruleId]?.Properties as {
         Name: string;
@@ -210,6 +220,16 @@ describe('observability resources', () => {
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
+      });
+      expect(alarm?.AlarmName).toBe(`fledge-ci-${name}`);
+      expect(rule.Name).toBe(`fledge-ci-${name}`);
+      expect(SEVERITY[detailType]).toBe('high');
+      expect(on.template.Resources[alarmId]?.Properties.AlarmActions).toEqual({
+        'Fn::If': [
+          'FledgeNotify',
+          [{ Ref: 'FledgeNotificationTopic' }, { Ref: 'FledgeChatTopic' }],
+          { Ref: 'AWS::NoValue' },
+        ],
       });
     }
   });
@@ -245,7 +265,7 @@ describe('observability resources', () => {
     for (const [, group] of text.matchAll(/SOURCE '\/aws\/lambda\/([\w-]+)'/g))
       expect(functionNames).toContain(group);
     expect(text).toContain(`stateMachine:${machine?.Properties.StateMachineName}`);
-    expect(text).toContain('alarm:fledge-ci-rollback-failed');
+    for (const [, , , name] of SPLIT_ENDS) expect(text).toContain(`alarm:fledge-ci-${name}`);
     expect(body.widgets.map((w) => w.type)).toEqual([
       'text',
       'log',

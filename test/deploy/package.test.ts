@@ -42,6 +42,7 @@ describe('the state machine definition', () => {
     expect(tasks.map(([name]) => name).sort()).toEqual([
       'AfterAllowTraffic',
       'AnnounceRollbackFailed',
+      'AnnounceTrafficConflict',
       'BeforeAllowTraffic',
       'Evaluate',
       'Plan',

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
+import { TrafficConflictError } from '../../shared/core/errors';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 
 const fixture = (name: string): Record<string, unknown> =>
@@ -264,6 +265,73 @@ describe('lifecycle events', () => {
       weight: 10,
       error: expect.objectContaining({ Error: 'Error' }),
     });
+  });
+
+  it.each([
+    ['SetWeight', 'setWeight', 0.005],
+    ['Promote', 'promote', 0.005],
+    ['Rollback', 'rollback', 0.05],
+  ] as const)(
+    'announces a conflict found by %s, naming the split fledge found, before the run stops',
+    async (_, method, canaryRate) => {
+      // Prepare: someone else has put a third of the traffic on version 7.
+      const { router, deps } = setup({}, canaryRate);
+      router.failures[method] = [
+        new TrafficConflictError(
+          'alias live now routes version 1 with 33% to version 7, which fledge did not write; it was left as it is.',
+        ),
+      ];
+
+      // Act
+      const result = await runLocal({
+        input: {
+          target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+          strategy: 'Canary10Percent5Minutes',
+        },
+        deps,
+        virtualClock: deps.clock,
+      });
+
+      // Assess
+      expect(result.error).toBe('fledge.TrafficConflict');
+      expect(result.path.slice(-2)).toEqual(['AnnounceTrafficConflict', 'StoppedOnConflict']);
+      const conflicts = deps.events.published.filter((e) => e.detailType === 'Canary Traffic Conflict');
+      expect(conflicts).toHaveLength(1);
+      expect(conflicts[0]?.detail).toMatchObject({
+        baseline: '1',
+        canary: '2',
+        target: { functionName: 'checkout', alias: 'live' },
+        error: { Error: 'TrafficConflictError' },
+        severity: 'high',
+        summary:
+          'TRAFFIC CONFLICT for alias checkout:live (version 1 → 2), traffic may still be split - someone else changed it and fledge stopped without overwriting it. TrafficConflictError',
+      });
+      expect(conflicts[0]?.detail.reason).toMatch(
+        /^alias checkout:live \(version 1 → 2\) - someone else changed the traffic split during the rollout; .* What fledge found - alias live now routes version 1 with 33% to version 7/,
+      );
+    },
+  );
+
+  it('stops on a conflict even when the announcement cannot be put', async () => {
+    const { router, deps } = setup();
+    router.failures.setWeight = [new TrafficConflictError('alias live was changed by someone else')];
+
+    const result = await runLocal({
+      input: { target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' } },
+      deps,
+      virtualClock: deps.clock,
+      taskOverrides: {
+        AnnounceTrafficConflict: async () => {
+          throw Object.assign(new Error('not authorized to perform: events:PutEvents'), {
+            name: 'EventBridge.AccessDeniedException',
+          });
+        },
+      },
+    });
+
+    expect(result.error).toBe('fledge.TrafficConflict');
+    expect(result.cause).toBe('alias live was changed by someone else');
+    expect(router.calls).not.toContain('rollback');
   });
 
   it('marks every event of a local run as local, with the trigger that started it', async () => {

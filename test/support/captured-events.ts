@@ -1,12 +1,14 @@
 /**
  * Lifecycle events exactly as fledge puts them on EventBridge during real runs of the state machine:
  * the real publisher, whose PutEvents calls are caught by aws-sdk-client-mock, for a promoted, a
- * rolled-back and a rollback-failed rollout (whose recovery fails too), and one that recovery restores.
+ * rolled-back and a rollback-failed rollout (whose recovery fails too), one that recovery restores, and
+ * one stopped by a traffic conflict.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runLocal } from '../../cli/local-runner';
 import { EventBridgePublisher } from '../../shared/aws/events';
+import { TrafficConflictError } from '../../shared/core/errors';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from './fakes';
 import { recordRollout } from './rollouts';
 
@@ -55,6 +57,25 @@ export async function captureLifecycleEvents(): Promise<PutEventsRequestEntry[]>
       },
       deps: recoveredDeps,
       virtualClock: recoveredDeps.clock,
+    });
+    // Someone else moved the alias: the state machine announces the conflict itself.
+    const conflicted = new FakeRouter();
+    conflicted.failures.setWeight = [
+      new TrafficConflictError(
+        'alias live now routes version 1 with 33% to version 7, which fledge did not write; it was left as it is.',
+      ),
+    ];
+    const conflictedDeps = {
+      ...fakeDeps(conflicted, new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005))),
+      events: publisher,
+    };
+    await runLocal({
+      input: {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: 'Canary10Percent5Minutes',
+      },
+      deps: conflictedDeps,
+      virtualClock: conflictedDeps.clock,
     });
     return eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
   } finally {

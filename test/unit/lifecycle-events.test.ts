@@ -1,7 +1,8 @@
 /**
  * The lifecycle-event contract: every detail-type fledge knows has a severity, a schema and an example
  * in docs/EVENTS.md; the examples and every event a real run of the state machine publishes satisfy the
- * schemas; and the state machine's own Rollback Failed event agrees with the severity table.
+ * schemas; and the state machine's own Rollback Failed and Traffic Conflict events agree with the
+ * severity table.
  */
 import { readFileSync } from 'node:fs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
@@ -106,6 +107,10 @@ describe('the events a real run publishes', () => {
       'ROLLBACK FAILED for alias checkout:live (version 1 → 2), traffic may still be split (10% on the canary). AccessDeniedException',
     ]);
     expect(summaries).toContainEqual([
+      'Canary Traffic Conflict',
+      'TRAFFIC CONFLICT for alias checkout:live (version 1 → 2), traffic may still be split - someone else changed it and fledge stopped without overwriting it. TrafficConflictError',
+    ]);
+    expect(summaries).toContainEqual([
       'Canary Recovery Failed',
       expect.stringMatching(
         /^checkout:live: RECOVERY FAILED, traffic may still be split\. the execution failed \(fledge\.RollbackFailed/,
@@ -121,14 +126,18 @@ describe('the events a real run publishes', () => {
 });
 
 describe('severity and summary', () => {
-  it('the state machine sets on Rollback Failed what the table says', () => {
+  it.each([
+    ['AnnounceRollbackFailed', 'Canary Rollback Failed'],
+    ['AnnounceTrafficConflict', 'Canary Traffic Conflict'],
+  ])('the state machine sets in %s what the table says', (state, detailType) => {
     const { definition } = loadDefinition();
-    const parameters = definition.States.AnnounceRollbackFailed?.Parameters as
+    const parameters = definition.States[state]?.Parameters as
       | { Entries: Array<{ DetailType: LifecycleEvent; Detail: Record<string, unknown> }> }
       | undefined;
     const entry = parameters?.Entries[0];
-    if (!entry) throw new Error('AnnounceRollbackFailed puts no event');
+    if (!entry) throw new Error(`${state} puts no event`);
 
+    expect(entry.DetailType).toBe(detailType);
     expect(entry.Detail.severity).toBe(SEVERITY[entry.DetailType]);
     expect(entry.Detail['summary.$']).toMatch(/^States\.Format\(/);
   });
