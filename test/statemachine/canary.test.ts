@@ -151,6 +151,101 @@ describe('canary state machine', () => {
     expect(result.recovery).toMatchObject({ action: 'failed', reason: 'Error: AccessDenied' });
   });
 
+  describe('when even the rollback fails, says what may be live', () => {
+    const denied = () => Array.from({ length: 20 }, () => new Error('AccessDenied'));
+    /** The announcement the state machine put, and the run. */
+    async function failedRollback(
+      router: FakeRouter,
+      options: Partial<Parameters<typeof runLocal>[0]> & { input: unknown },
+    ) {
+      const deps = fakeDeps(router, trafficFor(router, 0.005));
+      const result = await runLocal({ deps, virtualClock: deps.clock, ...options });
+      const announced = deps.events.published.find((e) => e.detailType === 'Canary Rollback Failed');
+      return { result, announced: announced?.detail, deps };
+    }
+
+    it('all traffic on the canary after a promotion whose afterAllowTraffic hook failed', async () => {
+      // Prepare
+      const router = new FakeRouter();
+      router.failures.rollback = denied();
+
+      // Act
+      const { result, announced } = await failedRollback(router, {
+        input: input({ strategy: 'Canary10Percent5Minutes', hooks: { afterAllowTraffic: 'post' } }),
+        invoke: async () => ({ status: 'Failed' }),
+      });
+
+      // Assess: the alias really is promoted, and the alarm says so.
+      expect(router.version).toBe('2');
+      expect(result.error).toBe('fledge.RollbackFailed');
+      expect(result.cause).toContain('Traffic was last set to 100% on the canary and may still be split');
+      expect(announced).toMatchObject({
+        weight: 100,
+        summary:
+          'ROLLBACK FAILED for alias checkout:live (version 1 → 2), traffic may still be split (100% on the canary). Error',
+      });
+    });
+
+    it.each([
+      [
+        'SetWeight',
+        'Linear10PercentEvery1Minute',
+        'setWeight:20',
+        '10% on the canary, or to 20%',
+        '10% or 20%',
+      ],
+      ['Promote', 'Canary10Percent5Minutes', 'promote', '10% on the canary, or to 100%', '10% or 100%'],
+    ])(
+      'the weight before and the one written when %s failed after its write landed',
+      async (state, strategy, landed, cause, summary) => {
+        // Prepare: the step's write lands, then the step fails (its response lost, say); rollback is denied.
+        const router = new FakeRouter();
+        router.failures.rollback = denied();
+        let failed = false;
+
+        // Act
+        const { result, announced } = await failedRollback(router, {
+          input: input({ strategy }),
+          taskOverrides: {
+            [state]: async (taskInput, real) => {
+              const output = await real(taskInput);
+              if (failed || router.calls.at(-1) !== landed) return output;
+              failed = true;
+              throw Object.assign(new Error('weights out of range'), { name: 'RangeError' });
+            },
+          },
+        });
+
+        // Assess
+        expect(failed).toBe(true);
+        expect(result.error).toBe('fledge.RollbackFailed');
+        expect(result.cause).toContain(
+          `Traffic was last set to ${cause} if the write of the step that failed before the rollback had landed, and may still be split`,
+        );
+        expect(announced).toMatchObject({
+          weight: 10,
+          summary: `ROLLBACK FAILED for alias checkout:live (version 1 → 2), traffic may still be split (${summary} on the canary). Error`,
+        });
+      },
+    );
+  });
+
+  it('says the canary had all traffic when it rolls back a promotion whose afterAllowTraffic hook failed', async () => {
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, trafficFor(router, 0.005));
+
+    await runLocal({
+      input: input({ strategy: 'Canary10Percent5Minutes', hooks: { afterAllowTraffic: 'post' } }),
+      deps,
+      virtualClock: deps.clock,
+      invoke: async () => ({ status: 'Failed' }),
+    });
+
+    const rolledBack = deps.events.published.find((e) => e.detailType === 'Canary Rolled Back');
+    expect(rolledBack?.detail).toMatchObject({ weightBefore: 100 });
+    expect(router.version).toBe('1');
+  });
+
   it('restores the baseline through recovery once a failed rollback can succeed again', async () => {
     const router = new FakeRouter();
     router.failures.rollback = Array.from({ length: 11 }, () => new Error('AccessDenied'));
