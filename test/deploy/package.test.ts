@@ -105,6 +105,7 @@ describe('the packaged template', () => {
         findings.filter((f) => f.Level === 'Warning' && !explained.has(f.Rule.Id)).map((f) => f.Message),
       ).toEqual([]);
     },
+    120_000, // cfn-lint takes about 10 s a template on two idle cores
   );
 
   it('deploys a Standard state machine and every function on nodejs24.x', () => {
