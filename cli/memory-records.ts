@@ -4,7 +4,7 @@
  * own traffic before exiting; `fledge recover` handles one that was killed outright.
  */
 import { RequestRefusedError, RolloutInProgressError, TrafficConflictError } from '../shared/core/errors';
-import type { OperatorRequests } from '../shared/core/operator';
+import { mayReplace, type OperatorRequests, pendingCommandRefusal } from '../shared/core/operator';
 import type { RequestChange, RolloutRecords } from '../shared/core/ports';
 import {
   busyReason,
@@ -58,8 +58,12 @@ export class MemoryRolloutRecords implements RolloutRecords {
       );
     }
     const now = this.operator.get(key) ?? {};
-    if ('command' in change) this.operator.set(key, { ...now, command: structuredClone(change.command) });
-    else if ('pause' in change) {
+    if ('command' in change) {
+      const pending = now.command;
+      if (pending && pending.id !== change.replacing && !mayReplace(change.command.action, pending))
+        throw new RequestRefusedError(pendingCommandRefusal(change.command.action, pending));
+      this.operator.set(key, { ...now, command: structuredClone(change.command) });
+    } else if ('pause' in change) {
       if (now.pause)
         throw new RequestRefusedError('the rollout is already paused; `fledge resume` lifts the pause');
       this.operator.set(key, { ...now, pause: structuredClone(change.pause) });

@@ -6,7 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { InvalidInputError, RequestRefusedError } from '../../shared/core/errors';
-import type { CommandAction, OperatorRequests } from '../../shared/core/operator';
+import {
+  type CommandAction,
+  mayReplace,
+  type OperatorRequests,
+  pendingCommandRefusal,
+} from '../../shared/core/operator';
 import type { RolloutRecords } from '../../shared/core/ports';
 import {
   type ExecutionState,
@@ -92,13 +97,12 @@ export interface Acted {
   message: string;
 }
 
-/** Leaves a request for the rollout's next check, after checking that it applies. */
-export async function act(
-  action: Act,
-  found: Found,
-  records: RolloutRecords,
-  options: ActOptions,
-): Promise<Acted> {
+/**
+ * Throws RequestRefusedError when a request would not apply to the rollout as found: checked before
+ * anything is asked or written. Returns the id of a pending command a check has already applied (its
+ * clear was lost), which the new command may replace.
+ */
+export function checkApplies(action: Act, found: Found): { replacing?: string } {
   const { record, requests, execution } = found;
   if (!isActive(record.status)) {
     throw new RequestRefusedError(
@@ -124,6 +128,23 @@ export async function act(
       `${record.label}: already paused by ${requests.pause.by} since ${requests.pause.since}; \`fledge resume\` lifts the pause`,
     );
   }
+  const pending = requests.command;
+  if (action === 'pause' || action === 'resume' || !pending) return {};
+  if (record.handled?.includes(pending.id)) return { replacing: pending.id };
+  if (!mayReplace(action, pending))
+    throw new RequestRefusedError(`${record.label}: ${pendingCommandRefusal(action, pending)}`);
+  return {};
+}
+
+/** Leaves a request for the rollout's next check, after checking that it applies. */
+export async function act(
+  action: Act,
+  found: Found,
+  records: RolloutRecords,
+  options: ActOptions,
+): Promise<Acted> {
+  const { record, requests } = found;
+  const { replacing } = checkApplies(action, found);
   const at = (options.now ?? new Date()).toISOString();
   if (action === 'pause') {
     await records.request(record.key, record.owner, {
@@ -141,9 +162,19 @@ export async function act(
         at,
         ...(options.skipAnalysis ? { skipAnalysis: true } : {}),
       },
+      ...(replacing ? { replacing } : {}),
     });
   }
-  return { action, rollout: record.label, owner: record.owner, message: `${record.label}: ${WORDS[action]}` };
+  const replaced =
+    action !== 'pause' && action !== 'resume' && requests.command && !replacing
+      ? ` (it replaces the pending ${requests.command.action} requested by ${requests.command.by} at ${requests.command.at})`
+      : '';
+  return {
+    action,
+    rollout: record.label,
+    owner: record.owner,
+    message: `${record.label}: ${WORDS[action]}${replaced}`,
+  };
 }
 
 const WORDS: Record<Act, string> = {

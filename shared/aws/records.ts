@@ -16,7 +16,12 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { awsCall, RequestRefusedError, RolloutInProgressError, TrafficConflictError } from '../core/errors';
-import type { OperatorCommand, OperatorRequests, Pause } from '../core/operator';
+import {
+  type OperatorCommand,
+  type OperatorRequests,
+  type Pause,
+  pendingCommandRefusal,
+} from '../core/operator';
 import type { RequestChange, RolloutRecords } from '../core/ports';
 import { busyReason, type Executions, isActive, mayTakeOver, type RolloutRecord } from '../core/record';
 import { dynamoDbClient } from './clients';
@@ -229,9 +234,22 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     let update: string;
     let condition = '#owner = :owner AND #active = :true';
     if ('command' in change) {
-      update = 'SET command = :command, commandId = :id';
+      update = 'SET command = :command, commandId = :id, commandAction = :action';
       values[':command'] = { S: JSON.stringify(change.command) };
       values[':id'] = { S: change.command.id };
+      values[':action'] = { S: change.command.action };
+      // A pending command is never replaced silently: only one a check has already applied (its clear
+      // was lost), or, by an abort, one that is not an abort (docs/OPERATIONS.md).
+      const may = ['attribute_not_exists(commandId)'];
+      if (change.replacing) {
+        may.push('commandId = :replacing');
+        values[':replacing'] = { S: change.replacing };
+      }
+      if (change.command.action === 'abort') {
+        may.push('(attribute_exists(commandAction) AND commandAction <> :abort)');
+        values[':abort'] = { S: 'abort' };
+      }
+      condition += ` AND (${may.join(' OR ')})`;
     } else if ('pause' in change) {
       update = 'SET pause = :pause';
       values[':pause'] = { S: JSON.stringify(change.pause) };
@@ -250,12 +268,15 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     );
     if (!refused) return;
     const item = await this.getItem(key);
+    const pending = item?.command?.S ? (JSON.parse(item.command.S) as OperatorCommand) : undefined;
     throw new RequestRefusedError(
       item?.active?.BOOL !== true || item.owner?.S !== owner
         ? 'that rollout no longer holds its target (it has ended); nothing was changed'
-        : 'pause' in change
-          ? 'the rollout is already paused; `fledge resume` lifts the pause'
-          : 'the rollout is not paused; nothing to resume',
+        : 'command' in change
+          ? pendingCommandRefusal(change.command.action, pending)
+          : 'pause' in change
+            ? 'the rollout is already paused; `fledge resume` lifts the pause'
+            : 'the rollout is not paused; nothing to resume',
       { cause: refused },
     );
   }
@@ -264,7 +285,7 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     // A newer command replaced it: leave that one for the next check.
     await conditionFailed(() =>
       this.updateItem(key, {
-        UpdateExpression: 'REMOVE command, commandId',
+        UpdateExpression: 'REMOVE command, commandId, commandAction',
         ConditionExpression: 'commandId = :id',
         ExpressionAttributeValues: { ':id': { S: id } },
       }),

@@ -90,6 +90,27 @@ export interface OperatorResult {
 
 export const NO_OPERATOR: OperatorProgress = { handled: [], approved: [] };
 
+/**
+ * Why a command was not left beside the record: one is pending there already. A pending command is never
+ * replaced silently (the first one would leave no trace); only an abort may take the place of a pending
+ * command that is not an abort, because stopping is always safe.
+ */
+export function pendingCommandRefusal(action: CommandAction, pending: OperatorCommand | undefined): string {
+  if (!pending) {
+    return 'another operator request changed the rollout meanwhile; look again with `fledge status`. Nothing was changed';
+  }
+  const then = pending.action === 'abort' ? '' : '; `fledge abort` may still replace it';
+  return (
+    `\`fledge ${pending.action}\` requested by ${pending.by} at ${pending.at} (${pending.reason}) is still pending, and ` +
+    `the next check (within one check interval) applies it; this ${action} was not recorded${then}. Nothing was changed`
+  );
+}
+
+/** Whether `action` may take the place of the pending command (see pendingCommandRefusal). */
+export function mayReplace(action: CommandAction, pending: OperatorCommand): boolean {
+  return action === 'abort' && pending.action !== 'abort';
+}
+
 /** The gate between the current step and what follows it, if any. */
 export function gateAfter(steps: readonly Step[], stepIndex: number, gates: GateConfig): string | undefined {
   const step = steps[stepIndex];

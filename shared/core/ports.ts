@@ -149,11 +149,19 @@ export interface RolloutRecords {
   /**
    * Leaves a request for the rollout `owner` holds: a one-shot command, or a pause set or lifted.
    * @throws RequestRefusedError when the rollout no longer holds the target, or the change does not apply
-   *   (pausing a paused rollout, resuming one that is not paused).
+   *   (pausing a paused rollout, resuming one that is not paused, a command while another is pending that
+   *   it may not replace: see pendingCommandRefusal).
    */
   request(key: string, owner: string, change: RequestChange): Promise<void>;
   /** Removes a command a check has applied (if it is still the one beside the record). */
   clearCommand(key: string, id: string): Promise<void>;
 }
 
-export type RequestChange = { command: OperatorCommand } | { pause: Pause } | { resume: true };
+export type RequestChange =
+  | {
+      command: OperatorCommand;
+      /** The id of a pending command a check has already applied (its clear was lost), to replace. */
+      replacing?: string | undefined;
+    }
+  | { pause: Pause }
+  | { resume: true };

@@ -60,6 +60,8 @@ export interface RolloutRecord {
   lastCheck?: { at: string; verdict: string; reason: string; action: string } | undefined;
   /** The approval gate the rollout waits at, and since when (fledge approve / reject). */
   gate?: { id: string; openedAt: string } | undefined;
+  /** The ids of the operator commands the checks have applied (the last few), so a stale one is known. */
+  handled?: string[] | undefined;
   outcome?: { outcome: string; reason: string; at: string; weight?: number | undefined } | undefined;
   /** The validated rollout input, so a rolled-back release can be started again as it was. */
   input?: unknown;

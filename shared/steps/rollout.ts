@@ -319,6 +319,7 @@ export function recordOf(
         }
       : {}),
     ...(state.operator?.gate ? { gate: state.operator.gate } : {}),
+    ...(state.operator?.handled.length ? { handled: state.operator.handled.slice(-5) } : {}),
     ...extra,
     input: {
       target: state.target,

@@ -155,6 +155,59 @@ describe('fledge status, list, pause, resume, abort', () => {
   });
 });
 
+describe('a command while another is pending', () => {
+  it('refuses a promote after an abort, naming the pending abort, and the rollout rolls back', async () => {
+    await healthy('op-pending');
+    const seen: Record<string, CliRun> = {};
+
+    const report = await rollout(
+      { target: target('op-pending'), strategy: 'Linear10PercentEvery3Minutes' },
+      async (n) => {
+        if (n === 2) {
+          seen.abort = await cli('abort', 'op-pending:live', '--reason', 'customer escalation');
+          seen.promote = await cli('promote', 'op-pending:live', '--reason', 'hotfix');
+        }
+      },
+    );
+
+    expect(seen.abort?.code).toBe(0);
+    refused(
+      seen.promote as CliRun,
+      /`fledge abort` requested by .* \(customer escalation\) is still pending/,
+    );
+    expect(report).toMatchObject({ outcome: 'rolled-back', forced: { command: 'abort' } });
+    expect(await readAlias('op-pending', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
+  it('is refused by the table itself, so two operators racing cannot replace each other', async () => {
+    const records = new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions);
+    const key = 'lambda-alias#op-race#live';
+    const owner = 'local-op-race';
+    await records.acquire({
+      key,
+      owner,
+      since: START.toISOString(),
+      updatedAt: START.toISOString(),
+      status: 'baking',
+      target: { type: 'lambda-alias', functionName: 'op-race', alias: 'live', version: '2' },
+      label: 'alias op-race:live (version 1 → 2)',
+    });
+    const command = (id: string, action: 'abort' | 'promote', by: string) => ({
+      command: { id, action, reason: 'r', by, at: START.toISOString() },
+    });
+
+    await records.request(key, owner, command('p1', 'promote', 'bob'));
+    const second = records.request(key, owner, command('p2', 'promote', 'carol'));
+    await expect(second).rejects.toThrow(/`fledge promote` requested by bob .* is still pending/);
+    await records.request(key, owner, command('a1', 'abort', 'alice'));
+    const after = records.request(key, owner, command('a2', 'abort', 'dave'));
+    await expect(after).rejects.toThrow(/`fledge abort` requested by alice .* is still pending/);
+    await records.request(key, owner, { ...command('p3', 'promote', 'erin'), replacing: 'a1' });
+
+    expect((await records.requests(key)).command).toMatchObject({ id: 'p3', by: 'erin' });
+  });
+});
+
 describe('fledge promote', () => {
   it('promotes mid-bake, skipping the rest of the schedule', async () => {
     await healthy('op-promote');

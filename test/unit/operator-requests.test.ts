@@ -1,0 +1,88 @@
+/**
+ * What `fledge abort | promote | approve | reject | pause | resume` leave beside a rollout record, and what
+ * they refuse (cli/operator/operate.ts over the in-process records): a pending command is never replaced
+ * silently, and a request that would not apply is refused before anything is written.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryRolloutRecords } from '../../cli/memory-records';
+import { type Act, act, findRollout } from '../../cli/operator/operate';
+import type { RolloutRecord } from '../../shared/core/record';
+
+const KEY = 'lambda-alias#checkout#live';
+const OWNER = 'arn:aws:states:us-east-1:123456789012:execution:fledge-canary:run-1';
+const running = { describe: async () => ({ status: 'RUNNING' as const }) };
+
+async function rolloutIn(status: RolloutRecord['status'], extra: Partial<RolloutRecord> = {}) {
+  const records = new MemoryRolloutRecords(running);
+  await records.acquire({
+    key: KEY,
+    owner: OWNER,
+    since: '2026-11-02T10:00:00Z',
+    updatedAt: '2026-11-02T10:00:00Z',
+    status,
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    label: 'alias checkout:live (version 1 → 2)',
+    ...extra,
+  });
+  const send = async (action: Act, by: string, reason = `${action} by ${by}`) =>
+    act(action, await findRollout({ rollout: 'checkout:live' }, records, running), records, { reason, by });
+  return { records, send };
+}
+
+describe('a command while another is pending', () => {
+  it('refuses a promote after an abort, naming the pending abort and who sent it, and keeps the abort', async () => {
+    const { records, send } = await rolloutIn('baking');
+    await send('abort', 'alice', 'customer escalation');
+
+    const promote = send('promote', 'bob', 'hotfix');
+
+    await expect(promote).rejects.toMatchObject({
+      name: 'RequestRefusedError',
+      message: expect.stringMatching(
+        /`fledge abort` requested by alice at .* \(customer escalation\) is still pending/,
+      ),
+    });
+    expect((await records.requests(KEY)).command).toMatchObject({ action: 'abort', by: 'alice' });
+  });
+
+  it('refuses an approve after an abort at a gate', async () => {
+    const { records, send } = await rolloutIn('baking', {
+      gate: { id: 'step 1', openedAt: '2026-11-02T10:05:00Z' },
+    });
+    await send('abort', 'alice');
+
+    await expect(send('approve', 'bob')).rejects.toThrow(
+      /`fledge abort` requested by alice .* still pending/,
+    );
+    expect((await records.requests(KEY)).command?.action).toBe('abort');
+  });
+
+  it('lets an abort replace a pending promote, and says so', async () => {
+    const { records, send } = await rolloutIn('baking');
+    await send('promote', 'bob');
+
+    const aborted = await send('abort', 'alice');
+
+    expect(aborted.message).toMatch(/replaces the pending promote requested by bob/);
+    expect((await records.requests(KEY)).command).toMatchObject({ action: 'abort', by: 'alice' });
+  });
+
+  it('refuses a second abort', async () => {
+    const { send } = await rolloutIn('baking');
+    await send('abort', 'alice');
+
+    await expect(send('abort', 'bob')).rejects.toThrow(/`fledge abort` requested by alice .* still pending/);
+  });
+
+  it('replaces a command a check has already applied (its clear was lost)', async () => {
+    const { records, send } = await rolloutIn('baking');
+    await send('promote', 'bob');
+    const applied = (await records.requests(KEY)).command?.id ?? '';
+    const record = (await records.get(KEY)) as RolloutRecord;
+    await records.save({ ...record, handled: [applied] });
+
+    await send('promote', 'alice');
+
+    expect((await records.requests(KEY)).command).toMatchObject({ action: 'promote', by: 'alice' });
+  });
+});
