@@ -142,11 +142,13 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
       : Promise.resolve(undefined),
     deps.records.requests(state.record.key),
   ]);
-  // A request that cannot be read now is read at the next check; the analysis goes on meanwhile.
   const requests = asked.status === 'fulfilled' ? asked.value : {};
+  const unread = asked.status === 'rejected' ? (asked.reason as Error) : undefined;
   const failures = [gates, counts].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
-  // Transient failures go back to the state machine's Retry; anything else is an analysis error.
-  const transient = failures.find((e) => e.name === 'TransientAwsError');
+  // Transient failures go back to the state machine's Retry, the requests' among them: a check that
+  // cannot see a pause or an abort must not move the rollout. Any other metrics failure is an analysis
+  // error; any other requests failure holds the rollout where it is (applyOperator's `unread`).
+  const transient = [...failures, ...(unread ? [unread] : [])].find((e) => e.name === 'TransientAwsError');
   if (transient) throw transient;
   const readError = failures[0] ? `${failures[0].name}: ${failures[0].message}` : undefined;
   const [alarmsInAlarm, unhealthyChecks] = gates.status === 'fulfilled' ? gates.value : [[], []];
@@ -175,6 +177,7 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     steps: state.steps,
     gates: state.gates,
     requests,
+    ...(unread ? { unread: `${unread.name}: ${unread.message}` } : {}),
     progress: state.operator ?? NO_OPERATOR,
     now,
     recheckSeconds: Math.round(state.analysis.checkIntervalMinutes * 60),

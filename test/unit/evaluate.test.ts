@@ -1,5 +1,5 @@
 /** The Evaluate step: what it reads at each check, and what it leaves in the execution history. */
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { plan } from '../../shared/steps/plan';
 import { evaluate, type RolloutState, setWeight } from '../../shared/steps/rollout';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
@@ -49,4 +49,59 @@ it('hands each minute to the history, and the newest, partly reported one again 
   const minute = (m: number) => new Date(T0.getTime() + m * 60_000).toISOString();
   expect(first.lastMinutes?.map((m) => m.at)).toEqual([minute(0), minute(1)]);
   expect(second.lastMinutes?.map((m) => m.at)).toEqual([minute(1), minute(2)]);
+});
+
+describe('a check that cannot read the operator requests', () => {
+  async function pausedThenUnreadable(error: Error) {
+    const metrics = new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005));
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, metrics);
+    const planned = (await plan(
+      {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: {
+          steps: [
+            { weight: 10, bakeMinutes: 1 },
+            { weight: 50, bakeMinutes: 1 },
+          ],
+        },
+      },
+      deps,
+      { executionId: 'run-1' },
+    )) as RolloutState;
+    const state = await setWeight(planned, deps);
+    await deps.records.request(state.record.key, state.record.owner, {
+      pause: { since: deps.clock.now().toISOString(), by: 'alice', reason: 'incident' },
+    });
+    deps.records.requests = async () => {
+      throw error;
+    };
+    // Past the step's bake, with a passing canary: this check would advance if it saw no pause.
+    await deps.clock.advance(240);
+    return { deps, state };
+  }
+
+  it('goes back to the Retry when the read failed transiently, moving nothing', async () => {
+    const { deps, state } = await pausedThenUnreadable(
+      Object.assign(new Error('Rate exceeded'), { name: 'TransientAwsError' }),
+    );
+
+    await expect(evaluate(state, deps)).rejects.toMatchObject({ name: 'TransientAwsError' });
+  });
+
+  it('holds, saying why, when the read failed otherwise', async () => {
+    const { deps, state } = await pausedThenUnreadable(
+      Object.assign(new Error('not authorized to perform dynamodb:GetItem'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+
+    const next = await evaluate(state, deps);
+
+    expect(next.next).toMatchObject({
+      action: 'hold',
+      reason: expect.stringMatching(/^operator requests could not be read \(AccessDeniedException: /),
+    });
+    expect(next.progress.stepIndex).toBe(0);
+  });
 });
