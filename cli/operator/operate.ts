@@ -115,6 +115,11 @@ export function checkApplies(action: Act, found: Found): { replacing?: string } 
       `${record.label}: its execution has ended (${execution.status}) without finishing the rollout; fledge recovery restores the target within minutes, or run \`fledge recover\`. Nothing was changed`,
     );
   }
+  if (action === 'pause' && BEFORE_TRAFFIC.has(record.status)) {
+    throw new RequestRefusedError(
+      `${record.label}: no traffic has moved yet (${record.status}) and no check runs before the first step's weight is set, so a pause could not hold it at 0%; \`fledge abort\` stops it before any traffic moves, or pause once \`fledge status\` shows it baking. Nothing was changed`,
+    );
+  }
   if ((action === 'approve' || action === 'reject') && !record.gate) {
     throw new RequestRefusedError(
       `${record.label}: no approval gate is open (status ${record.status}); there is nothing to ${action} yet`,
@@ -135,6 +140,9 @@ export function checkApplies(action: Act, found: Found): { replacing?: string } 
     throw new RequestRefusedError(`${record.label}: ${pendingCommandRefusal(action, pending)}`);
   return {};
 }
+
+/** Statuses before any traffic moved: SetWeight reads a pending abort before it moves any. */
+const BEFORE_TRAFFIC: ReadonlySet<RolloutRecord['status']> = new Set(['planning', 'planned']);
 
 /** Leaves a request for the rollout's next check, after checking that it applies. */
 export async function act(

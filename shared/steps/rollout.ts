@@ -8,7 +8,13 @@ import { floorToMinute, MINUTE_MS } from '../core/clock';
 import type { Action, Progress } from '../core/decision';
 import { causeMessage } from '../core/errors';
 import type { Forecast, Prior } from '../core/history';
-import { applyOperator, type Forced, NO_OPERATOR, type OperatorProgress } from '../core/operator';
+import {
+  applyOperator,
+  type Forced,
+  NO_OPERATOR,
+  type OperatorCommand,
+  type OperatorProgress,
+} from '../core/operator';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
 import type { Intent, RecordStatus, RolloutRecord } from '../core/record';
 import type { AnalysisConfig, DeployInput, GatesConfig, HooksConfig, Target } from '../core/schema';
@@ -95,6 +101,19 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
   if (!step)
     throw new RangeError(`no step ${state.progress.stepIndex} in a ${state.steps.length}-step schedule`);
   const now = deps.clock.now().toISOString();
+  const abort = await pendingAbort(state, deps);
+  if (abort) {
+    // Moving no traffic, this returns to Bake for a moment, and the check that follows applies the
+    // abort: the rollout rolls back, with the operator's reason, before the canary got this weight.
+    return {
+      ...state,
+      waitSeconds: 1,
+      next: {
+        action: 'hold',
+        reason: `abort requested by ${abort.by} (${abort.reason}): step ${state.progress.stepIndex + 1}'s ${step.weight}% was not applied; the next check rolls back`,
+      },
+    };
+  }
   await deps.records.save(
     recordOf(state, 'shifting', now, { intent: { action: 'set-weight', weight: step.weight, at: now } }),
   );
@@ -121,6 +140,26 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
     previousWeight: state.traffic.weight,
   });
   return next;
+}
+
+/**
+ * An abort an operator left that no check has applied yet: the first step's weight is set before any
+ * check runs (after a beforeAllowTraffic hook, say), so SetWeight looks first. A transient failure to
+ * read goes back to the Retry; any other leaves the abort to the next check, as before traffic moved.
+ */
+async function pendingAbort(
+  state: RolloutState,
+  deps: Pick<SetWeightDeps, 'records'>,
+): Promise<OperatorCommand | undefined> {
+  let command: OperatorCommand | undefined;
+  try {
+    command = (await deps.records.requests(state.record.key)).command;
+  } catch (error) {
+    if ((error as Error).name === 'TransientAwsError') throw error;
+    return undefined;
+  }
+  const handled = state.operator?.handled ?? [];
+  return command?.action === 'abort' && !handled.includes(command.id) ? command : undefined;
 }
 
 /** Reads CloudWatch since the canary first got traffic, judges it, and decides what comes next. */

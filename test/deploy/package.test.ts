@@ -264,6 +264,7 @@ describe('the packaged template', () => {
           'states:DescribeExecution',
         ],
         SetDashweightLambdaFunction: [
+          'dynamodb:GetItem',
           'dynamodb:UpdateItem',
           'events:PutEvents',
           'lambda:GetAlias',
@@ -292,12 +293,12 @@ describe('the packaged template', () => {
           'states:DescribeExecution',
         ],
       };
-      // Promote also reads the record back, when a retried attempt finds it already closed.
-      expected.PromoteLambdaFunction = [
-        ...(expected.SetDashweightLambdaFunction ?? []),
-        'dynamodb:GetItem',
-      ].sort();
-      expected.RollbackLambdaFunction = expected.SetDashweightLambdaFunction ?? [];
+      // SetWeight reads the operators' requests before it moves traffic; Promote reads the record back,
+      // when a retried attempt finds it already closed; Rollback reads nothing.
+      expected.PromoteLambdaFunction = expected.SetDashweightLambdaFunction ?? [];
+      expected.RollbackLambdaFunction = (expected.SetDashweightLambdaFunction ?? []).filter(
+        (a) => a !== 'dynamodb:GetItem',
+      );
       const functionIds = Object.entries(template.Resources)
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
         .map(([id]) => id);

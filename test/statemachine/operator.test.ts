@@ -74,6 +74,30 @@ describe('operators', () => {
     expect(await deps.records.requests('lambda-alias#checkout#live')).toEqual({});
   });
 
+  it('abort during the beforeAllowTraffic hook rolls back without moving any traffic to the canary', async () => {
+    const { router, deps } = world();
+    const key = 'lambda-alias#checkout#live';
+
+    const result = await runLocal({
+      input: { target, strategy: 'Canary10Percent30Minutes', hooks: { beforeAllowTraffic: 'smoke-test' } },
+      deps,
+      virtualClock: deps.clock,
+      invoke: async () => {
+        const record = await deps.records.get(key);
+        if (record) await deps.records.request(key, record.owner, command('abort'));
+        return { status: 'Succeeded' };
+      },
+    });
+
+    expect(toReport(result)).toMatchObject({
+      outcome: 'rolled-back',
+      reason: 'aborted by arn:aws:iam::123456789012:user/ops: abort by the test',
+      forced: { command: 'abort' },
+    });
+    expect(router.calls.filter((c) => c.startsWith('setWeight'))).toEqual([]);
+    expect(router.weight).toBe(0);
+  });
+
   it('promote skips the remaining steps and promotes at once when the check does not fail', async () => {
     const { report, router } = await run(
       { target, strategy: 'Linear10PercentEvery3Minutes' },

@@ -86,3 +86,22 @@ describe('a command while another is pending', () => {
     expect((await records.requests(KEY)).command).toMatchObject({ action: 'promote', by: 'alice' });
   });
 });
+
+describe('before any traffic moved', () => {
+  it('accepts an abort (SetWeight reads it before it moves traffic)', async () => {
+    const { records, send } = await rolloutIn('planned');
+
+    await send('abort', 'alice');
+
+    expect((await records.requests(KEY)).command?.action).toBe('abort');
+  });
+
+  it('refuses a pause, saying that abort stops it before traffic moves', async () => {
+    const { records, send } = await rolloutIn('planned');
+
+    await expect(send('pause', 'alice')).rejects.toThrow(
+      /no traffic has moved yet \(planned\).*`fledge abort` stops it before any traffic moves/,
+    );
+    expect(await records.requests(KEY)).toEqual({});
+  });
+});
