@@ -188,12 +188,15 @@ export function applyOperator(input: OperatorInput): OperatorResult {
     waiting ??
     (progress.gate && !progress.approved.includes(progress.gate.id) ? progress.gate.id : undefined);
   if (answered && command?.action === 'approve') {
+    // The approval is recorded either way; a pause still holds the rollout until it is lifted.
+    const approved = { ...progress, approved: [...progress.approved, answered], gate: undefined };
+    const result = pausedOrWaiting(input, decision, approved, undefined, current);
     return {
+      ...result,
       decision: {
-        ...decision,
-        reason: `${answered} approved by ${command.by}: ${command.reason}; ${decision.reason}`,
+        ...result.decision,
+        reason: `${answered} approved by ${command.by}: ${command.reason}; ${result.decision.reason}`,
       },
-      progress: { ...progress, approved: [...progress.approved, answered], gate: undefined },
       ...applied,
     };
   }

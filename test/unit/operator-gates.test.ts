@@ -91,3 +91,33 @@ describe('an answer when no gate is open', () => {
     expect(result.applied?.id).toBe('c-approve');
   });
 });
+
+describe('an approval while paused', () => {
+  it('is recorded, and the pause still holds the rollout at its weight', () => {
+    const approvedStep = resolveStrategy({
+      steps: [
+        { weight: 10, bakeMinutes: 2, approve: true },
+        { weight: 50, bakeMinutes: 2 },
+      ],
+    });
+    const pause = { since: '2026-11-02T10:05:00Z', by: 'bob', reason: 'investigating' };
+
+    const result = applyOperator({
+      ...atOpenGate(command('approve'), decision('advance', 'canary passes')),
+      steps: approvedStep,
+      requests: { command: command('approve'), pause },
+      progress: { handled: [], approved: [], gate: { id: 'step 1', openedAt: '2026-11-02T10:04:00Z' } },
+    });
+
+    expect(result.decision).toMatchObject({ action: 'hold', progress: { stepIndex: 0 } });
+    expect(result.decision.reason).toMatch(/^step 1 approved by alice: .*; paused by bob since /);
+    expect(result.progress).toMatchObject({ approved: ['step 1'], gate: undefined });
+
+    const resumed = applyOperator({
+      ...atOpenGate(undefined, decision('advance', 'canary passes')),
+      steps: approvedStep,
+      progress: result.progress,
+    });
+    expect(resumed.decision.action).toBe('advance');
+  });
+});
