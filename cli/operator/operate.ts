@@ -115,6 +115,12 @@ export function checkApplies(action: Act, found: Found): { replacing?: string } 
       `${record.label}: its execution has ended (${execution.status}) without finishing the rollout; fledge recovery restores the target within minutes, or run \`fledge recover\`. Nothing was changed`,
     );
   }
+  const ending = ENDING[record.status];
+  if (ending) {
+    throw new RequestRefusedError(
+      `${record.label}: ${ending}; no check runs any more, so there is nothing to ${action}. Nothing was changed (\`fledge status --watch\` follows it to the end)`,
+    );
+  }
   if (action === 'pause' && BEFORE_TRAFFIC.has(record.status)) {
     throw new RequestRefusedError(
       `${record.label}: no traffic has moved yet (${record.status}) and no check runs before the first step's weight is set, so a pause could not hold it at 0%; \`fledge abort\` stops it before any traffic moves, or pause once \`fledge status\` shows it baking. Nothing was changed`,
@@ -140,6 +146,13 @@ export function checkApplies(action: Act, found: Found): { replacing?: string } 
     throw new RequestRefusedError(`${record.label}: ${pendingCommandRefusal(action, pending)}`);
   return {};
 }
+
+/** What is happening in the statuses where no check runs any more, though the rollout has not ended. */
+const ENDING: Partial<Record<RolloutRecord['status'], string>> = {
+  promoting: 'it is being promoted (all traffic to the new version)',
+  verifying: 'it has been promoted and its afterAllowTraffic hook is running (a failing hook rolls it back)',
+  'rolling-back': 'it is rolling back (all traffic to the baseline)',
+};
 
 /** Statuses before any traffic moved: SetWeight reads a pending abort before it moves any. */
 const BEFORE_TRAFFIC: ReadonlySet<RolloutRecord['status']> = new Set(['planning', 'planned']);

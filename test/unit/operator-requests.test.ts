@@ -105,3 +105,18 @@ describe('before any traffic moved', () => {
     expect(await records.requests(KEY)).toEqual({});
   });
 });
+
+describe('once no check runs any more', () => {
+  it.each([
+    ['promoting', /it is being promoted/],
+    ['verifying', /afterAllowTraffic hook is running/],
+    ['rolling-back', /it is rolling back/],
+  ] as const)('refuses every request while %s, saying what is happening', async (status, what) => {
+    const { records, send } = await rolloutIn(status);
+
+    for (const action of ['abort', 'promote', 'pause'] as const) {
+      await expect(send(action, 'alice')).rejects.toThrow(what);
+    }
+    expect(await records.requests(KEY)).toEqual({});
+  });
+});
