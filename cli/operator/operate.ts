@@ -21,6 +21,7 @@ import {
   recordKey,
 } from '../../shared/core/record';
 import { TargetSchema } from '../../shared/core/schema';
+import { UsageError } from '../exit';
 
 /** What a command names: an execution ARN, `function:alias`, or the target of an input file. */
 export interface RolloutRef {
@@ -52,7 +53,17 @@ async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<Rollout
   if (ref.input !== undefined) {
     const target = TargetSchema.safeParse((ref.input as { target?: unknown } | null)?.target);
     if (!target.success) throw new InvalidInputError('the input has no valid target (see docs/INPUT.md)');
-    return orNone(await records.get(recordKey(target.data)), `the target of the input`);
+    const key = recordKey(target.data);
+    if (ref.rollout !== undefined) {
+      // Both name a rollout: act only when they name the same one, never pick one of them silently.
+      const named = await lookup({ rollout: ref.rollout }, records).catch(() => undefined);
+      if (named?.key !== key) {
+        throw new UsageError(
+          `'${ref.rollout}' and --input name different targets (${named ? named.key : `'${ref.rollout}' is not on record`}; the input's is ${key}): name the rollout one way only. Nothing was changed`,
+        );
+      }
+    }
+    return orNone(await records.get(key), `the target of the input`);
   }
   const name = ref.rollout;
   if (!name)

@@ -152,6 +152,17 @@ describe('fledge status, list, pause, resume, abort', () => {
     refused(await cli('status', 'nobody:live'), /no rollout of nobody:live is on record/);
     refused(await cli('abort', 'nobody:live'), /needs --reason/);
     refused(await cli('status', 'not-a-target'), /is not a rollout/);
+    refused(
+      await cli(
+        'abort',
+        'nobody:live',
+        '--input',
+        inputFile({ target: target('somebody') }),
+        '--reason',
+        'x',
+      ),
+      /'nobody:live' and --input name different targets/,
+    );
   });
 });
 

@@ -120,3 +120,34 @@ describe('once no check runs any more', () => {
     expect(await records.requests(KEY)).toEqual({});
   });
 });
+
+describe('a rollout named twice', () => {
+  const input = (functionName: string) => ({
+    target: { type: 'lambda-alias', functionName, alias: 'live', version: '2' },
+  });
+
+  it('refuses a name and an --input that name different targets, as a usage error', async () => {
+    const { records } = await rolloutIn('baking');
+
+    const found = findRollout({ rollout: 'checkout:live', input: input('payments') }, records, running);
+
+    await expect(found).rejects.toMatchObject({
+      name: 'UsageError',
+      message: expect.stringMatching(/'checkout:live' and --input name different targets/),
+    });
+  });
+
+  it('accepts both when they name the same target, by alias or by execution ARN', async () => {
+    const { records } = await rolloutIn('baking');
+
+    const byAlias = await findRollout(
+      { rollout: 'checkout:live', input: input('checkout') },
+      records,
+      running,
+    );
+    const byArn = await findRollout({ rollout: OWNER, input: input('checkout') }, records, running);
+
+    expect(byAlias.record.key).toBe(KEY);
+    expect(byArn.record.key).toBe(KEY);
+  });
+});
