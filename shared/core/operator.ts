@@ -5,8 +5,9 @@
  * history and the outcome say who did what and why. Pure: applied after the analysis decided.
  *
  * - abort: roll back now.
- * - promote: promote now, skipping the remaining steps, unless the check fails; with skipAnalysis,
- *   promote whatever the check says (the emergency path).
+ * - promote: promote now, skipping the remaining steps, unless the check fails, its analysis errored or
+ *   it rolls back for any other reason; with skipAnalysis, promote whatever the check says (the
+ *   emergency path).
  * - approve / reject: open or close the gate the rollout waits at (a step with `approve: true`, or
  *   `gates.beforePromotion`). An open gate holds the rollout, checks continuing, until approved,
  *   rejected, or its timeout.
@@ -158,7 +159,16 @@ export function applyOperator(input: OperatorInput): OperatorResult {
         forced: forced('promote', command, reason),
       };
     }
-    if (!failing) {
+    // Only a check that rolls back for no reason at all, and whose analysis worked, is overridden early:
+    // a rollback for an analysis error or for missing data stands like one for a failing canary.
+    const broken = failing
+      ? 'the check failed'
+      : verdict.verdict === 'error'
+        ? 'the analysis errored; `--skip-analysis` promotes regardless'
+        : decision.action === 'rollback'
+          ? 'the check rolls back; `--skip-analysis` promotes regardless'
+          : undefined;
+    if (!broken) {
       const reason = `promoted early by ${command.by}, the check ${verdict.verdict === 'pass' ? 'passing' : 'not failing'}: ${command.reason}`;
       return {
         decision: to('promote', reason),
@@ -167,11 +177,11 @@ export function applyOperator(input: OperatorInput): OperatorResult {
         forced: forced('promote', command, reason),
       };
     }
-    // The check fails: the rollback stands, and says that a promotion was asked for.
+    // The rollback (or the hold after an analysis error) stands, and says that a promotion was asked for.
     return {
       decision: {
         ...decision,
-        reason: `${decision.reason} (a promotion asked by ${command.by} was not applied: the check failed)`,
+        reason: `${decision.reason} (a promotion asked by ${command.by} was not applied: ${broken})`,
       },
       progress,
       ...applied,

@@ -121,3 +121,56 @@ describe('an approval while paused', () => {
     expect(resumed.decision.action).toBe('advance');
   });
 });
+
+describe('a promotion without --skip-analysis', () => {
+  const promoting = (d: Decision, verdict: OperatorInput['verdict']): OperatorInput => ({
+    ...atOpenGate(command('promote'), d),
+    verdict,
+    progress: { handled: [], approved: [] },
+  });
+
+  it('does not override a rollback for an analysis that errored', () => {
+    const result = applyOperator(
+      promoting(decision('rollback', 'analysis failed 3 checks in a row: AccessDeniedException'), {
+        verdict: 'error',
+        reason: 'AccessDeniedException',
+      }),
+    );
+
+    expect(result.decision.action).toBe('rollback');
+    expect(result.decision.reason).toMatch(
+      /a promotion asked by alice was not applied: the analysis errored/,
+    );
+    expect(result.forced).toBeUndefined();
+  });
+
+  it('does not override a rollback for missing data', () => {
+    const result = applyOperator(
+      promoting(decision('rollback', 'insufficient data after 30 extra minutes'), {
+        verdict: 'inconclusive',
+        reason: 'no canary requests',
+      }),
+    );
+
+    expect(result.decision.action).toBe('rollback');
+  });
+
+  it('does not promote while the analysis errors, even on a hold', () => {
+    const result = applyOperator(
+      promoting(decision('hold', 'analysis error, checking again'), {
+        verdict: 'error',
+        reason: 'throttled',
+      }),
+    );
+
+    expect(result.decision.action).toBe('hold');
+  });
+
+  it('promotes a check that holds, not yet conclusive', () => {
+    const result = applyOperator(
+      promoting(decision('hold', 'watching'), { verdict: 'inconclusive', reason: 'watching' }),
+    );
+
+    expect(result.decision.action).toBe('promote');
+  });
+});
