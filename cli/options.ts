@@ -50,6 +50,14 @@ export function parseDate(value: string): Date {
   return date;
 }
 
+/** Parses a positive number of seconds for commander; anything else is a usage error naming the option. */
+export function parseSeconds(value: string): number {
+  const seconds = /^\s*\d*\.?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds > 0))
+    throw new InvalidArgumentError(`'${value}' is not a positive number of seconds (e.g. 10)`);
+  return seconds;
+}
+
 export interface DeploymentFlags {
   stage?: string;
   table?: string;

@@ -8,6 +8,7 @@ import {
   type AwsOptions,
   type DeploymentFlags,
   type JsonOptions,
+  parseSeconds,
   withAws,
   withDeployment,
   withOutput,
@@ -16,7 +17,7 @@ import {
 interface StatusOptions extends JsonOptions, AwsOptions, DeploymentFlags {
   input?: string;
   watch?: boolean;
-  interval?: string;
+  interval?: number;
 }
 
 export function define(command: Command): void {
@@ -29,7 +30,7 @@ export function define(command: Command): void {
     .usage('[rollout | --input <file>] [options]')
     .option('-i, --input <file>', 'the rollout input, to name its target (Route 53 targets)')
     .option('--watch', 'refresh until the rollout ends (Ctrl-C stops watching, not the rollout)')
-    .option('--interval <seconds>', 'with --watch: how often to refresh', '10');
+    .option('--interval <seconds>', 'with --watch: how often to refresh', parseSeconds, 10);
   withOutput(withAws(withDeployment(command))).action((rollout, options) =>
     status(rollout as string | undefined, options as StatusOptions),
   );
@@ -51,7 +52,7 @@ async function status(rollout: string | undefined, options: StatusOptions): Prom
   ]);
   const context = await operatorContext(options);
   const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };
-  const seconds = Math.max(1, Number(options.interval ?? 10));
+  const seconds = options.interval ?? 10;
   for (;;) {
     const found = await operate.findRollout(ref, context.records, context.executions);
     const shown = operate.statusOf(found);

@@ -83,6 +83,16 @@ describe('a usage error', () => {
       /'yesterday' is not an ISO 8601 time/,
     ],
     [
+      'a --watch --interval that is not a number',
+      () => ['status', 'checkout:live', '--watch', '--interval', 'abc'],
+      /option '--interval <seconds>' argument 'abc' is invalid\. 'abc' is not a positive number of seconds/,
+    ],
+    [
+      'a --watch --interval that is not positive',
+      () => ['status', 'checkout:live', '--watch', '--interval', '-5'],
+      /option '--interval <seconds>' argument '-5' is invalid/,
+    ],
+    [
       '--start without --clock virtual',
       () => ['run', '--input', file(), '--start', START],
       /--start needs --clock virtual/,
