@@ -55,8 +55,11 @@ export interface GateConfig {
 export interface OperatorProgress {
   /** Commands already applied, so a command is applied once. */
   handled: string[];
-  /** The gate the rollout waits at, and since when. */
-  gate?: { id: string; openedAt: string } | undefined;
+  /**
+   * The gate the rollout waits at, and since when; a pause stops its clock: openedAt moves on by the time
+   * paused, counted from pausedAt (the last check that saw the pause).
+   */
+  gate?: { id: string; openedAt: string; pausedAt?: string | undefined } | undefined;
   /** Gates passed. */
   approved: string[];
 }
@@ -264,17 +267,23 @@ function pausedOrWaiting(
         forced: { action: 'rollback', by: requests.pause.by, reason, command: 'pause' },
       };
     }
+    // An open gate's clock stops while paused: the time paused is nobody's chance to approve.
+    const gate = progress.gate && {
+      ...progress.gate,
+      ...unpaused(progress.gate, now),
+      pausedAt: now.toISOString(),
+    };
     return {
       decision: hold(
         `paused by ${requests.pause.by} since ${requests.pause.since} (${requests.pause.reason}); checks continue and a ` +
           `failing one still rolls back; \`fledge resume\` goes on (${decision.action} when resumed)`,
       ),
-      progress,
+      progress: gate ? { ...progress, gate } : progress,
     };
   }
 
   if (waiting) {
-    const opened = progress.gate?.id === waiting ? progress.gate.openedAt : now.toISOString();
+    const opened = progress.gate?.id === waiting ? unpaused(progress.gate, now).openedAt : now.toISOString();
     const open = { ...progress, gate: { id: waiting, openedAt: opened } };
     const waited = (now.getTime() - Date.parse(opened)) / 60_000;
     if (waited >= gates.approvalTimeoutMinutes) {
@@ -304,6 +313,12 @@ function pausedOrWaiting(
     };
   }
   return { decision, progress };
+}
+
+/** The gate with its clock moved on by the time paused since `pausedAt`, and no longer paused. */
+function unpaused(gate: NonNullable<OperatorProgress['gate']>, now: Date): { id: string; openedAt: string } {
+  const paused = gate.pausedAt ? Math.max(0, now.getTime() - Date.parse(gate.pausedAt)) : 0;
+  return { id: gate.id, openedAt: new Date(Date.parse(gate.openedAt) + paused).toISOString() };
 }
 
 /** The check's decision, replaced by an operator's (or a limit's) promote or rollback, at once. */

@@ -174,3 +174,35 @@ describe('a promotion without --skip-analysis', () => {
     expect(result.decision.action).toBe('promote');
   });
 });
+
+describe('a pause at an open gate', () => {
+  it("stops the gate's clock, so the gate does not time out at once when resumed", () => {
+    const twoSteps = resolveStrategy({
+      steps: [
+        { weight: 10, bakeMinutes: 2, approve: true },
+        { weight: 50, bakeMinutes: 2 },
+      ],
+    });
+    const at = (minute: number) => new Date(Date.parse('2026-11-02T10:00:00Z') + minute * 60_000);
+    const check = (minute: number, paused: boolean, progress: OperatorInput['progress']) =>
+      applyOperator({
+        ...atOpenGate(undefined, decision('advance', 'canary passes')),
+        steps: twoSteps,
+        gates: { ...gates, approvalTimeoutMinutes: 30, onApprovalTimeout: 'continue' },
+        requests: paused ? { pause: { since: at(5).toISOString(), by: 'bob', reason: 'incident' } } : {},
+        progress,
+        now: at(minute),
+      });
+
+    // The gate opens at 10:00; paused from 10:05 to 10:55; 30 minutes allowed.
+    let result = check(0, false, { handled: [], approved: [] });
+    for (let minute = 5; minute <= 55; minute += 5) result = check(minute, true, result.progress);
+    const resumed = check(60, false, result.progress);
+    const later = check(90, false, resumed.progress);
+
+    expect(resumed.decision.action).toBe('hold');
+    expect(resumed.decision.reason).toMatch(/waiting at the step 1 gate/);
+    expect(later.decision.action).toBe('advance');
+    expect(later.decision.reason).toMatch(/not approved within 30 minutes/);
+  });
+});
