@@ -76,6 +76,8 @@ async function act(action: Action, rollout: string | undefined, options: ActOpti
     context.records,
     context.executions,
   );
+  // A request that would be refused is refused before anyone is asked to confirm it.
+  operate.checkApplies(action, found);
   await confirmTrafficChange(
     { action: `${CHANGES[action]} the rollout of ${found.record.label}`, yes: options.yes === true },
     setup,

@@ -8,8 +8,8 @@
  * - promote: promote now, skipping the remaining steps, unless the check fails, its analysis errored or
  *   it rolls back for any other reason; with skipAnalysis, promote whatever the check says (the
  *   emergency path).
- * - approve / reject: open or close the gate the rollout waits at (a step with `approve: true`, or
- *   `gates.beforePromotion`). An open gate holds the rollout, checks continuing, until approved,
+ * - approve / reject: answer the open gate the rollout waits at (a step with `approve: true`, or
+ *   `gates.beforePromotion`): go on, or roll back. An open gate holds the rollout, checks continuing, until approved,
  *   rejected, or its timeout.
  * - pause: hold at the current weight; checks continue and a failing check still rolls back; past
  *   `gates.maxPauseMinutes` the rollout rolls back.

@@ -219,6 +219,29 @@ describe('a command while another is pending', () => {
   });
 });
 
+describe('against a real account', () => {
+  it('refuses a request that does not apply before asking to confirm it', async () => {
+    const records = new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions);
+    await records.acquire({
+      key: 'lambda-alias#op-confirm#live',
+      owner: 'local-op-confirm',
+      since: START.toISOString(),
+      updatedAt: START.toISOString(),
+      status: 'baking',
+      target: { type: 'lambda-alias', functionName: 'op-confirm', alias: 'live', version: '2' },
+      label: 'alias op-confirm:live (version 1 → 2)',
+    });
+
+    // FLEDGE_EMULATOR=false: moto stands in for a real account, so the command would ask to confirm.
+    const approve = await fledgeArgs(['approve', 'op-confirm:live', '--json'], {
+      ...env(),
+      FLEDGE_EMULATOR: 'false',
+    });
+
+    refused(approve, /no approval gate is open/);
+  });
+});
+
 describe('fledge promote', () => {
   it('promotes mid-bake, skipping the rest of the schedule', async () => {
     await healthy('op-promote');
