@@ -62,6 +62,11 @@ export interface OperatorProgress {
   gate?: { id: string; openedAt: string; pausedAt?: string | undefined } | undefined;
   /** Gates passed. */
   approved: string[];
+  /**
+   * The pause in force and when a check first saw it, on the rollout's clock: gates.maxPauseMinutes is
+   * measured from then, not from the operator's clock (`since`).
+   */
+  pause?: { by: string; since: string; seenAt: string } | undefined;
 }
 
 /** An action a person forced, for the outcome and the events. */
@@ -240,7 +245,7 @@ export function applyOperator(input: OperatorInput): OperatorResult {
 function pausedOrWaiting(
   input: OperatorInput,
   decision: Decision,
-  progress: OperatorProgress,
+  held: OperatorProgress,
   waiting: string | undefined,
   current: number,
 ): OperatorResult {
@@ -248,6 +253,7 @@ function pausedOrWaiting(
   const moving = decision.action === 'advance' || decision.action === 'promote';
   const to = (action: 'promote' | 'rollback', reason: string) => forcedDecision(decision, action, reason);
   const hold = (reason: string) => heldDecision(decision, reason, input.recheckSeconds, current);
+  let progress = held;
 
   if (input.unread && moving) {
     return {
@@ -258,7 +264,11 @@ function pausedOrWaiting(
     };
   }
   if (requests.pause && moving) {
-    const pausedFor = (now.getTime() - Date.parse(requests.pause.since)) / 60_000;
+    const { by, since } = requests.pause;
+    const seen =
+      progress.pause?.by === by && progress.pause.since === since ? progress.pause.seenAt : undefined;
+    progress = { ...progress, pause: { by, since, seenAt: seen ?? now.toISOString() } };
+    const pausedFor = (now.getTime() - Date.parse(seen ?? now.toISOString())) / 60_000;
     if (pausedFor >= gates.maxPauseMinutes) {
       const reason = `paused by ${requests.pause.by} for more than gates.maxPauseMinutes (${gates.maxPauseMinutes}); rolled back`;
       return {

@@ -206,3 +206,35 @@ describe('a pause at an open gate', () => {
     expect(later.decision.reason).toMatch(/not approved within 30 minutes/);
   });
 });
+
+describe('gates.maxPauseMinutes', () => {
+  it("is measured on the rollout's clock, from the first check that saw the pause", () => {
+    // The operator's clock is 2 hours behind the rollout's.
+    const pause = { since: '2026-11-02T08:10:00Z', by: 'bob', reason: 'incident' };
+    const at = (minute: number) => new Date(NOW.getTime() + minute * 60_000);
+    const check = (minute: number, progress: OperatorInput['progress']) =>
+      applyOperator({
+        ...atOpenGate(undefined, decision('advance', 'canary passes')),
+        steps: resolveStrategy({
+          steps: [
+            { weight: 10, bakeMinutes: 2 },
+            { weight: 50, bakeMinutes: 2 },
+          ],
+        }),
+        requests: { pause },
+        progress,
+        now: at(minute),
+      });
+
+    const first = check(0, { handled: [], approved: [] });
+    const before = check(59, first.progress);
+    const after = check(60, before.progress);
+
+    expect(first.decision.action).toBe('hold');
+    expect(before.decision.action).toBe('hold');
+    expect(after.decision).toMatchObject({
+      action: 'rollback',
+      reason: expect.stringMatching(/for more than gates.maxPauseMinutes \(60\)/),
+    });
+  });
+});
