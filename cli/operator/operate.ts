@@ -250,7 +250,8 @@ export function statusOf({ record, requests, execution }: Found): Status {
     ...(record.lastCheck ? { lastCheck: record.lastCheck } : {}),
     ...(record.gate ? { gate: record.gate } : {}),
     ...(requests.pause ? { paused: requests.pause } : {}),
-    ...(requests.command
+    // A command a check applied whose clear was lost is not pending.
+    ...(requests.command && !record.handled?.includes(requests.command.id)
       ? { pending: { action: requests.command.action, by: requests.command.by, at: requests.command.at } }
       : {}),
     ...(record.outcome ? { outcome: record.outcome } : {}),

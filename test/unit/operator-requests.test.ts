@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryRolloutRecords } from '../../cli/memory-records';
-import { type Act, act, findRollout } from '../../cli/operator/operate';
+import { type Act, act, findRollout, statusOf } from '../../cli/operator/operate';
 import type { RolloutRecord } from '../../shared/core/record';
 
 const KEY = 'lambda-alias#checkout#live';
@@ -81,8 +81,10 @@ describe('a command while another is pending', () => {
     const record = (await records.get(KEY)) as RolloutRecord;
     await records.save({ ...record, handled: [applied] });
 
+    const shown = statusOf(await findRollout({ rollout: 'checkout:live' }, records, running));
     await send('promote', 'alice');
 
+    expect(shown.pending).toBeUndefined();
     expect((await records.requests(KEY)).command).toMatchObject({ action: 'promote', by: 'alice' });
   });
 });
