@@ -227,6 +227,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     error: result.error,
     cause: options.signal?.aborted ? String(options.signal.reason ?? 'stopped') : result.cause,
     output: result.output === undefined ? undefined : JSON.stringify(result.output),
+    // Its Tasks run in this process, and an aborted run waited for them above.
+    tasksEnded: true,
   };
   const recovery = await recoverExecution(executionArn, deps, ended);
   return recovery && recovery.action !== 'none' ? { ...result, recovery } : result;

@@ -7,7 +7,7 @@ import { InvalidInputError } from '../shared/core/errors';
 import { isActive, recordKey } from '../shared/core/record';
 import { DeployInputSchema, type Target } from '../shared/core/schema';
 import type { Deps } from '../shared/steps/deps';
-import { type Recovery, recoverRecord } from '../shared/steps/recover';
+import { type Recovery, recoverRecord, recoveryActsFrom, tooEarlyReason } from '../shared/steps/recover';
 import { describeInputTarget } from './input';
 
 export interface RecoverReport {
@@ -53,11 +53,24 @@ export async function planRecovery(input: unknown, deps: Deps): Promise<Recovery
         },
       };
     }
-    // A local run cannot be asked whether it is alive; a person asking for recovery says it is not.
+    // A local run cannot be asked whether it is alive; a person asking for recovery says it is not (and
+    // its Tasks ran in its own process, which is gone).
     const ended =
       holder.status === 'UNKNOWN'
-        ? { status: 'ABORTED' as const, cause: 'recovered by hand (fledge recover)' }
+        ? { status: 'ABORTED' as const, cause: 'recovered by hand (fledge recover)', tasksEnded: true }
         : holder;
+    // A Task of a stopped execution may still be running and write after us: say when, and change nothing.
+    const from = recoveryActsFrom(ended, deps.clock.now());
+    if (from) {
+      return {
+        report: {
+          outcome: 'refused',
+          target,
+          before: live.summary,
+          reason: `${record.label}: ${tooEarlyReason(ended, from)}. fledge's recover function acts then by itself; or run \`fledge recover\` again after that. Nothing was changed`,
+        },
+      };
+    }
     return {
       change: `restore the baseline of ${describeInputTarget(input)} (now ${live.summary}; left ${record.status} by ${record.owner})`,
       async apply() {

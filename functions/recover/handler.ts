@@ -14,8 +14,16 @@ const wire = (): RecoverDeps => ({
   executions: stepFunctionsExecutions,
 });
 
-/** Invoked by EventBridge: an execution's status change, or the schedule's sweep. */
+/**
+ * Invoked by EventBridge: an execution's status change, or the schedule's sweep. A status change may wait
+ * in this invocation for a stopped execution's Task to end, within what is left of its time.
+ */
 export const createHandler = (deps: () => RecoverDeps = wire) =>
-  stepHandler('recover', (event: RecoveryEvent, d) => recoverEvent(event, d), deps);
+  stepHandler(
+    'recover',
+    (event: RecoveryEvent, d, context) =>
+      recoverEvent(event, d, { remainingMs: context?.getRemainingTimeInMillis?.() }),
+    deps,
+  );
 
 export const handler = createHandler();

@@ -21,6 +21,7 @@ export const stepFunctionsExecutions: Executions = {
         error: execution.error,
         cause: execution.cause,
         output: execution.output,
+        stopDate: execution.stopDate?.toISOString(),
       };
     } catch (error) {
       if ((error as Error).name === 'ExecutionDoesNotExist') return { status: 'UNKNOWN' };

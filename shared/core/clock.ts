@@ -1,9 +1,14 @@
 /** The time source of the core. Lambdas use the system clock; `fledge run --clock virtual` moves its own. */
 export interface Clock {
   now(): Date;
+  /** Resolves once `ms` have passed on this clock. */
+  sleep(ms: number): Promise<void>;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 /**
  * A clock that only moves when told to. The local runner advances it by each Wait state's duration, so
@@ -24,6 +29,11 @@ export class VirtualClock implements Clock {
   /** Registers a callback run on every advance, before the next state sees the new time. */
   onAdvance(listener: (from: Date, to: Date) => Promise<void> | void): void {
     this.#listeners.push(listener);
+  }
+
+  /** A wait on a virtual clock moves it, at once. */
+  sleep(ms: number): Promise<void> {
+    return this.advance(ms / 1000);
   }
 
   async advance(seconds: number): Promise<void> {

@@ -75,11 +75,52 @@ export interface ExecutionState {
   error?: string | undefined;
   cause?: string | undefined;
   output?: string | undefined;
+  /** When the execution ended (Step Functions' stopDate), ISO 8601; absent while it runs. */
+  stopDate?: string | undefined;
+  /**
+   * Set by whoever reports the end when it knows no Task of the execution is still running: the local
+   * runner waits for its Tasks before it reports one, and a local run that was killed took them with it.
+   */
+  tasksEnded?: boolean | undefined;
 }
 
 /** Reads the state of executions; local runs' ids are UNKNOWN (they cannot be asked). */
 export interface Executions {
   describe(executionArn: string): Promise<ExecutionState>;
+}
+
+/**
+ * Whether a Task Lambda of this ended execution may still be running, and so still write traffic and the
+ * record. Step Functions does not stop the Lambda invocation of the Task in flight when an execution is
+ * stopped (StopExecution) or times out (the execution timeout): it runs on until it returns or reaches its
+ * function timeout. An execution that failed in one of fledge's Fail states got there after its last Task
+ * returned (a Task that timed out had its Lambda end first: a Task waits 15 s longer than its function).
+ * One that failed in no Fail state (the service's own `States.*` errors, the history limit, or no error
+ * name at all) may have stopped mid-Task.
+ */
+export function tasksMayStillRun(execution: ExecutionState): boolean {
+  if (execution.tasksEnded) return false;
+  switch (execution.status) {
+    case 'ABORTED':
+    case 'TIMED_OUT':
+      return true;
+    case 'FAILED':
+      return !execution.error || execution.error.startsWith('States.');
+    default:
+      return false;
+  }
+}
+
+/**
+ * From when recovery may act on an ended execution: its stop plus `settleSeconds` (the longest a Task
+ * Lambda it started may run on) when one may still be running, else at once (undefined). Without a stop
+ * date (an event that did not carry it), `now` stands for it: the stop was no later than that.
+ */
+export function actsFrom(execution: ExecutionState, settleSeconds: number, now: Date): Date | undefined {
+  if (!tasksMayStillRun(execution)) return undefined;
+  const stopped = execution.stopDate ? Date.parse(execution.stopDate) : Number.NaN;
+  const from = (Number.isFinite(stopped) ? stopped : now.getTime()) + settleSeconds * 1000;
+  return from > now.getTime() ? new Date(from) : undefined;
 }
 
 /**

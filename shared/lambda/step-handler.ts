@@ -17,14 +17,14 @@ import { timing } from './timeouts';
  */
 export function stepHandler<E extends { executionId?: string }, R, D>(
   step: string,
-  run: (event: E, deps: D) => Promise<R>,
+  run: (event: E, deps: D, context?: Context) => Promise<R>,
   deps: () => D,
 ) {
   const wiring = wire(deps);
   return middy(
     async (event: E, context: Context) => {
       if (!wiring.ok) throw wiring.error;
-      const work = (signal: AbortSignal) => withinInvocation(signal, () => run(event, wiring.deps));
+      const work = (signal: AbortSignal) => withinInvocation(signal, () => run(event, wiring.deps, context));
       // Outside Lambda (no context) nothing times the step.
       if (!context?.getRemainingTimeInMillis) return work(new AbortController().signal);
       // The invocation's own deadline, not middy's timeoutEarly: middy shares one AbortController

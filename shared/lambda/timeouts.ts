@@ -18,6 +18,30 @@ export type FunctionName = keyof typeof FUNCTION_TIMEOUT_SECONDS;
 
 export const TASK_MARGIN_SECONDS = 15;
 
+/** The functions the state machine's Tasks invoke (EventBridge invokes recover; no Task does). */
+export const TASK_FUNCTIONS = [
+  'plan',
+  'set-weight',
+  'evaluate-metrics',
+  'promote',
+  'rollback',
+] as const satisfies readonly FunctionName[];
+
+/**
+ * How long after an execution is stopped (or times out) a Task Lambda it started may still write:
+ * Step Functions does not stop the invocation in flight, which runs until it returns or reaches its
+ * function timeout. The longest Task function timeout, plus the Task margin for the invocation's start
+ * and a request it sent last. Recovery acts on such an execution only after this (shared/steps/recover.ts).
+ */
+export const TASK_SETTLE_SECONDS =
+  Math.max(...TASK_FUNCTIONS.map((fn) => FUNCTION_TIMEOUT_SECONDS[fn])) + TASK_MARGIN_SECONDS;
+
+/**
+ * What the recover function keeps of its own time for the recovery itself (a few bounded AWS calls and
+ * bookkeeping) when it waits in-process for a stopped execution's Task to end.
+ */
+export const RECOVERY_WORK_SECONDS = 60;
+
 export interface Timing {
   /** Attempts per AWS call, with the SDK's jittered backoff (standard mode). */
   maxAttempts: number;

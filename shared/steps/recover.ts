@@ -7,12 +7,14 @@
  */
 import { causeMessage, TrafficConflictError } from '../core/errors';
 import {
+  actsFrom,
   type ExecutionState,
   isActive,
   type RecordStatus,
   type RolloutRecord,
   trafficMayHaveMoved,
 } from '../core/record';
+import { RECOVERY_WORK_SECONDS, TASK_SETTLE_SECONDS, timing } from '../lambda/timeouts';
 import { bestEffort } from './bookkeeping';
 import type { Deps } from './deps';
 
@@ -29,15 +31,56 @@ export interface Recovery {
   weight?: number;
 }
 
+export interface RecoverOptions {
+  /**
+   * With `force`, an execution whose state is UNKNOWN (a local run) counts as ended: a person asked for
+   * it.
+   */
+  force?: boolean;
+  /**
+   * How long this call may wait in-process (on the deps' clock) for a Task Lambda of a stopped or timed-out
+   * execution to end before it acts; past that it leaves the record for the next sweep. Default 0.
+   */
+  waitUpToMs?: number;
+}
+
 /** Recovers the rollout an execution held, if any (its status change, or `fledge run` ending). */
 export async function recoverExecution(
   executionArn: string,
   deps: RecoverDeps,
   ended?: ExecutionState,
+  options: RecoverOptions = {},
 ): Promise<Recovery | undefined> {
   const record = await deps.records.forExecution(executionArn);
   if (!record) return undefined;
-  return recoverRecord(record, ended ?? (await deps.executions.describe(executionArn)), deps);
+  return recoverRecord(record, ended ?? (await deps.executions.describe(executionArn)), deps, options);
+}
+
+/**
+ * From when recovery may act on an execution that ended: a Task Lambda of a stopped or timed-out execution
+ * runs on (Step Functions does not stop it) and may still write its intended weight, which a recovery
+ * acting earlier would not see, and would then call the rollout rolled back over a split. Undefined: now.
+ */
+export function recoveryActsFrom(execution: ExecutionState, now: Date): Date | undefined {
+  return actsFrom(execution, TASK_SETTLE_SECONDS, now);
+}
+
+/** Why recovery leaves an execution alone until `from`, in words a person can act on. */
+export function tooEarlyReason(execution: ExecutionState, from: Date): string {
+  const stopped = execution.stopDate ? ` (it ended at ${execution.stopDate})` : '';
+  return (
+    `the execution ${describeEnd(execution)}${stopped}; a Task it started may still be running ` +
+    `(Step Functions does not stop its Lambda; the longest runs ${TASK_SETTLE_SECONDS} s): recovery acts ` +
+    `from ${from.toISOString()}, so that the Task's last write cannot land after it`
+  );
+}
+
+/**
+ * How long the recover function may wait in-process with `remainingMs` of its invocation left: what stays
+ * after its own early timeout and the time the recovery itself needs.
+ */
+export function inProcessWaitMs(remainingMs: number): number {
+  return Math.max(0, remainingMs - timing().earlyTimeoutMs - RECOVERY_WORK_SECONDS * 1000);
 }
 
 /**
@@ -49,6 +92,7 @@ export async function sweep(deps: RecoverDeps): Promise<Recovery[]> {
   const out: Recovery[] = [];
   for (const record of await deps.records.active()) {
     try {
+      // The sweep never waits in-process: a stop too recent to act on is the next sweep's.
       const state = await deps.executions.describe(record.owner);
       if (state.status !== 'RUNNING' && state.status !== 'UNKNOWN')
         out.push(await recoverRecord(record, state, deps));
@@ -67,19 +111,34 @@ export async function sweep(deps: RecoverDeps): Promise<Recovery[]> {
 }
 
 /**
- * Brings one record to an end given how its execution ended. With `force`, an execution whose state is
- * UNKNOWN (a local run) counts as ended: a person asked for it.
+ * Brings one record to an end given how its execution ended. A stopped or timed-out execution is acted on
+ * only once no Task Lambda it started can still be running (`recoveryActsFrom`): before then this waits
+ * in-process if `options.waitUpToMs` allows, and otherwise does nothing and says from when it will act.
  */
 export async function recoverRecord(
   record: RolloutRecord,
   execution: ExecutionState,
   deps: RecoverDeps,
-  options: { force?: boolean } = {},
+  options: RecoverOptions = {},
 ): Promise<Recovery> {
   const base = { key: record.key, label: record.label, owner: record.owner };
   if (!isActive(record.status)) return { ...base, action: 'none', reason: `already ${record.status}` };
   if (execution.status === 'RUNNING' || (execution.status === 'UNKNOWN' && !options.force)) {
     return { ...base, action: 'none', reason: `${record.owner} is still running (or cannot be asked)` };
+  }
+  const from = recoveryActsFrom(execution, deps.clock.now());
+  if (from) {
+    const waitMs = from.getTime() - deps.clock.now().getTime();
+    if (waitMs > (options.waitUpToMs ?? 0)) {
+      return { ...base, action: 'none', reason: tooEarlyReason(execution, from) };
+    }
+    await deps.clock.sleep(waitMs);
+    // The Task may have written meanwhile (its intent, the weight it applied): act on the record as it is now.
+    const now = await deps.records.get(record.key);
+    if (!now || now.owner !== record.owner) {
+      return { ...base, action: 'none', reason: 'another rollout took the target while recovery waited' };
+    }
+    return recoverRecord(now, { ...execution, tasksEnded: true }, deps, { ...options, waitUpToMs: 0 });
   }
   const how = describeEnd(execution);
   // The state machine finished its traffic work; only the record lags (its last write was lost).
@@ -215,7 +274,14 @@ function parse(text: string | undefined): unknown {
 /** What EventBridge invokes the recover function with: a status change, or the sweep's schedule. */
 export interface RecoveryEvent {
   'detail-type'?: string;
-  detail?: { executionArn?: string; status?: string; error?: string | null; cause?: string | null };
+  detail?: {
+    executionArn?: string;
+    status?: string;
+    error?: string | null;
+    cause?: string | null;
+    /** Epoch milliseconds. */
+    stopDate?: number | null;
+  };
   executionId?: string;
 }
 
@@ -223,22 +289,30 @@ export const STATUS_CHANGE = 'Step Functions Execution Status Change';
 
 /**
  * Handles one invocation. A recovery that could not roll back throws, so Lambda retries the event
- * and its error shows in the function's metrics; the sweep tries again either way.
+ * and its error shows in the function's metrics; the sweep tries again either way. On a status change
+ * the function may wait in-process for a stopped execution's Task to end (`remainingMs`: what is left
+ * of the invocation); the sweep does not wait.
  */
-export async function recoverEvent(event: RecoveryEvent, deps: RecoverDeps): Promise<Recovery[]> {
+export async function recoverEvent(
+  event: RecoveryEvent,
+  deps: RecoverDeps,
+  invocation: { remainingMs?: number } = {},
+): Promise<Recovery[]> {
   let results: Recovery[];
   if (event['detail-type'] === STATUS_CHANGE && event.detail?.executionArn) {
-    const { executionArn, status, error, cause } = event.detail;
+    const { executionArn, status, error, cause, stopDate } = event.detail;
     const ended: ExecutionState = {
       status: (status ?? 'UNKNOWN') as ExecutionState['status'],
       ...(error ? { error } : {}),
       ...(cause ? { cause } : {}),
+      ...(typeof stopDate === 'number' ? { stopDate: new Date(stopDate).toISOString() } : {}),
     };
     // The event carries no output; a SUCCEEDED run's record is closed from DescribeExecution.
     const found = await recoverExecution(
       executionArn,
       deps,
       ended.status === 'SUCCEEDED' ? undefined : ended,
+      { waitUpToMs: invocation.remainingMs === undefined ? 0 : inProcessWaitMs(invocation.remainingMs) },
     );
     results = found ? [found] : [];
   } else {

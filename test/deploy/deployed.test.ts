@@ -62,6 +62,7 @@ import {
 } from '../../local/lambda-runtime';
 import { enforceIam, type Moto, startMoto } from '../../local/moto';
 import { VirtualClock } from '../../shared/core/clock';
+import { TASK_SETTLE_SECONDS } from '../../shared/lambda/timeouts';
 import { eventQueue, publishLambdaMinutes, statusChangeEvent } from '../support/aws';
 import {
   type AwsAccess,
@@ -617,12 +618,12 @@ describe('the deployed recover function', () => {
     if (!found) throw new Error(`no function named *${suffix} in the stack`);
     return found;
   };
-  const run = async (f: DeployedFunction, payload: unknown) => {
+  const run = async (f: DeployedFunction, payload: unknown, now = START) => {
     const invocation = await invokeFunction(f, payload, {
       region: REGION,
       endpoint: moto.endpoint,
       credentials: credentialsOf(f.roleArn),
-      now: START,
+      now,
     });
     expect(invocation.node).toMatch(/^v24\./);
     return invocation.result;
@@ -652,20 +653,41 @@ describe('the deployed recover function', () => {
     await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     sfn.destroy();
-    return { shifted, stopped };
+    const stoppedAt = (stopped.stopDate ?? new Date()).getTime();
+    /** The function's clock this long after the stop. */
+    const afterStop = (seconds: number) => new Date(stoppedAt + seconds * 1000);
+    return { shifted, stopped, afterStop };
   }
 
+  const scheduledEvent = () => ({
+    version: '0',
+    id: '7c2e9b1f-3d4a-4b5c-8e6f-1a2b3c4d5e6f',
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: stack.stateMachine.arn.split(':')[4],
+    time: START.toISOString(),
+    region: REGION,
+    resources: [],
+    detail: {},
+  });
+
   it('restores the baseline of an execution stopped mid-bake, from its status change, and says so', async () => {
-    const { shifted, stopped } = await stoppedMidBake('orders');
+    const { shifted, stopped, afterStop } = await stoppedMidBake('orders');
     const readEvents = await eventQueue('orders');
 
+    // The event comes while a Task Lambda of the execution could still run for 5 s more: the function
+    // waits that long in-process (real time), then acts.
+    const began = Date.now();
     const results = await run(
       fn('-recover'),
       statusChangeEvent(stopped, { account: stack.stateMachine.arn.split(':')[4] ?? '', region: REGION }),
+      afterStop(TASK_SETTLE_SECONDS - 5),
     );
+    const took = Date.now() - began;
 
     expect(shifted).toEqual({ version: '1', weights: { '2': 0.3 } });
     expect(stopped.status).toBe('ABORTED');
+    expect(took).toBeGreaterThanOrEqual(5_000);
     expect(results).toMatchObject([
       { action: 'rolled-back', weight: 0, reason: expect.stringMatching(/stopped/) },
     ]);
@@ -679,26 +701,30 @@ describe('the deployed recover function', () => {
     ]);
   }, 120_000);
 
-  it('restores one whose status change never came, on the schedule, and then frees the target', async () => {
-    const { shifted } = await stoppedMidBake('billing');
+  it('restores one whose status change never came, on the schedule once its Tasks have ended, and then frees the target', async () => {
+    const { shifted, afterStop } = await stoppedMidBake('billing');
 
-    const swept = (await run(fn('-recover'), {
-      version: '0',
-      id: '7c2e9b1f-3d4a-4b5c-8e6f-1a2b3c4d5e6f',
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: stack.stateMachine.arn.split(':')[4],
-      time: START.toISOString(),
-      region: REGION,
-      resources: [],
-      detail: {},
-    })) as Array<{ action: string; label: string }>;
+    // A sweep right after the stop leaves it (a Task may still write); the next one acts.
+    const early = (await run(fn('-recover'), scheduledEvent(), afterStop(10))) as Array<{
+      action: string;
+      label: string;
+      reason: string;
+    }>;
+    const splitMeanwhile = await readAlias('billing');
+    const swept = (await run(fn('-recover'), scheduledEvent(), afterStop(TASK_SETTLE_SECONDS + 1))) as Array<{
+      action: string;
+      label: string;
+    }>;
     const next = await run(fn('-plan'), {
       input: { target: { type: 'lambda-alias', functionName: 'billing', alias: 'live', version: '2' } },
       executionId: `${stack.stateMachine.arn.replace(':stateMachine:', ':execution:')}:next-billing`,
     });
 
     expect(shifted).toEqual({ version: '1', weights: { '2': 0.3 } });
+    expect(early.filter((r) => r.label.includes('billing'))).toEqual([
+      expect.objectContaining({ action: 'none', reason: expect.stringMatching(/recovery acts from/) }),
+    ]);
+    expect(splitMeanwhile).toEqual({ version: '1', weights: { '2': 0.3 } });
     expect(swept).toEqual(
       expect.arrayContaining([expect.objectContaining({ action: 'rolled-back', weight: 0 })]),
     );

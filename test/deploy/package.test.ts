@@ -17,7 +17,9 @@ import { EXECUTION_TIMEOUT_SECONDS } from '../../shared/core/limits';
 import {
   FUNCTION_TIMEOUT_SECONDS,
   type FunctionName,
+  TASK_FUNCTIONS,
   TASK_MARGIN_SECONDS,
+  TASK_SETTLE_SECONDS,
 } from '../../shared/lambda/timeouts';
 import { packageService } from './support/stack';
 
@@ -81,6 +83,16 @@ describe('timeouts that agree', () => {
       expect(timeout, state).toBeGreaterThan(900);
       expect(timeout, state).toBeLessThanOrEqual(930);
     }
+  });
+
+  it("name every Task's function among those recovery waits for after a stop", () => {
+    const { taskFunctions } = loadDefinition();
+
+    expect(new Set(Object.values(taskFunctions))).toEqual(new Set(TASK_FUNCTIONS));
+    expect(TASK_SETTLE_SECONDS).toBe(
+      Math.max(...Object.values(taskFunctions).map((fn) => FUNCTION_TIMEOUT_SECONDS[fn as FunctionName])) +
+        TASK_MARGIN_SECONDS,
+    );
   });
 });
 

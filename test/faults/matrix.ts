@@ -201,6 +201,7 @@ class Lane {
       error: result.error,
       cause: result.cause,
       output: result.output === undefined ? undefined : JSON.stringify(result.output),
+      tasksEnded: true,
     };
     // The sweep runs every few minutes and its Lambda retries: try until it gets through.
     let recovery: Recovery | undefined;

@@ -21,6 +21,7 @@ import { useEndpoint } from '../../local/moto';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
+import { TASK_SETTLE_SECONDS } from '../../shared/lambda/timeouts';
 import { plan } from '../../shared/steps/plan';
 import { type RolloutState, setWeight } from '../../shared/steps/rollout';
 import { publishLambdaMinutes, readAlias, statusChangeEvent } from '../support/aws';
@@ -151,9 +152,13 @@ describe('the recover function', () => {
     const busy = await fledgeRun(release('stopped-fn'), START, ['--json'], { FLEDGE_TABLE: TABLE });
     await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    // The event comes seconds after the stop, when a Task Lambda of the execution may still be running:
+    // the function waits on its clock (virtual here) until none can, then acts.
+    const stopDate = stopped.stopDate ?? new Date();
+    const recoverClock = new VirtualClock(new Date(stopDate.getTime() + 5_000));
 
     // Act: the event Step Functions puts on the default bus, as EventBridge delivers it.
-    const results = await recoverHandler(() => deps)(
+    const results = await recoverHandler(() => ({ ...deps, clock: recoverClock }))(
       statusChangeEvent(stopped, { account: '123456789012', region: 'us-east-1' }) as never,
       lambdaContext('recover', 300_000),
     );
@@ -162,6 +167,7 @@ describe('the recover function', () => {
 
     // Assess
     expect(stopped.status).toBe('ABORTED');
+    expect(recoverClock.now().getTime() - stopDate.getTime()).toBe(TASK_SETTLE_SECONDS * 1000);
     expect(busy.code).toBe(2);
     expect(String(busy.report.reason)).toMatch(/already in progress/);
     expect(results).toMatchObject([{ action: 'rolled-back', weight: 0 }]);

@@ -1,16 +1,35 @@
 import { describe, expect, it } from 'vitest';
+import { planRecovery } from '../../cli/recover';
+import type { ExecutionState } from '../../shared/core/record';
 import type { Target } from '../../shared/core/schema';
+import { TASK_SETTLE_SECONDS } from '../../shared/lambda/timeouts';
+import type { Deps } from '../../shared/steps/deps';
 import { plan } from '../../shared/steps/plan';
-import { recoverEvent } from '../../shared/steps/recover';
+import { type RecoveryEvent, recoverEvent } from '../../shared/steps/recover';
 import { type RolloutState, setWeight } from '../../shared/steps/rollout';
-import { FakeMetrics, FakeRouter, fakeDeps } from '../support/fakes';
+import { FakeMetrics, FakeRouter, fakeDeps, T0 } from '../support/fakes';
 
-const release = (functionName: string) => ({
+const release = (functionName: string, extra: Record<string, unknown> = {}) => ({
   target: { type: 'lambda-alias', functionName, alias: 'live', version: '2' },
   strategy: { steps: [{ weight: 30, bakeMinutes: 5 }] },
+  ...extra,
 });
 
-/** Two rollouts that shifted 30% and whose executions then ended, each on its own router. */
+const SWEEP: RecoveryEvent = { 'detail-type': 'Scheduled Event' };
+
+/** The status change Step Functions puts on the bus when an execution ends. */
+const statusChange = (executionArn: string, ended: ExecutionState): RecoveryEvent => ({
+  'detail-type': 'Step Functions Execution Status Change',
+  detail: {
+    executionArn,
+    status: ended.status,
+    error: ended.error ?? null,
+    cause: ended.cause ?? null,
+    stopDate: ended.stopDate ? Date.parse(ended.stopDate) : null,
+  },
+});
+
+/** Two rollouts that shifted 30% and whose executions were then stopped, each on its own router. */
 async function twoInterrupted() {
   const routers = { a: new FakeRouter(), b: new FakeRouter() };
   const deps = fakeDeps(routers.a, new FakeMetrics(() => undefined));
@@ -18,16 +37,172 @@ async function twoInterrupted() {
   for (const name of ['a', 'b'] as const) {
     const state = (await plan(release(name), deps, { executionId: `run-${name}` })) as RolloutState;
     await setWeight(state, deps);
-    deps.executions.states.set(`run-${name}`, { status: 'ABORTED' });
+    deps.executions.states.set(`run-${name}`, {
+      status: 'ABORTED',
+      stopDate: deps.clock.now().toISOString(),
+    });
   }
   return { routers, deps };
 }
 
+/**
+ * A rollout whose SetWeight has written its intent (10%) and whose Lambda is about to write it when the
+ * execution is stopped: the Lambda runs on, and its write lands when `land()` is called, or, at the
+ * latest, when the clock next moves (a Task Lambda ends within its timeout).
+ */
+async function stoppedDuringSetWeight(options: { afterAllowTraffic?: boolean } = {}) {
+  const router = new FakeRouter();
+  const deps = fakeDeps(router, new FakeMetrics(() => undefined));
+  const input = release('fn', {
+    strategy: { steps: [{ weight: 10, bakeMinutes: 5 }] },
+    ...(options.afterAllowTraffic ? { hooks: { afterAllowTraffic: 'fn-after-hook' } } : {}),
+  });
+  const planned = (await plan(input, deps, { executionId: 'run-1' })) as RolloutState;
+  let land: () => void = () => undefined;
+  const landed = new Promise<void>((resolve) => {
+    land = resolve;
+  });
+  const write = router.setWeight.bind(router);
+  router.setWeight = async (weight, context) => {
+    await landed;
+    return write(weight, context);
+  };
+  const task = setWeight(planned, deps);
+  await new Promise((resolve) => setImmediate(resolve)); // its intent is saved; the write waits
+  deps.clock.onAdvance(async () => {
+    land();
+    await task;
+  });
+  const stopped: ExecutionState = {
+    status: 'ABORTED',
+    cause: 'stopped by an operator',
+    stopDate: deps.clock.now().toISOString(),
+  };
+  deps.executions.states.set('run-1', stopped);
+  return { router, deps, task, stopped, land, planned };
+}
+
+describe('recovering a stopped execution', () => {
+  it('does not act while a Task it started may still write, and restores the split that Task leaves once it cannot', async () => {
+    // Prepare
+    const { router, deps, task, stopped, land } = await stoppedDuringSetWeight();
+
+    // Act: the status change arrives at once, in an invocation with too little time left to wait for the
+    // Task; its write then lands; the sweep comes after the Task's Lambda has certainly ended.
+    const early = await recoverEvent(statusChange('run-1', stopped), deps, { remainingMs: 100_000 });
+    const held = await deps.records.get('lambda-alias#fn#live');
+    land();
+    await task;
+    const split = router.weight;
+    await deps.clock.advance(TASK_SETTLE_SECONDS);
+    const swept = await recoverEvent(SWEEP, deps);
+
+    // Assess
+    expect(early).toEqual([
+      expect.objectContaining({
+        action: 'none',
+        reason: expect.stringMatching(
+          /was stopped: stopped by an operator \(it ended at 2026-11-02T10:00:00.000Z\); a Task it started may still be running .* recovery acts from 2026-11-02T10:02:15.000Z/,
+        ),
+      }),
+    ]);
+    expect(held).toMatchObject({ status: 'shifting', intent: { action: 'set-weight', weight: 10 } });
+    expect(split).toBe(10);
+    expect(swept).toEqual([expect.objectContaining({ action: 'rolled-back', weight: 0 })]);
+    expect(router.weight).toBe(0);
+    expect(await deps.records.get('lambda-alias#fn#live')).toMatchObject({ status: 'rolled-back' });
+    expect(deps.events.published.map((e) => e.detailType)).not.toContain('Canary Recovery Failed');
+  });
+
+  it('waits in-process for the Task when its invocation has the time, then restores what the Task left', async () => {
+    // Prepare
+    const { router, deps, stopped } = await stoppedDuringSetWeight();
+
+    // Act
+    const results = await recoverEvent(statusChange('run-1', stopped), deps, { remainingMs: 299_000 });
+
+    // Assess
+    expect(results).toEqual([expect.objectContaining({ action: 'rolled-back', weight: 0 })]);
+    expect(deps.clock.now().getTime() - T0.getTime()).toBe(TASK_SETTLE_SECONDS * 1000);
+    expect(router.calls).toEqual(['setWeight:10', 'rollback']);
+    expect(router.weight).toBe(0);
+    expect(deps.events.published.filter((e) => e.detailType === 'Canary Rolled Back')).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ weightBefore: 10 }) }),
+    ]);
+  });
+
+  it('leaves a stop that the sweep finds too recent to the next sweep', async () => {
+    // Prepare
+    const { routers, deps } = await twoInterrupted();
+
+    // Act
+    const first = await recoverEvent(SWEEP, deps);
+    await deps.clock.advance(TASK_SETTLE_SECONDS);
+    const next = await recoverEvent(SWEEP, deps);
+
+    // Assess
+    expect(first.map((r) => r.action)).toEqual(['none', 'none']);
+    expect(next.map((r) => [r.owner, r.action])).toEqual([
+      ['run-a', 'rolled-back'],
+      ['run-b', 'rolled-back'],
+    ]);
+    expect([routers.a.weight, routers.b.weight]).toEqual([0, 0]);
+  });
+
+  it.each<[string, boolean, ExecutionState]>([
+    ['a stop', true, { status: 'ABORTED' }],
+    ['the execution timeout', true, { status: 'TIMED_OUT' }],
+    [
+      'a failure in no Fail state (the service ended it)',
+      true,
+      { status: 'FAILED', error: 'States.Runtime' },
+    ],
+    ['RollbackFailed (its Task had ended)', false, { status: 'FAILED', error: 'fledge.RollbackFailed' }],
+  ])('after %s, waits for a Task that may still run: %s', async (_, waits, how) => {
+    // Prepare
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics(() => undefined));
+    const state = (await plan(release('fn'), deps, { executionId: 'run-1' })) as RolloutState;
+    await setWeight(state, deps);
+    const ended = { ...how, stopDate: deps.clock.now().toISOString() };
+
+    // Act
+    const [result] = await recoverEvent(statusChange('run-1', ended), deps);
+
+    // Assess
+    expect(result?.action).toBe(waits ? 'none' : 'rolled-back');
+    expect(router.weight).toBe(waits ? 30 : 0);
+  });
+
+  it('`fledge recover` refuses to act before the Task can have ended, says from when, and changes nothing', async () => {
+    // Prepare
+    const { routers, deps } = await twoInterrupted();
+
+    // Act
+    const early = await planRecovery(release('a'), deps as Deps);
+    await deps.clock.advance(TASK_SETTLE_SECONDS);
+    const later = await planRecovery(release('a'), deps as Deps);
+
+    // Assess
+    expect(early).toEqual({
+      report: expect.objectContaining({
+        outcome: 'refused',
+        reason: expect.stringMatching(
+          /recovery acts from 2026-11-02T10:02:15.000Z.*run `fledge recover` again after that. Nothing was changed/,
+        ),
+      }),
+    });
+    expect(routers.a.weight).toBe(30);
+    expect(later).toHaveProperty('change');
+  });
+});
+
 describe('the recovery sweep', () => {
   it('restores every record whose execution ended', async () => {
     const { routers, deps } = await twoInterrupted();
+    await deps.clock.advance(TASK_SETTLE_SECONDS);
 
-    const results = await recoverEvent({ 'detail-type': 'Scheduled Event' }, deps);
+    const results = await recoverEvent(SWEEP, deps);
 
     expect(results.map((r) => [r.owner, r.action])).toEqual([
       ['run-a', 'rolled-back'],
@@ -39,13 +214,14 @@ describe('the recovery sweep', () => {
 
   it('goes on past a record whose execution cannot be read, then fails the invocation so Lambda retries', async () => {
     const { routers, deps } = await twoInterrupted();
+    await deps.clock.advance(TASK_SETTLE_SECONDS);
     const describe = deps.executions.describe.bind(deps.executions);
     deps.executions.describe = async (arn) => {
       if (arn === 'run-a') throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       return describe(arn);
     };
 
-    const sweep = recoverEvent({ 'detail-type': 'Scheduled Event' }, deps);
+    const sweep = recoverEvent(SWEEP, deps);
 
     await expect(sweep).rejects.toThrow(/recovery failed for .*a:live.*ThrottlingException: Rate exceeded/);
     expect([routers.a.weight, routers.b.weight]).toEqual([30, 0]);
