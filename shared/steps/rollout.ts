@@ -131,7 +131,10 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
       interval === undefined ? step.bakeSeconds : Math.min(step.bakeSeconds, Math.round(interval * 60)),
     next: { action: 'hold', reason: applied.detail },
   };
-  await bestEffort('recording the applied weight', () => deps.records.save(recordOf(next, 'baking', now)));
+  await saveAfterWrite('recording the applied weight', recordOf(next, 'baking', now), state, deps, {
+    weight: applied.weight,
+    left: `${applied.weight}% on the canary, ${100 - applied.weight}% on the baseline`,
+  });
   await deps.events.publish('Canary Weight Changed', {
     ...eventDetail(state),
     step: state.progress.stepIndex + 1,
@@ -279,11 +282,22 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
   };
   // With an afterAllowTraffic hook the run is not over: keep the target until the hook has passed.
-  await bestEffort('recording the promotion', () =>
-    state.hooks.afterAllowTraffic
-      ? deps.records.save(recordOf(promoted, 'verifying', result.finishedAt))
-      : deps.records.finish(recordOf(promoted, 'promoted', result.finishedAt, { outcome: summary(result) })),
-  );
+  if (state.hooks.afterAllowTraffic) {
+    await saveAfterWrite(
+      'recording the promotion',
+      recordOf(promoted, 'verifying', result.finishedAt),
+      state,
+      deps,
+      {
+        weight: applied.weight,
+        left: `all traffic on the new version ${state.traffic.canary}`,
+      },
+    );
+  } else {
+    await bestEffort('recording the promotion', () =>
+      deps.records.finish(recordOf(promoted, 'promoted', result.finishedAt, { outcome: summary(result) })),
+    );
+  }
   await deps.events.publish('Canary Promoted', {
     ...eventDetail(state),
     reason: result.reason,
@@ -330,6 +344,40 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
   // The Fail state's cause is this JSON: built here, because Step Functions' intrinsic is not available
   // everywhere the ASL runs with correct escaping.
   return { outcome: result, cause: JSON.stringify(result) };
+}
+
+/**
+ * The record save after a traffic write, as bookkeeping, except that a save refused because this execution
+ * no longer holds an active record is never silent: the write landed after the rollout was closed (by a
+ * recovery that acted while this step still ran, or a takeover), so nothing else will look at this target
+ * again. It says so with `Canary Recovery Failed`, which is alarmed, naming what the write left.
+ */
+async function saveAfterWrite(
+  what: string,
+  record: RolloutRecord,
+  state: RolloutState,
+  deps: Pick<Deps, 'records' | 'events'>,
+  landed: { weight: number; left: string },
+): Promise<void> {
+  let lost: Error | undefined;
+  await bestEffort(what, async () => {
+    try {
+      await deps.records.save(record);
+    } catch (error) {
+      // A save throws TrafficConflictError only when the record is no longer this execution's, or ended.
+      if ((error as Error).name !== 'TrafficConflictError') throw error;
+      lost = error as Error;
+    }
+  });
+  if (!lost) return;
+  await deps.events.publish('Canary Recovery Failed', {
+    ...eventDetail(state),
+    reason:
+      `${state.label}: this execution's write landed after its rollout record was closed or taken over ` +
+      `(${lost.message}), so neither the record nor fledge's recovery accounts for it: the target has ` +
+      `${landed.left}. Check the target and restore it (\`fledge recover\`, or by hand)`,
+    weight: landed.weight,
+  });
 }
 
 /** The rollout record as this state describes it. */

@@ -6,7 +6,7 @@ import { TASK_SETTLE_SECONDS } from '../../shared/lambda/timeouts';
 import type { Deps } from '../../shared/steps/deps';
 import { plan } from '../../shared/steps/plan';
 import { type RecoveryEvent, recoverEvent } from '../../shared/steps/recover';
-import { type RolloutState, setWeight } from '../../shared/steps/rollout';
+import { promote, type RolloutState, setWeight } from '../../shared/steps/rollout';
 import { FakeMetrics, FakeRouter, fakeDeps, T0 } from '../support/fakes';
 
 const release = (functionName: string, extra: Record<string, unknown> = {}) => ({
@@ -194,6 +194,56 @@ describe('recovering a stopped execution', () => {
     });
     expect(routers.a.weight).toBe(30);
     expect(later).toHaveProperty('change');
+  });
+});
+
+describe('a traffic write that lands after its rollout was closed', () => {
+  it('is not silent: SetWeight says what it left with Canary Recovery Failed', async () => {
+    // Prepare: the record is closed while SetWeight's write is on its way (as a recovery acting too early did).
+    const { deps, task, land } = await stoppedDuringSetWeight();
+    const record = await deps.records.get('lambda-alias#fn#live');
+    if (!record) throw new Error('no record');
+    await deps.records.finish({ ...record, status: 'rolled-back', intent: undefined });
+
+    // Act
+    land();
+    await task;
+
+    // Assess
+    expect(deps.events.published.filter((e) => e.detailType === 'Canary Recovery Failed')).toEqual([
+      expect.objectContaining({
+        detail: expect.objectContaining({
+          weight: 10,
+          reason: expect.stringMatching(
+            /alias fn:live .*write landed after its rollout record was closed .*10% on the canary, 90% on the baseline/,
+          ),
+        }),
+      }),
+    ]);
+  });
+
+  it('is not silent: Promote, with a hook still to run, says the new version has all traffic', async () => {
+    // Prepare
+    const { deps, task, land } = await stoppedDuringSetWeight({ afterAllowTraffic: true });
+    land();
+    const shifted = await task;
+    const record = await deps.records.get('lambda-alias#fn#live');
+    if (!record) throw new Error('no record');
+    const promoting = promote(shifted, deps);
+    await deps.records.finish({ ...record, status: 'rolled-back', intent: undefined });
+
+    // Act
+    await promoting;
+
+    // Assess
+    expect(deps.events.published.filter((e) => e.detailType === 'Canary Recovery Failed')).toEqual([
+      expect.objectContaining({
+        detail: expect.objectContaining({
+          weight: 100,
+          reason: expect.stringMatching(/all traffic on the new version 2/),
+        }),
+      }),
+    ]);
   });
 });
 
