@@ -51,6 +51,19 @@ const Common = {
   summary: Summary,
 };
 
+/** The fields of the events the state machine builds itself (its putEvents states), from the rollout state. */
+const FromStateMachine = {
+  executionId: Common.executionId,
+  target: TargetSchema,
+  baseline: z.string(),
+  canary: z.string(),
+  reason: z.string(),
+  error: z.object({ Error: z.string(), Cause: z.string() }),
+  local: Common.local,
+  severity: Severity,
+  summary: Summary,
+};
+
 export const LifecycleEventSchemas = {
   'Canary Started': z
     .object({
@@ -95,20 +108,7 @@ export const LifecycleEventSchemas = {
     })
     .strict(),
   // Built by the state machine itself (AnnounceRollbackFailed), from what the failed rollback left.
-  'Canary Rollback Failed': z
-    .object({
-      executionId: z.string().min(1),
-      target: TargetSchema,
-      baseline: z.string(),
-      canary: z.string(),
-      weight: z.number().min(0).max(100),
-      reason: z.string(),
-      error: z.object({ Error: z.string(), Cause: z.string() }),
-      local: Common.local,
-      severity: Severity,
-      summary: Summary,
-    })
-    .strict(),
+  'Canary Rollback Failed': z.object({ ...FromStateMachine, weight: z.number().min(0).max(100) }).strict(),
   // Sent by the recover function when it could not restore a target: traffic may still be split.
   'Canary Recovery Failed': z
     .object({
@@ -121,19 +121,7 @@ export const LifecycleEventSchemas = {
     })
     .strict(),
   // Built by the state machine itself (AnnounceTrafficConflict): someone else changed the split.
-  'Canary Traffic Conflict': z
-    .object({
-      executionId: z.string().min(1),
-      target: TargetSchema,
-      baseline: z.string(),
-      canary: z.string(),
-      reason: z.string(),
-      error: z.object({ Error: z.string(), Cause: z.string() }),
-      local: Common.local,
-      severity: Severity,
-      summary: Summary,
-    })
-    .strict(),
+  'Canary Traffic Conflict': z.object(FromStateMachine).strict(),
 } as const;
 
 /** An event as EventBridge delivers it to a rule's target. */
