@@ -186,11 +186,14 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   ]);
   const requests = asked.status === 'fulfilled' ? asked.value : {};
   const unread = asked.status === 'rejected' ? (asked.reason as Error) : undefined;
-  const failures = [gates, counts].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  const failures = [gates, counts, asked].flatMap((r) =>
+    r.status === 'rejected' ? [r.reason as Error] : [],
+  );
   // Transient failures go back to the state machine's Retry, the requests' among them: a check that
-  // cannot see a pause or an abort must not move the rollout. Any other metrics failure is an analysis
-  // error; any other requests failure holds the rollout where it is (applyOperator's `unread`).
-  const transient = [...failures, ...(unread ? [unread] : [])].find((e) => e.name === 'TransientAwsError');
+  // cannot see a pause or an abort must not move the rollout. Any other failure is an analysis error,
+  // the requests' too: the check holds, and MAX_ANALYSIS_ERRORS in a row roll back, as for metrics
+  // that cannot be read (a requests read denied for good must not hold the rollout for hours).
+  const transient = failures.find((e) => e.name === 'TransientAwsError');
   if (transient) throw transient;
   const readError = failures[0] ? `${failures[0].name}: ${failures[0].message}` : undefined;
   const [alarmsInAlarm, unhealthyChecks] = gates.status === 'fulfilled' ? gates.value : [[], []];

@@ -89,19 +89,29 @@ describe('a check that cannot read the operator requests', () => {
     await expect(evaluate(state, deps)).rejects.toMatchObject({ name: 'TransientAwsError' });
   });
 
-  it('holds, saying why, when the read failed otherwise', async () => {
+  it('holds, saying why, when the read failed otherwise, and rolls back when it keeps failing', async () => {
     const { deps, state } = await pausedThenUnreadable(
       Object.assign(new Error('not authorized to perform dynamodb:GetItem'), {
         name: 'AccessDeniedException',
       }),
     );
 
-    const next = await evaluate(state, deps);
+    const first = await evaluate(state, deps);
+    await deps.clock.advance(first.waitSeconds);
+    const second = await evaluate(first, deps);
+    await deps.clock.advance(second.waitSeconds);
+    const third = await evaluate(second, deps);
 
-    expect(next.next).toMatchObject({
-      action: 'hold',
-      reason: expect.stringMatching(/^operator requests could not be read \(AccessDeniedException: /),
+    for (const held of [first, second]) {
+      expect(held.next).toMatchObject({
+        action: 'hold',
+        reason: expect.stringContaining('AccessDeniedException: not authorized to perform dynamodb:GetItem'),
+      });
+      expect(held.progress.stepIndex).toBe(0);
+    }
+    expect(third.next).toMatchObject({
+      action: 'rollback',
+      reason: expect.stringMatching(/^analysis failed 3 checks in a row: .*AccessDeniedException/),
     });
-    expect(next.progress.stepIndex).toBe(0);
   });
 });
