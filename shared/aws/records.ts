@@ -269,6 +269,8 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     if (!refused) return;
     const item = await this.getItem(key);
     const pending = item?.command?.S ? (JSON.parse(item.command.S) as OperatorCommand) : undefined;
+    // The SDK's resend of a write that landed, its response lost, fails its own condition: it is done.
+    if ('command' in change && pending?.id === change.command.id && item?.owner?.S === owner) return;
     throw new RequestRefusedError(
       item?.active?.BOOL !== true || item.owner?.S !== owner
         ? 'that rollout no longer holds its target (it has ended); nothing was changed'

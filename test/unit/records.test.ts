@@ -8,6 +8,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -94,6 +95,54 @@ describe('DynamoDbRolloutRecords.acquire', () => {
     await expect(records().acquire(rollout('run-2'))).rejects.toMatchObject({
       name: 'RolloutInProgressError',
       message: expect.stringMatching(/another execution took this target at the same moment/),
+    });
+  });
+});
+
+describe('DynamoDbRolloutRecords.request', () => {
+  const abort = {
+    id: 'cmd-1',
+    action: 'abort' as const,
+    reason: 'customer escalation',
+    by: 'alice',
+    at: '2026-11-06T09:10:00.000Z',
+  };
+
+  it("takes a command whose write landed and whose resend was refused as done: it is the operator's own", async () => {
+    // Prepare: the update lands, its response is lost, and the SDK's resend meets the command it wrote.
+    let stored = item(rollout('run-1', 'baking'));
+    dynamodb.on(GetItemCommand).callsFake(async () => ({ Item: stored }));
+    dynamodb.on(UpdateItemCommand).callsFake(async () => {
+      stored = {
+        ...stored,
+        command: { S: JSON.stringify(abort) },
+        commandId: { S: abort.id },
+        commandAction: { S: abort.action },
+      };
+      throw refused();
+    });
+
+    // Act
+    await records().request(KEY, 'run-1', { command: abort });
+
+    // Assess
+    expect(stored.commandId?.S).toBe('cmd-1');
+  });
+
+  it("refuses a command while another operator's is pending, naming it", async () => {
+    const other = { ...abort, id: 'cmd-0', by: 'bob', reason: 'flaky dashboard' };
+    const stored = {
+      ...item(rollout('run-1', 'baking')),
+      command: { S: JSON.stringify(other) },
+      commandId: { S: other.id },
+      commandAction: { S: other.action },
+    };
+    dynamodb.on(GetItemCommand).resolves({ Item: stored });
+    dynamodb.on(UpdateItemCommand).rejects(refused());
+
+    await expect(records().request(KEY, 'run-1', { command: abort })).rejects.toMatchObject({
+      name: 'RequestRefusedError',
+      message: expect.stringContaining('requested by bob'),
     });
   });
 });
