@@ -180,6 +180,7 @@ export async function plan(
     strategy,
     steps,
     analysis,
+    ...(given.insufficientData.maxExtraMinutes === undefined ? { extraHoldFromHistory: true as const } : {}),
     hooks,
     gates,
     metrics: counts,

@@ -31,6 +31,11 @@ export interface RolloutState {
   strategy: DeployInput['strategy'];
   steps: Step[];
   analysis: AnalysisConfig;
+  /**
+   * Plan fixed analysis.insufficientData.maxExtraMinutes from the last hour, the input having left it
+   * out: the record's input leaves it out too, so `fledge retry` fixes it again from its own last hour.
+   */
+  extraHoldFromHistory?: true;
   hooks: HooksConfig;
   gates: GatesConfig;
   metrics: CountsQuery;
@@ -417,12 +422,18 @@ export function recordOf(
     input: {
       target: state.target,
       strategy: state.strategy,
-      analysis: state.analysis,
+      analysis: state.extraHoldFromHistory ? withoutExtraHold(state.analysis) : state.analysis,
       hooks: state.hooks,
       gates: state.gates,
     },
     trigger: state.trigger,
   };
+}
+
+/** The analysis as the input gave it, before Plan fixed the extra hold from the last hour. */
+function withoutExtraHold(analysis: AnalysisConfig): AnalysisConfig | Record<string, unknown> {
+  const { maxExtraMinutes: _fixed, ...insufficientData } = analysis.insufficientData;
+  return { ...analysis, insufficientData };
 }
 
 function summary(result: Outcome): RolloutRecord['outcome'] {

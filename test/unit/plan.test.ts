@@ -288,3 +288,33 @@ describe('plan and step weights', () => {
     expect(await deps.records.active()).toEqual([]);
   });
 });
+
+describe('plan and the input a retry starts again', () => {
+  const input = (insufficientData: Record<string, unknown>) => ({
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    analysis: { insufficientData },
+  });
+  const recorded = async (insufficientData: Record<string, unknown>) => {
+    const deps = fakeDeps(new FakeRouter(), new FakeMetrics(() => undefined));
+    const state = (await plan(input(insufficientData), deps, { executionId: 'run-1' })) as RolloutState;
+    const record = await deps.records.get(state.record.key);
+    return {
+      state,
+      given: (record?.input as { analysis: { insufficientData: Record<string, unknown> } }).analysis
+        .insufficientData,
+    };
+  };
+
+  it('leaves out the extra hold Plan fixed from the last hour, so a retry fixes it from its own', async () => {
+    const { state, given } = await recorded({});
+
+    expect(state.analysis.insufficientData.maxExtraMinutes).toBeGreaterThan(0);
+    expect(given).not.toHaveProperty('maxExtraMinutes');
+  });
+
+  it('keeps an extra hold the input gave', async () => {
+    const { given } = await recorded({ maxExtraMinutes: 45 });
+
+    expect(given).toMatchObject({ maxExtraMinutes: 45 });
+  });
+});
