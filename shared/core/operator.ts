@@ -167,8 +167,8 @@ export function applyOperator(input: OperatorInput): OperatorResult {
         forced: forced('promote', command, reason),
       };
     }
-    // Only a check that rolls back for no reason at all, and whose analysis worked, is overridden early:
-    // a rollback for an analysis error or for missing data stands like one for a failing canary.
+    // Only a check that neither fails nor rolls back, and whose analysis worked, is promoted early: a
+    // rollback for an analysis error or for missing data stands like one for a failing canary.
     const broken = failing
       ? 'the check failed'
       : verdict.verdict === 'error'
