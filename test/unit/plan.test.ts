@@ -298,11 +298,8 @@ describe('plan and the input a retry starts again', () => {
     const deps = fakeDeps(new FakeRouter(), new FakeMetrics(() => undefined));
     const state = (await plan(input(insufficientData), deps, { executionId: 'run-1' })) as RolloutState;
     const record = await deps.records.get(state.record.key);
-    return {
-      state,
-      given: (record?.input as { analysis: { insufficientData: Record<string, unknown> } }).analysis
-        .insufficientData,
-    };
+    const kept = record?.input as { analysis: { insufficientData: Record<string, unknown> } } | undefined;
+    return { state, given: kept?.analysis.insufficientData };
   };
 
   it('leaves out the extra hold Plan fixed from the last hour, so a retry fixes it from its own', async () => {
