@@ -84,11 +84,6 @@ export interface OperatorInput {
   steps: readonly Step[];
   gates: GateConfig;
   requests: OperatorRequests;
-  /**
-   * Why the requests could not be read, if they could not: a pause or an abort may be there unseen, so
-   * the check moves nothing (it holds; a rollback still stands).
-   */
-  unread?: string | undefined;
   progress: OperatorProgress;
   now: Date;
   recheckSeconds: number;
@@ -255,14 +250,6 @@ function pausedOrWaiting(
   const hold = (reason: string) => heldDecision(decision, reason, input.recheckSeconds, current);
   let progress = held;
 
-  if (input.unread && moving) {
-    return {
-      decision: hold(
-        `operator requests could not be read (${input.unread}), so a pause or an abort may be waiting: holding at the current weight until they can be (${decision.action} then); checks continue and a failing one still rolls back`,
-      ),
-      progress,
-    };
-  }
   if (requests.pause && moving) {
     const { by, since } = requests.pause;
     const seen =

@@ -190,7 +190,6 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     deps.records.requests(state.record.key),
   ]);
   const requests = asked.status === 'fulfilled' ? asked.value : {};
-  const unread = asked.status === 'rejected' ? (asked.reason as Error) : undefined;
   const failures = [gates, counts, asked].flatMap((r) =>
     r.status === 'rejected' ? [r.reason as Error] : [],
   );
@@ -227,7 +226,6 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     steps: state.steps,
     gates: state.gates,
     requests,
-    ...(unread ? { unread: `${unread.name}: ${unread.message}` } : {}),
     progress: state.operator ?? NO_OPERATOR,
     now,
     recheckSeconds: Math.round(state.analysis.checkIntervalMinutes * 60),
