@@ -146,7 +146,7 @@ describe('fledge status, list, pause, resume, abort', () => {
     });
     expect(await readAlias('op-abort', 'live')).toEqual({ version: '1', weights: {} });
     refused(after, /its last rollout has ended \(rolled-back: aborted by .*\)/);
-  });
+  }, 90_000); // a dozen CLI processes against moto: about 18 s on two idle cores
 
   it('refuses a rollout that is not on record, and a command without its reason', async () => {
     refused(await cli('status', 'nobody:live'), /no rollout of nobody:live is on record/);
