@@ -3,11 +3,12 @@ import {
   DescribeAlarmsCommand,
   GetMetricDataCommand,
   type MetricDataQuery,
+  type MetricDataResult,
   paginateGetMetricData,
 } from '@aws-sdk/client-cloudwatch';
 import { GetHealthCheckStatusCommand, type Route53Client } from '@aws-sdk/client-route-53';
 import { MINUTE_MS } from '../core/clock';
-import { awsCall } from '../core/errors';
+import { awsCall, MetricDataError, TransientAwsError } from '../core/errors';
 import type { SideMinute } from '../core/history';
 import type { CountsQuery, LatencyQuery, MetricRef, MetricsSource, SideQuery } from '../core/ports';
 import type { PairedMinute } from '../core/sequential-test';
@@ -18,6 +19,8 @@ interface SeriesSpec {
   id: string;
   ref: MetricRef;
   stat: string;
+  /** How messages name it, e.g. "canary" or "stable side". */
+  label: string;
 }
 
 /**
@@ -37,15 +40,20 @@ export class CloudWatchMetricsSource implements MetricsSource {
     latency: readonly LatencyQuery[] = [],
   ): Promise<PairedMinute[]> {
     const specs: SeriesSpec[] = [
-      { id: 'canaryRequests', ref: query.canary.requests, stat: 'Sum' },
-      { id: 'canaryErrors', ref: query.canary.errors, stat: 'Sum' },
-      { id: 'baselineRequests', ref: query.baseline.requests, stat: 'Sum' },
-      { id: 'baselineErrors', ref: query.baseline.errors, stat: 'Sum' },
+      { id: 'canaryRequests', ref: query.canary.requests, stat: 'Sum', label: 'canary' },
+      { id: 'canaryErrors', ref: query.canary.errors, stat: 'Sum', label: 'canary' },
+      { id: 'baselineRequests', ref: query.baseline.requests, stat: 'Sum', label: 'baseline' },
+      { id: 'baselineErrors', ref: query.baseline.errors, stat: 'Sum', label: 'baseline' },
       ...latency.flatMap((l, i) => [
-        { id: `lat${i}CanarySamples`, ref: l.canary, stat: 'SampleCount' },
-        { id: `lat${i}CanarySlow`, ref: l.canary, stat: slowerThan(l.thresholds.canary) },
-        { id: `lat${i}BaselineSamples`, ref: l.baseline, stat: 'SampleCount' },
-        { id: `lat${i}BaselineSlow`, ref: l.baseline, stat: slowerThan(l.thresholds.baseline) },
+        { id: `lat${i}CanarySamples`, ref: l.canary, stat: 'SampleCount', label: 'canary' },
+        { id: `lat${i}CanarySlow`, ref: l.canary, stat: slowerThan(l.thresholds.canary), label: 'canary' },
+        { id: `lat${i}BaselineSamples`, ref: l.baseline, stat: 'SampleCount', label: 'baseline' },
+        {
+          id: `lat${i}BaselineSlow`,
+          ref: l.baseline,
+          stat: slowerThan(l.thresholds.baseline),
+          label: 'baseline',
+        },
       ]),
     ];
     const read = await this.perMinute(specs, window);
@@ -89,11 +97,11 @@ export class CloudWatchMetricsSource implements MetricsSource {
   async sideMinutes(query: SideQuery, window: { start: Date; end: Date }): Promise<SideMinute[]> {
     const latency = query.latency ?? [];
     const specs: SeriesSpec[] = [
-      { id: 'requests', ref: query.requests, stat: 'Sum' },
-      { id: 'errors', ref: query.errors, stat: 'Sum' },
+      { id: 'requests', ref: query.requests, stat: 'Sum', label: 'stable side' },
+      { id: 'errors', ref: query.errors, stat: 'Sum', label: 'stable side' },
       ...latency.flatMap((l, i) => [
-        { id: `lat${i}Samples`, ref: l.metric, stat: 'SampleCount' },
-        { id: `lat${i}Slow`, ref: l.metric, stat: slowerThan(l.threshold) },
+        { id: `lat${i}Samples`, ref: l.metric, stat: 'SampleCount', label: 'stable side' },
+        { id: `lat${i}Slow`, ref: l.metric, stat: slowerThan(l.threshold), label: 'stable side' },
       ]),
     ];
     const read = await this.perMinute(specs, window);
@@ -143,7 +151,12 @@ export class CloudWatchMetricsSource implements MetricsSource {
         }),
       ),
     );
-    const value = page.MetricDataResults?.find((r) => r.Id === 'statistic')?.Values?.[0];
+    const result = page.MetricDataResults?.find((r) => r.Id === 'statistic');
+    if (result) {
+      const spec = { id: 'statistic', ref: metric, stat: statistic, label: 'stable side' };
+      incomplete(spec, result, true);
+    }
+    const value = result?.Values?.[0];
     return value === undefined ? null : value;
   }
 
@@ -173,7 +186,9 @@ export class CloudWatchMetricsSource implements MetricsSource {
       for await (const page of pages) {
         for (const result of page.MetricDataResults ?? []) {
           const series = values.get(result.Id ?? '');
-          if (!series) continue;
+          const spec = specs.find((s) => s.id === result.Id);
+          if (!series || !spec) continue;
+          incomplete(spec, result, page.NextToken === undefined);
           (result.Timestamps ?? []).forEach((timestamp, i) => {
             const t = Math.floor(timestamp.getTime() / MINUTE_MS) * MINUTE_MS;
             const v = result.Values?.[i];
@@ -229,6 +244,36 @@ export class CloudWatchMetricsSource implements MetricsSource {
     }
     return out;
   }
+}
+
+/**
+ * Throws unless CloudWatch returned the series in full. GetMetricData answers 200 with a status per series:
+ * `InternalError` (it failed to read it: a fresh read may succeed) and `Forbidden` (a cross-account series
+ * this account may not read) come with no or some datapoints, and `PartialData` on the last page means
+ * datapoints are missing. Read as they come, each would look like minutes without requests or errors: a
+ * canary with no errors, or a baseline with none, which is what the tests must never be fed.
+ */
+function incomplete(spec: SeriesSpec, result: MetricDataResult, lastPage: boolean): void {
+  const status = result.StatusCode;
+  if (status === undefined || status === 'Complete' || (status === 'PartialData' && !lastPage)) return;
+  const said = (result.Messages ?? []).map((m) => [m.Code, m.Value].filter(Boolean).join(': '));
+  const what =
+    `cloudwatch:GetMetricData returned ${status} for the ${spec.label} ${spec.ref.namespace} ` +
+    `${spec.ref.metricName} ${spec.stat} (${dimensionsText(spec.ref)})` +
+    (said.length > 0 ? `: ${said.join('; ')}` : '');
+  if (status === 'Forbidden') {
+    throw new MetricDataError(
+      `${what}; this account may not read the series: grant fledge's role access to it (e.g. CloudWatch ` +
+        'cross-account observability) or name a metric it can read',
+    );
+  }
+  throw new TransientAwsError(`${what}; its datapoints are incomplete, so the read is tried again`);
+}
+
+function dimensionsText(ref: MetricRef): string {
+  return Object.entries(ref.dimensions)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
 }
 
 /**

@@ -21,6 +21,14 @@ export class WeightVerificationError extends Error {
   override readonly name = 'WeightVerificationError';
 }
 
+/**
+ * CloudWatch answered, but refused a series (GetMetricData's per-series status `Forbidden`): the counts
+ * cannot be read, and a retry will not change that. An analysis error, never zero requests or errors.
+ */
+export class MetricDataError extends Error {
+  override readonly name = 'MetricDataError';
+}
+
 /** An AWS call failed in a way that is worth retrying (throttling, 5xx, network). */
 export class TransientAwsError extends Error {
   override readonly name = 'TransientAwsError';

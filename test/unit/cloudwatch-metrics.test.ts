@@ -119,6 +119,107 @@ describe('CloudWatchMetricsSource.pairedMinutes', () => {
   });
 });
 
+describe('GetMetricData statuses: a series CloudWatch did not return in full is never read as complete', () => {
+  const complete = (Id: string, values: number[]) => ({
+    Id,
+    StatusCode: 'Complete' as const,
+    Timestamps: values.map((_, i) => at(i)),
+    Values: values,
+  });
+
+  it('turns a series that CloudWatch failed to read (InternalError) into TransientAwsError, not zero errors', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        complete('canaryRequests', [100, 90]),
+        {
+          Id: 'canaryErrors',
+          StatusCode: 'InternalError',
+          Messages: [{ Code: 'InternalError', Value: 'Internal service error' }],
+          Timestamps: [],
+          Values: [],
+        },
+        complete('baselineRequests', [900, 910]),
+        complete('baselineErrors', [4, 5]),
+      ],
+    });
+
+    await expect(source().pairedMinutes(query, { start: at(0), end: at(2) })).rejects.toMatchObject({
+      name: 'TransientAwsError',
+      message: expect.stringMatching(/canary AWS\/Lambda Errors.*InternalError.*Internal service error/),
+    });
+  });
+
+  it('refuses a series the caller may not read (Forbidden) with an error naming it, which a retry does not cure', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        complete('canaryRequests', [100]),
+        complete('canaryErrors', [1]),
+        { Id: 'baselineRequests', StatusCode: 'Forbidden', Timestamps: [], Values: [] },
+        complete('baselineErrors', [4]),
+      ],
+    });
+
+    const read = source().pairedMinutes(query, { start: at(0), end: at(1) });
+
+    await expect(read).rejects.toMatchObject({
+      name: 'MetricDataError',
+      message: expect.stringMatching(/Forbidden for the baseline AWS\/Lambda Invocations/),
+    });
+  });
+
+  it('treats a series still PartialData after the last page as not yet read (TransientAwsError)', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        complete('canaryRequests', [100]),
+        complete('canaryErrors', [1]),
+        complete('baselineRequests', [900]),
+        { ...complete('baselineErrors', [4]), StatusCode: 'PartialData' },
+      ],
+    });
+
+    await expect(source().pairedMinutes(query, { start: at(0), end: at(1) })).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+  });
+
+  it('reads a series that is PartialData on one page and Complete on the next', async () => {
+    cloudWatch
+      .on(GetMetricDataCommand)
+      .resolvesOnce({
+        MetricDataResults: [
+          complete('canaryRequests', [100, 90]),
+          complete('canaryErrors', [1, 0]),
+          complete('baselineRequests', [900, 910]),
+          { Id: 'baselineErrors', StatusCode: 'PartialData', Timestamps: [at(0)], Values: [4] },
+        ],
+        NextToken: 'page-2',
+      })
+      .resolves({
+        MetricDataResults: [
+          { Id: 'baselineErrors', StatusCode: 'Complete', Timestamps: [at(1)], Values: [5] },
+        ],
+      });
+
+    const minutes = await source().pairedMinutes(query, { start: at(0), end: at(2) });
+
+    expect(minutes.map((m) => m.baseline)).toEqual([
+      { requests: 900, errors: 4 },
+      { requests: 910, errors: 5 },
+    ]);
+  });
+
+  it("does not read a failed percentile of the stable side's last hour as no data", async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: 'statistic', StatusCode: 'InternalError', Timestamps: [], Values: [] }],
+    });
+    const alias = lambdaAliasMetric('checkout', 'live')('Duration');
+
+    await expect(source().statistic(alias, 'p99', { start: at(0), end: at(60) })).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+  });
+});
+
 describe('latency as counts of slow requests', () => {
   const duration = { ...query.canary.requests, metricName: 'Duration' };
   const stableDuration = { ...duration, dimensions: { ...duration.dimensions, ExecutedVersion: '6' } };
