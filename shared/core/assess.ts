@@ -81,7 +81,8 @@ export function assess(input: AssessInput): Assessment {
     progress: input.progress,
     verdict,
     now: input.now,
-    dataUntil: window.end,
+    // A newest minute the verdict left out (still being reported) is not data yet.
+    dataUntil: verdict.evidence ? new Date(verdict.evidence.window.end) : window.end,
     config: input.config,
   });
   return { verdict, decision };

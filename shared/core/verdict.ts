@@ -145,7 +145,14 @@ export function judge(input: JudgeInput): Verdict {
     minutes: input.minutes.length,
   };
   const gate = gateVerdict(alarmsInAlarm, unhealthyChecks);
-  const invalid = gate ? undefined : findInvalid(input.minutes, latency, names);
+  // The newest minute may be partly reported, and series reported apart from each other (ALB RequestCount
+  // and HTTPCode_Target_5XX_Count) can show its errors before its requests: left out below, not an error.
+  const newest = input.minutes.length - 1;
+  const newestShort = newest >= 0 && unreportedRequests(input.minutes[newest]);
+  const invalid = gate
+    ? undefined
+    : (findInvalid(newestShort ? input.minutes.slice(0, -1) : input.minutes, latency, names) ??
+      (newestShort ? findInvalid(input.minutes.slice(-1), latency, names, false) : undefined));
   if (gate || invalid || input.switched) {
     const total = sumArms(input.minutes);
     const plain: Evidence = {
@@ -168,9 +175,18 @@ export function judge(input: JudgeInput): Verdict {
   // Errors of a minute whose error series did not report cannot be told from no errors. The newest
   // minute may simply not be complete yet and is left out; anywhere else the check cannot judge errors.
   const gaps = errorGaps(input.minutes, config);
-  const newestOnly = gaps.minutes.length === 1 && gaps.minutes[0] === input.minutes.length - 1;
-  const minutes = newestOnly ? input.minutes.slice(0, -1) : input.minutes;
+  const newestOnly = gaps.minutes.length === 1 && gaps.minutes[0] === newest;
+  const leftOut = newestOnly || newestShort ? input.minutes[newest] : undefined;
+  const minutes = leftOut ? input.minutes.slice(0, -1) : input.minutes;
   const errorsMissing = !newestOnly && gaps.minutes.length > 0;
+  // The window then ends where the judged minutes end: promotion waits until they cover the last step.
+  const judged = leftOut
+    ? {
+        ...base,
+        window: { ...base.window, end: new Date(leftOut.at).toISOString() },
+        minutes: minutes.length,
+      }
+    : base;
   const counted = sumArms(minutes);
   const canary = summarize(counted.canary);
   const baseline = summarize(counted.baseline);
@@ -211,7 +227,7 @@ export function judge(input: JudgeInput): Verdict {
     ...latencyMissing,
   ];
   const evidence: Evidence = {
-    ...base,
+    ...judged,
     canary,
     baseline,
     ...(errorsMissing
@@ -334,11 +350,23 @@ export function judge(input: JudgeInput): Verdict {
   };
 }
 
-/** The first count that cannot be a count, as a message naming the metric and the minute. */
+/** An arm of the minute reports more errors than requests: its requests have not all arrived, or never will. */
+function unreportedRequests(minute: PairedMinute | undefined): boolean {
+  return (
+    minute !== undefined &&
+    (['canary', 'baseline'] as const).some((a) => minute[a].errors > minute[a].requests)
+  );
+}
+
+/**
+ * The first count that cannot be a count, as a message naming the metric and the minute. Without
+ * `paired`, errors above requests pass (a newest minute that is still being reported).
+ */
 function findInvalid(
   minutes: readonly PairedMinute[],
   latency: readonly LatencyThreshold[],
   names: MetricNames,
+  paired = true,
 ): string | undefined {
   for (const m of minutes) {
     for (const arm of ['canary', 'baseline'] as const) {
@@ -349,7 +377,7 @@ function findInvalid(
           invalidCount(requests) !== undefined ? [names.requests, requests] : [names.errors, errors];
         return `${arm} ${what} is ${value} at ${m.at}: ${bad}`;
       }
-      if (errors > requests) {
+      if (paired && errors > requests) {
         return `${arm} ${names.errors} (${errors}) exceed its ${names.requests} (${requests}) at ${m.at}: the two metrics do not describe the same requests`;
       }
       for (const l of latency) {

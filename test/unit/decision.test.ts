@@ -397,6 +397,39 @@ describe('judge', () => {
     expect(verdict.evidence?.canary.requests).toBe(1900);
   });
 
+  it('leaves out a newest minute whose requests have not all arrived (more errors than requests there alone)', () => {
+    // Series reported separately (ALB RequestCount and HTTPCode_Target_5XX_Count) may show a minute's errors
+    // before its requests; the next check reads that minute again, complete.
+    const data = minutes(20, [100, 0], [900, 4]);
+    const newest = data[19] as PairedMinute;
+    data[19] = { ...newest, canary: { requests: 0, errors: 2 } };
+
+    const verdict = judge({ window, minutes: data, alarmsInAlarm: [], config: judgeConfig });
+
+    expect(verdict.verdict).toBe('pass');
+    expect(verdict.evidence?.canary.requests).toBe(1900);
+    expect(verdict.evidence?.window.end).toBe(at(19).toISOString());
+  });
+
+  it('does not promote before the minutes it left out are judged: the last step must be covered', () => {
+    const data = minutes(20, [100, 0], [900, 4]);
+    const newest = data[19] as PairedMinute;
+    data[19] = { ...newest, missing: ['canary.errors'] };
+
+    const { verdict, decision } = assess({
+      steps: [{ weight: 10, bakeSeconds: 1200 }],
+      progress: progress(0, 0),
+      config: { ...judgeConfig, ...config },
+      now: at(21),
+      window: { start: at(0), end: at(20) },
+      minutes: data,
+    });
+
+    expect(verdict.verdict).toBe('pass');
+    expect(decision.action).toBe('hold');
+    expect(decision.reason).toMatch(/^waiting \d+s for CloudWatch to cover the last step/);
+  });
+
   it('fails a canary with more slow requests above its threshold than the baseline above its own', () => {
     const data = minutes(10, [200, 1], [800, 4]).map((m) => ({
       ...m,
