@@ -5,7 +5,12 @@
 import { assess } from '../shared/core/assess';
 import type { Progress } from '../shared/core/decision';
 import { extraHold, latencyThresholds, summarizeHistory } from '../shared/core/history';
-import { type AnalysisInput, AnalysisSchema, withExtraHold } from '../shared/core/schema';
+import {
+  type AnalysisInput,
+  AnalysisSchema,
+  DEFAULT_METRIC_LAG_MINUTES,
+  resolvedAnalysis,
+} from '../shared/core/schema';
 import type { PairedMinute } from '../shared/core/sequential-test';
 import type { Step } from '../shared/core/strategy';
 import type { LatencyThreshold } from '../shared/core/verdict';
@@ -83,7 +88,10 @@ function fledge(
   run.useThresholds(latency);
   const prior = summarizeHistory(run.lastHour(), { start: at(-HISTORY_MINUTES), end: at(0) });
   // Plan's hold for evidence: as given, or stretched by the stable version's dispersion.
-  const config = withExtraHold(given, extraHold(given.insufficientData.maxExtraMinutes, prior).minutes);
+  const config = resolvedAnalysis(given, {
+    metricLagMinutes: given.metricLagMinutes ?? DEFAULT_METRIC_LAG_MINUTES,
+    maxExtraMinutes: extraHold(given.insufficientData.maxExtraMinutes, prior).minutes,
+  });
   let progress: Progress = {
     stepIndex: 0,
     stepStartedAt: at(0).toISOString(),

@@ -18,6 +18,12 @@ export interface TrafficContext {
   revision?: string | undefined;
   /** How long clients may cache a split (Route 53: the records' TTL); steps must outlast it. */
   ttlSeconds?: number | undefined;
+  /**
+   * How long a request may run (Lambda: the longer timeout of the two versions). Lambda publishes a
+   * request's metrics when it ends, stamped with the minute it started, so a minute is complete only
+   * this long after it ended.
+   */
+  requestSeconds?: number | undefined;
   /** What the router must remember between steps (Route 53: both records as first read). */
   snapshot?: unknown;
 }

@@ -293,8 +293,8 @@ export const AnalysisSchema = z
       'How often to check, inside bake steps too; a failing check rolls back at once.',
     ),
     metricLagMinutes: described(
-      z._default(z.number().check(z.int(), z.gte(0), z.lte(15)), 1),
-      'Windows end this many minutes before now. With 1, the newest minute read is often still partly reported; the test stays valid because a request and its error are reported together.',
+      z.optional(z.number().check(z.int(), z.gte(0), z.lte(15))),
+      "Windows end this many minutes before now. Default: 1, or for a Lambda alias the longer timeout of its two versions in minutes, as Lambda publishes a request's metrics when it ends, stamped with the minute it started. With 1, the newest minute read is often still partly reported; the test stays valid because a request and its error are reported together.",
     ),
     alpha: described(
       z._default(z.number().check(z.gt(0), z.lte(0.2)), 0.01),
@@ -420,16 +420,27 @@ export type DeployInput = z.infer<typeof DeployInputSchema>;
 export type Target = z.infer<typeof TargetSchema>;
 export type LambdaAliasTarget = z.infer<typeof LambdaAliasTargetSchema>;
 export type Route53WeightedTarget = z.infer<typeof Route53WeightedTargetSchema>;
-/** The analysis as given: insufficientData.maxExtraMinutes may be left to Plan. */
+/** The analysis as given: metricLagMinutes and insufficientData.maxExtraMinutes may be left to Plan. */
 export type AnalysisInput = z.infer<typeof AnalysisSchema>;
 /** The analysis as Plan fixes it, in the rollout state: every default resolved. */
 export type AnalysisConfig = AnalysisInput & {
+  metricLagMinutes: number;
   insufficientData: { maxExtraMinutes: number };
 };
 
-/** The analysis as given, with the hold for evidence Plan fixed for it. */
-export function withExtraHold(analysis: AnalysisInput, maxExtraMinutes: number): AnalysisConfig {
-  return { ...analysis, insufficientData: { ...analysis.insufficientData, maxExtraMinutes } };
+/** metricLagMinutes when the input leaves it unset and the target's requests end within a minute. */
+export const DEFAULT_METRIC_LAG_MINUTES = 1;
+
+/** The analysis as given, with the metric lag and the hold for evidence Plan fixed for it. */
+export function resolvedAnalysis(
+  analysis: AnalysisInput,
+  fixed: { metricLagMinutes: number; maxExtraMinutes: number },
+): AnalysisConfig {
+  return {
+    ...analysis,
+    metricLagMinutes: fixed.metricLagMinutes,
+    insufficientData: { ...analysis.insufficientData, maxExtraMinutes: fixed.maxExtraMinutes },
+  };
 }
 export type HooksConfig = z.infer<typeof HooksSchema>;
 export type GatesConfig = z.infer<typeof GatesSchema>;

@@ -22,12 +22,13 @@ import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { MIN_SHARE_PERCENT } from '../core/route53-shares';
 import {
   type AnalysisInput,
+  DEFAULT_METRIC_LAG_MINUTES,
   DeployInputSchema,
   describeIssues,
   type GatesConfig,
   type MetricPair,
+  resolvedAnalysis,
   type Target,
-  withExtraHold,
 } from '../core/schema';
 import { resolveStrategy, type Step } from '../core/strategy';
 import { interpretTrigger } from '../core/triggers';
@@ -73,12 +74,14 @@ export async function plan(
   const { target, strategy, analysis: given, hooks, gates } = parsed.data;
   let steps = withSwitchBake(resolveStrategy(strategy), given);
   const stateBytes = byteSize(raw) + byteSize(parsed.data) + byteSize(steps);
-  const scheduleFits = (maxExtraMinutes: number, planned: Step[]) =>
+  // Until the target is read, the lag as given or its default; Plan may lengthen it for long requests.
+  const givenLag = given.metricLagMinutes ?? DEFAULT_METRIC_LAG_MINUTES;
+  const scheduleFits = (maxExtraMinutes: number, planned: Step[], metricLagMinutes = givenLag) =>
     scheduleProblems(
       planned,
       {
         checkIntervalMinutes: given.checkIntervalMinutes,
-        metricLagMinutes: given.metricLagMinutes,
+        metricLagMinutes,
         maxExtraMinutes,
         extraHoldSeconds: operatorHoldSeconds(planned, gates),
       },
@@ -108,7 +111,9 @@ export async function plan(
   }
   const now = deps.clock.now();
   const owner = context.executionId;
-  const { prior, thresholds } = await readLastHour(target, given, deps, now);
+  // The hour before the target is read uses the lag as given: with long requests its newest minutes miss
+  // some of them, a small share of the hour that fixes the prior and the latency thresholds.
+  const { prior, thresholds } = await readLastHour(target, given, givenLag, deps, now);
   if (trigger.eventId) {
     const earlier = await deps.records.claimEvent(trigger.eventId, owner, now);
     if (earlier) {
@@ -134,7 +139,20 @@ export async function plan(
   try {
     await deps.records.acquire(record);
     try {
-      traffic = await deps.router(target).prepare((context) => checkCaching(target, steps, context));
+      traffic = await deps.router(target).prepare((context) => {
+        checkCaching(target, steps, context);
+        const lag = metricLag(given.metricLagMinutes, context, target);
+        const lagProblems = scheduleFits(
+          given.insufficientData.maxExtraMinutes ?? EXTRA_MINUTES.base,
+          steps,
+          lag.minutes,
+        );
+        if (lagProblems.length > 0) {
+          throw new InvalidInputError(
+            `invalid rollout input: ${lag.reason ? `${lag.reason}; ` : ''}${lagProblems.join('; ')}`,
+          );
+        }
+      });
     } catch (error) {
       // A transient failure is retried by the state machine as the same owner; freeing the target now
       // could land after the retry took it again. If retries run out, recovery frees it.
@@ -162,25 +180,29 @@ export async function plan(
   }
   steps = stretchedSteps(target, steps, traffic);
   const { counts, latency } = queriesFor(traffic, thresholds);
+  const lag = metricLag(given.metricLagMinutes, traffic, target);
   const extra = extraHold(
     given.insufficientData.maxExtraMinutes,
     prior,
-    (minutes) => scheduleFits(minutes, steps).length === 0,
+    (minutes) => scheduleFits(minutes, steps, lag.minutes).length === 0,
   );
-  const analysis = withExtraHold(given, extra.minutes);
+  const analysis = resolvedAnalysis(given, { metricLagMinutes: lag.minutes, maxExtraMinutes: extra.minutes });
   const forecast = forecastRollout(steps, prior, analysis);
   const planned =
     (steps.length === 0
       ? 'AllAtOnce: no canary steps'
       : steps.length === 1 && steps[0]?.weight === 100
         ? 'AllAtOnce, watched by its alarms and health checks before promotion'
-        : `${steps.length} step(s) planned`) + (extra.reason ? `; ${extra.reason}` : '');
+        : `${steps.length} step(s) planned`) +
+    (lag.reason ? `; ${lag.reason}` : '') +
+    (extra.reason ? `; ${extra.reason}` : '');
   const state: RolloutState = {
     target,
     strategy,
     steps,
     analysis,
     ...(given.insufficientData.maxExtraMinutes === undefined ? { extraHoldFromHistory: true as const } : {}),
+    ...(given.metricLagMinutes === undefined ? { metricLagFromPlan: true as const } : {}),
     hooks,
     gates,
     metrics: counts,
@@ -263,6 +285,41 @@ function checkCaching(target: Target, steps: readonly Step[], context: TrafficCo
   }
 }
 
+/**
+ * How many minutes each check's window ends before now. Lambda publishes a request's metrics when it
+ * ends, stamped with the minute it started: until a minute is as old as the longest request, the
+ * canary's slow requests and timeouts are missing from it, and a hanging canary would look healthy
+ * (and be promoted on minutes that lack its failures). Unset, the lag covers the longest request; a lag
+ * given shorter than that is refused.
+ */
+function metricLag(
+  given: number | undefined,
+  context: TrafficContext,
+  target: Target,
+): { minutes: number; reason?: string } {
+  const seconds = context.requestSeconds;
+  const needed = seconds === undefined ? 0 : Math.ceil(seconds / 60);
+  const subject =
+    target.type === 'lambda-alias'
+      ? `${target.functionName} (versions ${context.baseline} and ${context.canary})`
+      : 'the target';
+  const why =
+    `requests of ${subject} may run ${seconds} s, and Lambda publishes a request's metrics when it ends, ` +
+    'stamped with the minute it started';
+  if (given !== undefined) {
+    if (given < needed) {
+      throw new InvalidInputError(
+        `analysis.metricLagMinutes: ${given} is shorter than the longest request: ${why}, so the newest ` +
+          `${needed} minute(s) would miss the canary's slow requests and timeouts. Set it to at least ${needed}, ` +
+          'or leave it unset',
+      );
+    }
+    return { minutes: given };
+  }
+  if (needed <= DEFAULT_METRIC_LAG_MINUTES) return { minutes: DEFAULT_METRIC_LAG_MINUTES };
+  return { minutes: needed, reason: `metric lag ${needed} minutes: ${why}` };
+}
+
 function stretchedSteps(target: Target, steps: Step[], context: TrafficContext): Step[] {
   const minimum = minimumBakeSeconds(target, context);
   if (minimum === undefined) return steps;
@@ -291,10 +348,11 @@ export const HISTORY_MINUTES = 60;
 async function readLastHour(
   target: Target,
   analysis: AnalysisInput,
+  metricLagMinutes: number,
   deps: Pick<Deps, 'metrics'>,
   now: Date,
 ): Promise<{ prior: Prior | undefined; thresholds: Record<string, { canary: number; baseline: number }> }> {
-  const end = new Date(floorToMinute(now).getTime() - analysis.metricLagMinutes * MINUTE_MS);
+  const end = new Date(floorToMinute(now).getTime() - metricLagMinutes * MINUTE_MS);
   const window = { start: new Date(end.getTime() - HISTORY_MINUTES * MINUTE_MS), end };
   const stable = stableSide(target, analysis);
   const thresholds: Record<string, { canary: number; baseline: number }> = {};

@@ -36,6 +36,11 @@ export interface RolloutState {
    * out: the record's input leaves it out too, so `fledge retry` fixes it again from its own last hour.
    */
   extraHoldFromHistory?: true;
+  /**
+   * Plan fixed analysis.metricLagMinutes, the input having left it out (the default, or lengthened for
+   * the target's longest request): the record's input leaves it out too, so a retry fixes it again.
+   */
+  metricLagFromPlan?: true;
   hooks: HooksConfig;
   gates: GatesConfig;
   metrics: CountsQuery;
@@ -420,7 +425,7 @@ export function recordOf(
     input: {
       target: state.target,
       strategy: state.strategy,
-      analysis: state.extraHoldFromHistory ? withoutExtraHold(state.analysis) : state.analysis,
+      analysis: analysisAsGiven(state),
       hooks: state.hooks,
       gates: state.gates,
     },
@@ -428,10 +433,15 @@ export function recordOf(
   };
 }
 
-/** The analysis as the input gave it, before Plan fixed the extra hold from the last hour. */
-function withoutExtraHold(analysis: AnalysisConfig): AnalysisConfig | Record<string, unknown> {
-  const { maxExtraMinutes: _fixed, ...insufficientData } = analysis.insufficientData;
-  return { ...analysis, insufficientData };
+/** The analysis as the input gave it, before Plan fixed the extra hold and the metric lag. */
+function analysisAsGiven(state: RolloutState): AnalysisConfig | Record<string, unknown> {
+  const { metricLagMinutes: lag, insufficientData: hold, ...rest } = state.analysis;
+  const { maxExtraMinutes: _fixed, ...insufficientData } = hold;
+  return {
+    ...rest,
+    ...(state.metricLagFromPlan ? {} : { metricLagMinutes: lag }),
+    insufficientData: state.extraHoldFromHistory ? insufficientData : hold,
+  };
 }
 
 function summary(result: Outcome): RolloutRecord['outcome'] {

@@ -35,6 +35,9 @@ export class FakeRouter implements TrafficRouter {
   /** How long clients cache the split (set it to act like a DNS target). */
   ttlSeconds: number | undefined;
 
+  /** How long a request may run (set it to act like a Lambda function with that timeout). */
+  requestSeconds: number | undefined;
+
   async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
     this.maybeFail('prepare');
     if (!this.knownVersions.includes(this.canary))
@@ -44,6 +47,7 @@ export class FakeRouter implements TrafficRouter {
       canary: this.canary,
       weight: this.weight,
       ttlSeconds: this.ttlSeconds,
+      ...(this.requestSeconds === undefined ? {} : { requestSeconds: this.requestSeconds }),
     };
     check?.(context);
     return context;

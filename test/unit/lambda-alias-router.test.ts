@@ -73,6 +73,22 @@ describe('LambdaAliasRouter.prepare', () => {
     expect(lambda.commandCalls(UpdateAliasCommand)).toHaveLength(0);
   });
 
+  it('says how long a request of either version may run: the longer of their timeouts', async () => {
+    lambda.on(ListVersionsByFunctionCommand).resolves({
+      Versions: [
+        { Version: '$LATEST', Timeout: 900 },
+        { Version: '5', Timeout: 900 },
+        { Version: '6', Timeout: 30 },
+        { Version: '7', Timeout: 300 },
+      ],
+    });
+    lambda.on(GetAliasCommand).resolves(alias('6'));
+
+    const prepared = await router().prepare();
+
+    expect(prepared.requestSeconds).toBe(300);
+  });
+
   it.each([
     [
       'an unknown function',

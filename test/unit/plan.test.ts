@@ -315,3 +315,63 @@ describe('plan and the input a retry starts again', () => {
     expect(given).toMatchObject({ maxExtraMinutes: 45 });
   });
 });
+
+describe('plan and the metric lag (analysis.metricLagMinutes)', () => {
+  const release = (analysis: Record<string, unknown> = {}) => ({
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    strategy: 'Canary10Percent5Minutes',
+    analysis,
+  });
+  function setup(requestSeconds: number | undefined) {
+    const router = new FakeRouter();
+    router.requestSeconds = requestSeconds;
+    return { router, deps: fakeDeps(router, new FakeMetrics(() => undefined)) };
+  }
+
+  it('is 1 minute for requests that end within a minute', async () => {
+    const { deps } = setup(30);
+
+    const state = (await plan(release(), deps, { executionId: 'run-1' })) as RolloutState;
+
+    expect(state.analysis.metricLagMinutes).toBe(1);
+    expect(state.next.reason).not.toMatch(/metric lag/);
+  });
+
+  it('covers the longest request when unset, as Lambda publishes a request’s metrics when it ends, and says so', async () => {
+    // A canary whose requests hang until a 15-minute timeout would otherwise look healthy for 15 minutes:
+    // the newest minutes would hold its fast requests but not its timeouts.
+    const { deps } = setup(900);
+
+    const state = (await plan(release(), deps, { executionId: 'run-1' })) as RolloutState;
+
+    expect(state.analysis.metricLagMinutes).toBe(15);
+    expect(state.next.reason).toMatch(/metric lag 15 minutes: requests of checkout .* may run 900 s/);
+    const record = await deps.records.get(state.record.key);
+    expect(record?.input).toHaveProperty('analysis');
+    expect(record?.input).not.toHaveProperty('analysis.metricLagMinutes');
+  });
+
+  it('refuses a lag given shorter than the longest request, naming the field, and frees the target', async () => {
+    const { deps } = setup(301);
+
+    await expect(
+      plan(release({ metricLagMinutes: 2 }), deps, { executionId: 'run-1' }),
+    ).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(/analysis\.metricLagMinutes: 2 is shorter .* at least 6/),
+    });
+    expect(await deps.records.active()).toEqual([]);
+  });
+
+  it('keeps a lag given that covers the longest request, in the state and the record', async () => {
+    const { deps } = setup(120);
+
+    const state = (await plan(release({ metricLagMinutes: 3 }), deps, {
+      executionId: 'run-1',
+    })) as RolloutState;
+
+    expect(state.analysis.metricLagMinutes).toBe(3);
+    const record = await deps.records.get(state.record.key);
+    expect(record?.input).toHaveProperty('analysis.metricLagMinutes', 3);
+  });
+});

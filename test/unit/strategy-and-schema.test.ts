@@ -89,11 +89,12 @@ describe('DeployInputSchema', () => {
       tolerance: 0,
       minInvocations: 50,
       checkIntervalMinutes: 1,
-      metricLagMinutes: 1,
       allAtOnceBakeMinutes: 5,
     });
-    // maxExtraMinutes is Plan's to fix from the stable version's last hour (test/unit/plan.test.ts).
+    // maxExtraMinutes is Plan's to fix from the stable version's last hour, and metricLagMinutes from the
+    // target's longest request (test/unit/plan.test.ts).
     expect(input.analysis.insufficientData).toEqual({ action: 'rollback' });
+    expect(input.analysis).not.toHaveProperty('metricLagMinutes');
   });
 
   it('accepts the Route 53 analysis shape as the issue writes it', () => {

@@ -41,8 +41,9 @@ export class LambdaAliasRouter implements TrafficRouter {
     ).catch(
       notFound(`target.functionName '${functionName}' is not a Lambda function in this account and region`),
     );
-    const published = await this.publishedVersions();
-    if (!published.includes(version)) {
+    const timeouts = await this.publishedVersions();
+    const published = [...timeouts.keys()];
+    if (!timeouts.has(version)) {
       throw new InvalidInputError(
         `target.version '${version}' is not a published version of ${functionName} (published: ${ranges(published)})`,
       );
@@ -69,7 +70,14 @@ export class LambdaAliasRouter implements TrafficRouter {
         `alias ${alias} already routes ${list}; finish or roll back that release before starting another`,
       );
     }
-    const context = { baseline: current.version, canary: version, weight: 0, revision: current.revision };
+    const longest = Math.max(timeouts.get(current.version) ?? 0, timeouts.get(version) ?? 0);
+    const context: TrafficContext = {
+      baseline: current.version,
+      canary: version,
+      weight: 0,
+      revision: current.revision,
+      ...(longest > 0 ? { requestSeconds: longest } : {}),
+    };
     check?.(context);
     return context;
   }
@@ -215,8 +223,9 @@ export class LambdaAliasRouter implements TrafficRouter {
     return { version: alias.FunctionVersion ?? '', weights, revision: alias.RevisionId };
   }
 
-  private async publishedVersions(): Promise<string[]> {
-    const versions: string[] = [];
+  /** The function's published versions, oldest first, each with its timeout in seconds. */
+  private async publishedVersions(): Promise<Map<string, number | undefined>> {
+    const versions: [string, number | undefined][] = [];
     const pages = paginateListVersionsByFunction(
       { client: this.client },
       { FunctionName: this.target.functionName },
@@ -224,11 +233,11 @@ export class LambdaAliasRouter implements TrafficRouter {
     await this.call('ListVersionsByFunction', async () => {
       for await (const page of pages) {
         for (const fn of page.Versions ?? []) {
-          if (fn.Version && fn.Version !== '$LATEST') versions.push(fn.Version);
+          if (fn.Version && fn.Version !== '$LATEST') versions.push([fn.Version, fn.Timeout]);
         }
       }
     });
-    return versions.sort((a, b) => Number(a) - Number(b));
+    return new Map(versions.sort(([a], [b]) => Number(a) - Number(b)));
   }
 
   private call<T>(action: string, fn: () => Promise<T>): Promise<T> {
