@@ -34,6 +34,17 @@ const Verdict = z.looseObject({
   evidence: Evidence.optional(),
 });
 
+/** Set on an end a person forced (shared/core/operator.ts, Forced): who, why, and by which command. */
+const Forced = z
+  .object({
+    action: z.enum(['promote', 'rollback']),
+    by: z.string(),
+    reason: z.string(),
+    command: z.enum(['abort', 'promote', 'approve', 'reject', 'pause', 'gate-timeout']),
+    skipAnalysis: z.literal(true).optional(),
+  })
+  .strict();
+
 /** The fields every event the functions publish carries. */
 const Common = {
   executionId: z.string().min(1),
@@ -89,13 +100,16 @@ export const LifecycleEventSchemas = {
       previousWeight: z.number().min(0).max(100),
     })
     .strict(),
-  'Canary Promoted': z.object({ ...Common, reason: z.string(), verdict: Verdict.optional() }).strict(),
+  'Canary Promoted': z
+    .object({ ...Common, reason: z.string(), verdict: Verdict.optional(), forced: Forced.optional() })
+    .strict(),
   'Canary Rolled Back': z
     .object({
       ...Common,
       reason: z.string(),
       weightBefore: z.number().min(0).max(100),
       evidence: Evidence.optional(),
+      forced: Forced.optional(),
       // Set when the recover function rolled back an execution that had ended midway.
       recovery: z
         .object({

@@ -123,6 +123,28 @@ describe('the events a real run publishes', () => {
       }),
     );
   });
+
+  it('say who forced an end, and why', () => {
+    const forced = entries
+      .map((e) => [e.DetailType, JSON.parse(e.Detail ?? '{}').forced])
+      .filter(([, f]) => f !== undefined);
+
+    expect(forced).toEqual([
+      [
+        'Canary Rolled Back',
+        {
+          action: 'rollback',
+          by: 'arn:aws:iam::123456789012:user/ops',
+          reason: 'aborted by arn:aws:iam::123456789012:user/ops: abort by the test',
+          command: 'abort',
+        },
+      ],
+      [
+        'Canary Promoted',
+        expect.objectContaining({ action: 'promote', command: 'promote', skipAnalysis: true }),
+      ],
+    ]);
+  });
 });
 
 describe('severity and summary', () => {
