@@ -91,7 +91,11 @@ export interface Timeline {
   events: TimelineEvent[];
 }
 
-type Draft = Omit<Timeline, 'minutes'> & { minutes: Map<string, PairedMinute> };
+type Draft = Omit<Timeline, 'minutes'> & {
+  minutes: Map<string, PairedMinute>;
+  /** The rollout as the previous check left it: what operators did shows as what changed since. */
+  previous?: RolloutState;
+};
 type StateHandler = (draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>) => void;
 
 /**
@@ -130,6 +134,8 @@ const ON_EXIT: Record<string, StateHandler> = {
       actionReason: rollout.next.reason,
       ...(verdict.evidence ? { evidence: verdict.evidence as CheckPoint['evidence'] } : {}),
     });
+    draft.events.push(...operatorEvents(draft.previous, rollout, entry.at));
+    draft.previous = rollout;
   },
   Promote: (draft, entry) => endWeight(draft, entry, 'promoted'),
   Rollback: (draft, entry) => endWeight(draft, entry, 'rolled back'),
@@ -180,7 +186,58 @@ export function buildTimeline(
   }
   const minutes = [...draft.minutes.values()].sort((a, b) => a.at.localeCompare(b.at));
   const events = [...draft.events, ...extraEvents].sort((a, b) => a.at.localeCompare(b.at));
-  return { ...draft, minutes, events };
+  const { previous: _previous, ...timeline } = draft;
+  return { ...timeline, minutes, events };
+}
+
+/**
+ * What gates and operators did at one check, from what changed since the previous one: a gate opened or
+ * passed, a command applied (who, why, and what the check made of it), a pause seen or lifted, and an
+ * end a limit forced (a pause or a gate past its time).
+ */
+function operatorEvents(before: RolloutState | undefined, after: RolloutState, at: string): TimelineEvent[] {
+  const events: TimelineEvent[] = [];
+  const gate = after.operator?.gate;
+  if (gate && gate.id !== before?.operator?.gate?.id) {
+    events.push({ at, kind: 'gate', title: `${gate.id} gate opened: waiting for approval` });
+  }
+  const { applied, pause } = after.lastOperator ?? {};
+  const passed = (after.operator?.approved ?? []).filter((id) => !before?.operator?.approved.includes(id));
+  if (applied) {
+    const gated = applied.action === 'approve' || applied.action === 'reject';
+    events.push({
+      at,
+      kind: gated ? 'gate' : 'operator',
+      title: `fledge ${applied.action} by ${applied.by}: ${applied.reason}${applied.skipAnalysis ? ' (--skip-analysis)' : ''}`,
+      detail: after.next.reason,
+      ...(applied.action === 'abort' || applied.action === 'reject' ? { ok: false } : {}),
+    });
+  } else {
+    // A gate passed with nobody's approval: its timeout, with gates.onApprovalTimeout "continue".
+    for (const id of passed)
+      events.push({ at, kind: 'gate', title: `${id} gate passed`, detail: after.next.reason });
+  }
+  const was = before?.lastOperator?.pause;
+  if (pause && (pause.by !== was?.by || pause.since !== was?.since)) {
+    events.push({
+      at,
+      kind: 'operator',
+      title: `paused by ${pause.by}: ${pause.reason}`,
+      detail: `since ${pause.since}`,
+    });
+  } else if (was && !pause) {
+    events.push({ at, kind: 'operator', title: 'resumed' });
+  }
+  const forced = after.forced;
+  if (forced && !before?.forced && (forced.command === 'pause' || forced.command === 'gate-timeout')) {
+    events.push({
+      at,
+      kind: forced.command === 'pause' ? 'operator' : 'gate',
+      title: forced.reason,
+      ok: false,
+    });
+  }
+  return events;
 }
 
 const HOOK_STATES: Record<string, string> = {

@@ -14,6 +14,7 @@ import {
   NO_OPERATOR,
   type OperatorCommand,
   type OperatorProgress,
+  type Pause,
 } from '../core/operator';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
 import type { Intent, RecordStatus, RolloutRecord } from '../core/record';
@@ -76,6 +77,11 @@ export interface RolloutState {
   lastMinutes?: PairedMinute[];
   /** What operators asked that checks applied: commands handled, the gate waited at, gates passed. */
   operator?: OperatorProgress;
+  /**
+   * What operators asked that the last check saw: the command it applied and the pause in force. The
+   * execution history then says who did what, at which check, for reports (shared/report/timeline.ts).
+   */
+  lastOperator?: { applied?: OperatorCommand; pause?: Pause };
   /** A promotion or rollback a person forced (fledge promote/abort/reject, a pause or gate timeout). */
   forced?: Forced;
   /** Set by a Catch in the state machine when a step failed. */
@@ -241,8 +247,19 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   const seen = state.lastVerdict?.evidence?.window.end;
   const recheck = Math.max(0, 2 - state.analysis.metricLagMinutes) * MINUTE_MS;
   const seenUntil = seen ? new Date(Date.parse(seen) - recheck).toISOString() : '';
+  // Requests that could not be read leave the pause as last seen: a report must not show a resume.
+  const pause = asked.status === 'fulfilled' ? requests.pause : state.lastOperator?.pause;
+  const { lastOperator: _previous, ...carried } = state;
   const next: RolloutState = {
-    ...state,
+    ...carried,
+    ...(operated.applied || pause
+      ? {
+          lastOperator: {
+            ...(operated.applied ? { applied: operated.applied } : {}),
+            ...(pause ? { pause } : {}),
+          },
+        }
+      : {}),
     lastVerdict: verdict,
     lastMinutes: (minutes ?? []).filter((m) => m.at >= seenUntil),
     progress: decision.progress,

@@ -11,6 +11,7 @@ import { toReport } from '../../cli/report';
 import { executionTimeline, recordRun, renderReport } from '../../cli/report-html';
 import { fromExecutionHistory, fromHistoryFile } from '../../shared/report/history';
 import { buildTimeline } from '../../shared/report/timeline';
+import type { RolloutState } from '../../shared/steps/rollout';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 import { type RecordedRollout, recordRollout } from '../support/rollouts';
 import { toExecutionHistory } from '../support/sfn-history';
@@ -113,6 +114,76 @@ describe('the timeline of a local run', () => {
     ]);
     expect(timeline.weights.map((w) => w.weight)).toEqual([0, 0]);
   });
+  it('marks an approval gate, a pause, a resume and an abort, saying who and why', async () => {
+    const router = new FakeRouter();
+    const metrics = new FakeMetrics((at) =>
+      steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, 0.005, 0.005),
+    );
+    const deps = fakeDeps(router, metrics);
+    const recorder = recordRun(deps.clock);
+    const by = 'arn:aws:iam::123456789012:user/ops';
+    const at = '2026-11-02T10:03:00.000Z';
+    const asked: string[] = [];
+    const log: RecordedRollout['events'] = [];
+    const ask = (what: string, when: boolean) => when && !asked.includes(what) && asked.push(what) > 0;
+    const result = await runLocal({
+      input: {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: {
+          steps: [
+            { weight: 10, bakeMinutes: 2, approve: true },
+            { weight: 30, bakeMinutes: 2 },
+            { weight: 60, bakeMinutes: 2 },
+          ],
+        },
+      },
+      deps,
+      virtualClock: deps.clock,
+      onEvent: (event) => {
+        recorder.onEvent(event);
+        log.push({ at: deps.clock.now().toISOString(), event });
+      },
+      taskOverrides: {
+        // Each request is left just before the check that first finds the rollout where it applies.
+        Evaluate: async (taskInput, real) => {
+          const rollout = (taskInput as { rollout: RolloutState }).rollout;
+          const { key, owner } = rollout.record;
+          const step = rollout.progress.stepIndex;
+          const paused = rollout.next.reason.startsWith('paused');
+          if (ask('approve', rollout.operator?.gate !== undefined)) {
+            const command = { id: 'c-1', action: 'approve' as const, reason: 'p99 fine', by, at };
+            await deps.records.request(key, owner, { command });
+          } else if (ask('pause', step === 1)) {
+            await deps.records.request(key, owner, { pause: { since: at, by, reason: 'dashboards' } });
+          } else if (ask('resume', paused)) {
+            await deps.records.request(key, owner, { resume: true });
+          } else if (ask('abort', step === 2)) {
+            const command = { id: 'c-2', action: 'abort' as const, reason: 'escalation', by, at };
+            await deps.records.request(key, owner, { command });
+          }
+          return real(taskInput);
+        },
+      },
+    });
+
+    const timeline = recorder.timeline(result.executionArn);
+
+    expect(asked).toEqual(['approve', 'pause', 'resume', 'abort']);
+    expect(timeline.status).toBe('rolled-back');
+    expect(timeline.events.map((e) => [e.kind, e.title, e.ok])).toEqual([
+      ['gate', 'step 1 gate opened: waiting for approval', undefined],
+      ['gate', `fledge approve by ${by}: p99 fine`, undefined],
+      ['operator', `paused by ${by}: dashboards`, undefined],
+      ['operator', 'resumed', undefined],
+      ['operator', `fledge abort by ${by}: escalation`, false],
+    ]);
+    // Each mark is at the check that applied it, and the same whichever history it is read from.
+    for (const event of timeline.events) expect(timeline.checks.map((c) => c.at)).toContain(event.at);
+    expect(buildTimeline(result.executionArn, fromExecutionHistory(toExecutionHistory(log)))).toEqual(
+      timeline,
+    );
+  });
+
   it('describes a run Plan refused, with the target from the input and nothing drawn', async () => {
     const router = new FakeRouter();
     const deps = fakeDeps(router, new FakeMetrics(() => undefined));
