@@ -4,6 +4,7 @@
  * Step Functions. `--watch` refreshes until the rollout ends. Changes nothing.
  */
 import type { Command } from 'commander';
+import type { Superseded } from '../operator/operate';
 import {
   type AwsOptions,
   type DeploymentFlags,
@@ -53,13 +54,35 @@ async function status(rollout: string | undefined, options: StatusOptions): Prom
   const context = await operatorContext(options);
   const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };
   const seconds = options.interval ?? 10;
-  for (;;) {
-    const found = await operate.findRollout(ref, context.records, context.executions);
+  const first = await operate.findRollout(ref, context.records, context.executions);
+  for (let found = first; ; ) {
     const shown = operate.statusOf(found);
     if (options.json) console.log(JSON.stringify(shown));
     else console.log(operate.describeStatus(shown).join('\n'));
     if (!options.watch || !isActive(shown.status)) return;
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    // Follow the rollout first found, not whichever holds the target: a rollout that ends and is
+    // followed by another between two refreshes has ended all the same.
+    const again = await operate.refreshRollout(first.record, context.records, context.executions);
+    if (!again) {
+      const { owner, key, label } = first.record;
+      const [now, execution] = await Promise.all([
+        context.records.get(key),
+        context.executions.describe(owner),
+      ]);
+      const ended: Superseded = {
+        rollout: label,
+        key,
+        owner,
+        status: 'ended',
+        execution: execution.status,
+        ...(now ? { next: { owner: now.owner, status: now.status } } : {}),
+      };
+      if (options.json) console.log(JSON.stringify(ended));
+      else console.log(operate.describeSuperseded(ended).join('\n'));
+      return;
+    }
+    found = again;
   }
 }
 

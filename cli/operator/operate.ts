@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import { isLocalRun } from '../../shared/aws/executions';
 import { InvalidInputError, RequestRefusedError } from '../../shared/core/errors';
 import {
   type CommandAction,
@@ -47,6 +48,49 @@ export async function findRollout(
     executions.describe(record.owner),
   ]);
   return { record, requests, execution };
+}
+
+/**
+ * The watched rollout again, by its record: undefined once another rollout holds the target, which it
+ * can only do after the watched one ended (`fledge status --watch`).
+ */
+export async function refreshRollout(
+  watched: RolloutRecord,
+  records: RolloutRecords,
+  executions: Executions,
+): Promise<Found | undefined> {
+  const record = await records.get(watched.key);
+  if (!record || record.owner !== watched.owner) return undefined;
+  const [requests, execution] = await Promise.all([
+    records.requests(record.key),
+    executions.describe(record.owner),
+  ]);
+  return { record, requests, execution };
+}
+
+/** What `fledge status --watch` says of a rollout whose record another rollout has taken over. */
+export interface Superseded {
+  rollout: string;
+  key: string;
+  owner: string;
+  status: 'ended';
+  execution: ExecutionState['status'];
+  /** The rollout that holds the target now. */
+  next?: { owner: string; status: RolloutRecord['status'] } | undefined;
+}
+
+export function describeSuperseded(s: Superseded): string[] {
+  // A local run's history is not in Step Functions: only a deployed execution has a report to draw.
+  const report =
+    !s.owner.startsWith('arn:') || isLocalRun(s.owner)
+      ? ''
+      : `; \`fledge report --execution ${s.owner}\` shows how it ended`;
+  return [
+    `${s.rollout}: the watched rollout (execution ${s.owner}) has ended (execution ${s.execution})${report}`,
+    s.next
+      ? `  another rollout (execution ${s.next.owner}) now holds the target (${s.next.status}); \`fledge status\` shows it`
+      : '  its record is gone (expired)',
+  ];
 }
 
 async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<RolloutRecord> {

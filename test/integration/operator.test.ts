@@ -4,6 +4,7 @@
  * gate, finished, rolled back, and absent. Requests are applied by the rollout's next check; refusals
  * exit 2 and change nothing.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +165,61 @@ describe('fledge status, list, pause, resume, abort', () => {
       /'nobody:live' and --input name different targets/,
     );
   });
+});
+
+describe('fledge status --watch', () => {
+  it('ends when the watched rollout ends, though another rollout of the target has started meanwhile', async () => {
+    const records = new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions);
+    const record = (owner: string) => ({
+      key: 'lambda-alias#op-watch#live',
+      owner,
+      since: START.toISOString(),
+      updatedAt: START.toISOString(),
+      status: 'baking' as const,
+      target: { type: 'lambda-alias' as const, functionName: 'op-watch', alias: 'live', version: '2' },
+      label: 'alias op-watch:live (version 1 → 2)',
+      traffic: { baseline: '1', canary: '2', weight: 10 },
+    });
+    await records.acquire(record('local-op-watch-a'));
+    const watch = spawn(
+      process.execPath,
+      ['bin/fledge.js', 'status', 'op-watch:live', '--watch', '--interval', '2'],
+      { env: { ...process.env, ...env() } },
+    );
+    let output = '';
+    watch.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    watch.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => watch.once('exit', resolve));
+    for (let waited = 0; !/baking, 10% on the canary/.test(output); waited += 50) {
+      if (waited > 30_000) throw new Error(`fledge status --watch printed no status:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    // Within one refresh, the watched rollout rolls back and the next one of the target starts.
+    const ended = {
+      outcome: 'rolled-back' as const,
+      reason: 'regression',
+      at: START.toISOString(),
+      weight: 0,
+    };
+    await records.finish({ ...record('local-op-watch-a'), status: 'rolled-back', outcome: ended });
+    await records.acquire({ ...record('local-op-watch-b'), status: 'planning' });
+    const code = await Promise.race([
+      exited,
+      new Promise((r) => setTimeout(() => r('still watching'), 15_000)),
+    ]);
+    watch.kill();
+
+    expect(code).toBe(0);
+    expect(output).toMatch(/the watched rollout \(execution local-op-watch-a\) has ended/);
+    expect(output).toMatch(/another rollout \(execution local-op-watch-b\) now holds the target/);
+    // The new rollout is named, never shown as if it were the watched one.
+    expect(output).not.toMatch(/: planning/);
+  }, 60_000);
 });
 
 describe('a command while another is pending', () => {
