@@ -304,10 +304,20 @@ export function statusOf({ record, requests, execution }: Found): Status {
 
 /** A status as lines a person reads. */
 export function describeStatus(s: Status): string[] {
+  // The record still says where the steps left it (baking, shifting…), but no step runs any more.
+  const orphaned = isActive(s.status) && s.execution !== 'RUNNING' && s.execution !== 'UNKNOWN';
+  const where = orphaned
+    ? `its execution has ended (${s.execution}) without finishing the rollout`
+    : s.status;
   const lines = [
-    `${s.rollout}: ${s.status}${isActive(s.status) ? `, ${s.weight}% on the canary` : ''}${s.step ? `, step ${s.step.n} of ${s.step.of}` : ''}`,
+    `${s.rollout}: ${where}${isActive(s.status) ? `, ${s.weight}% on the canary` : ''}${s.step ? `, step ${s.step.n} of ${s.step.of}` : ''}`,
     `  execution ${s.owner} (${s.execution}), since ${s.since}, updated ${s.updatedAt}`,
   ];
+  if (orphaned) {
+    lines.push(
+      '  traffic stays as last set until fledge recovery restores the baseline (within minutes; `Canary Recovery Failed` if it cannot), or run `fledge recover`',
+    );
+  }
   if (s.lastCheck) {
     lines.push(
       `  last check (${s.lastCheck.at}): ${s.lastCheck.verdict}, next ${s.lastCheck.action}: ${s.lastCheck.reason}`,

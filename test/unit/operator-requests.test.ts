@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryRolloutRecords } from '../../cli/memory-records';
-import { type Act, act, findRollout, statusOf } from '../../cli/operator/operate';
+import { type Act, act, describeStatus, findRollout, statusOf } from '../../cli/operator/operate';
 import type { RolloutRecord } from '../../shared/core/record';
 
 const KEY = 'lambda-alias#checkout#live';
@@ -151,5 +151,21 @@ describe('a rollout named twice', () => {
 
     expect(byAlias.record.key).toBe(KEY);
     expect(byArn.record.key).toBe(KEY);
+  });
+});
+
+describe('fledge status', () => {
+  it('says that a rollout whose execution has ended is not baking, and what restores its traffic', async () => {
+    const { records } = await rolloutIn('baking', { traffic: { baseline: '1', canary: '2', weight: 10 } });
+    const stopped = { describe: async () => ({ status: 'ABORTED' as const }) };
+
+    const lines = describeStatus(statusOf(await findRollout({ rollout: 'checkout:live' }, records, stopped)));
+
+    expect(lines[0]).toBe(
+      'alias checkout:live (version 1 → 2): its execution has ended (ABORTED) without finishing the rollout, 10% on the canary',
+    );
+    expect(lines).toContain(
+      '  traffic stays as last set until fledge recovery restores the baseline (within minutes; `Canary Recovery Failed` if it cannot), or run `fledge recover`',
+    );
   });
 });
