@@ -5,7 +5,7 @@
  * change someone else made), frees the target and says what it did. It runs on the execution's status
  * change, on a schedule (those events are best effort), after every local run, and as `fledge recover`.
  */
-import { causeMessage, TrafficConflictError } from '../core/errors';
+import { causeMessage, isTransient, TrafficConflictError } from '../core/errors';
 import {
   actsFrom,
   type ExecutionState,
@@ -98,6 +98,16 @@ export async function sweep(deps: RecoverDeps): Promise<Recovery[]> {
         out.push(await recoverRecord(record, state, deps));
     } catch (error) {
       const { name, message } = error as Error;
+      // A failure that a retry may not cure leaves this target unrecovered, sweep after sweep: say so
+      // with the alarmed event. A throttled read is the next sweep's.
+      if (!isTransient(error)) {
+        await deps.events.publish('Canary Recovery Failed', {
+          ...recordEventDetail(record),
+          reason: `recovery could not read the execution ${record.owner} (${name}: ${message}), so it cannot tell whether it ended midway and cannot restore ${record.label} if it did; recovery retries on its schedule`,
+          ...(record.traffic ? { weight: record.traffic.weight } : {}),
+          error: { name, message },
+        });
+      }
       out.push({
         key: record.key,
         label: record.label,

@@ -276,5 +276,32 @@ describe('the recovery sweep', () => {
     await expect(sweep).rejects.toThrow(/recovery failed for .*a:live.*ThrottlingException: Rate exceeded/);
     expect([routers.a.weight, routers.b.weight]).toEqual([30, 0]);
     expect((await deps.records.active()).map((r) => r.owner)).toEqual(['run-a']);
+    // A throttled read is the next sweep's: nothing alarmed yet.
+    expect(deps.events.published.filter((e) => e.detailType === 'Canary Recovery Failed')).toEqual([]);
+  });
+
+  it('alarms when it cannot read an execution for good, since it could not restore that target', async () => {
+    const { deps } = await twoInterrupted();
+    await deps.clock.advance(TASK_SETTLE_SECONDS);
+    const describe = deps.executions.describe.bind(deps.executions);
+    const denied = 'User is not authorized to perform: states:DescribeExecution';
+    deps.executions.describe = async (arn) => {
+      if (arn === 'run-a') throw Object.assign(new Error(denied), { name: 'AccessDeniedException' });
+      return describe(arn);
+    };
+
+    await expect(recoverEvent(SWEEP, deps)).rejects.toThrow(/recovery failed for .*a:live/);
+
+    expect(deps.events.published.filter((e) => e.detailType === 'Canary Recovery Failed')).toEqual([
+      {
+        detailType: 'Canary Recovery Failed',
+        detail: expect.objectContaining({
+          executionId: 'run-a',
+          weight: 30,
+          reason: expect.stringMatching(/could not read the execution run-a .*AccessDeniedException/),
+          error: { name: 'AccessDeniedException', message: denied },
+        }),
+      },
+    ]);
   });
 });
