@@ -11,6 +11,7 @@ import {
   type CommandAction,
   mayReplace,
   type OperatorRequests,
+  pauseLeft,
   pendingCommandRefusal,
 } from '../../shared/core/operator';
 import type { RolloutRecords } from '../../shared/core/ports';
@@ -194,12 +195,30 @@ export function checkApplies(action: Act, found: Found): { replacing?: string } 
       `${record.label}: already paused by ${requests.pause.by} since ${requests.pause.since}; \`fledge resume\` lifts the pause`,
     );
   }
+  const budget = pauseBudget(record);
+  if (action === 'pause' && budget && budget.left <= 0) {
+    throw new RequestRefusedError(
+      `${record.label}: its pauses have used ${budget.used} of the ${budget.max} minute(s) gates.maxPauseMinutes allows a rollout in all (the execution's time limit leaves room for no more), so a pause now would roll it back at the next check. Nothing was changed; \`fledge abort\` rolls it back, or let it go on`,
+    );
+  }
   const pending = requests.command;
   if (action === 'pause' || action === 'resume' || !pending) return {};
   if (record.handled?.includes(pending.id)) return { replacing: pending.id };
   if (!mayReplace(action, pending))
     throw new RequestRefusedError(`${record.label}: ${pendingCommandRefusal(action, pending)}`);
   return {};
+}
+
+/**
+ * The pause time a rollout may still use: gates.maxPauseMinutes is one budget for all its pauses, and the
+ * record says how much of it the rollout had used at its last check. Undefined when the record keeps no
+ * input to read the budget from.
+ */
+export function pauseBudget(record: RolloutRecord): { max: number; used: number; left: number } | undefined {
+  const max = (record.input as { gates?: { maxPauseMinutes?: unknown } } | undefined)?.gates?.maxPauseMinutes;
+  if (typeof max !== 'number') return undefined;
+  const used = record.pausedMinutes ?? 0;
+  return { max, used, left: pauseLeft(max, used) };
 }
 
 /** What is happening in the statuses where no check runs any more, though the rollout has not ended. */
@@ -245,11 +264,15 @@ export async function act(
     action !== 'pause' && action !== 'resume' && requests.command && !replacing
       ? ` (it replaces the pending ${requests.command.action} requested by ${requests.command.by} at ${requests.command.at})`
       : '';
+  const budget = action === 'pause' ? pauseBudget(record) : undefined;
+  const left = budget
+    ? `; up to ${budget.left} minute(s) of pause left (gates.maxPauseMinutes, for the whole rollout), then it rolls back`
+    : '';
   return {
     action,
     rollout: record.label,
     owner: record.owner,
-    message: `${record.label}: ${WORDS[action]}${replaced}`,
+    message: `${record.label}: ${WORDS[action]}${replaced}${left}`,
   };
 }
 

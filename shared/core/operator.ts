@@ -11,8 +11,11 @@
  * - approve / reject: answer the open gate the rollout waits at (a step with `approve: true`, or
  *   `gates.beforePromotion`): go on, or roll back. An open gate holds the rollout, checks continuing, until approved,
  *   rejected, or its timeout.
- * - pause: hold at the current weight; checks continue and a failing check still rolls back; past
- *   `gates.maxPauseMinutes` the rollout rolls back.
+ * - pause: hold at the current weight; checks continue and a failing check still rolls back; once the
+ *   rollout's pauses add up to `gates.maxPauseMinutes` the rollout rolls back. It is one budget for the
+ *   whole rollout, not for each pause: Plan fits the execution's time limit with that much pausing and
+ *   no more, so pause after pause must not outlast it (the time limit would end the execution
+ *   uncatchably, and recovery roll it back).
  */
 import type { Decision } from './decision';
 import type { Step } from './strategy';
@@ -67,6 +70,11 @@ export interface OperatorProgress {
    * measured from then, not from the operator's clock (`since`).
    */
   pause?: { by: string; since: string; seenAt: string } | undefined;
+  /**
+   * Seconds the rollout spent in pauses already lifted, on its clock (each from the first check that saw
+   * it to the first that saw it lifted): gates.maxPauseMinutes bounds them and the pause in force together.
+   */
+  pausedSeconds?: number | undefined;
 }
 
 /** An action a person forced, for the outcome and the events. */
@@ -132,7 +140,7 @@ export function gateAfter(steps: readonly Step[], stepIndex: number, gates: Gate
 
 export function applyOperator(input: OperatorInput): OperatorResult {
   const { decision, verdict, requests, gates } = input;
-  let progress = input.progress;
+  let progress = settledPause(input.progress, requests.pause, input.now);
   const command =
     requests.command && !progress.handled.includes(requests.command.id) ? requests.command : undefined;
   if (command) progress = { ...progress, handled: [...progress.handled, command.id].slice(-20) };
@@ -256,8 +264,10 @@ function pausedOrWaiting(
       progress.pause?.by === by && progress.pause.since === since ? progress.pause.seenAt : undefined;
     progress = { ...progress, pause: { by, since, seenAt: seen ?? now.toISOString() } };
     const pausedFor = (now.getTime() - Date.parse(seen ?? now.toISOString())) / 60_000;
-    if (pausedFor >= gates.maxPauseMinutes) {
-      const reason = `paused by ${requests.pause.by} for more than gates.maxPauseMinutes (${gates.maxPauseMinutes}); rolled back`;
+    const earlier = (progress.pausedSeconds ?? 0) / 60;
+    if (earlier + pausedFor >= gates.maxPauseMinutes) {
+      const inAll = earlier > 0 ? ` in all (${Math.round(earlier)} minute(s) of it in earlier pauses)` : '';
+      const reason = `paused by ${requests.pause.by} for more than gates.maxPauseMinutes (${gates.maxPauseMinutes})${inAll}; rolled back`;
       return {
         decision: to('rollback', reason),
         progress,
@@ -273,7 +283,8 @@ function pausedOrWaiting(
     return {
       decision: hold(
         `paused by ${requests.pause.by} since ${requests.pause.since} (${requests.pause.reason}); checks continue and a ` +
-          `failing one still rolls back; \`fledge resume\` goes on (${decision.action} when resumed)`,
+          `failing one still rolls back; \`fledge resume\` goes on (${decision.action} when resumed); ` +
+          `${pauseLeft(gates.maxPauseMinutes, earlier + pausedFor)} minute(s) of pause left (gates.maxPauseMinutes, for the whole rollout), then it rolls back`,
       ),
       progress: gate ? { ...progress, gate } : progress,
     };
@@ -310,6 +321,24 @@ function pausedOrWaiting(
     };
   }
   return { decision, progress };
+}
+
+/**
+ * The progress with a pause that is no longer in force (lifted, or replaced by another) settled: its time,
+ * up to this check, is added to the rollout's paused total. Up to this check, not to the resume: the
+ * rollout could not move on before this check, so that is the time the pause cost its schedule.
+ */
+function settledPause(progress: OperatorProgress, pause: Pause | undefined, now: Date): OperatorProgress {
+  const seen = progress.pause;
+  if (!seen || (pause?.by === seen.by && pause.since === seen.since)) return progress;
+  const { pause: _lifted, ...rest } = progress;
+  const seconds = Math.max(0, (now.getTime() - Date.parse(seen.seenAt)) / 1000);
+  return { ...rest, pausedSeconds: (progress.pausedSeconds ?? 0) + seconds };
+}
+
+/** Whole minutes of pause a rollout has left, never negative. */
+export function pauseLeft(maxPauseMinutes: number, pausedMinutes: number): number {
+  return Math.max(0, Math.floor(maxPauseMinutes - pausedMinutes));
 }
 
 /** The gate with its clock moved on by the time paused since `pausedAt`, and no longer paused. */

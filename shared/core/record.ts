@@ -60,6 +60,11 @@ export interface RolloutRecord {
   lastCheck?: { at: string; verdict: string; reason: string; action: string } | undefined;
   /** The approval gate the rollout waits at, and since when (fledge approve / reject). */
   gate?: { id: string; openedAt: string } | undefined;
+  /**
+   * Minutes of pause the rollout has used, as of its last check (lifted pauses and the one in force), of
+   * the gates.maxPauseMinutes it may use in all: `fledge pause` refuses once none is left.
+   */
+  pausedMinutes?: number | undefined;
   /** The ids of the operator commands the checks have applied (the last few), so a stale one is known. */
   handled?: string[] | undefined;
   outcome?: { outcome: string; reason: string; at: string; weight?: number | undefined } | undefined;

@@ -402,7 +402,7 @@ export const GatesSchema = described(
     ),
     maxPauseMinutes: described(
       z._default(z.number().check(z.gt(0), z.lte(1440)), 60),
-      'How long `fledge pause` may hold a rollout before it rolls back.',
+      'How long `fledge pause` may hold a rollout, all its pauses together, before it rolls back.',
     ),
   }),
   'Approval gates and operator pauses (docs/OPERATIONS.md).',

@@ -438,6 +438,7 @@ export function recordOf(
       : {}),
     ...(state.operator?.gate ? { gate: state.operator.gate } : {}),
     ...(state.operator?.handled.length ? { handled: state.operator.handled.slice(-5) } : {}),
+    ...pauseUsed(state.operator, at),
     ...extra,
     input: {
       target: state.target,
@@ -448,6 +449,15 @@ export function recordOf(
     },
     trigger: state.trigger,
   };
+}
+
+/** The pause time a rollout has used as of `at`, when it has paused at all. */
+function pauseUsed(operator: OperatorProgress | undefined, at: string): { pausedMinutes?: number } {
+  const current = operator?.pause
+    ? Math.max(0, Date.parse(at) - Date.parse(operator.pause.seenAt)) / 1000
+    : 0;
+  const seconds = (operator?.pausedSeconds ?? 0) + current;
+  return seconds > 0 || operator?.pause ? { pausedMinutes: Math.round((seconds / 60) * 10) / 10 } : {};
 }
 
 /** The analysis as the input gave it, before Plan fixed the extra hold and the metric lag. */

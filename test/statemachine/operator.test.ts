@@ -165,6 +165,31 @@ describe('operators', () => {
     });
   });
 
+  it('pauses add up against gates.maxPauseMinutes: pausing again and again cannot outlast the time limit', async () => {
+    // Each pause holds about 6 minutes, under the 10 allowed; the second brings the total past them.
+    const pause = (since: string): RequestChange => ({ pause: { since, by: 'ops', reason: 'again' } });
+    const { report, deps } = await run(
+      { target, strategy: 'Linear10PercentEvery1Minute', gates: { maxPauseMinutes: 10 } },
+      {
+        2: pause('2026-11-02T10:02:00.000Z'),
+        8: { resume: true },
+        10: pause('2026-11-02T10:10:00.000Z'),
+        16: { resume: true },
+        18: pause('2026-11-02T10:18:00.000Z'),
+        24: { resume: true },
+      },
+    );
+
+    expect(report).toMatchObject({
+      outcome: 'rolled-back',
+      reason: expect.stringMatching(
+        /^paused by ops for more than gates\.maxPauseMinutes \(10\) in all \(\d+ minute\(s\) of it in earlier pauses\); rolled back$/,
+      ),
+      forced: { command: 'pause' },
+    });
+    expect((await deps.records.get('lambda-alias#checkout#live'))?.pausedMinutes).toBeGreaterThanOrEqual(10);
+  });
+
   it('a failing check rolls back a paused rollout', async () => {
     const pause: RequestChange = { pause: { since: '2026-11-02T10:00:00.000Z', by: 'ops', reason: 'hold' } };
 

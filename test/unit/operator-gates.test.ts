@@ -237,4 +237,55 @@ describe('gates.maxPauseMinutes', () => {
       reason: expect.stringMatching(/for more than gates.maxPauseMinutes \(60\)/),
     });
   });
+
+  it('is one budget for all the pauses of a rollout: pausing again and again cannot outlast it', () => {
+    // Plan fits the execution's time limit with gates.maxPauseMinutes of pausing, once. Three pauses of
+    // 25 minutes each, every one shorter than the budget, add up to more than it.
+    const at = (minute: number) => new Date(NOW.getTime() + minute * 60_000);
+    const pauseAt = (minute: number) => ({ since: at(minute).toISOString(), by: 'bob', reason: 'incident' });
+    const check = (
+      minute: number,
+      pause: ReturnType<typeof pauseAt> | undefined,
+      p: OperatorInput['progress'],
+    ) =>
+      applyOperator({
+        ...atOpenGate(undefined, decision('advance', 'canary passes')),
+        steps: resolveStrategy({
+          steps: [
+            { weight: 10, bakeMinutes: 2 },
+            { weight: 50, bakeMinutes: 2 },
+          ],
+        }),
+        requests: pause ? { pause } : {},
+        progress: p,
+        now: at(minute),
+      });
+
+    let p: OperatorInput['progress'] = { handled: [], approved: [] };
+    const results: Array<ReturnType<typeof check>> = [];
+    for (const start of [0, 30, 60]) {
+      const pause = pauseAt(start);
+      for (let minute = start; minute <= start + 25; minute += 1) {
+        const result = check(minute, pause, p);
+        results.push(result);
+        p = result.progress;
+        if (result.decision.action === 'rollback') break;
+      }
+      if (results.at(-1)?.decision.action === 'rollback') break;
+      // Resumed: the next check goes on without the pause.
+      p = check(start + 26, undefined, p).progress;
+    }
+
+    const last = results.at(-1);
+    expect(last?.decision).toMatchObject({
+      action: 'rollback',
+      reason: expect.stringMatching(
+        /^paused by bob for more than gates\.maxPauseMinutes \(60\) in all \(52 minute\(s\) of it in earlier pauses\); rolled back$/,
+      ),
+    });
+    // The third pause, 8 minutes in: 26 + 26 + 8 = 60.
+    expect(last?.progress.pause?.since).toBe(at(60).toISOString());
+    expect(results.filter((r) => r.decision.action === 'rollback')).toHaveLength(1);
+    expect(results[0]?.decision.reason).toMatch(/60 minute\(s\) of pause left/);
+  });
 });

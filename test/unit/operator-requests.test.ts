@@ -169,3 +169,32 @@ describe('fledge status', () => {
     );
   });
 });
+
+describe('a pause once the rollout has used its pause budget', () => {
+  const input = (maxPauseMinutes: number) => ({ gates: { maxPauseMinutes } });
+
+  it('is refused, saying how much was used of how much, and nothing is written', async () => {
+    const { records, send } = await rolloutIn('baking', { input: input(30), pausedMinutes: 31.5 });
+
+    const pause = send('pause', 'bob');
+
+    await expect(pause).rejects.toMatchObject({
+      name: 'RequestRefusedError',
+      message: expect.stringMatching(
+        /its pauses have used 31\.5 of the 30 minute\(s\) gates\.maxPauseMinutes allows a rollout in all.*Nothing was changed/,
+      ),
+    });
+    expect(await records.requests(KEY)).toEqual({});
+  });
+
+  it('is taken while some is left, and says how much', async () => {
+    const { records, send } = await rolloutIn('baking', { input: input(30), pausedMinutes: 12 });
+
+    const paused = await send('pause', 'bob');
+
+    expect(paused.message).toMatch(
+      /up to 18 minute\(s\) of pause left \(gates\.maxPauseMinutes, for the whole rollout\)/,
+    );
+    expect((await records.requests(KEY)).pause?.by).toBe('bob');
+  });
+});
