@@ -10,6 +10,7 @@ import { InvalidInputError, RequestRefusedError } from '../../shared/core/errors
 import {
   type CommandAction,
   mayReplace,
+  type OperatorCommand,
   type OperatorRequests,
   pauseLeft,
   pendingCommandRefusal,
@@ -155,10 +156,14 @@ export interface Acted {
 
 /**
  * Throws RequestRefusedError when a request would not apply to the rollout as found: checked before
- * anything is asked or written. Returns the id of a pending command a check has already applied (its
- * clear was lost), which the new command may replace.
+ * anything is asked or written. Returns the pending command the new one may take the place of: one a
+ * check has already applied (its clear was lost), or, for an abort, a pending command that is not an
+ * abort (`takesPlaceOf`, which the message names).
  */
-export function checkApplies(action: Act, found: Found): { replacing?: string } {
+export function checkApplies(
+  action: Act,
+  found: Found,
+): { replacing?: string; takesPlaceOf?: OperatorCommand } {
   const { record, requests, execution } = found;
   if (!isActive(record.status)) {
     throw new RequestRefusedError(
@@ -206,7 +211,10 @@ export function checkApplies(action: Act, found: Found): { replacing?: string } 
   if (record.handled?.includes(pending.id)) return { replacing: pending.id };
   if (!mayReplace(action, pending))
     throw new RequestRefusedError(`${record.label}: ${pendingCommandRefusal(action, pending)}`);
-  return {};
+  // Replaced by its id, the one read here: a command written by an older fledge has no commandAction
+  // for the table's condition to tell an abort by, and the id still fails the write if another command
+  // took its place meanwhile.
+  return { replacing: pending.id, takesPlaceOf: pending };
 }
 
 /**
@@ -238,8 +246,8 @@ export async function act(
   records: RolloutRecords,
   options: ActOptions,
 ): Promise<Acted> {
-  const { record, requests } = found;
-  const { replacing } = checkApplies(action, found);
+  const { record } = found;
+  const { replacing, takesPlaceOf } = checkApplies(action, found);
   const at = (options.now ?? new Date()).toISOString();
   if (action === 'pause') {
     await records.request(record.key, record.owner, {
@@ -260,10 +268,9 @@ export async function act(
       ...(replacing ? { replacing } : {}),
     });
   }
-  const replaced =
-    action !== 'pause' && action !== 'resume' && requests.command && !replacing
-      ? ` (it replaces the pending ${requests.command.action} requested by ${requests.command.by} at ${requests.command.at})`
-      : '';
+  const replaced = takesPlaceOf
+    ? ` (it replaces the pending ${takesPlaceOf.action} requested by ${takesPlaceOf.by} at ${takesPlaceOf.at})`
+    : '';
   const budget = action === 'pause' ? pauseBudget(record) : undefined;
   const left = budget
     ? `; up to ${budget.left} minute(s) of pause left (gates.maxPauseMinutes, for the whole rollout), then it rolls back`

@@ -166,7 +166,11 @@ export interface RolloutRecords {
 export type RequestChange =
   | {
       command: OperatorCommand;
-      /** The id of a pending command a check has already applied (its clear was lost), to replace. */
+      /**
+       * The id of the pending command this one takes the place of, as the caller read it: one a check has
+       * already applied (its clear was lost), or a non-abort an abort replaces. The write fails if another
+       * command is pending by then.
+       */
       replacing?: string | undefined;
     }
   | { pause: Pause }

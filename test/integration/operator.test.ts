@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -272,6 +273,46 @@ describe('a command while another is pending', () => {
     await records.request(key, owner, { ...command('p3', 'promote', 'erin'), replacing: 'a1' });
 
     expect((await records.requests(key)).command).toMatchObject({ id: 'p3', by: 'erin' });
+  });
+});
+
+describe('a command written by an older fledge', () => {
+  it('can be replaced by an abort, though it has no commandAction for the table to tell an abort by', async () => {
+    const records = new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions);
+    const key = 'lambda-alias#op-legacy#live';
+    await records.acquire({
+      key,
+      owner: 'local-op-legacy',
+      since: START.toISOString(),
+      updatedAt: START.toISOString(),
+      status: 'baking',
+      target: { type: 'lambda-alias', functionName: 'op-legacy', alias: 'live', version: '2' },
+      label: 'alias op-legacy:live (version 1 → 2)',
+    });
+    // A pending promote as fledge wrote it before commands carried commandAction.
+    const promote = { id: 'old-1', action: 'promote', reason: 'r', by: 'bob', at: START.toISOString() };
+    await new DynamoDBClient({}).send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: { pk: { S: key } },
+        UpdateExpression: 'SET command = :command, commandId = :id',
+        ExpressionAttributeValues: { ':command': { S: JSON.stringify(promote) }, ':id': { S: promote.id } },
+      }),
+    );
+
+    const abort = await cli('abort', 'op-legacy:live', '--reason', 'customer escalation');
+    const again = await cli('abort', 'op-legacy:live', '--reason', 'second thoughts');
+
+    expect(abort.code).toBe(0);
+    expect(abort.report).toMatchObject({
+      message: expect.stringMatching(/replaces the pending promote requested by bob/),
+    });
+    expect((await records.requests(key)).command).toMatchObject({
+      action: 'abort',
+      reason: 'customer escalation',
+    });
+    // Conditional as ever: the abort now pending is not replaced.
+    refused(again, /`fledge abort` requested by .* \(customer escalation\) is still pending/);
   });
 });
 
