@@ -69,12 +69,16 @@ export function resolveStrategy(strategy: StrategyInput = DEFAULT_STRATEGY): Ste
   const canary = CANARY.exec(name);
   if (canary) {
     const weight = percent(canary[1], strategy);
-    return [{ weight, bakeSeconds: minutes(canary[2], strategy) * 60 }];
+    const bake = minutes(canary[2], strategy);
+    spelledAsCodeDeploy(name, `Canary${weight}Percent${bake}${minuteUnit(bake)}`, strategy);
+    return [{ weight, bakeSeconds: bake * 60 }];
   }
   const linear = LINEAR.exec(name);
   if (linear) {
     const increment = percent(linear[1], strategy);
-    const bakeSeconds = minutes(linear[2], strategy) * 60;
+    const every = minutes(linear[2], strategy);
+    spelledAsCodeDeploy(name, `Linear${increment}PercentEvery${every}${minuteUnit(every)}`, strategy);
+    const bakeSeconds = every * 60;
     const steps: Step[] = [];
     for (let weight = increment; weight < 100; weight += increment) steps.push({ weight, bakeSeconds });
     return steps;
@@ -112,6 +116,24 @@ export function tooFine(weight: number): string {
   return (
     `${weight} has more than ${WEIGHT_DECIMALS} decimals; traffic moves in steps of 0.001%, and a finer ` +
     `weight would read back at the next step as a change someone else made. Use e.g. ${nearest}`
+  );
+}
+
+/** CodeDeploy's spelling: `Linear10PercentEvery1Minute`, `Canary10Percent5Minutes`. */
+function minuteUnit(count: number): string {
+  return count === 1 ? 'Minute' : 'Minutes';
+}
+
+/**
+ * Refuses a name that only looks like a CodeDeploy configuration (`Canary10Percent5Minute`,
+ * `Linear010PercentEvery1Minutes`): a typo in a strategy is more likely a mistake than a wish, and a
+ * pipeline that copied it to CodeDeploy would be refused there.
+ */
+function spelledAsCodeDeploy(name: string, canonical: string, strategy: string): void {
+  if (name === canonical) return;
+  throw new RangeError(
+    `strategy '${strategy}' is not known; did you mean '${canonical}'? CodeDeploy's names say Minute for 1 ` +
+      `and Minutes otherwise, without leading zeros (${PREDEFINED_STRATEGIES.join(', ')})`,
   );
 }
 

@@ -42,6 +42,17 @@ describe('resolveStrategy', () => {
   it.each([
     ['an unknown name', 'Canary10Percent', /not known; use one of Canary10Percent5Minutes/],
     [
+      'a singular Minute for 5 minutes',
+      'Canary10Percent5Minute',
+      /strategy 'Canary10Percent5Minute' is not known; did you mean 'Canary10Percent5Minutes'\?/,
+    ],
+    [
+      'a plural Minutes for 1 minute',
+      'CodeDeployDefault.LambdaLinear10PercentEvery1Minutes',
+      /did you mean 'Linear10PercentEvery1Minute'\?/,
+    ],
+    ['a leading zero', 'Canary010Percent5Minutes', /did you mean 'Canary10Percent5Minutes'\?/],
+    [
       'falling weights',
       {
         steps: [
