@@ -50,11 +50,19 @@ export function parseDate(value: string): Date {
   return date;
 }
 
+/**
+ * The longest interval a command waits between two looks. Node's timers take at most 2^31 - 1 ms (24.8
+ * days) and fire after 1 ms for anything longer, so a huge interval would poll as fast as it can.
+ */
+export const MAX_INTERVAL_SECONDS = 3600;
+
 /** Parses a positive number of seconds for commander; anything else is a usage error naming the option. */
 export function parseSeconds(value: string): number {
   const seconds = /^\s*\d*\.?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!(seconds > 0))
-    throw new InvalidArgumentError(`'${value}' is not a positive number of seconds (e.g. 10)`);
+  if (!(seconds > 0 && seconds <= MAX_INTERVAL_SECONDS))
+    throw new InvalidArgumentError(
+      `'${value}' is not a positive number of seconds up to ${MAX_INTERVAL_SECONDS} (e.g. 10)`,
+    );
   return seconds;
 }
 

@@ -93,6 +93,12 @@ describe('a usage error', () => {
       /option '--interval <seconds>' argument '-5' is invalid/,
     ],
     [
+      // Past Node's longest timer, a refresh would come every millisecond.
+      'a --watch --interval too long to wait',
+      () => ['status', 'checkout:live', '--watch', '--interval', '3000000'],
+      /argument '3000000' is invalid\. '3000000' is not a positive number of seconds up to 3600/,
+    ],
+    [
       '--start without --clock virtual',
       () => ['run', '--input', file(), '--start', START],
       /--start needs --clock virtual/,
