@@ -1,6 +1,7 @@
 /**
  * Ctrl-C during `fledge run`: the first SIGINT or SIGTERM stops the rollout and restores the baseline
  * before exiting; a second one exits at once, leaving traffic as it is, and says how to restore it.
+ * During `fledge start --wait` it stops following a deployed rollout, which goes on (trapFollowing).
  */
 import type { RolloutState } from '../shared/steps/rollout';
 import type { EventLog } from './local-runner';
@@ -48,5 +49,35 @@ export function trapSignals(
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
+  };
+}
+
+/** The exit code of a command a signal stopped (128 + SIGINT, as a shell reports it). */
+export const INTERRUPTED_EXIT = 130;
+
+/**
+ * Ctrl-C (or SIGTERM) while `fledge start --wait` follows a deployed execution: this process only
+ * watches, so it stops following and leaves the rollout to run on in Step Functions, and says so, with
+ * how to follow or stop it. Returns the function that releases the trap.
+ */
+export function trapFollowing(
+  executionArn: string,
+  deployment: string,
+  json: boolean,
+  print: (line: string) => void = console.error,
+): () => void {
+  const onSignal = (name: NodeJS.Signals) => {
+    const reason =
+      `${name}: stopped following; the rollout goes on in ${executionArn}, nothing was stopped or rolled back. ` +
+      `\`fledge status ${executionArn}${deployment} --watch\` follows it, \`fledge abort ${executionArn}${deployment} --reason "…"\` rolls it back`;
+    if (json) console.log(JSON.stringify({ outcome: 'detached', reason, executionArn }));
+    else print(`\nfledge: ${reason}`);
+    process.exit(INTERRUPTED_EXIT);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   };
 }

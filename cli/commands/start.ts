@@ -98,9 +98,19 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
     else console.log(`started ${executionArn}\n  ${consoleLink(executionArn)}`);
     return;
   }
+  const [{ printProgress, toReport, exitCode }, { trapFollowing }] = await Promise.all([
+    import('../report'),
+    import('../signals'),
+  ]);
+  // The flags that found the deployment, for the commands the interruption suggests.
+  const deployment = options.stage
+    ? ` --stage ${options.stage}`
+    : options.table
+      ? ` --table ${options.table}`
+      : '';
+  const release = trapFollowing(executionArn, deployment, options.json === true);
   console.error(`started ${executionArn}\n  ${consoleLink(executionArn)}`);
-  const { printProgress, toReport, exitCode } = await import('../report');
-  const result = await starting.follow(executionArn, printProgress(options.json));
+  const result = await starting.follow(executionArn, printProgress(options.json)).finally(release);
   const report = toReport(result);
   if (options.json) console.log(JSON.stringify(report));
   else console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);

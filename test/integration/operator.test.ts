@@ -28,7 +28,7 @@ import { VirtualClock } from '../../shared/core/clock';
 import { plan } from '../../shared/steps/plan';
 import type { RolloutState } from '../../shared/steps/rollout';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
-import { type CliRun, fledgeArgs, inputFile } from '../support/cli';
+import { type CliRun, fledgeArgs, inputFile, spawnFledge } from '../support/cli';
 
 const START = new Date('2026-11-20T10:00:00.000Z');
 const TABLE = 'fledge-operator-test';
@@ -435,6 +435,24 @@ describe('fledge start and retry', () => {
       },
     });
     expect(JSON.parse(execution.input ?? '{}')).toEqual(input);
+  });
+
+  it('--wait stops following on Ctrl-C, and says the rollout goes on and how to follow or stop it', async () => {
+    await healthy('op-follow');
+    const input = { target: target('op-follow'), strategy: 'Canary10Percent5Minutes' };
+    const follow = spawnFledge('start', input, ['--state-machine', stateMachineArn, '--wait'], env());
+    await follow.waitFor(/^started (arn:\S+)$/m);
+    const executionArn = /^started (arn:\S+)$/m.exec(follow.output())?.[1] ?? '';
+
+    follow.child.kill('SIGINT');
+    const code = await follow.exited;
+    const execution = await new SFNClient({}).send(new DescribeExecutionCommand({ executionArn }));
+
+    expect(code).toBe(130);
+    expect(follow.output()).toContain(
+      `SIGINT: stopped following; the rollout goes on in ${executionArn}, nothing was stopped or rolled back. \`fledge status ${executionArn} --watch\` follows it`,
+    );
+    expect(execution.status).toBe('RUNNING');
   });
 
   it('starts nothing for an input that fails its checks', async () => {
