@@ -2,6 +2,7 @@
 
 import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
+import { InvalidInputError } from '../../shared/core/errors';
 import type { RolloutRecords } from '../../shared/core/ports';
 import type { Executions } from '../../shared/core/record';
 import type { DeploymentFlags } from '../options';
@@ -15,9 +16,34 @@ export interface OperatorContext {
 
 export async function operatorContext(flags: DeploymentFlags): Promise<OperatorContext> {
   const deployment = await locate(flags);
+  const table = requireTable(deployment);
   return {
     deployment,
-    records: new DynamoDbRolloutRecords(requireTable(deployment)),
+    records: namingTheTable(new DynamoDbRolloutRecords(table), table, deployment.from),
     executions: stepFunctionsExecutions,
   };
+}
+
+/**
+ * The records, with DynamoDB's bare "Requested resource not found" for a table that is not there (a
+ * typo in --table, another region) turned into a refusal that names the table and where it came from.
+ */
+function namingTheTable(records: RolloutRecords, table: string, from: string): RolloutRecords {
+  return new Proxy(records, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (error) {
+          if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+          throw new InvalidInputError(
+            `no rollout table '${table}' (from ${from}) in this account and region: check --table, --stage or FLEDGE_TABLE, and --region. Nothing was changed`,
+            { cause: error },
+          );
+        }
+      };
+    },
+  });
 }

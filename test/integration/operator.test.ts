@@ -316,6 +316,17 @@ describe('a command written by an older fledge', () => {
   });
 });
 
+describe('a rollout table that is not there', () => {
+  it('is refused, naming the table and where it came from', async () => {
+    const status = await fledgeArgs(['status', 'checkout:live', '--json'], { FLEDGE_TABLE: 'fledge-tyop' });
+
+    refused(
+      status,
+      /^no rollout table 'fledge-tyop' \(from flags and environment\) in this account and region/,
+    );
+  });
+});
+
 describe('against a real account', () => {
   it('refuses a request that does not apply before asking to confirm it', async () => {
     const records = new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions);
