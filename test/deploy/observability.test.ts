@@ -234,6 +234,37 @@ describe('observability resources', () => {
     }
   });
 
+  it('alarm when the recover function itself keeps failing, which no event would say', () => {
+    const resources = off.template.Resources;
+    const alarm = resources.FledgeRecoveryErrorsAlarm?.Properties;
+    const recover = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.FunctionName).endsWith('-recover'),
+    );
+
+    expect(recover?.Properties.FunctionName).toBe('fledge-ci-recover');
+    expect(alarm).toMatchObject({
+      AlarmName: 'fledge-ci-recovery-errors',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: recover?.Properties.FunctionName }],
+      Statistic: 'Sum',
+      // The sweep runs every 5 minutes: three failing periods in a row, not one throttled sweep.
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(on.template.Resources.FledgeRecoveryErrorsAlarm?.Properties.AlarmActions).toEqual({
+      'Fn::If': [
+        'FledgeNotify',
+        [{ Ref: 'FledgeNotificationTopic' }, { Ref: 'FledgeChatTopic' }],
+        { Ref: 'AWS::NoValue' },
+      ],
+    });
+  });
+
   it('draw a dashboard from the metrics the checks publish and the functions that log outcomes', () => {
     const resources = off.template.Resources;
     const body = JSON.parse(
@@ -266,6 +297,7 @@ describe('observability resources', () => {
       expect(functionNames).toContain(group);
     expect(text).toContain(`stateMachine:${machine?.Properties.StateMachineName}`);
     for (const [, , , name] of SPLIT_ENDS) expect(text).toContain(`alarm:fledge-ci-${name}`);
+    expect(text).toContain('alarm:fledge-ci-recovery-errors');
     expect(body.widgets.map((w) => w.type)).toEqual([
       'text',
       'log',
