@@ -479,3 +479,71 @@ describe('closestWeights', () => {
     for (const p of [1, 5, 10, 20, 25, 50, 75, 90]) expect(closestWeights(p).percent).toBeCloseTo(p, 10);
   });
 });
+
+describe('Route53WeightedRouter with real-world record sets', () => {
+  /**
+   * A zone listed as Route 53 lists it: one record per page here, sorted by name, type and
+   * SetIdentifier, each page starting where the last one's NextRecord* said; names in lowercase with `*`
+   * escaped, whichever way the start name spells them.
+   */
+  function pagedZone(initial: ResourceRecordSet[]) {
+    const z = zone(initial);
+    const key = (r: ResourceRecordSet) => `${r.Name}|${r.Type}|${r.SetIdentifier ?? ''}`;
+    route53.on(ListResourceRecordSetsCommand).callsFake(async (input) => {
+      const all = [...z.records()].sort((a, b) => key(a).localeCompare(key(b)));
+      const start = all.findIndex(
+        (r) =>
+          r.Name ===
+            `${String(input.StartRecordName).replace(/\.$/, '').replace('*', '\\052')}.`.toLowerCase() &&
+          r.Type === input.StartRecordType &&
+          (input.StartRecordIdentifier === undefined || r.SetIdentifier === input.StartRecordIdentifier),
+      );
+      const page = start < 0 ? [] : all.slice(start, start + 1);
+      const next = start < 0 ? undefined : all[start + 1];
+      return {
+        ResourceRecordSets: page,
+        IsTruncated: next !== undefined,
+        ...(next
+          ? { NextRecordName: next.Name, NextRecordType: next.Type, NextRecordIdentifier: next.SetIdentifier }
+          : {}),
+        MaxItems: 1,
+      };
+    });
+    return z;
+  }
+
+  it('reads a pair that spans pages of ListResourceRecordSets', async () => {
+    // Prepare
+    const z = pagedZone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2')]);
+    const r = router();
+
+    // Act
+    const applied = await r.setWeight(10, await r.prepare());
+
+    // Assess
+    expect(applied.weight).toBe(10);
+    expect(route53.commandCalls(ListResourceRecordSetsCommand).length).toBeGreaterThan(2);
+    expect(Object.fromEntries(z.records().map((x) => [x.SetIdentifier, x.Weight]))).toEqual({
+      primary: 252,
+      canary: 28,
+    });
+  });
+
+  it('finds a wildcard pair, which Route 53 lists with the * escaped as \\052', async () => {
+    // Route 53 returns every character other than a-z, 0-9, - and _ as a three-digit octal escape.
+    const wildcard = (id: string, weight: number, value: string) =>
+      record(id, weight, value, { Name: '\\052.app.example.com.' });
+    const z = pagedZone([wildcard('primary', 100, '192.0.2.1'), wildcard('canary', 0, '192.0.2.2')]);
+    const r = router(target({ recordName: '*.App.Example.com' }));
+
+    const applied = await r.setWeight(10, await r.prepare());
+
+    expect(applied.weight).toBe(10);
+    expect(z.records().map((x) => [x.Name, x.SetIdentifier, x.Weight])).toEqual(
+      expect.arrayContaining([
+        ['\\052.app.example.com.', 'primary', 252],
+        ['\\052.app.example.com.', 'canary', 28],
+      ]),
+    );
+  });
+});
