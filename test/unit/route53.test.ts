@@ -16,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Route53WeightedRouter } from '../../shared/aws/routers/route53';
+import { recordKey } from '../../shared/core/record';
 import { closestWeights, shareOf } from '../../shared/core/route53-shares';
 import type { Route53WeightedTarget } from '../../shared/core/schema';
 
@@ -527,6 +528,13 @@ describe('Route53WeightedRouter with real-world record sets', () => {
       primary: 252,
       canary: 28,
     });
+  });
+
+  it('gives every spelling of one name the same rollout record, so two rollouts cannot both take it', () => {
+    const key = (recordName: string) => recordKey(target({ recordName }));
+
+    expect(key('*.App.Example.com.')).toBe(key('\\052.app.example.com'));
+    expect(key('app.example.com')).toBe('route53-weighted#Z123#app.example.com#A');
   });
 
   it('finds a wildcard pair, which Route 53 lists with the * escaped as \\052', async () => {

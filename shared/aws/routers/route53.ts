@@ -6,6 +6,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { canonicalName } from '../../core/dns-name';
 import {
   awsCall,
   ChangeRejectedError,
@@ -303,7 +304,7 @@ export class Route53WeightedRouter implements TrafficRouter {
   }
 
   private async readPair(): Promise<Read> {
-    const name = normalize(this.target.recordName);
+    const name = canonicalName(this.target.recordName);
     const found: Read = { others: [] };
     let start: { name?: string; type?: string; id?: string } = {
       name: this.target.recordName,
@@ -321,12 +322,12 @@ export class Route53WeightedRouter implements TrafficRouter {
         ),
       );
       for (const record of result.ResourceRecordSets ?? []) {
-        if (normalize(record.Name ?? '') !== name || record.Type !== this.target.recordType) continue;
+        if (canonicalName(record.Name ?? '') !== name || record.Type !== this.target.recordType) continue;
         if (record.SetIdentifier === this.target.stable) found.stable = record;
         else if (record.SetIdentifier === this.target.canary) found.canary = record;
         else if (record.Weight !== undefined) found.others.push(record);
       }
-      const pastName = result.NextRecordName && normalize(result.NextRecordName) !== name;
+      const pastName = result.NextRecordName && canonicalName(result.NextRecordName) !== name;
       const pastType = result.NextRecordType && result.NextRecordType !== this.target.recordType;
       if (!result.IsTruncated || pastName || pastType) break;
       start = { name: result.NextRecordName, type: result.NextRecordType, id: result.NextRecordIdentifier };
@@ -456,25 +457,6 @@ function withRoutingOf(record: ResourceRecordSet, source: ResourceRecordSet): Re
   return source.HealthCheckId ? { ...rest, HealthCheckId: source.HealthCheckId } : rest;
 }
 
-/**
- * A name as Route 53 compares it: case-insensitive, the trailing dot optional, and every character other
- * than a-z, 0-9, - and _ as the three-digit octal escape ListResourceRecordSets returns it in (`*` is
- * `\052`), whether it was written as the character or as its escape.
- */
-function normalize(name: string): string {
-  let out = '';
-  for (let i = 0; i < name.length; i++) {
-    const escaped = /^\\([0-7]{3})/.exec(name.slice(i));
-    const code = escaped ? Number.parseInt(escaped[1] ?? '', 8) : name.charCodeAt(i);
-    if (escaped) i += 3;
-    const char = String.fromCharCode(code).toLowerCase();
-    // An unescaped dot separates labels; an escaped one is part of a label and stays escaped.
-    out +=
-      /[a-z0-9_-]/.test(char) || (char === '.' && !escaped) ? char : `\\${code.toString(8).padStart(3, '0')}`;
-  }
-  return out.replace(/\.$/, '');
-}
-
 function essentials(record: ResourceRecordSet) {
   const alias = record.AliasTarget;
   return {
@@ -483,7 +465,7 @@ function essentials(record: ResourceRecordSet) {
     values: (record.ResourceRecords ?? []).map((r) => r.Value).sort(),
     alias: alias
       ? {
-          dns: normalize(alias.DNSName ?? ''),
+          dns: canonicalName(alias.DNSName ?? ''),
           zone: alias.HostedZoneId,
           health: alias.EvaluateTargetHealth ?? false,
         }
