@@ -82,6 +82,8 @@ describe('Route 53 releases against moto', () => {
     checks.canary = await createHealthCheck('192.0.2.20');
     zones.checked = await createZone('checked.example');
     await createWeightedPair(zones.checked, 'app.checked.example', '192.0.2.10', '192.0.2.20', 60, checks);
+    zones.guarded = await createZone('guarded.example');
+    await createWeightedPair(zones.guarded, 'app.guarded.example', '192.0.2.10', '192.0.2.11', 60, checks);
     await publishSideMinutes('MyApp', 'good', START, 30, {
       stable: { requests: 900, errors: 4 },
       canary: { requests: 100, errors: 0 },
@@ -150,6 +152,19 @@ describe('Route 53 releases against moto', () => {
       /step 1 bakes 60s, but app.ttl.example has a TTL of 60s.*at least 90s/,
     );
     expect(await pair('ttl')).toEqual(before);
+  });
+
+  it('refuses canaryValue on a health-checked canary record, exits 2 and changes nothing', async () => {
+    // Its health check would keep checking the old endpoint while traffic moved to the new values.
+    const before = await listRecords(zones.guarded ?? '');
+
+    const { code, report } = await fledge(release('guarded'));
+
+    expect(code).toBe(2);
+    expect(String(report.reason)).toMatch(
+      new RegExp(`target.canaryValue: the canary record 'canary' has HealthCheckId '${checks.canary}'`),
+    );
+    expect(await listRecords(zones.guarded ?? '')).toEqual(before);
   });
 
   it.each([

@@ -554,4 +554,34 @@ describe('Route53WeightedRouter with real-world record sets', () => {
       ]),
     );
   });
+
+  it('refuses canaryValue on a health-checked canary record, naming both fields, before writing anything', async () => {
+    // The health check names the old endpoint: it would keep checking it while traffic goes to the new
+    // values, and finalize would hand it to the stable record.
+    zone([
+      record('primary', 100, '192.0.2.1', { HealthCheckId: 'hc-blue' }),
+      record('canary', 0, '192.0.2.2', { HealthCheckId: 'hc-green' }),
+    ]);
+
+    await expect(router(target({ canaryValue: ['192.0.2.9'] })).prepare()).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(/target\.canaryValue.*HealthCheckId 'hc-green'/),
+    });
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('refuses it in a read-only check too (fledge start), and accepts a canaryValue the record already has', async () => {
+    zone([
+      record('primary', 100, '192.0.2.1', { HealthCheckId: 'hc-blue' }),
+      record('canary', 0, '192.0.2.9', { HealthCheckId: 'hc-green' }),
+    ]);
+
+    await expect(
+      router(target({ canaryValue: ['192.0.2.20'] })).prepare(undefined, { readOnly: true }),
+    ).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(router(target({ canaryValue: ['192.0.2.9'] })).prepare()).resolves.toMatchObject({
+      canary: 'canary',
+    });
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
 });

@@ -110,6 +110,17 @@ export class Route53WeightedRouter implements TrafficRouter {
       );
     }
     const wanted = this.withCanaryValue(canary);
+    if (canary.HealthCheckId && !sameRecord(wanted, canary)) {
+      // The health check names the endpoint it checks, not the record's values: after the new values it
+      // would go on checking the old fleet while traffic moves to the new one, and finalize would hand it
+      // to the stable record, which would then serve the new fleet health-checked by the old one.
+      throw new InvalidInputError(
+        `target.canaryValue: the canary record '${this.target.canary}' has HealthCheckId ` +
+          `'${canary.HealthCheckId}', which fledge would keep while replacing the values it checks. Point the ` +
+          'canary record and its health check at the new fleet yourself and leave out canaryValue, or remove ' +
+          "the canary record's health check (docs/ROUTE53.md)",
+      );
+    }
     const context: TrafficContext = {
       baseline: this.target.stable,
       canary: this.target.canary,
