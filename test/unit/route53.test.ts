@@ -584,4 +584,30 @@ describe('Route53WeightedRouter with real-world record sets', () => {
     });
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });
+
+  it('takes the TTL of the record an alias points at in the same zone, for the step length check', async () => {
+    // Route 53 answers an alias to a record of its own zone with that record's TTL, not 60 s.
+    const alias = (id: string, weight: number, dns: string) =>
+      record(id, weight, '', {
+        TTL: undefined,
+        ResourceRecords: undefined,
+        AliasTarget: { HostedZoneId: 'Z123', DNSName: dns, EvaluateTargetHealth: false },
+      });
+    const plain = (name: string, ttl: number) => ({
+      Name: name,
+      Type: 'A' as const,
+      TTL: ttl,
+      ResourceRecords: [{ Value: '192.0.2.7' }],
+    });
+    zone([
+      alias('primary', 100, 'blue.app.example.com.'),
+      alias('canary', 0, 'green.app.example.com.'),
+      plain('blue.app.example.com.', 300),
+      plain('green.app.example.com.', 120),
+    ]);
+
+    const context = await router().prepare();
+
+    expect(context.ttlSeconds).toBe(300);
+  });
 });

@@ -50,7 +50,7 @@ export interface Route53RouterOptions {
   maxSyncMs?: number;
 }
 
-/** Alias records have no TTL of their own; Route 53 uses the target's, and 60 s is the usual. */
+/** Alias records have no TTL of their own; an AWS resource's (ELB, CloudFront, S3) is 60 s. */
 const ALIAS_TTL_SECONDS = 60;
 
 /**
@@ -125,7 +125,7 @@ export class Route53WeightedRouter implements TrafficRouter {
       baseline: this.target.stable,
       canary: this.target.canary,
       weight: 0,
-      ttlSeconds: Math.max(ttlOf(stable), ttlOf(wanted)),
+      ttlSeconds: Math.max(await this.ttlOf(stable), await this.ttlOf(wanted)),
     };
     check?.(context);
     let pair: Pair = { stable, canary };
@@ -315,10 +315,21 @@ export class Route53WeightedRouter implements TrafficRouter {
   }
 
   private async readPair(): Promise<Read> {
-    const name = canonicalName(this.target.recordName);
     const found: Read = { others: [] };
+    for (const record of await this.recordsNamed(this.target.recordName)) {
+      if (record.SetIdentifier === this.target.stable) found.stable = record;
+      else if (record.SetIdentifier === this.target.canary) found.canary = record;
+      else if (record.Weight !== undefined) found.others.push(record);
+    }
+    return found;
+  }
+
+  /** Every record of this name and the target's type, across as many pages as they take. */
+  private async recordsNamed(recordName: string): Promise<ResourceRecordSet[]> {
+    const name = canonicalName(recordName);
+    const found: ResourceRecordSet[] = [];
     let start: { name?: string; type?: string; id?: string } = {
-      name: this.target.recordName,
+      name: recordName,
       type: this.target.recordType,
     };
     for (let page = 0; page < 100; page++) {
@@ -333,10 +344,8 @@ export class Route53WeightedRouter implements TrafficRouter {
         ),
       );
       for (const record of result.ResourceRecordSets ?? []) {
-        if (canonicalName(record.Name ?? '') !== name || record.Type !== this.target.recordType) continue;
-        if (record.SetIdentifier === this.target.stable) found.stable = record;
-        else if (record.SetIdentifier === this.target.canary) found.canary = record;
-        else if (record.Weight !== undefined) found.others.push(record);
+        if (canonicalName(record.Name ?? '') === name && record.Type === this.target.recordType)
+          found.push(record);
       }
       const pastName = result.NextRecordName && canonicalName(result.NextRecordName) !== name;
       const pastType = result.NextRecordType && result.NextRecordType !== this.target.recordType;
@@ -344,6 +353,23 @@ export class Route53WeightedRouter implements TrafficRouter {
       start = { name: result.NextRecordName, type: result.NextRecordType, id: result.NextRecordIdentifier };
     }
     return found;
+  }
+
+  /**
+   * How long resolvers keep a record's answer. An alias has no TTL of its own: Route 53 answers with
+   * the TTL of the record it points at when that record is in the same zone (the longest, if several
+   * share its name), and with the AWS resource's own (60 s for ELB, CloudFront, S3) otherwise.
+   */
+  private async ttlOf(record: ResourceRecordSet, depth = 0): Promise<number> {
+    const alias = record.AliasTarget;
+    if (!alias) return record.TTL ?? 0;
+    if (depth >= 4 || zoneId(alias.HostedZoneId ?? '') !== zoneId(this.target.hostedZoneId)) {
+      return ALIAS_TTL_SECONDS;
+    }
+    const targets = await this.recordsNamed(alias.DNSName ?? '');
+    if (targets.length === 0) return ALIAS_TTL_SECONDS;
+    const ttls = await Promise.all(targets.map((t) => this.ttlOf(t, depth + 1)));
+    return Math.max(...ttls);
   }
 
   private requirePair(read: Read): Pair {
@@ -438,8 +464,8 @@ export class Route53WeightedRouter implements TrafficRouter {
 
 const RETRIED_HERE = new Set(['PriorRequestNotComplete', 'Throttling', 'ThrottlingException']);
 
-function ttlOf(record: ResourceRecordSet): number {
-  return record.AliasTarget ? ALIAS_TTL_SECONDS : (record.TTL ?? 0);
+function zoneId(id: string): string {
+  return id.replace(/^\/hostedzone\//, '');
 }
 
 /** What Route 53 accepts back: an alias record has no TTL (some emulators report 0). */
