@@ -50,7 +50,7 @@ export interface Route53RouterOptions {
   maxSyncMs?: number;
 }
 
-/** Alias records have no TTL of their own; an AWS resource's (ELB, CloudFront, S3) is 60 s. */
+/** Alias records have no TTL of their own; an AWS resource answers with its own, 60 s for ELB and S3. */
 const ALIAS_TTL_SECONDS = 60;
 
 /**
@@ -358,7 +358,7 @@ export class Route53WeightedRouter implements TrafficRouter {
   /**
    * How long resolvers keep a record's answer. An alias has no TTL of its own: Route 53 answers with
    * the TTL of the record it points at when that record is in the same zone (the longest, if several
-   * share its name), and with the AWS resource's own (60 s for ELB, CloudFront, S3) otherwise.
+   * share its name), and with the AWS resource's own otherwise (taken as 60 s).
    */
   private async ttlOf(record: ResourceRecordSet, depth = 0): Promise<number> {
     const alias = record.AliasTarget;
