@@ -610,4 +610,20 @@ describe('Route53WeightedRouter with real-world record sets', () => {
 
     expect(context.ttlSeconds).toBe(300);
   });
+
+  it('leaves a third weighted record at weight 0 alone: it takes no share while the pair is healthy', async () => {
+    // A weight-0 fallback (a maintenance page) is a documented Route 53 pattern: it answers only when
+    // every record with a weight is unhealthy.
+    const fallback = record('maintenance', 0, '192.0.2.99', { HealthCheckId: 'hc-maint' });
+    const z = zone([record('primary', 100, '192.0.2.1'), record('canary', 0, '192.0.2.2'), fallback]);
+    const r = router();
+
+    const context = await r.prepare();
+    const step = await r.setWeight(10, context);
+    const promoted = await r.promote({ ...context, weight: step.weight, revision: step.revision });
+
+    expect([step.weight, promoted.weight]).toEqual([10, 100]);
+    expect(z.records().find((x) => x.SetIdentifier === 'maintenance')).toEqual(fallback);
+    expect(z.batches.flat().map((c) => c.ResourceRecordSet?.SetIdentifier)).not.toContain('maintenance');
+  });
 });

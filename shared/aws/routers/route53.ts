@@ -34,7 +34,7 @@ interface Pair {
 interface Read {
   stable?: ResourceRecordSet;
   canary?: ResourceRecordSet;
-  /** Other weighted records of the same name and type: they would take a share fledge does not count. */
+  /** Other weighted records of the same name and type: with a weight, they take a share fledge does not count. */
   others: ResourceRecordSet[];
 }
 
@@ -91,11 +91,13 @@ export class Route53WeightedRouter implements TrafficRouter {
       throw error;
     });
     const { stable, canary } = this.requirePair(read);
-    if (read.others.length > 0) {
+    const sharing = sharingOthers(read);
+    if (sharing.length > 0) {
       throw new InvalidInputError(
         `${this.target.recordName} ${this.target.recordType} has other weighted records besides ` +
-          `'${this.target.stable}' and '${this.target.canary}': ${read.others.map((r) => `'${r.SetIdentifier}' (weight ${r.Weight ?? 0})`).join(', ')}. ` +
-          'They would take a share of the traffic that fledge neither sets nor counts; remove them, or give them weight 0 and another name',
+          `'${this.target.stable}' and '${this.target.canary}': ${sharing.map((r) => `'${r.SetIdentifier}' (weight ${r.Weight})`).join(', ')}. ` +
+          'They take a share of the traffic that fledge neither sets nor counts; set their weight to 0 (Route 53 ' +
+          'then answers with them only when every record with a weight is unhealthy), or delete them',
       );
     }
     if ((canary.Weight ?? 0) > 0) {
@@ -221,7 +223,7 @@ export class Route53WeightedRouter implements TrafficRouter {
     const stable = pair.stable.Weight ?? 0;
     const canary = pair.canary.Weight ?? 0;
     if (canary === 0) return { summary, split: false };
-    if (read.others.length > 0) {
+    if (sharingOthers(read).length > 0) {
       return { summary, split: true, ambiguity: 'other weighted records share the name and type' };
     }
     if (stable === 0) {
@@ -418,10 +420,11 @@ export class Route53WeightedRouter implements TrafficRouter {
   }
 
   private assertUnchanged(read: Read, current: Pair, context: TrafficContext): void {
-    if (read.others.length > 0) {
+    const sharing = sharingOthers(read);
+    if (sharing.length > 0) {
       throw new TrafficConflictError(
-        `someone added weighted records to ${this.target.recordName} ${this.target.recordType} during the rollout ` +
-          `(${read.others.map((r) => `'${r.SetIdentifier}' weight ${r.Weight ?? 0}`).join(', ')}); they take a share ` +
+        `someone gave other weighted records of ${this.target.recordName} ${this.target.recordType} a weight during the rollout ` +
+          `(${sharing.map((r) => `'${r.SetIdentifier}' weight ${r.Weight}`).join(', ')}); they take a share ` +
           'fledge does not set. fledge stopped without writing.',
       );
     }
@@ -463,6 +466,14 @@ export class Route53WeightedRouter implements TrafficRouter {
 }
 
 const RETRIED_HERE = new Set(['PriorRequestNotComplete', 'Throttling', 'ThrottlingException']);
+
+/**
+ * The other weighted records that take a share. One at weight 0 takes none while a record with a weight
+ * is healthy (fledge always leaves one of its pair a weight), so it is left alone.
+ */
+function sharingOthers(read: Read): ResourceRecordSet[] {
+  return read.others.filter((r) => (r.Weight ?? 0) > 0);
+}
 
 function zoneId(id: string): string {
   return id.replace(/^\/hostedzone\//, '');
