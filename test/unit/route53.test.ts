@@ -626,4 +626,17 @@ describe('Route53WeightedRouter with real-world record sets', () => {
     expect(z.records().find((x) => x.SetIdentifier === 'maintenance')).toEqual(fallback);
     expect(z.batches.flat().map((c) => c.ResourceRecordSet?.SetIdentifier)).not.toContain('maintenance');
   });
+
+  it('names what the record name holds when the pair is not of the target type, writing nothing', async () => {
+    const cname = (id: string, weight: number, value: string) => record(id, weight, value, { Type: 'CNAME' });
+    zone([cname('primary', 100, 'blue.example.net'), cname('canary', 0, 'green.example.net')]);
+
+    await expect(router(target({ canaryValue: ['192.0.2.9'] })).prepare()).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(
+        /no A record app.example.com with SetIdentifier 'primary'.*app.example.com has CNAME 'primary', CNAME 'canary'.*target.recordType/,
+      ),
+    });
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
 });

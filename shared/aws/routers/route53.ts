@@ -90,6 +90,7 @@ export class Route53WeightedRouter implements TrafficRouter {
       }
       throw error;
     });
+    if (!read.stable || !read.canary) await this.explainMissing();
     const { stable, canary } = this.requirePair(read);
     const sharing = sharingOthers(read);
     if (sharing.length > 0) {
@@ -372,6 +373,43 @@ export class Route53WeightedRouter implements TrafficRouter {
     if (targets.length === 0) return ALIAS_TTL_SECONDS;
     const ttls = await Promise.all(targets.map((t) => this.ttlOf(t, depth + 1)));
     return Math.max(...ttls);
+  }
+
+  /**
+   * The pair is not there as the target names it: say what the name does hold (records of another type,
+   * such as CNAMEs under an A target, or other SetIdentifiers), so the fix is clear.
+   */
+  private async explainMissing(): Promise<void> {
+    const name = canonicalName(this.target.recordName);
+    const held: string[] = [];
+    let start: { name?: string; type?: string; id?: string } = { name: this.target.recordName };
+    for (let page = 0; page < 10; page++) {
+      const result = await this.call('ListResourceRecordSets', () =>
+        this.client.send(
+          new ListResourceRecordSetsCommand({
+            HostedZoneId: this.target.hostedZoneId,
+            StartRecordName: start.name,
+            StartRecordType: start.type as never,
+            StartRecordIdentifier: start.id,
+          }),
+        ),
+      );
+      for (const record of result.ResourceRecordSets ?? []) {
+        if (canonicalName(record.Name ?? '') !== name) continue;
+        held.push(`${record.Type}${record.SetIdentifier === undefined ? '' : ` '${record.SetIdentifier}'`}`);
+      }
+      if (!result.IsTruncated || canonicalName(result.NextRecordName ?? '') !== name) break;
+      start = { name: result.NextRecordName, type: result.NextRecordType, id: result.NextRecordIdentifier };
+    }
+    if (held.length === 0) return;
+    const missing = [this.target.stable, this.target.canary].filter(
+      (id) => !held.includes(`${this.target.recordType} '${id}'`),
+    );
+    throw new InvalidInputError(
+      `no ${this.target.recordType} record ${this.target.recordName} with SetIdentifier '${missing[0]}' in zone ` +
+        `${this.target.hostedZoneId}; ${this.target.recordName} has ${held.slice(0, 10).join(', ')}${held.length > 10 ? ', …' : ''}. Check target.recordType, ` +
+        'target.stable and target.canary, or create both weighted records first (docs/ROUTE53.md)',
+    );
   }
 
   private requirePair(read: Read): Pair {
