@@ -6,7 +6,11 @@ import {
   type MetricDataResult,
   paginateGetMetricData,
 } from '@aws-sdk/client-cloudwatch';
-import { GetHealthCheckStatusCommand, type Route53Client } from '@aws-sdk/client-route-53';
+import {
+  GetHealthCheckCommand,
+  GetHealthCheckStatusCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
 import { MINUTE_MS } from '../core/clock';
 import { awsCall, MetricDataError, TransientAwsError } from '../core/errors';
 import type { SideMinute } from '../core/history';
@@ -215,6 +219,34 @@ export class CloudWatchMetricsSource implements MetricsSource {
       }),
     );
     return ids.filter((_, i) => unhealthy[i]);
+  }
+
+  /**
+   * Why each named health check cannot be watched: it does not exist (every check would fail, and three
+   * failed checks roll back a healthy canary), or it is calculated, whose status GetHealthCheckStatus does
+   * not return (AWS: use the console or CloudWatch), so it would never be seen failing.
+   */
+  async unwatchableChecks(ids: readonly string[]): Promise<string[]> {
+    const problems = await Promise.all(
+      ids.map(async (id) => {
+        const found = await awsCall('route53:GetHealthCheck', () =>
+          this.route53().send(new GetHealthCheckCommand({ HealthCheckId: id })),
+        ).catch((error: unknown) => {
+          if ((error as Error).name === 'NoSuchHealthCheck') return undefined;
+          throw error;
+        });
+        if (!found?.HealthCheck) return `no Route 53 health check '${id}' in this account`;
+        if (found.HealthCheck.HealthCheckConfig?.Type === 'CALCULATED') {
+          return (
+            `'${id}' is a calculated health check, whose status Route 53 does not return to ` +
+            'GetHealthCheckStatus, so fledge would never see it fail: name the health checks it combines, or ' +
+            'a CloudWatch alarm on its HealthCheckStatus metric in analysis.alarms'
+          );
+        }
+        return undefined;
+      }),
+    );
+    return problems.filter((p): p is string => p !== undefined);
   }
 
   async alarmsInAlarm(names: readonly string[]): Promise<string[]> {

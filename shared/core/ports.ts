@@ -125,6 +125,8 @@ export interface MetricsSource {
   missingAlarms(names: readonly string[]): Promise<string[]>;
   /** The Route 53 health checks, of those named, that most checkers now report as failing. */
   unhealthyChecks(ids: readonly string[]): Promise<string[]>;
+  /** Why each named health check cannot be watched (it does not exist, or its status cannot be read). */
+  unwatchableChecks(ids: readonly string[]): Promise<string[]>;
 }
 
 /**

@@ -100,6 +100,10 @@ export async function plan(
   if (missing.length > 0) {
     throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
   }
+  const unwatchable = await deps.metrics.unwatchableChecks(given.healthChecks);
+  if (unwatchable.length > 0) {
+    throw new InvalidInputError(`analysis.healthChecks: ${unwatchable.join('; ')}`);
+  }
   const hookProblems = await Promise.all(
     Object.entries(hooks).map(async ([when, ref]) => {
       const problem = ref ? await deps.hooks(ref) : undefined;

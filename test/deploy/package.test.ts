@@ -272,6 +272,7 @@ describe('the packaged template', () => {
           'lambda:ListVersionsByFunction',
           'route53:ChangeResourceRecordSets',
           'route53:GetChange',
+          'route53:GetHealthCheck',
           'route53:ListResourceRecordSets',
           'states:DescribeExecution',
         ],

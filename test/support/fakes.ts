@@ -146,6 +146,20 @@ export class FakeMetrics implements MetricsSource {
   async unhealthyChecks(ids: readonly string[]): Promise<string[]> {
     return ids.filter((id) => this.unhealthy.includes(id));
   }
+
+  /** Health checks that do not exist, or that are calculated (their status cannot be read). */
+  missingChecks: string[] = [];
+  calculatedChecks: string[] = [];
+
+  async unwatchableChecks(ids: readonly string[]): Promise<string[]> {
+    return ids.flatMap((id) =>
+      this.missingChecks.includes(id)
+        ? [`no Route 53 health check '${id}'`]
+        : this.calculatedChecks.includes(id)
+          ? [`'${id}' is a calculated health check`]
+          : [],
+    );
+  }
 }
 
 /** Counts where each arm fails at a fixed rate, with `requests` per minute split by `canaryShare`. */

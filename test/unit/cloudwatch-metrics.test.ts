@@ -4,7 +4,12 @@ import {
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  GetHealthCheckCommand,
+  GetHealthCheckStatusCommand,
+  NoSuchHealthCheck,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -348,5 +353,30 @@ describe('alarms and health checks', () => {
       .resolves(report('Failure: timeout', 'Success: HTTP 200', 'Success: HTTP 200'));
 
     expect(await source().unhealthyChecks(['down', 'flaky'])).toEqual(['down']);
+  });
+
+  it('says which health checks cannot be watched: missing, or calculated (no status to read)', async () => {
+    const check = (Type: string) => ({
+      HealthCheck: {
+        Id: 'x',
+        CallerReference: 'r',
+        HealthCheckVersion: 1,
+        HealthCheckConfig: { Type: Type as never },
+      },
+    });
+    route53
+      .on(GetHealthCheckCommand, { HealthCheckId: 'web' })
+      .resolves(check('HTTPS'))
+      .on(GetHealthCheckCommand, { HealthCheckId: 'gone' })
+      .rejects(new NoSuchHealthCheck({ message: 'No health check exists', $metadata: {} }))
+      .on(GetHealthCheckCommand, { HealthCheckId: 'all-of-them' })
+      .resolves(check('CALCULATED'));
+
+    const problems = await source().unwatchableChecks(['web', 'gone', 'all-of-them']);
+
+    expect(problems).toEqual([
+      "no Route 53 health check 'gone' in this account",
+      expect.stringMatching(/^'all-of-them' is a calculated health check, .* never see it fail/),
+    ]);
   });
 });

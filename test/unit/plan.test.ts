@@ -375,3 +375,27 @@ describe('plan and the metric lag (analysis.metricLagMinutes)', () => {
     expect(record?.input).toHaveProperty('analysis.metricLagMinutes', 3);
   });
 });
+
+describe('plan and the health checks it watches (analysis.healthChecks)', () => {
+  it('refuses one that does not exist or cannot be read, naming the field, before touching the target', async () => {
+    // A missing check fails every check (three in a row roll a healthy canary back, after traffic moved);
+    // a calculated one has no status to read, so it would never be seen failing.
+    const router = new FakeRouter();
+    const metrics = new FakeMetrics(() => undefined);
+    metrics.missingChecks = ['hc-typo'];
+    metrics.calculatedChecks = ['hc-all'];
+    const deps = fakeDeps(router, metrics);
+    const input = {
+      target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+      analysis: { healthChecks: ['hc-fine', 'hc-typo', 'hc-all'] },
+    };
+
+    await expect(plan(input, deps, { executionId: 'run-1' })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message:
+        "analysis.healthChecks: no Route 53 health check 'hc-typo'; 'hc-all' is a calculated health check",
+    });
+    expect(router.calls).toEqual([]);
+    expect(await deps.records.active()).toEqual([]);
+  });
+});
