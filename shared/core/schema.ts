@@ -118,7 +118,7 @@ export const Route53WeightedTargetSchema = z
           AliasValueSchema,
         ]),
       ),
-      'The new fleet: record values, or an alias target. Written at weight 0 before traffic moves.',
+      'The new fleet: record values, or an alias target. Written at weight 0 before traffic moves. Refused when the canary record has a health check, which would go on checking the old endpoint.',
     ),
     finalize: described(
       z._default(z.boolean(), true),
