@@ -11,6 +11,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { InvalidInputError } from '../../shared/core/errors';
+import { metricLag } from '../../shared/core/metric-lag';
 import { DeployInputSchema, describeIssues } from '../../shared/core/schema';
 import { resolveStrategy } from '../../shared/core/strategy';
 import { fromExecutionHistory } from '../../shared/report/history';
@@ -18,8 +19,9 @@ import type { Deps } from '../../shared/steps/deps';
 import type { EventLog, LocalRunResult } from '../local-runner';
 
 /**
- * Everything `fledge start` can check without writing: the schema, the strategy, the alarms, and the
- * target as it is now (a function and version that exist, an alias or records not already split).
+ * Everything `fledge start` can check without writing: the schema, the strategy, the alarms and health
+ * checks, the target as it is now (a function and version that exist, an alias or records not already
+ * split), and a metric lag given against its longest request.
  */
 export async function validateInput(input: unknown, deps: Pick<Deps, 'router' | 'metrics'>): Promise<string> {
   const parsed = DeployInputSchema.safeParse(input);
@@ -31,7 +33,10 @@ export async function validateInput(input: unknown, deps: Pick<Deps, 'router' | 
   const missing = await deps.metrics.missingAlarms(analysis.alarms);
   if (missing.length > 0)
     throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
+  const unwatchable = await deps.metrics.unwatchableChecks(analysis.healthChecks);
+  if (unwatchable.length > 0) throw new InvalidInputError(`analysis.healthChecks: ${unwatchable.join('; ')}`);
   const context = await deps.router(target).prepare(undefined, { readOnly: true });
+  metricLag(analysis.metricLagMinutes, context, target);
   return `${target.type === 'lambda-alias' ? `version ${context.baseline} → ${context.canary}` : `'${context.baseline}' → '${context.canary}'`}`;
 }
 

@@ -16,6 +16,7 @@ import {
   summarizeHistory,
 } from '../core/history';
 import { scheduleProblems } from '../core/limits';
+import { metricLag } from '../core/metric-lag';
 import { gateAfter } from '../core/operator';
 import type { CountsQuery, LatencyQuery, MetricRef, SideQuery, TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
@@ -287,41 +288,6 @@ function checkCaching(target: Target, steps: readonly Step[], context: TrafficCo
         'target.stretchShortSteps to lengthen them',
     );
   }
-}
-
-/**
- * How many minutes each check's window ends before now. Lambda publishes a request's metrics when it
- * ends, stamped with the minute it started: until a minute is as old as the longest request, the
- * canary's slow requests and timeouts are missing from it, and a hanging canary would look healthy
- * (and be promoted on minutes that lack its failures). Unset, the lag covers the longest request; a lag
- * given shorter than that is refused.
- */
-function metricLag(
-  given: number | undefined,
-  context: TrafficContext,
-  target: Target,
-): { minutes: number; reason?: string } {
-  const seconds = context.requestSeconds;
-  const needed = seconds === undefined ? 0 : Math.ceil(seconds / 60);
-  const subject =
-    target.type === 'lambda-alias'
-      ? `${target.functionName} (versions ${context.baseline} and ${context.canary})`
-      : 'the target';
-  const why =
-    `requests of ${subject} may run ${seconds} s, and Lambda publishes a request's metrics when it ends, ` +
-    'stamped with the minute it started';
-  if (given !== undefined) {
-    if (given < needed) {
-      throw new InvalidInputError(
-        `analysis.metricLagMinutes: ${given} is shorter than the longest request: ${why}, so the newest ` +
-          `${needed} minute(s) would miss the canary's slow requests and timeouts. Set it to at least ${needed}, ` +
-          'or leave it unset',
-      );
-    }
-    return { minutes: given };
-  }
-  if (needed <= DEFAULT_METRIC_LAG_MINUTES) return { minutes: DEFAULT_METRIC_LAG_MINUTES };
-  return { minutes: needed, reason: `metric lag ${needed} minutes: ${why}` };
 }
 
 function stretchedSteps(target: Target, steps: Step[], context: TrafficContext): Step[] {

@@ -9,8 +9,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventLog } from '../../cli/local-runner';
 import { locate } from '../../cli/operator/deployment';
-import { follow } from '../../cli/operator/start';
+import { follow, validateInput } from '../../cli/operator/start';
 import { describeEvent, toReport } from '../../cli/report';
+import { FakeMetrics, FakeRouter, fakeDeps } from '../support/fakes';
 import { recordRollout } from '../support/rollouts';
 import { toExecutionHistory } from '../support/sfn-history';
 
@@ -96,5 +97,28 @@ describe('finding a deployed fledge', () => {
         /--stage nope: no CloudFormation stack fledge-nope .*--table and --state-machine/,
       ),
     });
+  });
+});
+
+describe('fledge start, before it starts an execution', () => {
+  const input = (analysis: Record<string, unknown>) => ({
+    target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+    analysis,
+  });
+
+  it('refuses what Plan would: a health check that cannot be watched, a lag shorter than a request', async () => {
+    const router = new FakeRouter();
+    router.requestSeconds = 600;
+    const metrics = new FakeMetrics(() => undefined);
+    metrics.missingChecks = ['hc-typo'];
+    const deps = fakeDeps(router, metrics);
+
+    await expect(validateInput(input({ healthChecks: ['hc-typo'] }), deps)).rejects.toThrow(
+      "analysis.healthChecks: no Route 53 health check 'hc-typo'",
+    );
+    await expect(validateInput(input({ metricLagMinutes: 2 }), deps)).rejects.toThrow(
+      /analysis\.metricLagMinutes: 2 is shorter .* at least 10/,
+    );
+    await expect(validateInput(input({ metricLagMinutes: 10 }), deps)).resolves.toBe('version 1 → 2');
   });
 });
