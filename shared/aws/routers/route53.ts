@@ -327,15 +327,19 @@ export class Route53WeightedRouter implements TrafficRouter {
     return found;
   }
 
-  /** Every record of this name and the target's type, across as many pages as they take. */
-  private async recordsNamed(recordName: string): Promise<ResourceRecordSet[]> {
+  /**
+   * Every record of this name and the target's type (or of any type: `anyType`), across the pages they
+   * take, up to `maxPages`.
+   */
+  private async recordsNamed(
+    recordName: string,
+    { anyType = false, maxPages = 100 } = {},
+  ): Promise<ResourceRecordSet[]> {
     const name = canonicalName(recordName);
+    const type = anyType ? undefined : this.target.recordType;
     const found: ResourceRecordSet[] = [];
-    let start: { name?: string; type?: string; id?: string } = {
-      name: recordName,
-      type: this.target.recordType,
-    };
-    for (let page = 0; page < 100; page++) {
+    let start: { name?: string; type?: string; id?: string } = { name: recordName, type };
+    for (let page = 0; page < maxPages; page++) {
       const result = await this.call('ListResourceRecordSets', () =>
         this.client.send(
           new ListResourceRecordSetsCommand({
@@ -347,11 +351,11 @@ export class Route53WeightedRouter implements TrafficRouter {
         ),
       );
       for (const record of result.ResourceRecordSets ?? []) {
-        if (canonicalName(record.Name ?? '') === name && record.Type === this.target.recordType)
+        if (canonicalName(record.Name ?? '') === name && (type === undefined || record.Type === type))
           found.push(record);
       }
       const pastName = result.NextRecordName && canonicalName(result.NextRecordName) !== name;
-      const pastType = result.NextRecordType && result.NextRecordType !== this.target.recordType;
+      const pastType = type !== undefined && result.NextRecordType && result.NextRecordType !== type;
       if (!result.IsTruncated || pastName || pastType) break;
       start = { name: result.NextRecordName, type: result.NextRecordType, id: result.NextRecordIdentifier };
     }
@@ -380,27 +384,9 @@ export class Route53WeightedRouter implements TrafficRouter {
    * such as CNAMEs under an A target, or other SetIdentifiers), so the fix is clear.
    */
   private async explainMissing(): Promise<void> {
-    const name = canonicalName(this.target.recordName);
-    const held: string[] = [];
-    let start: { name?: string; type?: string; id?: string } = { name: this.target.recordName };
-    for (let page = 0; page < 10; page++) {
-      const result = await this.call('ListResourceRecordSets', () =>
-        this.client.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: this.target.hostedZoneId,
-            StartRecordName: start.name,
-            StartRecordType: start.type as never,
-            StartRecordIdentifier: start.id,
-          }),
-        ),
-      );
-      for (const record of result.ResourceRecordSets ?? []) {
-        if (canonicalName(record.Name ?? '') !== name) continue;
-        held.push(`${record.Type}${record.SetIdentifier === undefined ? '' : ` '${record.SetIdentifier}'`}`);
-      }
-      if (!result.IsTruncated || canonicalName(result.NextRecordName ?? '') !== name) break;
-      start = { name: result.NextRecordName, type: result.NextRecordType, id: result.NextRecordIdentifier };
-    }
+    const held = (await this.recordsNamed(this.target.recordName, { anyType: true, maxPages: 10 })).map(
+      (record) => `${record.Type}${record.SetIdentifier === undefined ? '' : ` '${record.SetIdentifier}'`}`,
+    );
     if (held.length === 0) return;
     const missing = [this.target.stable, this.target.canary].filter(
       (id) => !held.includes(`${this.target.recordType} '${id}'`),
