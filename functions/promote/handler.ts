@@ -1,9 +1,10 @@
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { deployedRecords } from '../../shared/aws/records';
 import { createRouter } from '../../shared/aws/routers';
-import { systemClock } from '../../shared/core/clock';
+import { type Clock, systemClock } from '../../shared/core/clock';
+import { type EndWeight, publishEndWeight } from '../../shared/lambda/end-metrics';
 import { stepHandler } from '../../shared/lambda/step-handler';
-import { type EndDeps, promote, type RolloutEvent } from '../../shared/steps/rollout';
+import { type EndDeps, type Outcome, promote, type RolloutEvent } from '../../shared/steps/rollout';
 
 const wire = (): EndDeps => ({
   clock: systemClock,
@@ -12,7 +13,18 @@ const wire = (): EndDeps => ({
   records: deployedRecords(),
 });
 
-export const createHandler = (deps: () => EndDeps = wire) =>
-  stepHandler('promote', (event: RolloutEvent, d) => promote(event.rollout, d), deps);
+/** The weight the target ended at, for the dashboard (shared/lambda/end-metrics.ts). */
+const ended = (o: Outcome, event: RolloutEvent): EndWeight[] => [
+  { target: o.target, weight: o.weight, executionId: event.rollout.executionId, outcome: o.outcome },
+];
 
-export const handler = createHandler();
+/**
+ * With `metrics` (the clock that stamps them), the end weight goes to CloudWatch: the deployed function.
+ * Local runs pass none.
+ */
+export const createHandler = (deps: () => EndDeps = wire, metrics?: Pick<Clock, 'now'>) => {
+  const handler = stepHandler('promote', (event: RolloutEvent, d) => promote(event.rollout, d), deps);
+  return metrics ? handler.use(publishEndWeight(ended, metrics)) : handler;
+};
+
+export const handler = createHandler(wire, systemClock);

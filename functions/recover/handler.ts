@@ -2,9 +2,15 @@ import { EventBridgePublisher } from '../../shared/aws/events';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { deployedRecords } from '../../shared/aws/records';
 import { createRouter } from '../../shared/aws/routers';
-import { systemClock } from '../../shared/core/clock';
+import { type Clock, systemClock } from '../../shared/core/clock';
+import { type EndWeight, publishEndWeight } from '../../shared/lambda/end-metrics';
 import { stepHandler } from '../../shared/lambda/step-handler';
-import { type RecoverDeps, type RecoveryEvent, recoverEvent } from '../../shared/steps/recover';
+import {
+  type RecoverDeps,
+  type Recovery,
+  type RecoveryEvent,
+  recoverEvent,
+} from '../../shared/steps/recover';
 
 const wire = (): RecoverDeps => ({
   clock: systemClock,
@@ -14,16 +20,27 @@ const wire = (): RecoverDeps => ({
   executions: stepFunctionsExecutions,
 });
 
+/** The baselines recovery restored, for the dashboard's weight (shared/lambda/end-metrics.ts). */
+const restored = (results: Recovery[]): EndWeight[] =>
+  results.flatMap((r) =>
+    r.action === 'rolled-back' && r.target && r.weight !== undefined
+      ? [{ target: r.target, weight: r.weight, executionId: r.owner, outcome: r.action }]
+      : [],
+  );
+
 /**
  * Invoked by EventBridge: an execution's status change, or the schedule's sweep. A status change may wait
- * in this invocation for a stopped execution's Task to end, within what is left of its time.
+ * in this invocation for a stopped execution's Task to end, within what is left of its time. With
+ * `metrics` (the clock that stamps them), each restored target's weight goes to CloudWatch.
  */
-export const createHandler = (deps: () => RecoverDeps = wire) =>
-  stepHandler(
+export const createHandler = (deps: () => RecoverDeps = wire, metrics?: Pick<Clock, 'now'>) => {
+  const handler = stepHandler(
     'recover',
     (event: RecoveryEvent, d, context) =>
       recoverEvent(event, d, { remainingMs: context?.getRemainingTimeInMillis?.() }),
     deps,
   );
+  return metrics ? handler.use(publishEndWeight(restored, metrics)) : handler;
+};
 
-export const handler = createHandler();
+export const handler = createHandler(wire, systemClock);

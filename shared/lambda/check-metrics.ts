@@ -2,9 +2,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import { targetLabel } from '../core/target-label';
 import type { RolloutEvent, RolloutState } from '../steps/rollout';
+import { METRICS_NAMESPACE } from './end-metrics';
 
-/** The CloudWatch namespace of fledge's own metrics; resources/observability.yml reads it. */
-export const METRICS_NAMESPACE = 'fledge';
+// Defined beside the end-weight line, which the functions without Powertools Metrics bundle.
+export { METRICS_NAMESPACE };
 
 /** One Metrics instance for the evaluate function, reused while the Lambda is warm. */
 export function checkMetrics(): Metrics {

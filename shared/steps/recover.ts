@@ -14,6 +14,7 @@ import {
   type RolloutRecord,
   trafficMayHaveMoved,
 } from '../core/record';
+import type { Target } from '../core/schema';
 import { RECOVERY_WORK_SECONDS, TASK_SETTLE_SECONDS, timing } from '../lambda/timeouts';
 import { bestEffort } from './bookkeeping';
 import type { Deps } from './deps';
@@ -29,6 +30,8 @@ export interface Recovery {
   reason: string;
   /** Canary percent after recovery, when it rolled back. */
   weight?: number;
+  /** The target whose baseline recovery restored, when it rolled back. */
+  target?: Target;
 }
 
 export interface RecoverOptions {
@@ -181,7 +184,7 @@ export async function recoverRecord(
       weightBefore: record.intent?.weight ?? traffic.weight,
       recovery: { execution: execution.status, error: execution.error, detail: applied.detail },
     });
-    return { ...base, action: 'rolled-back', reason, weight: applied.weight };
+    return { ...base, action: 'rolled-back', reason, weight: applied.weight, target: record.target };
   } catch (error) {
     const message = (error as Error).message;
     if (error instanceof TrafficConflictError || (error as Error).name === 'TrafficConflictError') {

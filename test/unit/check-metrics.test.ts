@@ -1,14 +1,18 @@
 /**
  * Each check's figures as CloudWatch metrics: the evaluate-metrics handler, wired as deployed, prints
- * embedded-metric-format lines that CloudWatch turns into metrics per target.
+ * embedded-metric-format lines that CloudWatch turns into metrics per target. Promote, Rollback and the
+ * recovery print the weight the target ended at, in the same form.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../functions/evaluate-metrics/handler';
+import { createHandler as promoteHandler } from '../../functions/promote/handler';
+import { createHandler as recoverHandler } from '../../functions/recover/handler';
+import { createHandler as rollbackHandler } from '../../functions/rollback/handler';
 import { plan } from '../../shared/steps/plan';
 import { type RolloutState, setWeight } from '../../shared/steps/rollout';
-import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
+import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
 
 const context = { functionName: 'fledge-evaluate-metrics', awsRequestId: 'req-1' } as Context;
 
@@ -21,6 +25,24 @@ interface EmfLine {
     }>;
   };
   [key: string]: unknown;
+}
+
+/** The EMF lines printed on stdout while `act` runs. */
+async function emfOf(act: () => Promise<unknown>): Promise<EmfLine[]> {
+  const lines: string[] = [];
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    await act();
+  } finally {
+    write.mockRestore();
+  }
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as EmfLine);
 }
 
 /** Runs Plan and SetWeight on fakes, moves the clock, and runs one check through the handler. */
@@ -133,5 +155,114 @@ describe('the metrics of a check', () => {
     await createHandler(() => deps)({ rollout, executionId: 'e' }, context);
 
     expect(lines.filter((l) => l.includes('"_aws"'))).toEqual([]);
+  });
+});
+
+describe('the weight a rollout ends at', () => {
+  /** A rollout at 10%, five minutes after its weight was set, with its deps. */
+  async function atTenPercent() {
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics(() => undefined));
+    const planned = (await plan(
+      {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+        strategy: 'Canary10Percent5Minutes',
+      },
+      deps,
+      { executionId: 'arn:aws:states:eu-west-1:1:execution:m:e1' },
+    )) as RolloutState;
+    const rollout = await setWeight(planned, deps);
+    await deps.clock.advance(5 * 60 + 20);
+    return { router, deps, rollout };
+  }
+
+  const weightLine = (weight: number, outcome: string) => ({
+    _aws: {
+      // The minute after the step's: the last check, in the step's minute, would hide a 0 under the
+      // dashboard's per-minute maximum.
+      Timestamp: T0.getTime() + 6 * 60_000,
+      CloudWatchMetrics: [
+        {
+          Namespace: 'fledge',
+          Dimensions: [['service', 'Target']],
+          Metrics: [{ Name: 'CanaryWeight', Unit: 'Percent' }],
+        },
+      ],
+    },
+    service: 'fledge',
+    Target: 'checkout:live',
+    CanaryWeight: weight,
+    executionId: 'arn:aws:states:eu-west-1:1:execution:m:e1',
+    outcome,
+  });
+
+  // As serverless.yml sets it for every function: Powertools Metrics takes the check lines' service from it.
+  beforeEach(() => {
+    vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'fledge');
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('publishes 100 once Promote has moved all traffic, so the dashboard does not keep the last check at 10%', async () => {
+    // Prepare
+    const { router, deps, rollout } = await atTenPercent();
+    const handler = promoteHandler(() => deps, deps.clock);
+
+    // Act
+    const emf = await emfOf(() => handler({ rollout, executionId: rollout.executionId }, context));
+
+    // Assess
+    expect([router.version, router.weight]).toEqual(['2', 0]);
+    expect(emf).toEqual([weightLine(100, 'promoted')]);
+  });
+
+  it('publishes 0 once Rollback has returned all traffic to the baseline', async () => {
+    // Prepare
+    const { router, deps, rollout } = await atTenPercent();
+    const handler = rollbackHandler(() => deps, deps.clock);
+
+    // Act
+    const emf = await emfOf(() => handler({ rollout, executionId: rollout.executionId }, context));
+
+    // Assess
+    expect(router.weight).toBe(0);
+    expect(emf).toEqual([weightLine(0, 'rolled-back')]);
+  });
+
+  it('publishes 0 for each target whose baseline recovery restored, and nothing for one it left alone', async () => {
+    // Prepare
+    const { router, deps, rollout } = await atTenPercent();
+    deps.executions.states.set(rollout.executionId, { status: 'ABORTED', stopDate: T0.toISOString() });
+    const handler = recoverHandler(() => deps, deps.clock);
+
+    // Act
+    const emf = await emfOf(() => handler({ 'detail-type': 'Scheduled Event' }, context));
+    const again = await emfOf(() => handler({ 'detail-type': 'Scheduled Event' }, context));
+
+    // Assess
+    expect(router.weight).toBe(0);
+    expect(emf).toEqual([weightLine(0, 'rolled-back')]);
+    expect(again).toEqual([]);
+  });
+
+  it('prints nothing when the handlers are built without metrics, as the local runner builds them', async () => {
+    // Prepare
+    const promoted = await atTenPercent();
+    const rolledBack = await atTenPercent();
+
+    // Act
+    const emf = await emfOf(async () => {
+      await promoteHandler(() => promoted.deps)({ rollout: promoted.rollout, executionId: 'e' }, context);
+      await rollbackHandler(() => rolledBack.deps)(
+        { rollout: rolledBack.rollout, executionId: 'e' },
+        context,
+      );
+    });
+
+    // Assess
+    expect(promoted.router.calls).toContain('promote');
+    expect(rolledBack.router.calls).toContain('rollback');
+    expect(emf).toEqual([]);
   });
 });

@@ -1,0 +1,70 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { Clock } from '../core/clock';
+import type { Target } from '../core/schema';
+import { targetLabel } from '../core/target-label';
+
+/** The CloudWatch namespace of fledge's own metrics; resources/observability.yml reads it. */
+export const METRICS_NAMESPACE = 'fledge';
+
+/** A target's canary weight once its rollout ended: 100 promoted, 0 rolled back or restored. */
+export interface EndWeight {
+  target: Target;
+  weight: number;
+  executionId: string;
+  outcome: string;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The embedded-metric-format line of one end weight: `CanaryWeight` under the same namespace and
+ * dimensions (`service`, `Target`) as each check's line (check-metrics.ts), so the dashboard's weight
+ * follows the target to where the rollout left it instead of keeping the last check's. Stamped at the start
+ * of the next minute: the dashboard plots each minute's maximum, and the last check, usually in the same
+ * minute, would hide a rollback's 0 behind its own weight.
+ */
+export function endWeightLine(end: EndWeight, at: Date, service: string): string {
+  return JSON.stringify({
+    _aws: {
+      Timestamp: Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [['service', 'Target']],
+          Metrics: [{ Name: 'CanaryWeight', Unit: 'Percent' }],
+        },
+      ],
+    },
+    service,
+    Target: targetLabel(end.target),
+    CanaryWeight: end.weight,
+    executionId: end.executionId,
+    outcome: end.outcome,
+  });
+}
+
+/**
+ * Prints the end weight of each rollout a step ended, as one EMF line on stdout, which CloudWatch turns into
+ * the metric: no PutMetricData call, so no IAM and no latency. Written by hand rather than with Powertools
+ * Metrics, which would grow the promote, rollback and recover bundles for one line (docs/PERFORMANCE.md).
+ * The `service` dimension is Powertools' own (`POWERTOOLS_SERVICE_NAME`), so the check lines and these are
+ * one series per target on the dashboard.
+ */
+export function publishEndWeight<E, R>(
+  ends: (response: R, event: E) => EndWeight[],
+  clock: Pick<Clock, 'now'>,
+): MiddlewareObj<E, R> {
+  return {
+    after: (request) => {
+      if (request.response === undefined || request.response === null) return;
+      const service = process.env.POWERTOOLS_SERVICE_NAME || 'service_undefined';
+      try {
+        for (const end of ends(request.response, request.event)) {
+          process.stdout.write(`${endWeightLine(end, clock.now(), service)}\n`);
+        }
+      } catch {
+        // A metric never fails a step whose traffic write has landed: the retry would only repeat it.
+      }
+    },
+  };
+}
