@@ -1,10 +1,10 @@
 /**
  * `fledge status [rollout]` and `fledge list`: where rollouts are (weight, step n of N, the last check
  * and what the next one needs, a gate or a pause, since when), read from the rollout records and
- * Step Functions. `--watch` refreshes until the rollout ends. Changes nothing.
+ * Step Functions. `--watch` refreshes until the rollout ends, riding out transient AWS errors
+ * (cli/operator/watch.ts). Changes nothing.
  */
 import type { Command } from 'commander';
-import type { Superseded } from '../operator/operate';
 import {
   type AwsOptions,
   type DeploymentFlags,
@@ -14,6 +14,8 @@ import {
   withDeployment,
   withOutput,
 } from '../options';
+
+const DEFAULT_INTERVAL_SECONDS = 10;
 
 interface StatusOptions extends JsonOptions, AwsOptions, DeploymentFlags {
   input?: string;
@@ -31,7 +33,11 @@ export function define(command: Command): void {
     .usage('[rollout | --input <file>] [options]')
     .option('-i, --input <file>', 'the rollout input, to name its target (Route 53 targets)')
     .option('--watch', 'refresh until the rollout ends (Ctrl-C stops watching, not the rollout)')
-    .option('--interval <seconds>', 'with --watch: how often to refresh', parseSeconds, 10);
+    .option(
+      '--interval <seconds>',
+      `with --watch: how often to refresh (default: ${DEFAULT_INTERVAL_SECONDS})`,
+      parseSeconds,
+    );
   withOutput(withAws(withDeployment(command))).action((rollout, options) =>
     status(rollout as string | undefined, options as StatusOptions),
   );
@@ -43,47 +49,37 @@ async function status(rollout: string | undefined, options: StatusOptions): Prom
     import('../aws-setup'),
     import('../input'),
   ]);
+  // It would be ignored: a one-off status is read once.
+  if (options.interval !== undefined && !options.watch)
+    throw new UsageError(
+      '--interval only applies with --watch (how often it refreshes): add --watch, or drop --interval',
+    );
   if (!rollout && !options.input)
     throw new UsageError('name the rollout: an execution ARN, <function>:<alias>, or --input <file>');
   await checkAwsSetup(options.region);
-  const [{ operatorContext }, operate, { isActive }] = await Promise.all([
+  const [{ operatorContext }, operate, { watchRollout, describeFailedRefresh }] = await Promise.all([
     import('../operator/context'),
     import('../operator/operate'),
-    import('../../shared/core/record'),
+    import('../operator/watch'),
   ]);
   const context = await operatorContext(options);
   const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };
-  const seconds = options.interval ?? 10;
   const first = await operate.findRollout(ref, context.records, context.executions);
-  for (let found = first; ; ) {
-    const shown = operate.statusOf(found);
-    if (options.json) console.log(JSON.stringify(shown));
-    else console.log(operate.describeStatus(shown).join('\n'));
-    if (!options.watch || !isActive(shown.status)) return;
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    // Follow the rollout first found, not whichever holds the target: a rollout that ends and is
-    // followed by another between two refreshes has ended all the same.
-    const again = await operate.refreshRollout(first.record, context.records, context.executions);
-    if (!again) {
-      const { owner, key, label } = first.record;
-      const [now, execution] = await Promise.all([
-        context.records.get(key),
-        context.executions.describe(owner),
-      ]);
-      const ended: Superseded = {
-        rollout: label,
-        key,
-        owner,
-        status: 'ended',
-        execution: execution.status,
-        ...(now ? { next: { owner: now.owner, status: now.status } } : {}),
-      };
-      if (options.json) console.log(JSON.stringify(ended));
-      else console.log(operate.describeSuperseded(ended).join('\n'));
-      return;
-    }
-    found = again;
+  if (!options.watch) {
+    const shown = operate.statusOf(first);
+    console.log(options.json ? JSON.stringify(shown) : operate.describeStatus(shown).join('\n'));
+    return;
   }
+  await watchRollout(first, context.records, context.executions, {
+    intervalSeconds: options.interval ?? DEFAULT_INTERVAL_SECONDS,
+    show: (seen) => {
+      const shown = 'status' in seen ? seen.status : 'ended' in seen ? seen.ended : seen.failed;
+      if (options.json) console.log(JSON.stringify(shown));
+      else if ('status' in seen) console.log(operate.describeStatus(seen.status).join('\n'));
+      else if ('ended' in seen) console.log(operate.describeSuperseded(seen.ended).join('\n'));
+      else console.log(describeFailedRefresh(seen.failed));
+    },
+  });
 }
 
 async function list(options: StatusOptions): Promise<void> {

@@ -99,6 +99,12 @@ describe('a usage error', () => {
       /argument '3000000' is invalid\. '3000000' is not a positive number of seconds up to 3600/,
     ],
     [
+      // Without --watch it would be ignored, and the user left waiting for refreshes that never come.
+      'an --interval without --watch',
+      () => ['status', 'checkout:live', '--interval', '5'],
+      /^--interval only applies with --watch/,
+    ],
+    [
       '--start without --clock virtual',
       () => ['run', '--input', file(), '--start', START],
       /--start needs --clock virtual/,
