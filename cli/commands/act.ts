@@ -65,17 +65,14 @@ async function act(action: Action, rollout: string | undefined, options: ActOpti
     import('../confirm'),
     import('../input'),
   ]);
+  const operate = await import('../operator/operate');
+  const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };
+  // What is wrong with the name comes before a missing region or table.
+  operate.checkRolloutRef(ref);
   const setup = await checkAwsSetup(options.region);
-  const [{ operatorContext }, operate] = await Promise.all([
-    import('../operator/context'),
-    import('../operator/operate'),
-  ]);
+  const { operatorContext } = await import('../operator/context');
   const context = await operatorContext(options);
-  const found = await operate.findRollout(
-    { rollout, ...(options.input ? { input: readInput(options.input) } : {}) },
-    context.records,
-    context.executions,
-  );
+  const found = await operate.findRollout(ref, context.records, context.executions);
   // A request that would be refused is refused before anyone is asked to confirm it.
   operate.checkApplies(action, found);
   await confirmTrafficChange(

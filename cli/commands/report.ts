@@ -49,7 +49,7 @@ async function lastExecution(rollout: string | undefined, options: ReportOptions
     { checkAwsSetup },
     { readInput },
     { operatorContext },
-    { findRollout },
+    { findRollout, checkRolloutRef },
     { RefusedError },
     { isLocalRun },
   ] = await Promise.all([
@@ -60,13 +60,12 @@ async function lastExecution(rollout: string | undefined, options: ReportOptions
     import('../exit'),
     import('../../shared/aws/executions'),
   ]);
+  const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };
+  // What is wrong with the name comes before a missing region or table.
+  checkRolloutRef(ref);
   await checkAwsSetup(options.region);
   const context = await operatorContext(options);
-  const { record } = await findRollout(
-    { rollout, ...(options.input ? { input: readInput(options.input) } : {}) },
-    context.records,
-    context.executions,
-  );
+  const { record } = await findRollout(ref, context.records, context.executions);
   if (isLocalRun(record.owner)) {
     throw new RefusedError(
       `${record.label}: its last rollout was a local run (${record.owner}), whose history lived only in its process; \`fledge run --report <file>\` writes a local run's report as it goes`,

@@ -52,6 +52,18 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
     import('../confirm'),
     import('../input'),
   ]);
+  const ref = retry && {
+    rollout: retry.rollout,
+    ...(options.input ? { input: readInput(options.input) } : {}),
+  };
+  if (ref) {
+    if (!ref.rollout && !options.input)
+      throw new UsageError(
+        'name the rollout to retry: an execution ARN, <function>:<alias>, or --input <file>',
+      );
+    // What is wrong with the name comes before a missing region or table.
+    (await import('../operator/operate')).checkRolloutRef(ref);
+  }
   const setup = await checkAwsSetup(options.region);
   const [{ operatorContext }, { requireStateMachine, consoleLink }, starting, { wireDeps }] =
     await Promise.all([
@@ -62,18 +74,10 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
     ]);
   const context = await operatorContext(options);
   let input: unknown;
-  if (retry) {
-    if (!retry.rollout && !options.input)
-      throw new UsageError(
-        'name the rollout to retry: an execution ARN, <function>:<alias>, or --input <file>',
-      );
+  if (ref) {
     const { findRollout } = await import('../operator/operate');
     const { isActive } = await import('../../shared/core/record');
-    const found = await findRollout(
-      { rollout: retry.rollout, ...(options.input ? { input: readInput(options.input) } : {}) },
-      context.records,
-      context.executions,
-    );
+    const found = await findRollout(ref, context.records, context.executions);
     if (isActive(found.record.status)) {
       throw new RefusedError(
         `${found.record.label}: a rollout is still in progress (${found.record.status}); wait for it, or abort it`,

@@ -56,14 +56,16 @@ async function status(rollout: string | undefined, options: StatusOptions): Prom
     );
   if (!rollout && !options.input)
     throw new UsageError('name the rollout: an execution ARN, <function>:<alias>, or --input <file>');
+  const operate = await import('../operator/operate');
+  const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };
+  // What is wrong with the name comes before a missing region or table.
+  operate.checkRolloutRef(ref);
   await checkAwsSetup(options.region);
-  const [{ operatorContext }, operate, { watchRollout, describeFailedRefresh }] = await Promise.all([
+  const [{ operatorContext }, { watchRollout, describeFailedRefresh }] = await Promise.all([
     import('../operator/context'),
-    import('../operator/operate'),
     import('../operator/watch'),
   ]);
   const context = await operatorContext(options);
-  const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };
   const first = await operate.findRollout(ref, context.records, context.executions);
   if (!options.watch) {
     const shown = operate.statusOf(first);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { isLocalRun } from '../../shared/aws/executions';
+import { isExecutionArn, isLocalRun } from '../../shared/aws/executions';
 import { InvalidInputError, RequestRefusedError } from '../../shared/core/errors';
 import {
   type CommandAction,
@@ -23,7 +23,7 @@ import {
   type RolloutRecord,
   recordKey,
 } from '../../shared/core/record';
-import { TargetSchema } from '../../shared/core/schema';
+import { describeIssues, type Target, TargetSchema } from '../../shared/core/schema';
 import { UsageError } from '../exit';
 
 /** What a command names: an execution ARN, `function:alias`, or the target of an input file. */
@@ -95,11 +95,49 @@ export function describeSuperseded(s: Superseded): string[] {
   ];
 }
 
+/**
+ * Checks how a command names its rollout, before anything is read or asked (a region, the table): a
+ * malformed name is a UsageError naming the argument, an input without a valid target an
+ * InvalidInputError naming the field. `lookup` runs the same checks.
+ */
+export function checkRolloutRef(ref: RolloutRef): void {
+  if (ref.input !== undefined) targetOfInput(ref.input);
+  if (ref.rollout !== undefined) rolloutKey(ref.rollout);
+  else if (ref.input === undefined)
+    throw new UsageError('name the rollout: an execution ARN, <function>:<alias>, or --input <file>');
+}
+
+function targetOfInput(input: unknown): Target {
+  const target = TargetSchema.safeParse((input as { target?: unknown } | null)?.target);
+  if (!target.success) {
+    throw new InvalidInputError(
+      `--input names no valid target: ${describeIssues(target.error.issues, ['target']).join('; ')} (see docs/INPUT.md). Nothing was changed`,
+    );
+  }
+  return target.data;
+}
+
+/** The record key an alias name reads, or the execution ARN to look up by. */
+function rolloutKey(name: string): { key: string } | { arn: string } {
+  const how =
+    'name an execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<name>), a Lambda target as <function>:<alias>, or pass --input <file> (Route 53 targets)';
+  if (name.startsWith('arn:')) {
+    if (!isExecutionArn(name))
+      throw new UsageError(
+        `the rollout argument '${name}' is not a rollout: it is not a Step Functions execution ARN; ${how}`,
+      );
+    return { arn: name };
+  }
+  const [functionName, alias, extra] = name.split(':');
+  if (!functionName || !alias || extra !== undefined)
+    throw new UsageError(`the rollout argument '${name}' is not a rollout: ${how}`);
+  return { key: `lambda-alias#${functionName}#${alias}` };
+}
+
 async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<RolloutRecord> {
+  checkRolloutRef(ref);
   if (ref.input !== undefined) {
-    const target = TargetSchema.safeParse((ref.input as { target?: unknown } | null)?.target);
-    if (!target.success) throw new InvalidInputError('the input has no valid target (see docs/INPUT.md)');
-    const key = recordKey(target.data);
+    const key = recordKey(targetOfInput(ref.input));
     if (ref.rollout !== undefined) {
       // Both name a rollout: act only when they name the same one, never pick one of them silently.
       const named = await lookup({ rollout: ref.rollout }, records).catch(() => undefined);
@@ -111,17 +149,10 @@ async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<Rollout
     }
     return orNone(await records.get(key), `the target of the input`);
   }
-  const name = ref.rollout;
-  if (!name)
-    throw new InvalidInputError('name the rollout: an execution ARN, <function>:<alias>, or --input <file>');
-  if (name.startsWith('arn:')) return orNone(await records.forExecution(name), name);
-  const [functionName, alias, extra] = name.split(':');
-  if (!functionName || !alias || extra !== undefined) {
-    throw new InvalidInputError(
-      `'${name}' is not a rollout: name an execution ARN, a Lambda target as <function>:<alias>, or pass --input <file> (Route 53 targets)`,
-    );
-  }
-  return orNone(await records.get(`lambda-alias#${functionName}#${alias}`), name);
+  const name = ref.rollout as string;
+  const found = rolloutKey(name);
+  if ('arn' in found) return orNone(await records.forExecution(found.arn), name);
+  return orNone(await records.get(found.key), name);
 }
 
 function orNone(record: RolloutRecord | undefined, what: string): RolloutRecord {

@@ -105,6 +105,22 @@ describe('a usage error', () => {
       /^--interval only applies with --watch/,
     ],
     [
+      // No table is configured here: what is wrong with the name comes first.
+      'a rollout name with no alias',
+      () => ['status', 'checkout'],
+      /^the rollout argument 'checkout' is not a rollout: name an execution ARN/,
+    ],
+    [
+      'a rollout name with too many parts',
+      () => ['abort', 'a:b:c', '--reason', 'x'],
+      /^the rollout argument 'a:b:c' is not a rollout/,
+    ],
+    [
+      'an ARN that is not an execution’s',
+      () => ['pause', 'arn:aws:states:eu-west-1:123456789012:stateMachine:fledge-canary-prod'],
+      /^the rollout argument 'arn:aws:states:eu-west-1:123456789012:stateMachine:fledge-canary-prod' is not a rollout: it is not a Step Functions execution ARN/,
+    ],
+    [
       '--start without --clock virtual',
       () => ['run', '--input', file(), '--start', START],
       /--start needs --clock virtual/,

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryRolloutRecords } from '../../cli/memory-records';
-import { type Act, act, describeStatus, findRollout, statusOf } from '../../cli/operator/operate';
+import {
+  type Act,
+  act,
+  checkRolloutRef,
+  describeStatus,
+  findRollout,
+  statusOf,
+} from '../../cli/operator/operate';
 import type { RolloutRecord } from '../../shared/core/record';
 
 const KEY = 'lambda-alias#checkout#live';
@@ -196,5 +203,57 @@ describe('a pause once the rollout has used its pause budget', () => {
       /up to 18 minute\(s\) of pause left \(gates\.maxPauseMinutes, for the whole rollout\)/,
     );
     expect((await records.requests(KEY)).pause?.by).toBe('bob');
+  });
+});
+
+describe('a rollout named wrongly', () => {
+  it.each([
+    ['checkout', /^the rollout argument 'checkout' is not a rollout: name an execution ARN/],
+    ['a:b:c', /^the rollout argument 'a:b:c' is not a rollout/],
+    [':live', /^the rollout argument ':live' is not a rollout/],
+    [
+      'arn:aws:lambda:eu-west-1:123456789012:function:checkout:live',
+      /^the rollout argument 'arn:aws:lambda:.*' is not a rollout: it is not a Step Functions execution ARN/,
+    ],
+    [
+      'arn:aws:states:eu-west-1:123456789012:stateMachine:fledge-canary-prod',
+      /is not a Step Functions execution ARN/,
+    ],
+  ])('(%s) is a usage error naming the argument, found without reading the table', async (name, message) => {
+    const { records } = await rolloutIn('baking');
+    const unread = {
+      get: () => Promise.reject(new Error('the table was read')),
+      forExecution: () => Promise.reject(new Error('the table was read')),
+    } as unknown as typeof records;
+
+    await expect(findRollout({ rollout: name }, unread, running)).rejects.toMatchObject({
+      name: 'UsageError',
+      message: expect.stringMatching(message),
+    });
+    expect(() => checkRolloutRef({ rollout: name })).toThrow(
+      expect.objectContaining({ name: 'UsageError', message: expect.stringMatching(message) }),
+    );
+  });
+
+  it('accepts an execution ARN and <function>:<alias>', () => {
+    expect(() => checkRolloutRef({ rollout: OWNER })).not.toThrow();
+    expect(() => checkRolloutRef({ rollout: 'checkout:live' })).not.toThrow();
+  });
+
+  it.each([
+    [{ target: { type: 'lambda', functionName: 'checkout', alias: 'live', version: '2' } }, /target\.type: /],
+    [
+      { target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '$LATEST' } },
+      /target\.version: must be a published version number/,
+    ],
+    [{ strategy: 'Canary10Percent5Minutes' }, /^--input names no valid target: target: /],
+  ])('refuses an --input whose target is not valid, naming the field (%#)', async (input, field) => {
+    const { records } = await rolloutIn('baking');
+
+    await expect(findRollout({ input }, records, running)).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(field),
+    });
+    expect(() => checkRolloutRef({ rollout: 'checkout:live', input })).toThrow(field);
   });
 });
