@@ -9,6 +9,7 @@ import {
   type RecoverDeps,
   type Recovery,
   type RecoveryEvent,
+  type RecoveryFailedError,
   recoverEvent,
 } from '../../shared/steps/recover';
 
@@ -40,7 +41,10 @@ export const createHandler = (deps: () => RecoverDeps = wire, metrics?: Pick<Clo
       recoverEvent(event, d, { remainingMs: context?.getRemainingTimeInMillis?.() }),
     deps,
   );
-  return metrics ? handler.use(publishEndWeight(restored, metrics)) : handler;
+  // An invocation that failed for one target may have restored another.
+  const restoredDespite = (error: unknown) =>
+    (error as Error)?.name === 'RecoveryFailedError' ? restored((error as RecoveryFailedError).results) : [];
+  return metrics ? handler.use(publishEndWeight(restored, metrics, restoredDespite)) : handler;
 };
 
 export const handler = createHandler(wire, systemClock);

@@ -53,18 +53,22 @@ export function endWeightLine(end: EndWeight, at: Date, service: string): string
 export function publishEndWeight<E, R>(
   ends: (response: R, event: E) => EndWeight[],
   clock: Pick<Clock, 'now'>,
+  /** The ends a failed invocation still reached (a recovery that restored one target of two). */
+  endsOfError?: (error: unknown, event: E) => EndWeight[],
 ): MiddlewareObj<E, R> {
+  const print = (list: () => EndWeight[]) => {
+    const service = process.env.POWERTOOLS_SERVICE_NAME || 'service_undefined';
+    try {
+      for (const end of list()) process.stdout.write(`${endWeightLine(end, clock.now(), service)}\n`);
+    } catch {
+      // A metric never fails a step whose traffic write has landed: the retry would only repeat it.
+    }
+  };
   return {
     after: (request) => {
-      if (request.response === undefined || request.response === null) return;
-      const service = process.env.POWERTOOLS_SERVICE_NAME || 'service_undefined';
-      try {
-        for (const end of ends(request.response, request.event)) {
-          process.stdout.write(`${endWeightLine(end, clock.now(), service)}\n`);
-        }
-      } catch {
-        // A metric never fails a step whose traffic write has landed: the retry would only repeat it.
-      }
+      const response = request.response;
+      if (response !== undefined && response !== null) print(() => ends(response, request.event));
     },
+    ...(endsOfError ? { onError: (request) => print(() => endsOfError(request.error, request.event)) } : {}),
   };
 }

@@ -284,6 +284,22 @@ function parse(text: string | undefined): unknown {
   }
 }
 
+/**
+ * Some rollouts of one invocation could not be recovered: thrown so that Lambda retries the event and the
+ * function's Errors metric counts it. `results` holds every recovery of the invocation, the ones that
+ * restored a target too, which the dashboard's weight still needs.
+ */
+export class RecoveryFailedError extends Error {
+  override readonly name = 'RecoveryFailedError';
+
+  constructor(
+    message: string,
+    readonly results: Recovery[],
+  ) {
+    super(message);
+  }
+}
+
 /** What EventBridge invokes the recover function with: a status change, or the sweep's schedule. */
 export interface RecoveryEvent {
   'detail-type'?: string;
@@ -333,7 +349,10 @@ export async function recoverEvent(
   }
   const failed = results.filter((r) => r.action === 'failed');
   if (failed.length > 0) {
-    throw new Error(`recovery failed for ${failed.map((r) => `${r.label} (${r.reason})`).join('; ')}`);
+    throw new RecoveryFailedError(
+      `recovery failed for ${failed.map((r) => `${r.label} (${r.reason})`).join('; ')}`,
+      results,
+    );
   }
   return results;
 }

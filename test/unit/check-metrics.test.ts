@@ -246,6 +246,46 @@ describe('the weight a rollout ends at', () => {
     expect(again).toEqual([]);
   });
 
+  it('publishes 0 for a target recovery restored even when the invocation fails for another', async () => {
+    // Prepare: two rollouts at 10%, each on its own router, both stopped; one execution cannot be read.
+    const routers = { checkout: new FakeRouter(), cart: new FakeRouter() };
+    const deps = fakeDeps(routers.checkout, new FakeMetrics(() => undefined));
+    deps.router = (target) => routers[(target as { functionName: 'checkout' | 'cart' }).functionName];
+    for (const functionName of ['checkout', 'cart'] as const) {
+      const planned = (await plan(
+        {
+          target: { type: 'lambda-alias', functionName, alias: 'live', version: '2' },
+          strategy: 'Canary10Percent5Minutes',
+        },
+        deps,
+        { executionId: `run-${functionName}` },
+      )) as RolloutState;
+      await setWeight(planned, deps);
+      deps.executions.states.set(`run-${functionName}`, { status: 'ABORTED', stopDate: T0.toISOString() });
+    }
+    await deps.clock.advance(5 * 60 + 20);
+    const describe = deps.executions.describe.bind(deps.executions);
+    deps.executions.describe = async (arn) => {
+      if (arn === 'run-cart')
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return describe(arn);
+    };
+    const handler = recoverHandler(() => deps, deps.clock);
+
+    // Act
+    let failed: unknown;
+    const emf = await emfOf(() =>
+      handler({ 'detail-type': 'Scheduled Event' }, context).catch((error: unknown) => {
+        failed = error;
+      }),
+    );
+
+    // Assess
+    expect(failed).toMatchObject({ name: 'RecoveryFailedError', message: expect.stringMatching(/cart/) });
+    expect([routers.checkout.weight, routers.cart.weight]).toEqual([0, 10]);
+    expect(emf).toEqual([{ ...weightLine(0, 'rolled-back'), executionId: 'run-checkout' }]);
+  });
+
   it('prints nothing when the handlers are built without metrics, as the local runner builds them', async () => {
     // Prepare
     const promoted = await atTenPercent();
