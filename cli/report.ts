@@ -13,14 +13,20 @@ export type RunReport = Partial<Omit<Outcome, 'outcome'>> & {
 };
 
 export interface ProgressOptions {
-  /** The run's clock, read as a check ends: the next check is due this plus the wait. */
-  now?: () => Date;
+  /**
+   * The run's clock, read as a check ends: the next check is due this plus the wait. Required: a run on a
+   * virtual clock (`--clock virtual`, the demo) would otherwise print wall-clock times beside its own.
+   */
+  now: () => Date;
   /** A replay: nothing happened to traffic, so each line says what would have. */
   replay?: boolean;
 }
 
 /** Prints each event's progress line as it happens (nothing when the output is JSON). */
-export function printProgress(quiet = false, options: ProgressOptions = {}): (event: EventLog) => void {
+export function printProgress(
+  quiet: boolean | undefined,
+  options: ProgressOptions,
+): (event: EventLog) => void {
   return (event) => {
     const line = quiet ? undefined : describeEvent(event, options);
     if (line) console.log(line);
@@ -32,7 +38,7 @@ export function printProgress(quiet = false, options: ProgressOptions = {}): (ev
  * its forecast, each weight change and when it is first checked, each check with what it saw, what
  * comes next and, when it holds, why and until when.
  */
-export function describeEvent(event: EventLog, options: ProgressOptions = {}): string | undefined {
+export function describeEvent(event: EventLog, options: ProgressOptions): string | undefined {
   const would = options.replay ? 'would ' : '';
   if (event.type === 'StateFailed' || event.type === 'StateRetried') {
     // A Fail state is how a run ends (rolled back, rejected): the result line says it, not as an error.
@@ -92,7 +98,7 @@ function next(rollout: RolloutState, verdict: Verdict, options: ProgressOptions)
     case 'hold': {
       // The reason often ends with the verdict's own, which the line has just said.
       const why = rollout.next.reason.replace(`: ${verdict.reason}`, '');
-      const now = (options.now ?? (() => new Date()))().getTime();
+      const now = options.now().getTime();
       return `hold: ${why}; next check ${due(now, rollout.waitSeconds)}`;
     }
     case 'advance':

@@ -139,7 +139,7 @@ try {
       input: rollout.input,
       deps,
       virtualClock: clock,
-      onEvent: printProgress(),
+      onEvent: printProgress(false, { now: () => clock.now() }),
     });
     const report = toReport(result);
     reports.push(report);

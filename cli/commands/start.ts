@@ -114,7 +114,9 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
       : '';
   const release = trapFollowing(executionArn, deployment, options.json === true);
   console.error(`started ${executionArn}\n  ${consoleLink(executionArn)}`);
-  const result = await starting.follow(executionArn, printProgress(options.json)).finally(release);
+  // A deployed execution runs on the wall clock, so its next check is due from now.
+  const progress = printProgress(options.json, { now: () => new Date() });
+  const result = await starting.follow(executionArn, progress).finally(release);
   const report = toReport(result);
   if (options.json) console.log(JSON.stringify(report));
   else console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);

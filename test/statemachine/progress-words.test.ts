@@ -8,7 +8,10 @@ import { runLocal } from '../../cli/local-runner';
 import { describeEvent, type ProgressOptions } from '../../cli/report';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 
-async function progressLines(canaryRate: number, options: ProgressOptions = {}): Promise<string[]> {
+async function progressLines(
+  canaryRate: number,
+  options: Omit<ProgressOptions, 'now'> = {},
+): Promise<string[]> {
   const router = new FakeRouter();
   const metrics = new FakeMetrics((at) =>
     steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, canaryRate, 0.005),

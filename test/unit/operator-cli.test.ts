@@ -35,12 +35,14 @@ describe('fledge start --wait', () => {
       .resolvesOnce({ status: 'RUNNING' })
       .resolves({ status: 'FAILED', error: run.result.error, cause: run.result.cause });
     const lines: string[] = [];
-    const local = run.events.map((e) => describeEvent(e.event)).filter((l): l is string => Boolean(l));
+    const local = run.events
+      .map((e) => describeEvent(e.event, { now: () => new Date() }))
+      .filter((l): l is string => Boolean(l));
 
     const result = await follow(
       run.result.executionArn,
       (event: EventLog) => {
-        const line = describeEvent(event);
+        const line = describeEvent(event, { now: () => new Date() });
         if (line) lines.push(line);
       },
       { sfn: new SFNClient({ region: 'us-east-1' }), pollMs: 1 },
