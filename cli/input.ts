@@ -4,18 +4,26 @@ import { UsageError } from './exit';
 
 /** The parsed input; a file that cannot be read or parsed is a usage error (exit 2). */
 export function readInput(path: string): unknown {
+  return readJsonFile(path, 'input');
+}
+
+/**
+ * A JSON file a flag names (`-`: stdin), parsed; one that cannot be read or parsed is a usage error
+ * (exit 2) that says which file and why, `what` naming what the file was meant to hold.
+ */
+export function readJsonFile(path: string, what: string): unknown {
   let text: string;
   try {
     text = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new UsageError(`cannot read the input ${path}: ${why}`);
+    throw new UsageError(`cannot read the ${what} ${path}: ${why}`);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`the input ${path} is not JSON: ${(error as Error).message}`);
+    throw new UsageError(`the ${what} ${path} is not JSON: ${(error as Error).message}`);
   }
 }
 

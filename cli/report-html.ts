@@ -3,7 +3,6 @@
  * Apache ECharts, bundled into the file with the page script (cli/report-page/), so it opens offline;
  * the summary and the tables are plain HTML, readable without the script.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -17,6 +16,7 @@ import {
   type LocalEvent,
 } from '../shared/report/history';
 import { buildTimeline, type CheckPoint, type RunStatus, type Timeline } from '../shared/report/timeline';
+import { readJsonFile } from './input';
 import type { EventLog } from './local-runner';
 
 /** Collects a local run's events, stamped with the run's clock, for a report at the end. */
@@ -38,7 +38,7 @@ export async function executionTimeline(executionArn: string, client?: SFNClient
 
 /** The timeline from a saved `aws stepfunctions get-execution-history` JSON file. */
 export function historyFileTimeline(path: string, executionArn?: string): Timeline {
-  const entries = fromHistoryFile(JSON.parse(readFileSync(path, 'utf8')));
+  const entries = fromHistoryFile(readJsonFile(path, 'history'));
   return buildTimeline(executionArn ?? path, entries);
 }
 

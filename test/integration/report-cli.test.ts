@@ -84,11 +84,25 @@ describe('fledge report', () => {
   it.each([
     [[], /give --execution <execution ARN>, or --history <file>/],
     [['--execution', 'checkout-release-7'], /'checkout-release-7' is not a Step Functions execution ARN/],
+    [
+      ['--history', 'history-not-saved.json'],
+      /^fledge: cannot read the history .*history-not-saved\.json: no such file\nusage: fledge report /,
+    ],
   ])('exits 2 with a message on %j', async (args, message) => {
     const { code, stderr } = await fledge(['report', ...args]);
 
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+  });
+
+  it('exits 2, as for --input, when the history file is not JSON', async () => {
+    const text = join(dir, 'history.txt');
+    writeFileSync(text, 'Execution history of checkout-release-7');
+
+    const { code, stderr } = await fledge(['report', '--history', text]);
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^fledge: the history .*history\.txt is not JSON: /);
   });
 
   it('exits 1 with the reason when the history file cannot be read as one', async () => {
