@@ -9,6 +9,19 @@ import { systemClock } from '../shared/core/clock';
 import { lazy } from '../shared/core/lazy';
 import type { Deps } from '../shared/steps/deps';
 import { MemoryRolloutRecords } from './memory-records';
+import { namingTheTable } from './operator/context';
+
+const TABLE_CHECK =
+  "FLEDGE_TABLE (a deployed stack's RolloutTableName, or a table you created; unset, a local run keeps its record in its own process) and the region";
+
+/**
+ * Reads the rollout table once, so that a FLEDGE_TABLE naming no table is refused (exit 2, naming it)
+ * before a local run asks for confirmation or changes anything, not found by Plan as a bare
+ * ResourceNotFoundException.
+ */
+export async function checkRolloutTable(deps: Deps): Promise<void> {
+  if (process.env.FLEDGE_TABLE) await deps.records.get('fledge:table-check');
+}
 
 /**
  * The whole production wiring, for the CLI and the demo, which run every step in one process: system
@@ -19,11 +32,16 @@ export const defaultDeps = lazy((): Deps => wireDeps());
 
 /** A fresh wiring (tests that point the SDK somewhere else after the first one was built). */
 export function wireDeps(): Deps {
+  const table = process.env.FLEDGE_TABLE;
+  const inTable = recordsFromEnv(stepFunctionsExecutions);
   return {
     clock: systemClock,
     router: createRouter,
     metrics: new CloudWatchMetricsSource(),
-    records: recordsFromEnv(stepFunctionsExecutions) ?? new MemoryRolloutRecords(stepFunctionsExecutions),
+    records:
+      inTable && table
+        ? namingTheTable(inTable, table, 'FLEDGE_TABLE', TABLE_CHECK)
+        : new MemoryRolloutRecords(stepFunctionsExecutions),
     events: new EventBridgePublisher(),
     tags: readFunctionTags,
     hooks: hookProblem,

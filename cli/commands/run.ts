@@ -65,6 +65,8 @@ async function run(options: RunOptions): Promise<void> {
       `--clock virtual against ${setup.endpoint.name} would move live traffic through every step in seconds, judged on metrics that do not exist yet. Use it with an emulator (AWS_ENDPOINT_URL=http://127.0.0.1:5000), or add --virtual-clock-on-aws if that is what you mean`,
     );
   }
+  const { checkRolloutTable, defaultDeps } = await import('../wiring');
+  await checkRolloutTable(defaultDeps());
   const { confirmTrafficChange } = await import('../confirm');
   await confirmTrafficChange(
     {
@@ -74,14 +76,12 @@ async function run(options: RunOptions): Promise<void> {
     setup,
   );
 
-  const [{ VirtualClock }, { invokeLambda, runLocal }, report, { trapSignals }, { defaultDeps }] =
-    await Promise.all([
-      import('../../shared/core/clock'),
-      import('../local-runner'),
-      import('../report'),
-      import('../signals'),
-      import('../wiring'),
-    ]);
+  const [{ VirtualClock }, { invokeLambda, runLocal }, report, { trapSignals }] = await Promise.all([
+    import('../../shared/core/clock'),
+    import('../local-runner'),
+    import('../report'),
+    import('../signals'),
+  ]);
   const virtualClock = virtual ? new VirtualClock(options.start ?? new Date()) : undefined;
   // A local run's events carry a made-up execution id: against a real account they stay off its bus
   // unless asked for. An emulator gets them (tests read them from a queue).

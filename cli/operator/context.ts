@@ -26,9 +26,15 @@ export async function operatorContext(flags: DeploymentFlags): Promise<OperatorC
 
 /**
  * The records, with DynamoDB's bare "Requested resource not found" for a table that is not there (a
- * typo in --table, another region) turned into a refusal that names the table and where it came from.
+ * typo in --table, another region) turned into a refusal that names the table, where it came from, and
+ * what to check (`check`: the flags and variables of the command that named it).
  */
-function namingTheTable(records: RolloutRecords, table: string, from: string): RolloutRecords {
+export function namingTheTable(
+  records: RolloutRecords,
+  table: string,
+  from: string,
+  check = '--table, --stage or FLEDGE_TABLE, and --region',
+): RolloutRecords {
   return new Proxy(records, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
@@ -39,7 +45,7 @@ function namingTheTable(records: RolloutRecords, table: string, from: string): R
         } catch (error) {
           if ((error as Error).name !== 'ResourceNotFoundException') throw error;
           throw new InvalidInputError(
-            `no rollout table '${table}' (from ${from}) in this account and region: check --table, --stage or FLEDGE_TABLE, and --region. Nothing was changed`,
+            `no rollout table '${table}' (from ${from}) in this account and region: check ${check}. Nothing was changed`,
             { cause: error },
           );
         }

@@ -226,6 +226,36 @@ describe('the AWS set-up', () => {
     },
   );
 
+  it.each([
+    ['run', 'contract-fn', ['run', '--input', input('contract-fn'), ...VIRTUAL]],
+    // Left split: recovery would change it, were the table there.
+    ['recover', 'contract-split-fn', ['recover', '--input', input('contract-split-fn')]],
+  ])(
+    'with FLEDGE_TABLE naming no table, %s names it and exits 2, changing nothing',
+    async (_name, fn, args) => {
+      // Prepare
+      const before = await readAlias(fn, 'live');
+      const env = { FLEDGE_TABLE: 'contract-no-such-table' };
+
+      // Act
+      const plain = await fledgeArgs(args, env);
+      const json = await fledgeArgs([...args, '--json'], env);
+
+      // Assess
+      expect(plain.code).toBe(2);
+      expect(plain.stderr.trim()).toMatch(
+        /^fledge: no rollout table 'contract-no-such-table' \(from FLEDGE_TABLE\) in this account and region: check FLEDGE_TABLE .*Nothing was changed$/,
+      );
+      expect(plain.stderr).not.toMatch(NO_STACK);
+      expect(json.code).toBe(2);
+      expect(json.report).toEqual({
+        outcome: 'rejected',
+        reason: expect.stringMatching(/^no rollout table 'contract-no-such-table'/),
+      });
+      expect(await readAlias(fn, 'live')).toEqual(before);
+    },
+  );
+
   it('takes the region from --region', async () => {
     const { code, report } = await fledgeArgs(
       ['recover', '--input', input('contract-fn'), '--region', 'us-east-1', '--json'],
