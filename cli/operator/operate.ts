@@ -372,7 +372,8 @@ export function describeStatus(s: Status): string[] {
     : s.status;
   const lines = [
     `${s.rollout}: ${where}${isActive(s.status) ? `, ${s.weight}% on the canary` : ''}${s.step ? `, step ${s.step.n} of ${s.step.of}` : ''}`,
-    `  execution ${s.owner} (${s.execution}), since ${s.since}, updated ${s.updatedAt}`,
+    // Step Functions cannot say how a local run stands (its execution lives in a process): say what it is.
+    `  execution ${s.owner} (${isLocalRun(s.owner) ? 'a local run, fledge run' : s.execution}), since ${s.since}, updated ${s.updatedAt}`,
   ];
   if (orphaned) {
     lines.push(

@@ -177,6 +177,24 @@ describe('fledge status', () => {
   });
 });
 
+describe('fledge status of a local run', () => {
+  it('says the execution is a local run, not that its status is UNKNOWN', async () => {
+    // Prepare: `fledge run` with FLEDGE_TABLE keeps the record of an execution Step Functions never saw.
+    const local = 'arn:aws:states:us-east-1:123456789012:execution:fledge-canary:local-7b1c2d9e';
+    const { records } = await rolloutIn('baking', { owner: local });
+    const unknown = { describe: async () => ({ status: 'UNKNOWN' as const }) };
+
+    // Act
+    const lines = describeStatus(statusOf(await findRollout({ rollout: 'checkout:live' }, records, unknown)));
+
+    // Assess
+    expect(lines[0]).toBe('alias checkout:live (version 1 → 2): baking, 0% on the canary');
+    expect(lines[1]).toBe(
+      `  execution ${local} (a local run, fledge run), since 2026-11-02T10:00:00Z, updated 2026-11-02T10:00:00Z`,
+    );
+  });
+});
+
 describe('a pause once the rollout has used its pause budget', () => {
   const input = (maxPauseMinutes: number) => ({ gates: { maxPauseMinutes } });
 
