@@ -4,13 +4,15 @@
  * (on version 1), and three hours of per-minute Lambda metrics up to now, as Lambda publishes them for a
  * weighted alias: version 1 at 900 requests a minute and 0.5% errors, version 2 at 100 and none, version
  * 3 at 100 and 5%. Then prints the commands that release version 3 (rolled back) and version 2 through a
- * local hook (stopped by it, then promoted).
+ * local hook (stopped by it, then promoted), and makes the rollout table `fledge-local` that the operator
+ * commands (`fledge status`, `pause`, `abort`, …) read once FLEDGE_TABLE names it.
  */
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { floorToMinute, MINUTE_MS } from '../shared/core/clock';
-import { createFunctionWithAlias } from './fixtures';
+import { createFunctionWithAlias, createRolloutTable } from './fixtures';
 
 const FUNCTION = 'checkout';
+const TABLE = 'fledge-local';
 const HOURS = 3;
 // CloudWatch takes 1,000 data points per PutMetricData; moto fails above about 50.
 const PUT_BATCH = 20;
@@ -28,12 +30,21 @@ if (!endpoint) {
   process.exit(2);
 }
 
+// As bin/fledge.js does: on Node 20 the SDK warns on its first client that its 2027 releases need Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 try {
   await createFunctionWithAlias(FUNCTION, 'live', 3);
   console.log(`created function ${FUNCTION} (versions 1-3, alias live → 1) on ${endpoint}`);
 } catch (error) {
   // A second seed finds them there; the metrics below are what a later try needs.
   console.log(`function ${FUNCTION}: ${(error as Error).name} (already there?); publishing metrics only`);
+}
+
+try {
+  await createRolloutTable(TABLE);
+} catch (error) {
+  if ((error as Error).name !== 'ResourceInUseException') throw error;
 }
 
 const end = floorToMinute(new Date());
@@ -69,4 +80,14 @@ console.log(`published ${HOURS} hours of metrics, ${start.toISOString()} to ${en
   ${run} --input examples/local/checkout-hook.json --hook fledge-hook-smoke=examples/hooks/smoke.mjs
 
 Version 3 fails 5% of its requests and is rolled back; the hook stops version 2 before any traffic moves
-when SMOKE_FAIL=1, and lets it through otherwise; version 2 is then promoted.`);
+when SMOKE_FAIL=1, and lets it through otherwise; version 2 is then promoted.
+
+The operator commands act on a run whose record is in a rollout table, such as ${TABLE} (made above).
+With FLEDGE_TABLE=${TABLE} exported in two terminals, start a rollout on the real clock in one:
+
+  npx fledge run --input examples/local/checkout-v3.json
+
+and follow, pause or abort it from the other:
+
+  npx fledge status checkout:live --watch
+  npx fledge abort checkout:live --reason "trying it"`);
