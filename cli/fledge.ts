@@ -33,7 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'replay',
-    summary: "Replay a rollout's decisions over past CloudWatch metrics. Changes no traffic.",
+    summary: "Replay a rollout's decisions over past CloudWatch metrics. Changes no traffic, runs no hooks.",
     load: () => import('./commands/replay'),
   },
   {

@@ -96,8 +96,12 @@ export async function replay(options: {
       router: () => router,
       records: new MemoryRolloutRecords(),
       events: { publish: async () => undefined },
+      // Nor does it run hooks: a smoke or e2e test run today would act on live systems, and would decide
+      // last week's replay by today's result. A hook that need not exist is not looked up either.
+      hooks: async () => undefined,
     },
     virtualClock: clock,
+    invoke: async () => ({ status: 'Succeeded', replay: 'not run in a replay' }),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const report = toReport(result);

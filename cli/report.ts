@@ -55,7 +55,9 @@ export function describeEvent(event: EventLog, options: ProgressOptions): string
     case 'AfterAllowTraffic': {
       const name = event.state.name === 'BeforeAllowTraffic' ? 'beforeAllowTraffic' : 'afterAllowTraffic';
       const failed = output?.hook?.payload?.status === 'Failed';
-      return `hook ${name} (${rollout?.hooks[name] ?? 'hook'}): ${failed ? 'reported Failed' : 'passed'}`;
+      const hook = `hook ${name} (${rollout?.hooks[name] ?? 'hook'})`;
+      if (options.replay) return `${hook}: not run in a replay (taken as passed)`;
+      return `${hook}: ${failed ? 'reported Failed' : 'passed'}`;
     }
     case 'Plan': {
       if (!rollout?.steps) return undefined; // nothing planned: a refused or skipped run

@@ -1,4 +1,4 @@
-/** `fledge replay`: a rollout's decisions over past CloudWatch metrics. Changes no traffic. */
+/** `fledge replay`: a rollout's decisions over past CloudWatch metrics. Changes no traffic, runs no hooks. */
 import type { Command } from 'commander';
 import { type AwsOptions, type JsonOptions, parseDate, withAws, withInput, withOutput } from '../options';
 

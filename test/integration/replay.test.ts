@@ -58,6 +58,30 @@ describe('fledge replay', () => {
     expect(await readAlias('replay-fn', 'live')).toEqual({ version: '1', weights: {} });
   });
 
+  it('runs no hook: the decision rests on the metrics, and the progress says the hooks were not run', async () => {
+    // Prepare: hooks that, were they looked up or invoked, would refuse or fail the replay (moto has
+    // no such functions).
+    const input = {
+      target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '2' },
+      strategy: 'Linear10PercentEvery1Minute',
+      hooks: { beforeAllowTraffic: 'fledge-hook-replay-smoke', afterAllowTraffic: 'fledge-hook-replay-e2e' },
+    };
+
+    // Act
+    const json = await replay(input, ['--baseline', '1', '--json']);
+    const { stdout } = await replay(input, ['--baseline', '1']);
+
+    // Assess
+    expect(json.code).toBe(0);
+    expect(last(json.stdout)).toMatchObject({ outcome: 'promoted' });
+    expect(stdout).toMatch(
+      /^hook beforeAllowTraffic \(fledge-hook-replay-smoke\): not run in a replay \(taken as passed\)$/m,
+    );
+    expect(stdout).toMatch(
+      /^hook afterAllowTraffic \(fledge-hook-replay-e2e\): not run in a replay \(taken as passed\)$/m,
+    );
+  });
+
   it('prints progress and the decision for a person', async () => {
     const input = {
       target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '3' },
