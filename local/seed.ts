@@ -8,6 +8,7 @@
  * commands (`fledge status`, `pause`, `abort`, …) read once FLEDGE_TABLE names it.
  */
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { floorToMinute, MINUTE_MS } from '../shared/core/clock';
 import { createFunctionWithAlias, createRolloutTable } from './fixtures';
 
@@ -37,8 +38,17 @@ try {
   await createFunctionWithAlias(FUNCTION, 'live', 3);
   console.log(`created function ${FUNCTION} (versions 1-3, alias live → 1) on ${endpoint}`);
 } catch (error) {
-  // A second seed finds them there; the metrics below are what a later try needs.
-  console.log(`function ${FUNCTION}: ${(error as Error).name} (already there?); publishing metrics only`);
+  // The role (IAM) or the function (Lambda) already exists: a second seed.
+  if (!['EntityAlreadyExistsException', 'ResourceConflictException'].includes((error as Error).name))
+    throw error;
+  // A second seed finds them there, the alias wherever the last try left it (version 2 once promoted,
+  // on which the printed commands are refused): put it back where the commands start from.
+  const lambda = new LambdaClient({});
+  await lambda.send(
+    new UpdateAliasCommand({ FunctionName: FUNCTION, Name: 'live', FunctionVersion: '1', RoutingConfig: {} }),
+  );
+  lambda.destroy();
+  console.log(`function ${FUNCTION} was there: alias live set back to version 1, all traffic`);
 }
 
 try {
