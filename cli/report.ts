@@ -106,9 +106,13 @@ function next(rollout: RolloutState, verdict: Verdict, options: ProgressOptions)
     case 'advance':
       return `${would}advance to step ${rollout.progress.stepIndex + 1}/${rollout.steps.length}`;
     case 'promote':
-      return `${would}promote`;
-    case 'rollback':
-      return `${would}roll back`;
+    case 'rollback': {
+      // Ended for a reason other than what the check saw (an operator's command, too little data for too
+      // long): say which, or the line reads as if "waiting for data" had rolled it back.
+      const why = rollout.next.reason.replace(`: ${verdict.reason}`, '');
+      const because = why === verdict.reason ? '' : `: ${why}`;
+      return `${would}${rollout.next.action === 'promote' ? 'promote' : 'roll back'}${because}`;
+    }
   }
 }
 

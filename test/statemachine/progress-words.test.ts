@@ -101,3 +101,31 @@ it('in a replay, says what would have happened', async () => {
   expect(lines.at(-1)).toBe('would roll back: all traffic back to version 1');
   expect(lines.join('\n')).not.toMatch(/RolledBack|^roll back|^promote/m);
 });
+
+it('says why a check ends the rollout when that is not what it saw: too little data for too long', async () => {
+  // Prepare: a canary that gets no requests, held for data 2 minutes past its bake, then rolled back.
+  const router = new FakeRouter();
+  const metrics = new FakeMetrics((at) => steadyMinute(at, 1000, 0, 0, 0.005));
+  const deps = fakeDeps(router, metrics, { start: new Date('2026-11-02T10:00:00.000Z') });
+  const lines: string[] = [];
+
+  // Act
+  await runLocal({
+    input: {
+      target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+      strategy: 'Canary10Percent5Minutes',
+      analysis: { insufficientData: { action: 'rollback', maxExtraMinutes: 2 } },
+    },
+    deps,
+    virtualClock: deps.clock,
+    onEvent: (event) => {
+      const line = describeEvent(event, { now: () => deps.clock.now() });
+      if (line) lines.push(...line.split('\n'));
+    },
+  });
+
+  // Assess: the last check saw "waiting for data", and says it rolls back for having waited too long.
+  expect(checksOf(lines).at(-1)).toMatch(
+    /: waiting for data: no canary requests in the window yet → roll back: insufficient data after 2 extra minutes$/,
+  );
+});
