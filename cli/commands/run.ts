@@ -90,8 +90,13 @@ async function run(options: RunOptions): Promise<void> {
   const wired = defaultDeps();
   const deps = {
     ...wired,
-    // A hook served from a local module (--hook) need not exist in the account.
-    hooks: (ref: string) => (servesHook(hooks, ref) ? Promise.resolve(undefined) : wired.hooks(ref)),
+    // A hook served from a local module (--hook) need not exist in the account; one that does not, and is
+    // not served, is refused with the way to serve it (moto, say, has no hook functions).
+    hooks: async (ref: string) => {
+      if (servesHook(hooks, ref)) return undefined;
+      const problem = await wired.hooks(ref);
+      return problem && `${problem}, and no --hook ${ref}=<module> serves it from a local module`;
+    },
     ...(virtualClock ? { clock: virtualClock } : {}),
     ...(publish
       ? {}

@@ -460,6 +460,20 @@ describe('hooks served from a local module', () => {
   const hooked = () => input('contract-hook-fn', { hooks: { beforeAllowTraffic: 'fledge-hook-smoke' } });
   const HOOK = ['--hook', 'fledge-hook-smoke=examples/hooks/smoke.mjs'];
 
+  it('when not served and not in the account, refuse the release, saying how to serve the hook', async () => {
+    // Act: the README's command without its --hook (moto has no function fledge-hook-smoke).
+    const { code, report } = await fledgeArgs(['run', '--input', hooked(), ...VIRTUAL, '--json']);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(report).toMatchObject({
+      outcome: 'rejected',
+      reason:
+        'invalid rollout input: hooks.beforeAllowTraffic: there is no Lambda function fledge-hook-smoke, and no --hook fledge-hook-smoke=<module> serves it from a local module',
+    });
+    expect(await readAlias('contract-hook-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
   it('stop a release before any traffic moves when the hook reports Failed', async () => {
     const { code, stdout, stderr, report } = await fledgeArgs(
       ['run', '--input', hooked(), ...VIRTUAL, ...HOOK, '--json'],
