@@ -24,6 +24,7 @@ import {
   recordKey,
 } from '../../shared/core/record';
 import { describeIssues, type Target, TargetSchema } from '../../shared/core/schema';
+import { targetLabel } from '../../shared/core/target-label';
 import { UsageError } from '../exit';
 
 /** What a command names: an execution ARN, `function:alias`, or the target of an input file. */
@@ -137,17 +138,18 @@ function rolloutKey(name: string): { key: string } | { arn: string } {
 async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<RolloutRecord> {
   checkRolloutRef(ref);
   if (ref.input !== undefined) {
-    const key = recordKey(targetOfInput(ref.input));
+    const target = targetOfInput(ref.input);
+    const key = recordKey(target);
     if (ref.rollout !== undefined) {
       // Both name a rollout: act only when they name the same one, never pick one of them silently.
       const named = await lookup({ rollout: ref.rollout }, records).catch(() => undefined);
       if (named?.key !== key) {
         throw new UsageError(
-          `'${ref.rollout}' and --input name different targets (${named ? named.key : `'${ref.rollout}' is not on record`}; the input's is ${key}): name the rollout one way only. Nothing was changed`,
+          `'${ref.rollout}' and --input name different targets (${named ? named.label : `'${ref.rollout}' is not on record`}; the input's is ${targetLabel(target)}): name the rollout one way only. Nothing was changed`,
         );
       }
     }
-    return orNone(await records.get(key), `the target of the input`);
+    return orNone(await records.get(key), `${targetLabel(target)} (the input's target)`);
   }
   const name = ref.rollout as string;
   const found = rolloutKey(name);

@@ -146,6 +146,33 @@ describe('a rollout named twice', () => {
     });
   });
 
+  it("names the input's target, as a person would, when no rollout of it is on record", async () => {
+    // Prepare: a Route 53 pair, which only --input can name.
+    const { records } = await rolloutIn('baking');
+    const pair = {
+      target: {
+        type: 'route53-weighted',
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        recordName: 'media.example.com',
+        recordType: 'A',
+        stable: 'primary',
+        canary: 'canary',
+      },
+    };
+
+    // Act
+    const found = findRollout({ input: pair }, records, running);
+    const both = findRollout({ rollout: 'checkout:live', input: pair }, records, running);
+
+    // Assess
+    await expect(found).rejects.toThrow(
+      "no rollout of media.example.com A (Z0123456789ABCDEFGHIJ) (the input's target) is on record; nothing was changed",
+    );
+    await expect(both).rejects.toThrow(
+      "(alias checkout:live (version 1 → 2); the input's is media.example.com A (Z0123456789ABCDEFGHIJ))",
+    );
+  });
+
   it('accepts both when they name the same target, by alias or by execution ARN', async () => {
     const { records } = await rolloutIn('baking');
 
