@@ -95,7 +95,12 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
     { action: `start a rollout of ${describeInputTarget(input)} (${sides})`, yes: options.yes === true },
     setup,
   );
-  const { executionArn } = await starting.startExecution(stateMachineArn, input);
+  const { executionArn } = await starting.startExecution(
+    stateMachineArn,
+    input,
+    undefined,
+    context.deployment.from,
+  );
   if (!options.wait) {
     if (options.json)
       console.log(JSON.stringify({ outcome: 'started', executionArn, console: consoleLink(executionArn) }));

@@ -59,7 +59,14 @@ export function requireTable(deployment: Deployment): string {
 }
 
 export function requireStateMachine(deployment: Deployment): string {
-  if (deployment.stateMachineArn) return deployment.stateMachineArn;
+  const arn = deployment.stateMachineArn;
+  // A name where an ARN belongs is refused here, before anyone is asked to confirm a start that would fail.
+  if (arn && !/^arn:[^:]+:states:[^:]+:[^:]+:stateMachine:[^:]+$/.test(arn)) {
+    throw new InvalidInputError(
+      `'${arn}' (from ${deployment.from}) is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>); --stage <stage> finds it from the deployed stack`,
+    );
+  }
+  if (arn) return arn;
   throw new InvalidInputError(
     'no state machine: pass --stage <stage> (the deployed stack), --state-machine <arn>, or set FLEDGE_STATE_MACHINE',
   );

@@ -44,14 +44,31 @@ export interface Started {
   executionArn: string;
 }
 
+/**
+ * Starts the execution. A state machine that is not there (a typo in --state-machine, another region,
+ * a stage not deployed) is refused, naming it and where it came from (`from`), since nothing started.
+ */
 export async function startExecution(
   stateMachineArn: string,
   input: unknown,
   sfn = new SFNClient({}),
+  from = 'flags and environment',
 ): Promise<Started> {
-  const started = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }),
-  );
+  let started: { executionArn?: string | undefined };
+  try {
+    started = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name !== 'StateMachineDoesNotExist' && name !== 'InvalidArn') throw error;
+    const what =
+      name === 'InvalidArn'
+        ? `'${stateMachineArn}' (from ${from}) is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`
+        : `no state machine '${stateMachineArn}' (from ${from}) in this account and region`;
+    throw new InvalidInputError(
+      `${what}: check --state-machine, --stage or FLEDGE_STATE_MACHINE, and --region. Nothing was started`,
+      { cause: error },
+    );
+  }
   if (!started.executionArn) throw new Error('Step Functions started no execution');
   return { executionArn: started.executionArn };
 }

@@ -4,12 +4,17 @@
  * machine by `--stage` (CloudFormation outputs), both against aws-sdk-client-mock.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventLog } from '../../cli/local-runner';
-import { locate } from '../../cli/operator/deployment';
-import { follow, validateInput } from '../../cli/operator/start';
+import { locate, requireStateMachine } from '../../cli/operator/deployment';
+import { follow, startExecution, validateInput } from '../../cli/operator/start';
 import { describeEvent, toReport } from '../../cli/report';
 import { FakeMetrics, FakeRouter, fakeDeps } from '../support/fakes';
 import { recordRollout } from '../support/rollouts';
@@ -122,5 +127,41 @@ describe('fledge start, before it starts an execution', () => {
       /analysis\.metricLagMinutes: 2 is shorter .* at least 10/,
     );
     await expect(validateInput(input({ metricLagMinutes: 10 }), deps)).resolves.toBe('version 1 → 2');
+  });
+});
+
+describe('a state machine that cannot be started', () => {
+  const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:fledge-canary-prdo';
+
+  it('is refused as a name where an ARN belongs, before anything is asked or called', () => {
+    // Act
+    const named = () =>
+      requireStateMachine({ stateMachineArn: 'fledge-canary-prod', from: 'flags and environment' });
+
+    // Assess
+    expect(named).toThrow(
+      "'fledge-canary-prod' (from flags and environment) is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)",
+    );
+    expect(requireStateMachine({ stateMachineArn: ARN, from: 'stack fledge-prod' })).toBe(ARN);
+  });
+
+  it('is refused, naming it and where it came from, when Step Functions does not know it', async () => {
+    // Prepare
+    mockClient(SFNClient)
+      .on(StartExecutionCommand)
+      .rejects(
+        Object.assign(new Error(`State Machine Does Not Exist: '${ARN}'`), {
+          name: 'StateMachineDoesNotExist',
+        }),
+      );
+
+    // Act
+    const started = startExecution(ARN, {}, new SFNClient({ region: 'us-east-1' }), 'FLEDGE_STATE_MACHINE');
+
+    // Assess
+    await expect(started).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: `no state machine '${ARN}' (from FLEDGE_STATE_MACHINE) in this account and region: check --state-machine, --stage or FLEDGE_STATE_MACHINE, and --region. Nothing was started`,
+    });
   });
 });
