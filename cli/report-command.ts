@@ -1,7 +1,8 @@
 /** `fledge report`: the HTML report of a deployed execution, or of a saved execution history. */
 import { writeFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { UsageError } from './exit';
+import { isLocalRun } from '../shared/aws/executions';
+import { RefusedError, UsageError } from './exit';
 import { executionTimeline, historyFileTimeline, renderReport } from './report-html';
 
 export interface ReportOptions {
@@ -19,10 +20,30 @@ export async function writeReport(options: ReportOptions): Promise<string> {
   }
   const timeline = options.history
     ? historyFileTimeline(options.history, options.execution)
-    : await executionTimeline(options.execution ?? '', clientFor(options.execution ?? ''));
+    : await deployedTimeline(options.execution ?? '');
   const output = options.output ?? `fledge-report-${fileName(timeline.executionId)}.html`;
   writeFileSync(output, await renderReport(timeline));
   return output;
+}
+
+/** A deployed execution's timeline; one Step Functions does not know is refused, naming it. */
+async function deployedTimeline(executionArn: string) {
+  const client = clientFor(executionArn);
+  try {
+    return await executionTimeline(executionArn, client);
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
+    const region = executionArn.split(':')[3];
+    const why = isLocalRun(executionArn)
+      ? "it is a local run's, whose history lived only in its process; `fledge run --report <file>` writes a local run's report as it goes"
+      : "check the ARN; `fledge list` or `fledge status` names a rollout's execution";
+    throw new RefusedError(
+      `no execution ${executionArn} in Step Functions (region ${region}, the ARN's): ${why}. Nothing was written`,
+      { cause: error },
+    );
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Step Functions in the execution's own region, whatever the default region is. */

@@ -85,6 +85,10 @@ describe('fledge report', () => {
     [[], /give --execution <execution ARN>, or --history <file>/],
     [['--execution', 'checkout-release-7'], /'checkout-release-7' is not a Step Functions execution ARN/],
     [
+      ['--execution', 'arn:aws:states:us-east-1:123456789012:execution:fledge-canary-prod:no-such-run'],
+      /^fledge: no execution arn:.*:no-such-run in Step Functions \(region us-east-1, the ARN's\): check the ARN; .*Nothing was written$/m,
+    ],
+    [
       ['--history', 'history-not-saved.json'],
       /^fledge: cannot read the history .*history-not-saved\.json: no such file\nusage: fledge report /,
     ],
