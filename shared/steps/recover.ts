@@ -94,16 +94,24 @@ export function inProcessWaitMs(remainingMs: number): number {
 export async function sweep(deps: RecoverDeps): Promise<Recovery[]> {
   const out: Recovery[] = [];
   for (const record of await deps.records.active()) {
-    try {
-      // The sweep never waits in-process: a stop too recent to act on is the next sweep's.
-      const state = await deps.executions.describe(record.owner);
-      if (state.status !== 'RUNNING' && state.status !== 'UNKNOWN')
-        out.push(await recoverRecord(record, state, deps));
-    } catch (error) {
+    const failed = (error: unknown): Recovery => {
       const { name, message } = error as Error;
-      // A failure that a retry may not cure leaves this target unrecovered, sweep after sweep: say so
-      // with the alarmed event. A throttled read is the next sweep's.
+      return {
+        key: record.key,
+        label: record.label,
+        owner: record.owner,
+        action: 'failed',
+        reason: `${name}: ${message}`,
+      };
+    };
+    let state: ExecutionState;
+    try {
+      state = await deps.executions.describe(record.owner);
+    } catch (error) {
+      // An execution that cannot be read for good leaves this target unrecovered, sweep after sweep: say
+      // so with the alarmed event. A throttled read is the next sweep's.
       if (!isTransient(error)) {
+        const { name, message } = error as Error;
         await deps.events.publish('Canary Recovery Failed', {
           ...recordEventDetail(record),
           reason: `recovery could not read the execution ${record.owner} (${name}: ${message}), so it cannot tell whether it ended midway and cannot restore ${record.label} if it did; recovery retries on its schedule`,
@@ -111,13 +119,15 @@ export async function sweep(deps: RecoverDeps): Promise<Recovery[]> {
           error: { name, message },
         });
       }
-      out.push({
-        key: record.key,
-        label: record.label,
-        owner: record.owner,
-        action: 'failed',
-        reason: `${name}: ${message}`,
-      });
+      out.push(failed(error));
+      continue;
+    }
+    try {
+      // The sweep never waits in-process: a stop too recent to act on is the next sweep's.
+      if (state.status !== 'RUNNING' && state.status !== 'UNKNOWN')
+        out.push(await recoverRecord(record, state, deps));
+    } catch (error) {
+      out.push(failed(error));
     }
   }
   return out;

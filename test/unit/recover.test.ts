@@ -280,6 +280,28 @@ describe('the recovery sweep', () => {
     expect(deps.events.published.filter((e) => e.detailType === 'Canary Recovery Failed')).toEqual([]);
   });
 
+  it('does not say it could not read an execution it did read, when what failed came after', async () => {
+    // Prepare: run-a's execution is read (it ended SUCCEEDED), but closing its record is denied.
+    const { deps } = await twoInterrupted();
+    await deps.clock.advance(TASK_SETTLE_SECONDS);
+    deps.executions.states.set('run-a', { status: 'SUCCEEDED', output: '{"outcome":"promoted"}' });
+    const finish = deps.records.finish.bind(deps.records);
+    const denied = 'User is not authorized to perform: dynamodb:UpdateItem';
+    deps.records.finish = async (record) => {
+      if (record.owner === 'run-a') throw Object.assign(new Error(denied), { name: 'AccessDeniedException' });
+      return finish(record);
+    };
+
+    // Act
+    await expect(recoverEvent(SWEEP, deps)).rejects.toThrow(/recovery failed for .*a:live/);
+
+    // Assess
+    const failed = deps.events.published.filter((e) => e.detailType === 'Canary Recovery Failed');
+    expect(failed.map((e) => (e.detail as { reason: string }).reason)).not.toContainEqual(
+      expect.stringMatching(/could not read the execution/),
+    );
+  });
+
   it('alarms when it cannot read an execution for good, since it could not restore that target', async () => {
     const { deps } = await twoInterrupted();
     await deps.clock.advance(TASK_SETTLE_SECONDS);
