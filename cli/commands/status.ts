@@ -54,8 +54,6 @@ async function status(rollout: string | undefined, options: StatusOptions): Prom
     throw new UsageError(
       '--interval only applies with --watch (how often it refreshes): add --watch, or drop --interval',
     );
-  if (!rollout && !options.input)
-    throw new UsageError('name the rollout: an execution ARN, <function>:<alias>, or --input <file>');
   const operate = await import('../operator/operate');
   const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };
   // What is wrong with the name comes before a missing region or table.

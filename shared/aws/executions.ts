@@ -30,7 +30,6 @@ export const stepFunctionsExecutions: Executions = {
   },
 };
 
-/** The ids `fledge run` gives its in-process executions. */
 /**
  * True for the whole ARN of a Step Functions execution, `arn:<partition>:states:<region>:<account>:
  * execution:<state machine>:<name>` (names cannot hold a colon): not a state machine's, not a Lambda's.
@@ -39,6 +38,7 @@ export function isExecutionArn(text: string): boolean {
   return /^arn:aws[\w-]*:states:[\w-]+:\d{12}:execution:[^:\s]+:[^:\s]+$/.test(text);
 }
 
+/** The ids `fledge run` gives its in-process executions. */
 export function isLocalRun(owner: string): boolean {
   return owner.includes(':execution:fledge-canary:local-');
 }

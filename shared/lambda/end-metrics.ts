@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import type { Clock } from '../core/clock';
+import { type Clock, floorToMinute, MINUTE_MS } from '../core/clock';
 import type { Target } from '../core/schema';
 import { targetLabel } from '../core/target-label';
 
@@ -14,8 +14,6 @@ export interface EndWeight {
   outcome: string;
 }
 
-const MINUTE_MS = 60_000;
-
 /**
  * The embedded-metric-format line of one end weight: `CanaryWeight` under the same namespace and
  * dimensions (`service`, `Target`) as each check's line (check-metrics.ts), so the dashboard's weight
@@ -26,7 +24,7 @@ const MINUTE_MS = 60_000;
 export function endWeightLine(end: EndWeight, at: Date, service: string): string {
   return JSON.stringify({
     _aws: {
-      Timestamp: Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS,
+      Timestamp: floorToMinute(at).getTime() + MINUTE_MS,
       CloudWatchMetrics: [
         {
           Namespace: METRICS_NAMESPACE,
