@@ -263,9 +263,9 @@ function pausedOrWaiting(
     const seen =
       progress.pause?.by === by && progress.pause.since === since ? progress.pause.seenAt : undefined;
     progress = { ...progress, pause: { by, since, seenAt: seen ?? now.toISOString() } };
-    const pausedFor = (now.getTime() - Date.parse(seen ?? now.toISOString())) / 60_000;
     const earlier = (progress.pausedSeconds ?? 0) / 60;
-    if (earlier + pausedFor >= gates.maxPauseMinutes) {
+    const used = pausedMinutes(progress, now);
+    if (used >= gates.maxPauseMinutes) {
       const inAll = earlier > 0 ? ` in all (${Math.round(earlier)} minute(s) of it in earlier pauses)` : '';
       const reason = `paused by ${requests.pause.by} for more than gates.maxPauseMinutes (${gates.maxPauseMinutes})${inAll}; rolled back`;
       return {
@@ -284,7 +284,7 @@ function pausedOrWaiting(
       decision: hold(
         `paused by ${requests.pause.by} since ${requests.pause.since} (${requests.pause.reason}); checks continue and a ` +
           `failing one still rolls back; \`fledge resume\` goes on (${decision.action} when resumed); ` +
-          `${pauseLeft(gates.maxPauseMinutes, earlier + pausedFor)} minute(s) of pause left (gates.maxPauseMinutes, for the whole rollout), then it rolls back`,
+          `${pauseLeft(gates.maxPauseMinutes, used)} minute(s) of pause left (gates.maxPauseMinutes, for the whole rollout), then it rolls back`,
       ),
       progress: gate ? { ...progress, gate } : progress,
     };
@@ -334,6 +334,15 @@ function settledPause(progress: OperatorProgress, pause: Pause | undefined, now:
   const { pause: _lifted, ...rest } = progress;
   const seconds = Math.max(0, (now.getTime() - Date.parse(seen.seenAt)) / 1000);
   return { ...rest, pausedSeconds: (progress.pausedSeconds ?? 0) + seconds };
+}
+
+/**
+ * Minutes of pause the rollout has used by `now`: the pauses already lifted and the one in force, from the
+ * first check that saw it. What gates.maxPauseMinutes bounds, and what the record shows.
+ */
+export function pausedMinutes(progress: OperatorProgress, now: Date): number {
+  const current = progress.pause ? Math.max(0, now.getTime() - Date.parse(progress.pause.seenAt)) : 0;
+  return ((progress.pausedSeconds ?? 0) * 1000 + current) / 60_000;
 }
 
 /** Whole minutes of pause a rollout has left, never negative. */

@@ -15,6 +15,7 @@ import {
   type OperatorCommand,
   type OperatorProgress,
   type Pause,
+  pausedMinutes,
 } from '../core/operator';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
 import type { Intent, RecordStatus, RolloutRecord } from '../core/record';
@@ -453,11 +454,8 @@ export function recordOf(
 
 /** The pause time a rollout has used as of `at`, when it has paused at all. */
 function pauseUsed(operator: OperatorProgress | undefined, at: string): { pausedMinutes?: number } {
-  const current = operator?.pause
-    ? Math.max(0, Date.parse(at) - Date.parse(operator.pause.seenAt)) / 1000
-    : 0;
-  const seconds = (operator?.pausedSeconds ?? 0) + current;
-  return seconds > 0 || operator?.pause ? { pausedMinutes: Math.round((seconds / 60) * 10) / 10 } : {};
+  if (!operator?.pause && !operator?.pausedSeconds) return {};
+  return { pausedMinutes: Math.round(pausedMinutes(operator, new Date(at)) * 10) / 10 };
 }
 
 /** The analysis as the input gave it, before Plan fixed the extra hold and the metric lag. */
