@@ -21,3 +21,8 @@ export function canonicalName(name: string): string {
   }
   return out.replace(/\.$/, '');
 }
+
+/** A hosted zone id without the `/hostedzone/` prefix Route 53 returns it with in some answers. */
+export function bareZoneId(id: string): string {
+  return id.replace(/^\/hostedzone\//, '');
+}

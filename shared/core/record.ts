@@ -4,7 +4,7 @@
  * reports read it. Pure: types and rules only; the stores are in shared/aws/records.ts (DynamoDB) and
  * cli/memory-records.ts (a local run without a table).
  */
-import { canonicalName } from './dns-name';
+import { bareZoneId, canonicalName } from './dns-name';
 import type { TrafficContext } from './ports';
 import type { Target } from './schema';
 import { targetLabel } from './target-label';
@@ -169,7 +169,7 @@ export function recordKey(target: Target): string {
     case 'lambda-alias':
       return `lambda-alias#${target.functionName}#${target.alias}`;
     case 'route53-weighted':
-      return `route53-weighted#${target.hostedZoneId.replace('/hostedzone/', '')}#${canonicalName(target.recordName)}#${target.recordType}`;
+      return `route53-weighted#${bareZoneId(target.hostedZoneId)}#${canonicalName(target.recordName)}#${target.recordType}`;
   }
 }
 

@@ -1,4 +1,5 @@
 /** How a person names a rollout target in a message, a metric dimension or a report title. Pure. */
+import { bareZoneId } from './dns-name';
 import type { Target } from './schema';
 
 /** `checkout:live` for a Lambda alias; `media.example.com A (Z123)` for a Route 53 weighted pair. */
@@ -7,7 +8,7 @@ export function targetLabel(target: Target): string {
     case 'lambda-alias':
       return `${target.functionName}:${target.alias}`;
     case 'route53-weighted':
-      return `${target.recordName.replace(/\.$/, '')} ${target.recordType} (${target.hostedZoneId.replace('/hostedzone/', '')})`;
+      return `${target.recordName.replace(/\.$/, '')} ${target.recordType} (${bareZoneId(target.hostedZoneId)})`;
   }
 }
 

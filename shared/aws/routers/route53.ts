@@ -6,7 +6,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { canonicalName } from '../../core/dns-name';
+import { bareZoneId, canonicalName } from '../../core/dns-name';
 import {
   awsCall,
   ChangeRejectedError,
@@ -370,7 +370,7 @@ export class Route53WeightedRouter implements TrafficRouter {
   private async ttlOf(record: ResourceRecordSet, depth = 0): Promise<number> {
     const alias = record.AliasTarget;
     if (!alias) return record.TTL ?? 0;
-    if (depth >= 4 || zoneId(alias.HostedZoneId ?? '') !== zoneId(this.target.hostedZoneId)) {
+    if (depth >= 4 || bareZoneId(alias.HostedZoneId ?? '') !== bareZoneId(this.target.hostedZoneId)) {
       return ALIAS_TTL_SECONDS;
     }
     const targets = await this.recordsNamed(alias.DNSName ?? '');
@@ -497,10 +497,6 @@ const RETRIED_HERE = new Set(['PriorRequestNotComplete', 'Throttling', 'Throttli
  */
 function sharingOthers(read: Read): ResourceRecordSet[] {
   return read.others.filter((r) => (r.Weight ?? 0) > 0);
-}
-
-function zoneId(id: string): string {
-  return id.replace(/^\/hostedzone\//, '');
 }
 
 /** What Route 53 accepts back: an alias record has no TTL (some emulators report 0). */
