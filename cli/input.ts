@@ -1,5 +1,6 @@
 /** The rollout input a command is given: a JSON file, or `-` for stdin. */
 import { readFileSync } from 'node:fs';
+import { describeRawTarget } from '../shared/targets/kinds';
 import { UsageError } from './exit';
 
 /** The parsed input; a file that cannot be read or parsed is a usage error (exit 2). */
@@ -38,12 +39,8 @@ export function describeInputTarget(input: unknown): string {
     detail?: unknown;
   };
   const target = raw.target ?? (raw.detail as { target?: Record<string, unknown> } | undefined)?.target;
-  if (target?.type === 'lambda-alias') {
-    return `alias ${target.functionName}:${target.alias}${target.version ? ` (version ${target.version})` : ''}`;
-  }
-  if (target?.type === 'route53-weighted') {
-    return `records ${target.recordName} ${target.recordType ?? ''} in zone ${target.hostedZoneId} ('${target.stable}' → '${target.canary}')`;
-  }
+  const described = target ? describeRawTarget(target) : undefined;
+  if (described) return described;
   if (typeof raw['detail-type'] === 'string') return `the target of the '${raw['detail-type']}' event`;
   return 'the target in the input';
 }

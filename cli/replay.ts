@@ -9,6 +9,8 @@ import { VirtualClock } from '../shared/core/clock';
 import { InvalidInputError } from '../shared/core/errors';
 import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../shared/core/ports';
 import type { Target } from '../shared/core/schema';
+import { targetLabel } from '../shared/core/target-label';
+import { kindOf } from '../shared/targets/kinds';
 import { type EventLog, runLocal } from './local-runner';
 import { MemoryRolloutRecords } from './memory-records';
 import { type RunReport, toReport } from './report';
@@ -62,9 +64,12 @@ export interface ReplayReport extends RunReport {
  * alias release leaves no trace of its baseline.
  */
 export async function resolveBaseline(target: Target, given: string | undefined): Promise<string> {
-  if (given) return given;
   // A weighted-record pair names its stable side in the input.
-  if (target.type === 'route53-weighted') return target.stable;
+  const known = given ?? kindOf(target).sides(target).baseline;
+  if (known) return known;
+  if (target.type !== 'lambda-alias') {
+    throw new InvalidInputError(`the baseline of ${targetLabel(target)} is unknown; pass --baseline`);
+  }
   const alias = await lambdaClient().send(
     new GetAliasCommand({ FunctionName: target.functionName, Name: target.alias }),
   );
@@ -83,7 +88,7 @@ export async function replay(options: {
   clock?: VirtualClock;
 }): Promise<ReplayReport> {
   const { target } = options.input;
-  const canary = target.type === 'lambda-alias' ? target.version : target.canary;
+  const { canary } = kindOf(target).sides(target);
   const baseline = await resolveBaseline(target, options.baseline);
   const clock = options.clock ?? new VirtualClock(options.start);
   const router = new RecordingRouter(baseline, canary, () => clock.now());

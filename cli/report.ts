@@ -1,5 +1,6 @@
 /** Human-readable progress and the final result of a local run. */
 import { causeMessage } from '../shared/core/errors';
+import { sideLabel } from '../shared/core/target-label';
 import type { Verdict } from '../shared/core/verdict';
 import type { Outcome, RolloutState } from '../shared/steps/rollout';
 import { loadDefinition } from './definition';
@@ -162,8 +163,7 @@ function seen(verdict: Verdict): string {
 
 /** How a person names one side of a target: a Lambda version, or a weighted record. */
 function side(rollout: RolloutState, which: 'baseline' | 'canary'): string {
-  const id = rollout.traffic[which];
-  return rollout.target.type === 'lambda-alias' ? `version ${id}` : `record '${id}'`;
+  return sideLabel(rollout.target, rollout.traffic[which]);
 }
 
 /** The run's result as one object: the Outcome for promoted and rolled-back runs, else the error. */

@@ -4,10 +4,10 @@ import { stepFunctionsExecutions } from '../shared/aws/executions';
 import { readFunctionTags } from '../shared/aws/function-tags';
 import { hookProblem } from '../shared/aws/hook-functions';
 import { recordsFromEnv } from '../shared/aws/records';
-import { createRouter } from '../shared/aws/routers';
 import { systemClock } from '../shared/core/clock';
 import { lazy } from '../shared/core/lazy';
 import type { Deps } from '../shared/steps/deps';
+import { createRouter } from '../shared/targets/routers';
 import { MemoryRolloutRecords } from './memory-records';
 import { namingTheTable } from './operator/context';
 

@@ -11,33 +11,27 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { InvalidInputError } from '../../shared/core/errors';
-import { metricLag } from '../../shared/core/metric-lag';
-import { DeployInputSchema, describeIssues } from '../../shared/core/schema';
-import { resolveStrategy } from '../../shared/core/strategy';
 import { fromExecutionHistory } from '../../shared/report/history';
 import type { Deps } from '../../shared/steps/deps';
+import { checkReferences, fitToTarget, validateInput as validateRollout } from '../../shared/steps/validate';
+import { kindOf } from '../../shared/targets/kinds';
 import type { EventLog, LocalRunResult } from '../local-runner';
 
 /**
- * Everything `fledge start` can check without writing: the schema, the strategy, the alarms and health
- * checks, the target as it is now (a function and version that exist, an alias or records not already
- * split), and a metric lag given against its longest request.
+ * Everything `fledge start` can check without writing, as Plan checks it (shared/steps/validate.ts): the
+ * input, the alarms, health checks and hooks it names, and the target as it is now (a function and
+ * version that exist, an alias or records not already split) against the schedule and the metric lag.
+ * Returns the change the rollout would make, e.g. `version 6 → 7`.
  */
-export async function validateInput(input: unknown, deps: Pick<Deps, 'router' | 'metrics'>): Promise<string> {
-  const parsed = DeployInputSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new InvalidInputError(`invalid rollout input: ${describeIssues(parsed.error.issues).join('; ')}`);
-  }
-  const { target, strategy, analysis } = parsed.data;
-  resolveStrategy(strategy);
-  const missing = await deps.metrics.missingAlarms(analysis.alarms);
-  if (missing.length > 0)
-    throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
-  const unwatchable = await deps.metrics.unwatchableChecks(analysis.healthChecks);
-  if (unwatchable.length > 0) throw new InvalidInputError(`analysis.healthChecks: ${unwatchable.join('; ')}`);
-  const context = await deps.router(target).prepare(undefined, { readOnly: true });
-  metricLag(analysis.metricLagMinutes, context, target);
-  return `${target.type === 'lambda-alias' ? `version ${context.baseline} → ${context.canary}` : `'${context.baseline}' → '${context.canary}'`}`;
+export async function validateInput(
+  input: unknown,
+  deps: Pick<Deps, 'router' | 'metrics' | 'hooks'>,
+): Promise<string> {
+  const valid = validateRollout(input);
+  await checkReferences(valid, deps);
+  const { target } = valid.input;
+  const context = await deps.router(target).prepare((read) => fitToTarget(valid, read), { readOnly: true });
+  return kindOf(target).transition(context);
 }
 
 export interface Started {

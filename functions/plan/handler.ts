@@ -4,10 +4,10 @@ import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { readFunctionTags } from '../../shared/aws/function-tags';
 import { hookProblem } from '../../shared/aws/hook-functions';
 import { deployedRecords } from '../../shared/aws/records';
-import { createRouter } from '../../shared/aws/routers';
 import { systemClock } from '../../shared/core/clock';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { type PlanDeps, plan } from '../../shared/steps/plan';
+import { createRouter } from '../../shared/targets/routers';
 
 /** Input of the Plan task: the console input (or a trigger's event) and the execution id. */
 export interface PlanEvent {

@@ -1,10 +1,10 @@
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { deployedRecords } from '../../shared/aws/records';
-import { createRouter } from '../../shared/aws/routers';
 import { type Clock, systemClock } from '../../shared/core/clock';
 import { type EndWeight, publishEndWeight } from '../../shared/lambda/end-metrics';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { type EndDeps, type Outcome, promote, type RolloutEvent } from '../../shared/steps/rollout';
+import { createRouter } from '../../shared/targets/routers';
 
 const wire = (): EndDeps => ({
   clock: systemClock,

@@ -1,7 +1,6 @@
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { deployedRecords } from '../../shared/aws/records';
-import { createRouter } from '../../shared/aws/routers';
 import { type Clock, systemClock } from '../../shared/core/clock';
 import { type EndWeight, publishEndWeight } from '../../shared/lambda/end-metrics';
 import { stepHandler } from '../../shared/lambda/step-handler';
@@ -12,6 +11,7 @@ import {
   type RecoveryFailedError,
   recoverEvent,
 } from '../../shared/steps/recover';
+import { createRouter } from '../../shared/targets/routers';
 
 const wire = (): RecoverDeps => ({
   clock: systemClock,

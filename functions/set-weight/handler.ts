@@ -1,9 +1,9 @@
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { deployedRecords } from '../../shared/aws/records';
-import { createRouter } from '../../shared/aws/routers';
 import { systemClock } from '../../shared/core/clock';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { type RolloutEvent, type SetWeightDeps, setWeight } from '../../shared/steps/rollout';
+import { createRouter } from '../../shared/targets/routers';
 
 const wire = (): SetWeightDeps => ({
   clock: systemClock,

@@ -2,6 +2,7 @@
  * The metric lag of a rollout: how long after a minute ends its metrics can be read complete. Pure; Plan
  * fixes it, and `fledge start` refuses a lag given too short before starting an execution.
  */
+import { kindOf } from '../targets/kinds';
 import { InvalidInputError } from './errors';
 import type { TrafficContext } from './ports';
 import { DEFAULT_METRIC_LAG_MINUTES, type Target } from './schema';
@@ -20,10 +21,7 @@ export function metricLag(
 ): { minutes: number; reason?: string } {
   const seconds = context.requestSeconds;
   const needed = seconds === undefined ? 0 : Math.ceil(seconds / 60);
-  const subject =
-    target.type === 'lambda-alias'
-      ? `${target.functionName} (versions ${context.baseline} and ${context.canary})`
-      : 'the target';
+  const subject = kindOf(target).requestsOf(target, context);
   const why =
     `requests of ${subject} may run ${seconds} s, and Lambda publishes a request's metrics when it ends, ` +
     'stamped with the minute it started';

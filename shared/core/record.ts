@@ -4,10 +4,9 @@
  * reports read it. Pure: types and rules only; the stores are in shared/aws/records.ts (DynamoDB) and
  * cli/memory-records.ts (a local run without a table).
  */
-import { bareZoneId, canonicalName } from './dns-name';
+import { kindOf } from '../targets/kinds';
 import type { TrafficContext } from './ports';
 import type { Target } from './schema';
-import { targetLabel } from './target-label';
 
 /** Where a rollout is. The first seven hold the target; the rest have ended and freed it. */
 export type RecordStatus =
@@ -165,12 +164,7 @@ export function busyReason(record: RolloutRecord, holder: ExecutionState): strin
 
 /** The key of a target's record: what two rollouts must not share. */
 export function recordKey(target: Target): string {
-  switch (target.type) {
-    case 'lambda-alias':
-      return `lambda-alias#${target.functionName}#${target.alias}`;
-    case 'route53-weighted':
-      return `route53-weighted#${bareZoneId(target.hostedZoneId)}#${canonicalName(target.recordName)}#${target.recordType}`;
-  }
+  return kindOf(target).key(target);
 }
 
 /**
@@ -178,9 +172,5 @@ export function recordKey(target: Target): string {
  * `records app.example.com A (Z123) ('primary' → 'canary')`.
  */
 export function recordLabel(target: Target, sides?: { baseline: string; canary: string }): string {
-  const name = targetLabel(target);
-  if (target.type === 'lambda-alias') {
-    return `alias ${name} (version ${sides ? `${sides.baseline} → ${sides.canary}` : target.version})`;
-  }
-  return `records ${name} ('${target.stable}' → '${target.canary}')`;
+  return kindOf(target).recordLabel(target, sides);
 }

@@ -9,156 +9,17 @@
 
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { TARGET_SCHEMAS } from '../targets/schemas';
+import { described } from './described';
 import { finerThanRecorded, PREDEFINED_STRATEGIES, resolveStrategy, tooFine } from './strategy';
 
 z.config(en());
 
-/**
- * Classic zod's `schema.describe(description)`: a copy of the schema with the description in the
- * global registry, where the JSON Schema takes it from. (Not mini's `z.describe` check, which would run
- * a no-op check on every parse.)
- */
-function described<T extends z.ZodMiniType>(schema: T, description: string): T {
-  const copy = schema.clone();
-  z.globalRegistry.add(copy, { description });
-  return copy;
-}
-
 /** The default promotion guarantee: a canary 4x as bad as the baseline, and 0.5 points worse. */
 export const DEFAULT_MAX_REGRESSION = { ratio: 4, floor: 0.005 } as const;
 
-export const LambdaAliasTargetSchema = z.strictObject({
-  type: z.literal('lambda-alias'),
-  functionName: described(
-    z.string().check(z.minLength(1), z.maxLength(140)),
-    'Function name, or its ARN without a qualifier.',
-  ),
-  alias: described(
-    z
-      .string()
-      .check(
-        z.regex(
-          /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/,
-          'must be an alias name such as "live" (letters, digits, - and _)',
-        ),
-      ),
-    'The alias whose traffic moves; its current FunctionVersion is the baseline.',
-  ),
-  version: described(
-    z
-      .string()
-      .check(
-        z.regex(
-          /^\d+$/,
-          'must be a published version number such as "7"; $LATEST cannot take weighted traffic',
-        ),
-      ),
-    'The new published version to release.',
-  ),
-});
-
-const AliasValueSchema = z.strictObject({
-  dnsName: z.string().check(z.minLength(1), z.maxLength(1024)),
-  hostedZoneId: z.string().check(z.minLength(1), z.maxLength(32)),
-  evaluateTargetHealth: z._default(z.boolean(), false),
-});
-
-/** What each record type's values must be. */
-const RECORD_VALUES = {
-  A: { schema: z.ipv4(), what: 'an IPv4 address' },
-  AAAA: { schema: z.ipv6(), what: 'an IPv6 address' },
-  CNAME: {
-    schema: z
-      .string()
-      .check(
-        z.regex(
-          /^(?=.{1,253}\.?$)([A-Za-z0-9_*](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/,
-        ),
-      ),
-    what: 'a domain name',
-  },
-} as const;
-
-export const Route53WeightedTargetSchema = z
-  .strictObject({
-    type: z.literal('route53-weighted'),
-    hostedZoneId: described(
-      z
-        .string()
-        .check(
-          z.regex(
-            /^(\/hostedzone\/)?[A-Z0-9]{1,32}$/,
-            'must be a hosted zone id such as "Z0123456789ABCDEFGHIJ"',
-          ),
-        ),
-      'The hosted zone that holds both weighted records.',
-    ),
-    recordName: described(
-      z.string().check(z.minLength(1), z.maxLength(255)),
-      'The records\' name, e.g. "app.example.com".',
-    ),
-    recordType: described(
-      z.enum(['A', 'AAAA', 'CNAME']),
-      "The records' type; alias A/AAAA records work too.",
-    ),
-    stable: described(
-      z.string().check(z.minLength(1), z.maxLength(128)),
-      'SetIdentifier of the record pointing at the stable fleet.',
-    ),
-    canary: described(
-      z.string().check(z.minLength(1), z.maxLength(128)),
-      'SetIdentifier of the record pointing at the new fleet.',
-    ),
-    canaryValue: described(
-      z.optional(
-        z.union([
-          z
-            .array(z.string().check(z.minLength(1), z.maxLength(4000)))
-            .check(z.minLength(1), z.maxLength(400)),
-          AliasValueSchema,
-        ]),
-      ),
-      'The new fleet: record values, or an alias target. Written at weight 0 before traffic moves. Refused when the canary record has a health check, which would go on checking the old endpoint.',
-    ),
-    finalize: described(
-      z._default(z.boolean(), true),
-      "After promotion, give the stable record the canary record's values and health check, and reset the canary to 0.",
-    ),
-    ttlMarginSeconds: described(
-      z._default(z.number().check(z.int(), z.gte(0), z.lte(3600)), 30),
-      'A bake step must last at least the record TTL plus this margin.',
-    ),
-    stretchShortSteps: described(
-      z._default(z.boolean(), false),
-      'Lengthen steps shorter than TTL + margin instead of refusing the plan.',
-    ),
-  })
-  .check(
-    z.refine((t) => t.stable !== t.canary, {
-      message: 'stable and canary must be different SetIdentifiers',
-      path: ['canary'],
-    }),
-    z.superRefine((t, ctx) => {
-      // Route 53 refuses such values only when the batch is sent; say so before anything is written.
-      if (!Array.isArray(t.canaryValue)) return;
-      const valid = RECORD_VALUES[t.recordType];
-      t.canaryValue.forEach((value, i) => {
-        if (!valid.schema.safeParse(value).success) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `'${value}' is not ${valid.what} (record type ${t.recordType})`,
-            path: ['canaryValue', i],
-          });
-        }
-      });
-    }),
-  );
-
-export const TargetSchema = z.discriminatedUnion('type', [
-  LambdaAliasTargetSchema,
-  Route53WeightedTargetSchema,
-]);
-
+/** One branch per target kind: shared/targets/schemas.ts lists them. */
+export const TargetSchema = z.discriminatedUnion('type', [...TARGET_SCHEMAS]);
 const CustomStrategySchema = z.strictObject({
   steps: z
     .array(
@@ -418,8 +279,8 @@ export const DeployInputSchema = z.strictObject({
 
 export type DeployInput = z.infer<typeof DeployInputSchema>;
 export type Target = z.infer<typeof TargetSchema>;
-export type LambdaAliasTarget = z.infer<typeof LambdaAliasTargetSchema>;
-export type Route53WeightedTarget = z.infer<typeof Route53WeightedTargetSchema>;
+export type { LambdaAliasTarget } from '../targets/lambda-alias/schema';
+export type { Route53WeightedTarget } from '../targets/route53-weighted/schema';
 /** The analysis as given: metricLagMinutes and insufficientData.maxExtraMinutes may be left to Plan. */
 export type AnalysisInput = z.infer<typeof AnalysisSchema>;
 /** The analysis as Plan fixes it, in the rollout state: every default resolved. */

@@ -21,14 +21,14 @@ import { boundToInvocation, clientConfig } from '../../shared/aws/clients';
 import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
-import { LambdaAliasRouter } from '../../shared/aws/routers/lambda-alias';
-import { Route53WeightedRouter } from '../../shared/aws/routers/route53';
 import { VirtualClock } from '../../shared/core/clock';
 import { recordKey } from '../../shared/core/record';
 import type { Target } from '../../shared/core/schema';
 import { configureTiming } from '../../shared/lambda/timeouts';
 import type { Deps } from '../../shared/steps/deps';
 import { type Recovery, recoverExecution } from '../../shared/steps/recover';
+import { LambdaAliasRouter } from '../../shared/targets/lambda-alias/router';
+import { Route53WeightedRouter } from '../../shared/targets/route53-weighted/router';
 import { type CallSite, type Fault, FaultProxy, type FaultRule } from '../support/fault-proxy';
 
 /** Every limit scaled down together from production's (shared/lambda/timeouts.ts), keeping their ratios. */

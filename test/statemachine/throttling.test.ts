@@ -14,8 +14,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { expect, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
 import { toReport } from '../../cli/report';
-import { LambdaAliasRouter } from '../../shared/aws/routers/lambda-alias';
 import type { LambdaAliasTarget } from '../../shared/core/schema';
+import { LambdaAliasRouter } from '../../shared/targets/lambda-alias/router';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 
 it('retries a throttled UpdateAlias through the state machine and promotes', async () => {

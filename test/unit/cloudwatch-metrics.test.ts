@@ -12,12 +12,8 @@ import {
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  CloudWatchMetricsSource,
-  lambdaAliasCounts,
-  lambdaAliasMetric,
-  slowerThan,
-} from '../../shared/aws/cloudwatch';
+import { CloudWatchMetricsSource, slowerThan } from '../../shared/aws/cloudwatch';
+import { lambdaAliasCounts, lambdaAliasMetric } from '../../shared/targets/lambda-alias/metrics';
 
 const cloudWatch = mockClient(CloudWatchClient);
 const route53 = mockClient(Route53Client);

@@ -16,9 +16,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LambdaAliasRouter } from '../../shared/aws/routers/lambda-alias';
 import type { TrafficContext } from '../../shared/core/ports';
 import { DeployInputSchema } from '../../shared/core/schema';
+import { LambdaAliasRouter } from '../../shared/targets/lambda-alias/router';
 
 const lambda = mockClient(LambdaClient);
 const target = { type: 'lambda-alias' as const, functionName: 'checkout', alias: 'live', version: '7' };

@@ -11,7 +11,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventLog } from '../../cli/local-runner';
 import { locate, requireStateMachine } from '../../cli/operator/deployment';
 import { follow, startExecution, validateInput } from '../../cli/operator/start';
@@ -127,6 +127,18 @@ describe('fledge start, before it starts an execution', () => {
       /analysis\.metricLagMinutes: 2 is shorter .* at least 10/,
     );
     await expect(validateInput(input({ metricLagMinutes: 10 }), deps)).resolves.toBe('version 1 → 2');
+  });
+
+  it('refuses an AllAtOnce input with gates.beforePromotion, as Plan does, before reading the target', async () => {
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics(() => undefined));
+    const read = vi.spyOn(router, 'prepare');
+    const allAtOnce = { ...input({}), strategy: 'AllAtOnce', gates: { beforePromotion: true } };
+
+    await expect(validateInput(allAtOnce, deps)).rejects.toThrow(
+      /gates\.beforePromotion: AllAtOnce moves all traffic/,
+    );
+    expect(read).not.toHaveBeenCalled();
   });
 });
 

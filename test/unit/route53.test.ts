@@ -15,10 +15,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Route53WeightedRouter } from '../../shared/aws/routers/route53';
 import { recordKey } from '../../shared/core/record';
-import { closestWeights, shareOf } from '../../shared/core/route53-shares';
 import type { Route53WeightedTarget } from '../../shared/core/schema';
+import { Route53WeightedRouter } from '../../shared/targets/route53-weighted/router';
+import { closestWeights, shareOf } from '../../shared/targets/route53-weighted/shares';
 
 const route53 = mockClient(Route53Client);
 

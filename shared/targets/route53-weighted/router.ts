@@ -6,6 +6,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { route53Client } from '../../aws/clients';
 import { bareZoneId, canonicalName } from '../../core/dns-name';
 import {
   awsCall,
@@ -15,9 +16,8 @@ import {
   WeightVerificationError,
 } from '../../core/errors';
 import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../core/ports';
-import { closestWeights, MAX_WEIGHT, shareOf } from '../../core/route53-shares';
 import type { Route53WeightedTarget } from '../../core/schema';
-import { route53Client } from '../clients';
+import { closestWeights, MAX_WEIGHT, shareOf } from './shares';
 
 /** Both records as fledge first read them; rollback restores the stable one from here. */
 interface Snapshot {

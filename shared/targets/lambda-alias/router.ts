@@ -6,11 +6,11 @@ import {
   paginateListVersionsByFunction,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
+import { lambdaClient } from '../../aws/clients';
 import { awsCall, InvalidInputError, TrafficConflictError, WeightVerificationError } from '../../core/errors';
 import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../core/ports';
 import type { LambdaAliasTarget } from '../../core/schema';
 import { roundWeight as round } from '../../core/strategy';
-import { lambdaClient } from '../clients';
 
 const EPSILON = 1e-9;
 

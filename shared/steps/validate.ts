@@ -1,0 +1,152 @@
+/**
+ * What Plan and `fledge start` check of a rollout input, in the same words, so they cannot drift: the
+ * input alone (validateInput), what it names in AWS (checkReferences), and the target as read
+ * (fitToTarget). Each refusal names the field to change; none of them writes.
+ */
+import { InvalidInputError } from '../core/errors';
+import { EXTRA_MINUTES } from '../core/history';
+import { scheduleProblems } from '../core/limits';
+import { metricLag } from '../core/metric-lag';
+import { metricProblems } from '../core/metric-queries';
+import { gateAfter } from '../core/operator';
+import type { TrafficContext } from '../core/ports';
+import {
+  type AnalysisInput,
+  DEFAULT_METRIC_LAG_MINUTES,
+  type DeployInput,
+  DeployInputSchema,
+  describeIssues,
+  type GatesConfig,
+} from '../core/schema';
+import { resolveStrategy, type Step } from '../core/strategy';
+import { kindOf } from '../targets/kinds';
+import type { Deps } from './deps';
+
+/** An input that passed validateInput, with its schedule resolved. */
+export interface ValidInput {
+  input: DeployInput;
+  /** The strategy's steps (AllAtOnce with gates: one step at 100% watched before promotion). */
+  steps: Step[];
+  /** What the input and its plan take of the execution's state, which Step Functions limits. */
+  stateBytes: number;
+}
+
+/**
+ * The schema, the strategy, the target kind's limits on a schedule, the gates, the metrics and the
+ * execution's limits at the lag as given. `raw` is what the execution received (an event wraps the input).
+ */
+export function validateInput(input: unknown, raw: unknown = input): ValidInput {
+  const parsed = DeployInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidInputError(`invalid rollout input: ${describeIssues(parsed.error.issues).join('; ')}`);
+  }
+  const { target, strategy, analysis, gates } = parsed.data;
+  const steps = withSwitchBake(resolveStrategy(strategy), analysis);
+  const valid = {
+    input: parsed.data,
+    steps,
+    stateBytes: byteSize(raw) + byteSize(parsed.data) + byteSize(steps),
+  };
+  const problems = [
+    ...kindOf(target).stepProblems(target, steps),
+    ...gateProblems(steps, gates),
+    ...metricProblems(target, analysis),
+    ...scheduleFit(valid, steps, analysis.metricLagMinutes ?? DEFAULT_METRIC_LAG_MINUTES),
+  ];
+  if (problems.length > 0) throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
+  return valid;
+}
+
+/** What the input names in AWS besides the target: its alarms, health checks and hook functions exist. */
+export async function checkReferences(
+  { input }: ValidInput,
+  deps: Pick<Deps, 'metrics' | 'hooks'>,
+): Promise<void> {
+  const { analysis, hooks } = input;
+  const missing = await deps.metrics.missingAlarms(analysis.alarms);
+  if (missing.length > 0) {
+    throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
+  }
+  const unwatchable = await deps.metrics.unwatchableChecks(analysis.healthChecks);
+  if (unwatchable.length > 0) {
+    throw new InvalidInputError(`analysis.healthChecks: ${unwatchable.join('; ')}`);
+  }
+  const hookProblems = await Promise.all(
+    Object.entries(hooks).map(async ([when, ref]) => {
+      const problem = ref ? await deps.hooks(ref) : undefined;
+      return problem ? `hooks.${when}: ${problem}` : undefined;
+    }),
+  );
+  if (hookProblems.some(Boolean)) {
+    throw new InvalidInputError(`invalid rollout input: ${hookProblems.filter(Boolean).join('; ')}`);
+  }
+}
+
+/**
+ * The schedule and the metric lag fitted to the target as the router read it (a DNS TTL, the longest
+ * request), and still within the execution's limits.
+ */
+export function fitToTarget(
+  valid: ValidInput,
+  context: TrafficContext,
+): { steps: Step[]; lag: { minutes: number; reason?: string } } {
+  const { target, analysis } = valid.input;
+  const steps = kindOf(target).fitSteps(target, valid.steps, context);
+  const lag = metricLag(analysis.metricLagMinutes, context, target);
+  const problems = scheduleFit(valid, steps, lag.minutes);
+  if (problems.length > 0) {
+    throw new InvalidInputError(
+      `invalid rollout input: ${lag.reason ? `${lag.reason}; ` : ''}${problems.join('; ')}`,
+    );
+  }
+  return { steps, lag };
+}
+
+/** What keeps `steps` from fitting the execution's limits, holding a step up to `maxExtraMinutes` for data. */
+export function scheduleFit(
+  valid: ValidInput,
+  steps: readonly Step[],
+  metricLagMinutes: number,
+  maxExtraMinutes = valid.input.analysis.insufficientData.maxExtraMinutes ?? EXTRA_MINUTES.base,
+): string[] {
+  const { analysis, gates } = valid.input;
+  return scheduleProblems(
+    steps,
+    {
+      checkIntervalMinutes: analysis.checkIntervalMinutes,
+      metricLagMinutes,
+      maxExtraMinutes,
+      extraHoldSeconds: operatorHoldSeconds(steps, gates),
+    },
+    valid.stateBytes,
+  );
+}
+
+/** The longest operators can hold a rollout: every gate waiting until its timeout, and one pause. */
+function operatorHoldSeconds(steps: readonly Step[], gates: GatesConfig): number {
+  const count = steps.filter((_, i) => gateAfter(steps, i, gates) !== undefined).length;
+  return (count * gates.approvalTimeoutMinutes + gates.maxPauseMinutes) * 60;
+}
+
+function gateProblems(steps: readonly Step[], gates: GatesConfig): string[] {
+  if (steps.length > 0 || !gates.beforePromotion) return [];
+  return [
+    'gates.beforePromotion: AllAtOnce moves all traffic in one write, so there is no moment to approve; ' +
+      'use a canary step with approve, e.g. {"steps":[{"weight":10,"bakeMinutes":5,"approve":true}]}',
+  ];
+}
+
+/**
+ * AllAtOnce with alarms or health checks moves all traffic, then watches them for allAtOnceBakeMinutes
+ * before promotion, as CodeDeploy watches a deployment's alarms; any of them firing rolls back. Without
+ * gates there is nothing to watch, and AllAtOnce promotes at once.
+ */
+function withSwitchBake(steps: Step[], analysis: AnalysisInput): Step[] {
+  const gated = analysis.alarms.length > 0 || analysis.healthChecks.length > 0;
+  if (steps.length > 0 || !gated) return steps;
+  return [{ weight: 100, bakeSeconds: Math.round(analysis.allAtOnceBakeMinutes * 60) }];
+}
+
+function byteSize(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '');
+}

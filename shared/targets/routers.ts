@@ -1,0 +1,24 @@
+/**
+ * The router (the adapter that moves traffic in AWS) of every target kind. Typed over every
+ * `Target['type']`, so a kind without a router is a compile error. Apart from kinds.ts so that only the
+ * functions that move traffic bundle the routers' SDK clients.
+ */
+import { InvalidInputError } from '../core/errors';
+import type { TrafficRouter } from '../core/ports';
+import type { Target } from '../core/schema';
+import { LambdaAliasRouter } from './lambda-alias/router';
+import { Route53WeightedRouter } from './route53-weighted/router';
+
+type RouterOf<K extends Target['type']> = (target: Extract<Target, { type: K }>) => TrafficRouter;
+
+const ROUTERS: { readonly [K in Target['type']]: RouterOf<K> } = {
+  'lambda-alias': (target) => new LambdaAliasRouter(target),
+  'route53-weighted': (target) => new Route53WeightedRouter(target),
+};
+
+/** Picks the router for a target. An unknown type is an error, never a silent default. */
+export function createRouter(target: Target): TrafficRouter {
+  const type: string = target.type;
+  if (!Object.hasOwn(ROUTERS, type)) throw new InvalidInputError(`target.type '${type}' is not supported`);
+  return (ROUTERS[target.type] as RouterOf<Target['type']>)(target as never);
+}
