@@ -26,8 +26,10 @@ export class RecordingRouter implements TrafficRouter {
     private readonly now: () => Date,
   ) {}
 
-  async prepare(): Promise<TrafficContext> {
-    return { baseline: this.baseline, canary: this.canary, weight: 0 };
+  async prepare(check?: (context: TrafficContext) => void): Promise<TrafficContext> {
+    const context = { baseline: this.baseline, canary: this.canary, weight: 0 };
+    check?.(context);
+    return context;
   }
 
   async setWeight(weight: number): Promise<Applied> {
