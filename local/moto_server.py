@@ -10,6 +10,12 @@ Lambda
   * Routing weights as Lambda takes them: at most one additional version, weight 0.0-1.0, never the
     alias's own version. moto accepts anything.
 
+ELBv2 forward actions
+  * ForwardConfig.TargetGroups weights are 0-999 and a forward action has at most 5 target groups
+    (ValidationError otherwise, on CreateRule, ModifyRule, CreateListener and ModifyListener); moto
+    accepted any weight and any number. moto already keeps the whole action list it is given (order,
+    authenticate actions, stickiness) and answers DescribeTargetHealth; the tests hold both.
+
 Route 53 (ChangeResourceRecordSets)
   * A batch is one transaction: every change is checked against the zone as the batch has changed it so
     far, and nothing is applied unless all pass. moto applies changes one by one.
@@ -61,6 +67,8 @@ from moto.awslambda import models as lambda_models
 from moto.awslambda import responses as lambda_responses
 from moto.awslambda.exceptions import PreconditionFailedException
 from moto.core.exceptions import JsonRESTError
+from moto.elbv2 import exceptions as elbv2_exceptions
+from moto.elbv2 import models as elbv2_models
 from moto.moto_api._internal import mock_random as random
 from moto.route53 import models as route53_models
 from moto.route53.exceptions import Route53ClientError
@@ -237,6 +245,45 @@ def _apply_one(self, zoneid, change):
 
 
 route53_models.Route53Backend.change_resource_record_sets = _change_resource_record_sets_atomically
+
+# --- ELBv2: forward actions as ELB takes them --------------------------------------------------------
+
+_MAX_WEIGHT = 999
+_MAX_TARGET_GROUPS_PER_ACTION = 5
+_validate_actions = elbv2_models.ELBv2Backend._validate_actions
+
+
+def _validate_forward_weights(self, actions):
+    for a, action in enumerate(actions, start=1):
+        groups = (action.data.get("ForwardConfig") or {}).get("TargetGroups") or []
+        if len(groups) > _MAX_TARGET_GROUPS_PER_ACTION:
+            raise elbv2_exceptions.ValidationError(
+                f"A forward action can have at most {_MAX_TARGET_GROUPS_PER_ACTION} target groups "
+                f"(actions.member.{a} has {len(groups)})"
+            )
+        for g, group in enumerate(groups, start=1):
+            weight = int(group.get("Weight", 1))
+            if not (0 <= weight <= _MAX_WEIGHT):
+                raise elbv2_exceptions.ValidationError(
+                    f"1 validation error detected: Value '{weight}' at "
+                    f"'actions.{a}.member.forwardConfig.targetGroups.{g}.member.weight' failed to satisfy "
+                    f"constraint: Member must have value {'less than or equal to 999' if weight > 0 else 'greater than or equal to 0'}"
+                )
+    _validate_actions(self, actions)
+
+
+_modify_listener = elbv2_models.ELBv2Backend.modify_listener
+
+
+def _modify_listener_validated(self, arn, port=None, protocol=None, ssl_policy=None, certificates=None, actions=None):
+    # moto takes a listener's new default actions unchecked, and changes its port first.
+    if actions:
+        _validate_forward_weights(self, [elbv2_models.FakeAction(copy.deepcopy(a)) for a in actions])
+    return _modify_listener(self, arn, port, protocol, ssl_policy, certificates, actions)
+
+
+elbv2_models.ELBv2Backend._validate_actions = _validate_forward_weights
+elbv2_models.ELBv2Backend.modify_listener = _modify_listener_validated
 
 # --- CloudFormation, IAM and EventBridge, for the deploy tests ---------------------------------------
 

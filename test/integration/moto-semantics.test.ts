@@ -3,6 +3,27 @@
  * if a stale write really fails, so these checks pin the emulation itself.
  */
 import {
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  type Action,
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
   CreateAliasCommand,
   GetAliasCommand,
   LambdaClient,
@@ -150,5 +171,205 @@ describe('Route 53 ChangeResourceRecordSets, as AWS applies it', () => {
     await expect(
       change([{ Action: 'CREATE', ResourceRecordSet: record('c.semantics.example', 'x', 1, 'not-an-ip') }]),
     ).rejects.toMatchObject({ name: 'InvalidChangeBatch', message: expect.stringMatching(/IPv4/) });
+  });
+});
+
+describe('ELBv2 forward actions, as ELB takes them', () => {
+  const elb = new ElasticLoadBalancingV2Client({});
+
+  async function listenerWithRule(name: string) {
+    const ec2 = new EC2Client({});
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+    const vpcId = vpc.Vpc?.VpcId ?? '';
+    const subnets = await Promise.all(
+      ['a', 'b'].map((az, i) =>
+        ec2.send(
+          new CreateSubnetCommand({
+            VpcId: vpcId,
+            CidrBlock: `10.0.${i}.0/24`,
+            AvailabilityZone: `us-east-1${az}`,
+          }),
+        ),
+      ),
+    );
+    const lb = await elb.send(
+      new CreateLoadBalancerCommand({ Name: name, Subnets: subnets.map((s) => s.Subnet?.SubnetId ?? '') }),
+    );
+    const group = async (suffix: string) =>
+      (
+        await elb.send(
+          new CreateTargetGroupCommand({
+            Name: `${name}-${suffix}`,
+            Protocol: 'HTTP',
+            Port: 80,
+            VpcId: vpcId,
+          }),
+        )
+      ).TargetGroups?.[0]?.TargetGroupArn ?? '';
+    const groups = [
+      await group('a'),
+      await group('b'),
+      await group('c'),
+      await group('d'),
+      await group('e'),
+      await group('f'),
+    ];
+    const listener = await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.LoadBalancers?.[0]?.LoadBalancerArn,
+        Protocol: 'HTTP',
+        Port: 80,
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+      }),
+    );
+    const rule = await elb.send(
+      new CreateRuleCommand({
+        ListenerArn: listener.Listeners?.[0]?.ListenerArn,
+        Priority: 10,
+        Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }],
+        Actions: [forward([[groups[0] ?? '', 1]])],
+      }),
+    );
+    return {
+      ruleArn: rule.Rules?.[0]?.RuleArn ?? '',
+      listenerArn: listener.Listeners?.[0]?.ListenerArn ?? '',
+      groups,
+      ec2,
+    };
+  }
+
+  const forward = (weights: Array<[string, number]>, order = 1): Action => ({
+    Type: 'forward',
+    Order: order,
+    ForwardConfig: {
+      TargetGroups: weights.map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, Weight })),
+      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 },
+    },
+  });
+  const actionsOf = async (ruleArn: string) =>
+    (await elb.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules?.[0]?.Actions;
+
+  it('takes weights 0-999 and refuses 1000, or more than five target groups, changing nothing', async () => {
+    const { ruleArn, groups } = await listenerWithRule('semantics-elb');
+    const [a = '', b = ''] = groups;
+    const modify = (actions: Action[]) =>
+      elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions }));
+
+    await modify([
+      forward([
+        [a, 999],
+        [b, 0],
+      ]),
+    ]);
+    const tooHeavy = modify([
+      forward([
+        [a, 1000],
+        [b, 0],
+      ]),
+    ]);
+    const tooMany = modify([forward(groups.map((g) => [g, 1]))]);
+
+    await expect(tooHeavy).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/999/),
+    });
+    await expect(tooMany).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/5 target groups/),
+    });
+    const forwardConfig = (await actionsOf(ruleArn))?.[0]?.ForwardConfig;
+    expect(forwardConfig?.TargetGroups?.map((g) => [g.TargetGroupArn, g.Weight])).toEqual([
+      [a, 999],
+      [b, 0],
+    ]);
+  });
+
+  it('refuses a weight above 999 in a listener default action too, changing nothing', async () => {
+    const { listenerArn, groups } = await listenerWithRule('semantics-elb-listener');
+    const [a = '', b = ''] = groups;
+
+    const modify = elb.send(
+      new ModifyListenerCommand({
+        ListenerArn: listenerArn,
+        Port: 8080,
+        DefaultActions: [
+          forward([
+            [a, 1000],
+            [b, 1],
+          ]),
+        ],
+      }),
+    );
+
+    await expect(modify).rejects.toMatchObject({ name: 'ValidationError' });
+    const listener = (await elb.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] })))
+      .Listeners?.[0];
+    expect(listener?.Port).toBe(80);
+    expect(listener?.DefaultActions?.map((x) => x.Type)).toEqual(['fixed-response']);
+  });
+
+  it('keeps the whole action list ModifyRule is given: authenticate action, order and stickiness', async () => {
+    const { ruleArn, groups } = await listenerWithRule('semantics-elb-keep');
+    const [a = '', b = ''] = groups;
+    const authenticate: Action = {
+      Type: 'authenticate-oidc',
+      Order: 1,
+      AuthenticateOidcConfig: {
+        Issuer: 'https://idp.example.com',
+        AuthorizationEndpoint: 'https://idp.example.com/authorize',
+        TokenEndpoint: 'https://idp.example.com/token',
+        UserInfoEndpoint: 'https://idp.example.com/userinfo',
+        ClientId: 'fledge',
+        ClientSecret: 'secret',
+      },
+    };
+
+    await elb.send(
+      new ModifyRuleCommand({
+        RuleArn: ruleArn,
+        Actions: [
+          authenticate,
+          forward(
+            [
+              [a, 90],
+              [b, 10],
+            ],
+            2,
+          ),
+        ],
+      }),
+    );
+
+    const actions = await actionsOf(ruleArn);
+    expect(actions?.map((x) => [x.Type, x.Order])).toEqual([
+      ['authenticate-oidc', 1],
+      ['forward', 2],
+    ]);
+    expect(actions?.[0]?.AuthenticateOidcConfig?.Issuer).toBe('https://idp.example.com');
+    expect(actions?.[1]?.ForwardConfig).toMatchObject({
+      TargetGroups: [
+        { TargetGroupArn: a, Weight: 90 },
+        { TargetGroupArn: b, Weight: 10 },
+      ],
+      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 },
+    });
+  });
+
+  it('answers DescribeTargetHealth for the targets registered', async () => {
+    const { groups, ec2 } = await listenerWithRule('semantics-elb-health');
+    const images = await ec2.send(new DescribeImagesCommand({}));
+    const run = await ec2.send(
+      new RunInstancesCommand({ ImageId: images.Images?.[0]?.ImageId, MinCount: 1, MaxCount: 1 }),
+    );
+    const instance = run.Instances?.[0]?.InstanceId ?? '';
+
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: groups[1], Targets: [{ Id: instance }] }));
+
+    const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: groups[1] }));
+    expect(health.TargetHealthDescriptions?.map((d) => [d.Target?.Id, d.TargetHealth?.State])).toEqual([
+      [instance, 'healthy'],
+    ]);
+    const empty = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: groups[2] }));
+    expect(empty.TargetHealthDescriptions).toEqual([]);
   });
 });
