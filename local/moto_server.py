@@ -10,6 +10,21 @@ Lambda
   * Routing weights as Lambda takes them: at most one additional version, weight 0.0-1.0, never the
     alias's own version. moto accepts anything.
 
+API Gateway REST stage canary (moto has none)
+  * `canarySettings` {deploymentId, percentTraffic, stageVariableOverrides, useStageCache} on GetStage,
+    GetStages and UpdateStage. UpdateStage takes the PatchOperation reference's paths:
+    add/replace `/canarySettings/deploymentId` (an existing deployment), `/canarySettings/percentTraffic`
+    (0.0-100.0, else BadRequestException), `/canarySettings/useStageCache`,
+    add/replace/remove `/canarySettings/stageVariableOverrides/<name>`; copy from
+    `/canarySettings/deploymentId` to `/deploymentId` and from `/canarySettings/stageVariableOverrides`
+    to `/variables` (merged over the stage's); remove `/canarySettings`. Any other `/canarySettings` path
+    is a BadRequestException. One UpdateStage applies all its operations or none.
+  * CreateDeployment with canarySettings makes the new deployment the stage's canary and leaves the
+    stage's own deployment and variables alone; the stage must exist. A CreateDeployment without
+    canarySettings to a stage that has a canary is refused ("Non canary deployment not supported on
+    stage ... because Canary is enabled", BadRequestException, as AWS answers). A plain CreateDeployment
+    to an existing stage moves its deploymentId and keeps its settings; moto replaced the whole stage.
+
 ELBv2 forward actions
   * ForwardConfig.TargetGroups weights are 0-999 and a forward action has at most 5 target groups
     (ValidationError otherwise, on CreateRule, ModifyRule, CreateListener and ModifyListener); moto
@@ -58,6 +73,9 @@ import ipaddress
 import json
 import sys
 
+from moto.apigateway import exceptions as apigateway_exceptions
+from moto.apigateway import models as apigateway_models
+from moto.apigateway import responses as apigateway_responses
 from moto.cloudformation import parsing
 from moto.events import models as events_models
 from moto.iam import access_control
@@ -395,6 +413,156 @@ def _send_as_eventbridge(self, original_event, transform_input=True):
 
 events_models.Rule.send_to_targets = _send_as_eventbridge
 
+
+# --- API Gateway: the REST stage canary ---------------------------------------------------------------
+
+_CANARY = "/canarySettings"
+
+
+def _canary_percent(value):
+    try:
+        percent = float(value)
+    except (TypeError, ValueError):
+        percent = None
+    if percent is None or not (0.0 <= percent <= 100.0):
+        raise apigateway_exceptions.BadRequestException(
+            f"Invalid percentTraffic '{value}' in canarySettings: it must be a number from 0.0 to 100.0"
+        )
+    return percent
+
+
+def _canary_of(stage, create=False):
+    if stage.canary_settings is None and create:
+        stage.canary_settings = {"percentTraffic": 0.0, "useStageCache": False}
+    if stage.canary_settings is None:
+        raise apigateway_exceptions.BadRequestException(
+            f"Stage {stage.name} has no canarySettings: attach a canary (/canarySettings/deploymentId) first"
+        )
+    return stage.canary_settings
+
+
+def _apply_canary_operation(stage, api, op):
+    kind, path, source = op.get("op"), op.get("path") or "", op.get("from") or ""
+    if kind == "copy" and source.startswith(_CANARY):
+        canary = _canary_of(stage)
+        if source == f"{_CANARY}/deploymentId" and path == "/deploymentId":
+            stage.deployment_id = canary["deploymentId"]
+        elif source == f"{_CANARY}/stageVariableOverrides" and path == "/variables":
+            stage.variables = {**stage.variables, **canary.get("stageVariableOverrides", {})}
+        else:
+            raise apigateway_exceptions.BadRequestException(f"Invalid patch path '{source}' to '{path}' for copy")
+    elif kind == "remove" and path == _CANARY:
+        stage.canary_settings = None
+    elif path == f"{_CANARY}/deploymentId" and kind in ("add", "replace"):
+        if op.get("value") not in api.deployments:
+            raise apigateway_exceptions.BadRequestException(
+                f"Invalid deployment id '{op.get('value')}' for /canarySettings/deploymentId: no such deployment"
+            )
+        _canary_of(stage, create=True)["deploymentId"] = op["value"]
+    elif path == f"{_CANARY}/percentTraffic" and kind in ("add", "replace"):
+        _canary_of(stage, create=True)["percentTraffic"] = _canary_percent(op.get("value"))
+    elif path == f"{_CANARY}/useStageCache" and kind in ("add", "replace"):
+        _canary_of(stage, create=True)["useStageCache"] = str(op.get("value")).lower() == "true"
+    elif path.startswith(f"{_CANARY}/stageVariableOverrides/") and kind in ("add", "replace", "remove"):
+        name = path.split("/", 3)[3]
+        overrides = _canary_of(stage, create=kind != "remove").setdefault("stageVariableOverrides", {})
+        if kind == "remove":
+            overrides.pop(name, None)
+        else:
+            overrides[name] = op.get("value")
+    else:
+        raise apigateway_exceptions.BadRequestException(f"Invalid patch path '{path}' for op '{kind}'")
+
+
+def _is_canary_operation(op):
+    return (op.get("path") or "").startswith(_CANARY) or (op.get("from") or "").startswith(_CANARY)
+
+
+_stage_init = apigateway_models.Stage.__init__
+_stage_to_json = apigateway_models.Stage.to_json
+_stage_apply = apigateway_models.Stage.apply_operations
+
+
+def _stage_with_canary(self, *args, **kwargs):
+    _stage_init(self, *args, **kwargs)
+    self.canary_settings = None
+
+
+def _stage_json_with_canary(self):
+    data = _stage_to_json(self)
+    if self.canary_settings is not None:
+        data["canarySettings"] = copy.deepcopy(self.canary_settings)
+    return data
+
+
+def _update_stage_with_canary(self, function_id, stage_name, patch_operations):
+    # One UpdateStage is one change: apply the operations in order to a copy, keep it only if all pass.
+    api = self.get_rest_api(function_id)
+    stage = self.get_stage(function_id, stage_name)
+    draft = copy.deepcopy(stage)
+    for op in patch_operations or []:
+        if _is_canary_operation(op):
+            _apply_canary_operation(draft, api, op)
+        else:
+            _stage_apply(draft, [op])
+    stage.__dict__.update(draft.__dict__)
+    return stage
+
+
+_create_deployment_response = apigateway_responses.APIGatewayResponse.create_deployment
+
+
+def _create_deployment_with_canary(self):
+    function_id = self.path.replace("/restapis/", "", 1).split("/")[0]
+    stage_name = self._get_param("stageName")
+    canary = self._get_param("canarySettings")
+    api = self.backend.get_rest_api(function_id)
+    stage = api.stages.get(stage_name) if stage_name else None
+    if canary is None:
+        if stage is not None and stage.canary_settings is not None:
+            raise apigateway_exceptions.BadRequestException(
+                f"Invalid deployment content specified.Non canary deployment not supported on stage "
+                f"{stage_name} because Canary is enabled. Provide CanarySettings in deploymentInput."
+            )
+        return _deploy_keeping_the_stage(self, api, stage)
+    if stage is None:
+        raise apigateway_exceptions.BadRequestException(
+            f"Invalid deployment content specified.Stage {stage_name} must already be created before "
+            "making a canary release deployment"
+        )
+    percent = _canary_percent(canary.get("percentTraffic", 0.0))
+    # The new deployment becomes the stage's canary; the stage keeps serving its own deployment.
+    status, headers, body = _deploy_keeping_the_stage(self, api, stage, canary=True)
+    stage.canary_settings = {
+        "deploymentId": json.loads(body)["id"],
+        "percentTraffic": percent,
+        "stageVariableOverrides": dict(canary.get("stageVariableOverrides") or {}),
+        "useStageCache": bool(canary.get("useStageCache", False)),
+    }
+    return status, headers, body
+
+
+def _deploy_keeping_the_stage(self, api, stage, canary=False):
+    # moto replaces an existing stage with a fresh one (losing its settings, canary and tags); API Gateway
+    # only points the stage at the new deployment (and, for a canary deployment, not even that).
+    if stage is None:
+        return _create_deployment_response(self)
+    deployment_id, variables = stage.deployment_id, stage.variables
+    try:
+        return _create_deployment_response(self)
+    finally:
+        api.stages[stage.name], new = stage, api.stages.get(stage.name)
+        if not canary and new is not None and new is not stage:
+            stage.deployment_id = new.deployment_id
+            stage.variables = {**variables, **(new.variables or {})}
+        elif canary:
+            stage.deployment_id, stage.variables = deployment_id, variables
+
+
+apigateway_models.Stage.__init__ = _stage_with_canary
+apigateway_models.Stage.to_json = _stage_json_with_canary
+apigateway_models.APIGatewayBackend.update_stage = _update_stage_with_canary
+apigateway_responses.APIGatewayResponse.create_deployment = _create_deployment_with_canary
 
 if __name__ == "__main__":
     sys.exit(main())

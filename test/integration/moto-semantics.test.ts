@@ -3,6 +3,17 @@
  * if a stale write really fails, so these checks pin the emulation itself.
  */
 import {
+  APIGatewayClient,
+  CreateDeploymentCommand,
+  CreateRestApiCommand,
+  GetResourcesCommand,
+  GetStageCommand,
+  type PatchOperation,
+  PutIntegrationCommand,
+  PutMethodCommand,
+  UpdateStageCommand,
+} from '@aws-sdk/client-api-gateway';
+import {
   CreateSubnetCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
@@ -171,6 +182,154 @@ describe('Route 53 ChangeResourceRecordSets, as AWS applies it', () => {
     await expect(
       change([{ Action: 'CREATE', ResourceRecordSet: record('c.semantics.example', 'x', 1, 'not-an-ip') }]),
     ).rejects.toMatchObject({ name: 'InvalidChangeBatch', message: expect.stringMatching(/IPv4/) });
+  });
+});
+
+describe('API Gateway REST stage canary, as API Gateway documents it', () => {
+  const apigw = new APIGatewayClient({});
+  const stage = async (restApiId: string) =>
+    apigw.send(new GetStageCommand({ restApiId, stageName: 'prod' }));
+  const update = (restApiId: string, patchOperations: PatchOperation[]) =>
+    apigw.send(new UpdateStageCommand({ restApiId, stageName: 'prod', patchOperations }));
+
+  /** A REST API with one mock method, its stage `prod` on a first deployment, and a second deployment. */
+  async function restApiWithTwoDeployments(name: string) {
+    const api = await apigw.send(new CreateRestApiCommand({ name }));
+    const restApiId = api.id ?? '';
+    const resources = await apigw.send(new GetResourcesCommand({ restApiId }));
+    const resourceId = resources.items?.[0]?.id ?? '';
+    await apigw.send(
+      new PutMethodCommand({ restApiId, resourceId, httpMethod: 'GET', authorizationType: 'NONE' }),
+    );
+    await apigw.send(new PutIntegrationCommand({ restApiId, resourceId, httpMethod: 'GET', type: 'MOCK' }));
+    const stable = await apigw.send(
+      new CreateDeploymentCommand({ restApiId, stageName: 'prod', variables: { backend: 'v1' } }),
+    );
+    const release = await apigw.send(new CreateDeploymentCommand({ restApiId }));
+    return { restApiId, stable: stable.id ?? '', release: release.id ?? '' };
+  }
+
+  it('attaches a canary, shifts it, promotes it and removes it with the documented patch paths', async () => {
+    const { restApiId, stable, release } = await restApiWithTwoDeployments('semantics-canary');
+
+    const attached = await update(restApiId, [
+      { op: 'replace', path: '/canarySettings/deploymentId', value: release },
+      { op: 'replace', path: '/canarySettings/percentTraffic', value: '10.5' },
+      { op: 'replace', path: '/canarySettings/stageVariableOverrides/backend', value: 'v2' },
+      { op: 'replace', path: '/canarySettings/useStageCache', value: 'true' },
+    ]);
+    const shifted = await update(restApiId, [
+      { op: 'replace', path: '/canarySettings/percentTraffic', value: '33.33' },
+    ]);
+    const promoted = await update(restApiId, [
+      { op: 'copy', from: '/canarySettings/deploymentId', path: '/deploymentId' },
+      { op: 'copy', from: '/canarySettings/stageVariableOverrides', path: '/variables' },
+      { op: 'replace', path: '/canarySettings/percentTraffic', value: '0.0' },
+    ]);
+    const removed = await update(restApiId, [{ op: 'remove', path: '/canarySettings' }]);
+
+    expect(attached.deploymentId).toBe(stable);
+    expect(attached.canarySettings).toEqual({
+      deploymentId: release,
+      percentTraffic: 10.5,
+      stageVariableOverrides: { backend: 'v2' },
+      useStageCache: true,
+    });
+    expect(shifted.canarySettings?.percentTraffic).toBe(33.33);
+    expect(promoted).toMatchObject({ deploymentId: release, variables: { backend: 'v2' } });
+    expect(promoted.canarySettings?.percentTraffic).toBe(0);
+    expect(removed.canarySettings).toBeUndefined();
+    expect((await stage(restApiId)).canarySettings).toBeUndefined();
+  });
+
+  it('refuses a percentTraffic outside 0.0-100.0 and applies nothing of that update', async () => {
+    const { restApiId, release } = await restApiWithTwoDeployments('semantics-canary-percent');
+    await update(restApiId, [
+      { op: 'replace', path: '/canarySettings/deploymentId', value: release },
+      { op: 'replace', path: '/canarySettings/percentTraffic', value: '5' },
+    ]);
+
+    for (const value of ['100.1', '-1', 'ten']) {
+      await expect(
+        update(restApiId, [
+          { op: 'replace', path: '/canarySettings/stageVariableOverrides/x', value: 'y' },
+          { op: 'replace', path: '/canarySettings/percentTraffic', value },
+        ]),
+      ).rejects.toMatchObject({
+        name: 'BadRequestException',
+        message: expect.stringMatching(/percentTraffic/),
+      });
+    }
+    expect((await stage(restApiId)).canarySettings).toEqual({
+      deploymentId: release,
+      percentTraffic: 5,
+      useStageCache: false,
+    });
+  });
+
+  it('refuses a canary on a deployment that does not exist, and a copy from a canary that is not there', async () => {
+    const { restApiId, stable } = await restApiWithTwoDeployments('semantics-canary-refusals');
+
+    await expect(
+      update(restApiId, [{ op: 'replace', path: '/canarySettings/deploymentId', value: 'nope' }]),
+    ).rejects.toMatchObject({ name: 'BadRequestException' });
+    await expect(
+      update(restApiId, [{ op: 'copy', from: '/canarySettings/deploymentId', path: '/deploymentId' }]),
+    ).rejects.toMatchObject({ name: 'BadRequestException' });
+    expect(await stage(restApiId)).toMatchObject({ deploymentId: stable });
+    expect((await stage(restApiId)).canarySettings).toBeUndefined();
+  });
+
+  it('makes a CreateDeployment with canarySettings the canary, and refuses a non-canary one while it is on', async () => {
+    const { restApiId, stable } = await restApiWithTwoDeployments('semantics-canary-deploy');
+
+    const canary = await apigw.send(
+      new CreateDeploymentCommand({
+        restApiId,
+        stageName: 'prod',
+        canarySettings: { percentTraffic: 20, stageVariableOverrides: { backend: 'v3' } },
+      }),
+    );
+    const plain = apigw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
+
+    await expect(plain).rejects.toMatchObject({
+      name: 'BadRequestException',
+      message: expect.stringMatching(/Non canary deployment not supported on stage prod/),
+    });
+    const after = await stage(restApiId);
+    expect(after).toMatchObject({ deploymentId: stable, variables: { backend: 'v1' } });
+    expect(after.canarySettings).toEqual({
+      deploymentId: canary.id,
+      percentTraffic: 20,
+      stageVariableOverrides: { backend: 'v3' },
+      useStageCache: false,
+    });
+  });
+
+  it('refuses a canary CreateDeployment to a stage that does not exist yet', async () => {
+    const { restApiId } = await restApiWithTwoDeployments('semantics-canary-nostage');
+
+    await expect(
+      apigw.send(
+        new CreateDeploymentCommand({ restApiId, stageName: 'beta', canarySettings: { percentTraffic: 5 } }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'BadRequestException',
+      message: expect.stringMatching(/must already be created/),
+    });
+  });
+
+  it('keeps a stage settings when a plain CreateDeployment moves it to a new deployment', async () => {
+    const { restApiId } = await restApiWithTwoDeployments('semantics-deploy-keeps');
+    await update(restApiId, [{ op: 'replace', path: '/description', value: 'production' }]);
+
+    const next = await apigw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
+
+    expect(await stage(restApiId)).toMatchObject({
+      deploymentId: next.id,
+      description: 'production',
+      variables: { backend: 'v1' },
+    });
   });
 });
 
