@@ -10,6 +10,24 @@ Lambda
   * Routing weights as Lambda takes them: at most one additional version, weight 0.0-1.0, never the
     alias's own version. moto accepts anything.
 
+Lambda provisioned concurrency (moto has none)
+  * Put/Get/Delete/ListProvisionedConcurrencyConfig(s) on a version or an alias. A configuration is
+    IN_PROGRESS (nothing allocated) for MOTO_PROVISIONED_CONCURRENCY_READY_SECONDS (server environment,
+    default 1) and then READY with all it requested; AWS takes minutes. A version whose environment has
+    MOTO_PROVISIONED_CONCURRENCY=FAILED ends FAILED instead (as when its initialisation fails); set it
+    on the function before PublishVersion, so only that version fails.
+  * Refused as Lambda refuses: $LATEST or no qualifier ("cannot be applied to unpublished function
+    versions"); an alias with routing weights, for Put and Delete ("Alias with weights can not be used
+    with Provisioned Concurrency"); an alias and the version it points to both configured
+    (ResourceConflictException; AWS's wording not found, this one is ours); more than the function's
+    reserved concurrency; more than the account's 1,000 minus the 100 it keeps unreserved, counted over
+    every configuration; fewer than 1 (ValidationException).
+  * UpdateAlias moving an alias that has provisioned concurrency to another version moves the
+    configuration with it, IN_PROGRESS again until the new version's is allocated. Not emulated: the
+    temporary routing weights AWS was seen to put on such an alias while it moves (observed in
+    hashicorp/terraform#24957, not documented). Whether AWS refuses moving such an alias onto a version
+    that has a configuration of its own is not documented; this wrapper lets it.
+
 API Gateway REST stage canary (moto has none)
   * `canarySettings` {deploymentId, percentTraffic, stageVariableOverrides, useStageCache} on GetStage,
     GetStages and UpdateStage. UpdateStage takes the PatchOperation reference's paths:
@@ -69,9 +87,12 @@ Used by local/moto.ts for the demo and the tests. Each patch is small and named 
 """
 
 import copy
+import datetime
 import ipaddress
 import json
+import os
 import sys
+import time
 
 from moto.apigateway import exceptions as apigateway_exceptions
 from moto.apigateway import models as apigateway_models
@@ -83,6 +104,7 @@ from urllib.parse import unquote
 
 from moto.awslambda import models as lambda_models
 from moto.awslambda import responses as lambda_responses
+from moto.awslambda import urls as lambda_urls
 from moto.awslambda.exceptions import PreconditionFailedException
 from moto.core.exceptions import JsonRESTError
 from moto.elbv2 import exceptions as elbv2_exceptions
@@ -137,6 +159,217 @@ def _update_alias_checked(self):
 
 lambda_models.LambdaAlias.update = _alias_update_with_new_revision
 lambda_responses.LambdaResponse.update_alias = _update_alias_checked
+
+# --- Lambda: provisioned concurrency ----------------------------------------------------------------
+
+# Seconds a configuration stays IN_PROGRESS before it is READY (AWS takes minutes; tests want a moment).
+_PC_READY_SECONDS = float(os.environ.get("MOTO_PROVISIONED_CONCURRENCY_READY_SECONDS", "1"))
+# A version whose environment has this variable set to FAILED never gets ready: its configuration ends
+# FAILED, as when the function's initialisation fails.
+_PC_FAIL_VARIABLE = "MOTO_PROVISIONED_CONCURRENCY"
+_ACCOUNT_CONCURRENCY = 1000
+_UNRESERVED_MINIMUM = 100
+_PC_URL = r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/provisioned-concurrency/?$"
+
+
+def _pc_configs(backend):
+    """(function name, qualifier) -> config, per account and Region; reset with the backend."""
+    if not hasattr(backend, "fledge_pc_configs"):
+        backend.fledge_pc_configs = {}
+    return backend.fledge_pc_configs
+
+
+def _pc_refresh(config, now):
+    if config["Status"] == "IN_PROGRESS" and now >= config["ready_at"]:
+        if config["fails"]:
+            config.update(Status="FAILED", StatusReason="FUNCTION_ERROR_INIT_FAILURE: initialization failed")
+        else:
+            config.update(
+                Status="READY",
+                AllocatedProvisionedConcurrentExecutions=config["RequestedProvisionedConcurrentExecutions"],
+                AvailableProvisionedConcurrentExecutions=config["RequestedProvisionedConcurrentExecutions"],
+            )
+    return config
+
+
+def _pc_view(config, with_arn=False):
+    view = {k: v for k, v in config.items() if k[0].isupper()}
+    if not with_arn:
+        view.pop("FunctionArn", None)
+    return view
+
+
+def _pc_target(backend, function_name, qualifier):
+    """The alias (or None) and the version a qualifier names, refusing what Lambda refuses."""
+    function = backend.get_function(function_name)
+    if not qualifier or qualifier == "$LATEST":
+        raise JsonRESTError(
+            "InvalidParameterValueException",
+            "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+        )
+    aliases = {a.name: a for a in backend.list_aliases(function.function_name)}
+    if qualifier in aliases:
+        alias = aliases[qualifier]
+        return alias, backend.get_function(function.function_name, alias.function_version)
+    if not qualifier.isdigit():
+        raise _lambda_error(404, "ResourceNotFoundException", f"Function not found: {function.function_arn}:{qualifier}")
+    return None, backend.get_function(function.function_name, qualifier)
+
+
+def _pc_refuse_weighted_alias(alias):
+    if alias is not None and (alias.routing_config or {}).get("AdditionalVersionWeights"):
+        raise JsonRESTError(
+            "InvalidParameterValueException", "Alias with weights can not be used with Provisioned Concurrency"
+        )
+
+
+def _pc_refuse_alias_and_version(backend, name, qualifier, alias, version):
+    # Lambda keeps provisioned concurrency on an alias or on the version it points to, never on both.
+    configs = _pc_configs(backend)
+    if alias is not None and (name, str(version.version)) in configs:
+        raise _lambda_error(
+            409,
+            "ResourceConflictException",
+            f"Alias {qualifier} points to version {version.version}, which already has provisioned concurrency",
+        )
+    if alias is None:
+        for other in backend.list_aliases(name):
+            if other.function_version == qualifier and (name, other.name) in configs:
+                raise _lambda_error(
+                    409,
+                    "ResourceConflictException",
+                    f"Version {qualifier} is alias {other.name}'s, which already has provisioned concurrency",
+                )
+
+
+def _pc_refuse_over_capacity(backend, name, qualifier, requested):
+    # Reserved concurrency is the function's, whatever the version.
+    reserved = backend.get_function(name).reserved_concurrency
+    if reserved is not None and requested > int(reserved):
+        raise JsonRESTError(
+            "InvalidParameterValueException",
+            "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function",
+        )
+    others = sum(
+        c["RequestedProvisionedConcurrentExecutions"]
+        for key, c in _pc_configs(backend).items()
+        if key != (name, qualifier)
+    )
+    if others + requested > _ACCOUNT_CONCURRENCY - _UNRESERVED_MINIMUM:
+        raise JsonRESTError(
+            "InvalidParameterValueException",
+            f"Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+            f"below its minimum value of [{_UNRESERVED_MINIMUM}].",
+        )
+
+
+def _pc_request(self):
+    name = self.backend.get_function(unquote(self.path.rsplit("/", 2)[-2])).function_name
+    qualifier = self.querystring.get("Qualifier", [None])[0]
+    return name, qualifier
+
+
+def _pc_not_found():
+    return _lambda_error(
+        404,
+        "ProvisionedConcurrencyConfigNotFoundException",
+        "No Provisioned Concurrency Config found for this function",
+    )
+
+
+def _lambda_error(status, error_type, message):
+    error = JsonRESTError(error_type, message)
+    error.code = status
+    return error
+
+
+def _put_provisioned_concurrency_config(self):
+    name, qualifier = _pc_request(self)
+    alias, version = _pc_target(self.backend, name, qualifier)
+    requested = json.loads(self.body or "{}").get("ProvisionedConcurrentExecutions")
+    if not isinstance(requested, int) or requested < 1:
+        raise JsonRESTError(
+            "ValidationException",
+            f"1 validation error detected: Value '{requested}' at 'provisionedConcurrentExecutions' failed to "
+            "satisfy constraint: Member must have value greater than or equal to 1",
+        )
+    _pc_refuse_weighted_alias(alias)
+    _pc_refuse_alias_and_version(self.backend, name, qualifier, alias, version)
+    _pc_refuse_over_capacity(self.backend, name, qualifier, requested)
+    config = _pc_new_config(f"{version.function_arn.rsplit(':', 1)[0]}:{qualifier}", requested, version)
+    _pc_configs(self.backend)[(name, qualifier)] = config
+    return 202, {"status": 202}, json.dumps(_pc_view(config))
+
+
+def _pc_new_config(arn, requested, version):
+    now = time.time()
+    return {
+        "FunctionArn": arn,
+        "RequestedProvisionedConcurrentExecutions": requested,
+        "AvailableProvisionedConcurrentExecutions": 0,
+        "AllocatedProvisionedConcurrentExecutions": 0,
+        "Status": "IN_PROGRESS",
+        "LastModified": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "ready_at": now + _PC_READY_SECONDS,
+        "fails": (version.environment_vars or {}).get(_PC_FAIL_VARIABLE) == "FAILED",
+    }
+
+
+def _get_provisioned_concurrency_config(self):
+    if "List" in self.querystring:
+        return _list_provisioned_concurrency_configs(self)
+    name, qualifier = _pc_request(self)
+    config = _pc_configs(self.backend).get((name, qualifier))
+    if config is None:
+        raise _pc_not_found()
+    return 200, {}, json.dumps(_pc_view(_pc_refresh(config, time.time())))
+
+
+def _list_provisioned_concurrency_configs(self):
+    if "List" not in self.querystring:
+        return _get_provisioned_concurrency_config(self)
+    name, _ = _pc_request(self)
+    now = time.time()
+    configs = [
+        _pc_view(_pc_refresh(config, now), with_arn=True)
+        for (function, _), config in sorted(_pc_configs(self.backend).items())
+        if function == name
+    ]
+    return 200, {}, json.dumps({"ProvisionedConcurrencyConfigs": configs})
+
+
+def _delete_provisioned_concurrency_config(self):
+    name, qualifier = _pc_request(self)
+    alias, _ = _pc_target(self.backend, name, qualifier)
+    _pc_refuse_weighted_alias(alias)
+    if _pc_configs(self.backend).pop((name, qualifier), None) is None:
+        raise _pc_not_found()
+    return 204, {"status": 204}, ""
+
+
+def _update_alias_moving_provisioned_concurrency(self):
+    """Provisioned concurrency on an alias follows the alias to its new version, allocated anew."""
+    function_name = self.backend.get_function(unquote(self.path.rsplit("/")[-3])).function_name
+    alias_name = unquote(self.path.rsplit("/", 2)[-1])
+    params = json.loads(self.body or "{}")
+    config = _pc_configs(self.backend).get((function_name, alias_name))
+    before = self.backend.get_alias(name=alias_name, function_name=function_name).function_version
+    moving = config is not None and params.get("FunctionVersion") not in (None, before)
+    response = _update_alias_checked(self)
+    if moving:
+        version = self.backend.get_function(function_name, params["FunctionVersion"])
+        fresh = _pc_new_config(config["FunctionArn"], config["RequestedProvisionedConcurrentExecutions"], version)
+        config.clear()
+        config.update(fresh)
+    return response
+
+
+lambda_urls.url_paths[_PC_URL] = lambda_responses.LambdaResponse.dispatch
+lambda_responses.LambdaResponse.put_provisioned_concurrency_config = _put_provisioned_concurrency_config
+lambda_responses.LambdaResponse.get_provisioned_concurrency_config = _get_provisioned_concurrency_config
+lambda_responses.LambdaResponse.list_provisioned_concurrency_configs = _list_provisioned_concurrency_configs
+lambda_responses.LambdaResponse.delete_provisioned_concurrency_config = _delete_provisioned_concurrency_config
+lambda_responses.LambdaResponse.update_alias = _update_alias_moving_provisioned_concurrency
 
 # --- Route 53: atomic batches, exact DELETEs, valid addresses ---------------------------------------
 

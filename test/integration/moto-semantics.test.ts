@@ -36,9 +36,16 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CreateAliasCommand,
+  DeleteProvisionedConcurrencyConfigCommand,
   GetAliasCommand,
+  GetProvisionedConcurrencyConfigCommand,
   LambdaClient,
+  ListProvisionedConcurrencyConfigsCommand,
+  PublishVersionCommand,
+  PutFunctionConcurrencyCommand,
+  PutProvisionedConcurrencyConfigCommand,
   UpdateAliasCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import {
   ChangeResourceRecordSetsCommand,
@@ -182,6 +189,147 @@ describe('Route 53 ChangeResourceRecordSets, as AWS applies it', () => {
     await expect(
       change([{ Action: 'CREATE', ResourceRecordSet: record('c.semantics.example', 'x', 1, 'not-an-ip') }]),
     ).rejects.toMatchObject({ name: 'InvalidChangeBatch', message: expect.stringMatching(/IPv4/) });
+  });
+});
+
+describe('Lambda provisioned concurrency, as Lambda documents it', () => {
+  const lambda = new LambdaClient({});
+  const put = (FunctionName: string, Qualifier: string, ProvisionedConcurrentExecutions: number) =>
+    lambda.send(
+      new PutProvisionedConcurrencyConfigCommand({
+        FunctionName,
+        Qualifier,
+        ProvisionedConcurrentExecutions,
+      }),
+    );
+  const get = (FunctionName: string, Qualifier: string) =>
+    lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier }));
+  // local/moto_server.py makes a configuration READY one second after it is put (see its docstring).
+  const untilSettled = async (FunctionName: string, Qualifier: string) => {
+    for (let i = 0; i < 50; i++) {
+      const config = await get(FunctionName, Qualifier);
+      if (config.Status !== 'IN_PROGRESS') return config;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`provisioned concurrency on ${FunctionName}:${Qualifier} never settled`);
+  };
+
+  it('goes IN_PROGRESS, then READY with what was requested, and is listed and deleted', async () => {
+    await createFunctionWithAlias('semantics-pc', 'live', 3);
+
+    const put1 = await put('semantics-pc', 'live', 5);
+    const ready = await untilSettled('semantics-pc', 'live');
+    await put('semantics-pc', '2', 3);
+    const listed = await lambda.send(
+      new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'semantics-pc' }),
+    );
+    await lambda.send(
+      new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: 'semantics-pc', Qualifier: '2' }),
+    );
+
+    expect(put1).toMatchObject({ Status: 'IN_PROGRESS', RequestedProvisionedConcurrentExecutions: 5 });
+    expect(put1.AllocatedProvisionedConcurrentExecutions).toBe(0);
+    expect(ready).toMatchObject({ Status: 'READY', AllocatedProvisionedConcurrentExecutions: 5 });
+    expect(listed.ProvisionedConcurrencyConfigs?.map((c) => c.FunctionArn?.split(':').pop())).toEqual([
+      '2',
+      'live',
+    ]);
+    await expect(get('semantics-pc', '2')).rejects.toMatchObject({
+      name: 'ProvisionedConcurrencyConfigNotFoundException',
+    });
+    await expect(get('semantics-pc', 'live')).resolves.toMatchObject({ Status: 'READY' });
+  });
+
+  it('ends FAILED for a version marked to fail its initialisation', async () => {
+    await createFunctionWithAlias('semantics-pc-fails', 'live', 1);
+    await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'semantics-pc-fails',
+        Environment: { Variables: { MOTO_PROVISIONED_CONCURRENCY: 'FAILED' } },
+      }),
+    );
+    const broken = await lambda.send(new PublishVersionCommand({ FunctionName: 'semantics-pc-fails' }));
+
+    await put('semantics-pc-fails', broken.Version ?? '', 2);
+
+    expect(await untilSettled('semantics-pc-fails', broken.Version ?? '')).toMatchObject({
+      Status: 'FAILED',
+      StatusReason: expect.any(String),
+    });
+    expect(await untilSettled('semantics-pc-fails', '1').catch((e: Error) => e.name)).toBe(
+      'ProvisionedConcurrencyConfigNotFoundException',
+    );
+  });
+
+  it('refuses $LATEST, an alias with weights, an alias and its version both, and more than the account has', async () => {
+    await createFunctionWithAlias('semantics-pc-refusals', 'live', 3);
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: 'semantics-pc-refusals',
+        Name: 'live',
+        FunctionVersion: '1',
+        RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } },
+      }),
+    );
+    await lambda.send(
+      new CreateAliasCommand({ FunctionName: 'semantics-pc-refusals', Name: 'other', FunctionVersion: '3' }),
+    );
+    await put('semantics-pc-refusals', 'other', 1);
+
+    await expect(put('semantics-pc-refusals', '$LATEST', 1)).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message: expect.stringMatching(/unpublished function versions/),
+    });
+    await expect(put('semantics-pc-refusals', 'live', 1)).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message: 'Alias with weights can not be used with Provisioned Concurrency',
+    });
+    await expect(put('semantics-pc-refusals', '3', 1)).rejects.toMatchObject({
+      name: 'ResourceConflictException',
+    });
+    await expect(put('semantics-pc-refusals', '1', 901)).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message: expect.stringMatching(/UnreservedConcurrentExecution/),
+    });
+    await expect(put('semantics-pc-refusals', '1', 0)).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(put('semantics-pc-refusals', 'nope', 1)).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    await lambda.send(
+      new PutFunctionConcurrencyCommand({
+        FunctionName: 'semantics-pc-refusals',
+        ReservedConcurrentExecutions: 2,
+      }),
+    );
+    await expect(put('semantics-pc-refusals', '1', 3)).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message: expect.stringMatching(/reservedConcurrentExecution/),
+    });
+    const listed = await lambda.send(
+      new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'semantics-pc-refusals' }),
+    );
+    expect(listed.ProvisionedConcurrencyConfigs?.map((c) => c.FunctionArn?.split(':').pop())).toEqual([
+      'other',
+    ]);
+  });
+
+  it('moves an alias provisioned concurrency to its new version, allocated anew', async () => {
+    await createFunctionWithAlias('semantics-pc-moves', 'live', 2);
+    await put('semantics-pc-moves', 'live', 4);
+    await untilSettled('semantics-pc-moves', 'live');
+
+    await lambda.send(
+      new UpdateAliasCommand({ FunctionName: 'semantics-pc-moves', Name: 'live', FunctionVersion: '2' }),
+    );
+
+    expect(await get('semantics-pc-moves', 'live')).toMatchObject({
+      Status: 'IN_PROGRESS',
+      RequestedProvisionedConcurrentExecutions: 4,
+    });
+    expect(await untilSettled('semantics-pc-moves', 'live')).toMatchObject({
+      Status: 'READY',
+      AllocatedProvisionedConcurrentExecutions: 4,
+    });
   });
 });
 
