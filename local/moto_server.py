@@ -35,7 +35,8 @@ API Gateway REST stage canary (moto has none)
     (0.0-100.0, else BadRequestException), `/canarySettings/useStageCache`,
     add/replace/remove `/canarySettings/stageVariableOverrides/<name>`; copy from
     `/canarySettings/deploymentId` to `/deploymentId` and from `/canarySettings/stageVariableOverrides`
-    to `/variables` (merged over the stage's); remove `/canarySettings`. Any other `/canarySettings` path
+    to `/variables` (merged over the stage's); remove `/canarySettings`. A canary made by an update
+    starts on the stage's own deployment, as the developer guide says. Any other `/canarySettings` path
     is a BadRequestException. One UpdateStage applies all its operations or none.
   * CreateDeployment with canarySettings makes the new deployment the stage's canary and leaves the
     stage's own deployment and variables alone; the stage must exist. A CreateDeployment without
@@ -666,7 +667,8 @@ def _canary_percent(value):
 
 def _canary_of(stage, create=False):
     if stage.canary_settings is None and create:
-        stage.canary_settings = {"percentTraffic": 0.0, "useStageCache": False}
+        # "A deployment ID, initially identical to the ID of the base version deployment set on the stage."
+        stage.canary_settings = {"deploymentId": stage.deployment_id, "percentTraffic": 0.0, "useStageCache": False}
     if stage.canary_settings is None:
         raise apigateway_exceptions.BadRequestException(
             f"Stage {stage.name} has no canarySettings: attach a canary (/canarySettings/deploymentId) first"

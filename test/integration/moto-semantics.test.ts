@@ -415,6 +415,20 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
     });
   });
 
+  it('starts a canary made by an update on the stage own deployment, as the developer guide says', async () => {
+    const { restApiId, stable } = await restApiWithTwoDeployments('semantics-canary-initial');
+
+    const attached = await update(restApiId, [
+      { op: 'replace', path: '/canarySettings/percentTraffic', value: '0.0' },
+    ]);
+
+    expect(attached.canarySettings).toEqual({
+      deploymentId: stable,
+      percentTraffic: 0,
+      useStageCache: false,
+    });
+  });
+
   it('refuses a canary on a deployment that does not exist, and a copy from a canary that is not there', async () => {
     const { restApiId, stable } = await restApiWithTwoDeployments('semantics-canary-refusals');
 
