@@ -37,7 +37,8 @@ API Gateway REST stage canary (moto has none)
     `/canarySettings/deploymentId` to `/deploymentId` and from `/canarySettings/stageVariableOverrides`
     to `/variables` (merged over the stage's); remove `/canarySettings`. A canary made by an update
     starts on the stage's own deployment, as the developer guide says. Any other `/canarySettings` path
-    is a BadRequestException. One UpdateStage applies all its operations or none.
+    is a BadRequestException, and so are the developer guide's wrong `/canary/...` paths, which moto's
+    substring match took for `/deploymentId`. One UpdateStage applies all its operations or none.
   * CreateDeployment with canarySettings makes the new deployment the stage's canary and leaves the
     stage's own deployment and variables alone; the stage must exist. A CreateDeployment without
     canarySettings to a stage that has a canary is refused ("Non canary deployment not supported on
@@ -730,6 +731,17 @@ def _stage_json_with_canary(self):
     return data
 
 
+# moto matches these by substring, so the developer guide's wrong `/canary/deploymentId` would move the
+# stage's own deployment; API Gateway refuses a path it does not know.
+_STAGE_PATHS = ("/deploymentId", "/description", "/cacheClusterEnabled", "/cacheClusterSize")
+
+
+def _check_stage_path(op):
+    path = op.get("path") or ""
+    if path.startswith("/canary") or (any(p in path for p in _STAGE_PATHS) and path not in _STAGE_PATHS):
+        raise apigateway_exceptions.BadRequestException(f"Invalid patch path '{path}' for op '{op.get('op')}'")
+
+
 def _update_stage_with_canary(self, function_id, stage_name, patch_operations):
     # One UpdateStage is one change: apply the operations in order to a copy, keep it only if all pass.
     api = self.get_rest_api(function_id)
@@ -739,6 +751,7 @@ def _update_stage_with_canary(self, function_id, stage_name, patch_operations):
         if _is_canary_operation(op):
             _apply_canary_operation(draft, api, op)
         else:
+            _check_stage_path(op)
             _stage_apply(draft, [op])
     stage.__dict__.update(draft.__dict__)
     return stage

@@ -276,6 +276,14 @@ describe('Lambda provisioned concurrency, as Lambda documents it', () => {
     );
     await put('semantics-pc-refusals', 'other', 1);
 
+    await expect(
+      lambda.send(
+        new DeleteProvisionedConcurrencyConfigCommand({
+          FunctionName: 'semantics-pc-refusals',
+          Qualifier: 'live',
+        }),
+      ),
+    ).rejects.toMatchObject({ message: 'Alias with weights can not be used with Provisioned Concurrency' });
     await expect(put('semantics-pc-refusals', '$LATEST', 1)).rejects.toMatchObject({
       name: 'InvalidParameterValueException',
       message: expect.stringMatching(/unpublished function versions/),
@@ -430,7 +438,7 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
   });
 
   it('refuses a canary on a deployment that does not exist, and a copy from a canary that is not there', async () => {
-    const { restApiId, stable } = await restApiWithTwoDeployments('semantics-canary-refusals');
+    const { restApiId, stable, release } = await restApiWithTwoDeployments('semantics-canary-refusals');
 
     await expect(
       update(restApiId, [{ op: 'replace', path: '/canarySettings/deploymentId', value: 'nope' }]),
@@ -438,6 +446,13 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
     await expect(
       update(restApiId, [{ op: 'copy', from: '/canarySettings/deploymentId', path: '/deploymentId' }]),
     ).rejects.toMatchObject({ name: 'BadRequestException' });
+    // The CLI examples of the developer guide use these wrong paths; API Gateway refuses them.
+    for (const path of ['/canary/deploymentId', '/canarySettings/stageVariableOverides/backend']) {
+      await expect(update(restApiId, [{ op: 'replace', path, value: release }])).rejects.toMatchObject({
+        name: 'BadRequestException',
+        message: expect.stringMatching(/Invalid patch path/),
+      });
+    }
     expect(await stage(restApiId)).toMatchObject({ deploymentId: stable });
     expect((await stage(restApiId)).canarySettings).toBeUndefined();
   });
