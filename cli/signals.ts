@@ -1,55 +1,155 @@
 /**
- * Ctrl-C during `fledge run`: the first SIGINT or SIGTERM stops the rollout and restores the baseline
- * before exiting; a second one exits at once, leaving traffic as it is, and says how to restore it.
+ * Every way out of `fledge run` that can still run code restores the baseline (docs/OPERATIONS.md,
+ * "Interrupting fledge run"): the first SIGINT, SIGTERM or SIGHUP, a closed stdout or stderr (EPIPE, EIO:
+ * a `| head`, a terminal or SSH session gone), an uncaught exception or an unhandled rejection each stop
+ * the rollout; the runner waits for the Task in flight and restores the baseline, and the run exits 1
+ * saying why. A closed stream is written to no more. A second signal exits at once, leaving traffic as it
+ * is, and says what the target holds, read from AWS, not what the run last set.
  * During `fledge start --wait` it stops following a deployed rollout, which goes on (trapFollowing).
  */
-import type { RolloutState } from '../shared/steps/rollout';
-import type { EventLog } from './local-runner';
+import type { TrafficRouter } from '../shared/core/ports';
+import type { Target } from '../shared/core/schema';
+
+/** The signals that stop a local run: Ctrl-C, `kill`, and a closed terminal or SSH session. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export interface Interruptions {
-  /** Aborted on the first signal, with the signal's name as its reason. */
+  /** Aborted on the first signal, closed stream or uncaught error, with what happened as its reason. */
   signal: AbortSignal;
-  /** Feeds the progress of the run, so a second signal can say what traffic was last set. */
-  observe(event: EventLog): void;
+  /** Prints the run's result line: on stdout, or on stderr once stdout is closed. */
+  result(line: string): void;
   release(): void;
 }
 
-export function trapSignals(
-  recoverCommand: string,
-  print: (line: string) => void = console.error,
-): Interruptions {
+/** What the target holds now, read from AWS, for the second signal's last line. */
+export interface TargetReading {
+  summary: string;
+  /** Whether traffic is split (the baseline does not hold it all). */
+  split: boolean;
+}
+
+export interface TrapOptions {
+  /** Called on the second signal, before the target is read: no traffic write may start after it. */
+  onExitNow?: () => void;
+  /** Reads the target's live split (the router's inspect). */
+  readTarget?: () => Promise<TargetReading>;
+  print?: (line: string) => void;
+  /** How long the second signal waits for the target's reading before exiting without it. */
+  readTimeoutMs?: number;
+}
+
+export function trapSignals(recoverCommand: string, options: TrapOptions = {}): Interruptions {
   const controller = new AbortController();
-  let last: RolloutState | undefined;
-  let count = 0;
+  const closed = new Set<NodeJS.WriteStream>();
+  const print = options.print ?? ((line: string) => writeLine(process.stderr, line, closed));
+  let signals = 0;
+  const stop = (reason: string, announcement: string) => {
+    if (controller.signal.aborted) return;
+    print(`\nfledge: ${announcement}: stopping the rollout and restoring the baseline`);
+    controller.abort(reason);
+  };
   const onSignal = (name: NodeJS.Signals) => {
-    count += 1;
-    if (count === 1) {
-      print(
-        `\nfledge: ${name}: stopping the rollout and restoring the baseline (again to exit at once, leaving traffic as it is)`,
-      );
+    signals += 1;
+    if (signals === 1) {
+      const stopping = controller.signal.aborted
+        ? `already stopping (${String(controller.signal.reason)}), restoring the baseline`
+        : 'stopping the rollout and restoring the baseline';
+      print(`\nfledge: ${name}: ${stopping} (again to exit at once, leaving traffic as it is)`);
       controller.abort(`interrupted (${name})`);
       return;
     }
-    const where = last
-      ? `${last.label}: traffic was last set to ${last.traffic.weight}% on the canary`
-      : 'no traffic had moved yet';
-    print(`fledge: ${name} again: exiting now. ${where}. To restore the baseline: ${recoverCommand}`);
-    process.exit(1);
+    if (signals > 2) process.exit(1);
+    options.onExitNow?.();
+    void exitLeavingTraffic(name, recoverCommand, options, print);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onStreamError = (stream: NodeJS.WriteStream, name: string) => (error: NodeJS.ErrnoException) => {
+    if (closed.has(stream)) return;
+    closed.add(stream);
+    silence(stream);
+    const code = error.code ?? error.name;
+    stop(`${name} closed (${code})`, `${name} closed (${code})`);
+  };
+  const onError = (kind: string) => (error: unknown) => {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (controller.signal.aborted) {
+      // Restoring the baseline is under way: exiting now would leave traffic split.
+      print(`fledge: ${kind} while stopping (${message}); still restoring the baseline`);
+      return;
+    }
+    stop(`${kind} (${message})`, `${kind}: ${message}`);
+  };
+  const onStdout = onStreamError(process.stdout, 'stdout');
+  const onStderr = onStreamError(process.stderr, 'stderr');
+  const onException = onError('uncaught exception');
+  const onRejection = onError('unhandled rejection');
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  process.stdout.on('error', onStdout);
+  process.stderr.on('error', onStderr);
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
   return {
     signal: controller.signal,
-    observe(event) {
-      if (event.type !== 'StateExited') return;
-      const rollout = (event.state.output as { rollout?: RolloutState } | undefined)?.rollout;
-      if (rollout?.traffic) last = rollout;
+    result(line) {
+      writeLine(closed.has(process.stdout) ? process.stderr : process.stdout, line, closed);
     },
     release() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const name of STOP_SIGNALS) process.off(name, onSignal);
+      process.off('uncaughtException', onException);
+      process.off('unhandledRejection', onRejection);
+      // The stream listeners stay: a write to a closed stream after the run must not crash the exit.
     },
   };
+}
+
+/**
+ * The second signal: exit now, leaving traffic as it is, after saying what the target holds. The
+ * reading is AWS's, with a time limit; without it the line says that it could not be read.
+ */
+async function exitLeavingTraffic(
+  name: NodeJS.Signals,
+  recoverCommand: string,
+  options: TrapOptions,
+  print: (line: string) => void,
+): Promise<never> {
+  const reading = options.readTarget
+    ? await withTimeout(options.readTarget(), options.readTimeoutMs ?? 5_000).catch(
+        (error: unknown) => `could not read the target (${error instanceof Error ? error.message : error})`,
+      )
+    : 'the target was not read';
+  const now =
+    typeof reading === 'string'
+      ? `${reading}. If traffic is split, restore the baseline with: ${recoverCommand}`
+      : reading.split
+        ? `the target holds ${reading.summary}. To restore the baseline: ${recoverCommand}`
+        : `the target holds ${reading.summary}: nothing to restore`;
+  print(`fledge: ${name} again: exiting now, leaving traffic as it is; ${now}`);
+  process.exit(1);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000}s`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Writes one line, unless the stream is closed. */
+function writeLine(stream: NodeJS.WriteStream, line: string, closed: ReadonlySet<NodeJS.WriteStream>): void {
+  if (!closed.has(stream)) stream.write(`${line}\n`);
+}
+
+/** A closed stream takes no more writes: each would fail again (and console.log would not say so). */
+function silence(stream: NodeJS.WriteStream): void {
+  stream.write = (() => true) as typeof stream.write;
 }
 
 /** The exit code of a command a signal stopped (128 + SIGINT, as a shell reports it). */
@@ -79,5 +179,32 @@ export function trapFollowing(
   return () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  };
+}
+
+/**
+ * The routers of a run whose traffic writes stop once `frozen()` says so: after a second signal, the
+ * recovery the first one started must not write while the process reads the target and exits.
+ */
+export function freezableRouters(
+  router: (target: Target) => TrafficRouter,
+  frozen: () => boolean,
+): (target: Target) => TrafficRouter {
+  const guard =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (frozen()) throw new Error('fledge is exiting on a second signal: traffic is left as it is');
+      return write(...args);
+    };
+  return (target) => {
+    const inner = router(target);
+    return {
+      ...inner,
+      inspect: () => inner.inspect(),
+      prepare: (...args) => inner.prepare(...args),
+      setWeight: guard((weight, context) => inner.setWeight(weight, context)),
+      promote: guard((context) => inner.promote(context)),
+      rollback: guard((context) => inner.rollback(context)),
+    };
   };
 }

@@ -1,7 +1,9 @@
 /** `fledge run`: a rollout run in-process on the real state machine, against the configured endpoint. */
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import type { Target } from '../../shared/core/schema';
 import { UsageError } from '../exit';
+import type { EventLog } from '../local-runner';
 import {
   type AwsOptions,
   type ChangeOptions,
@@ -76,20 +78,23 @@ async function run(options: RunOptions): Promise<void> {
     setup,
   );
 
-  const [{ VirtualClock }, { invokeLambda, runLocal }, report, { trapSignals }] = await Promise.all([
-    import('../../shared/core/clock'),
-    import('../local-runner'),
-    import('../report'),
-    import('../signals'),
-  ]);
+  const [{ VirtualClock }, { invokeLambda, runLocal }, report, { trapSignals, freezableRouters }] =
+    await Promise.all([
+      import('../../shared/core/clock'),
+      import('../local-runner'),
+      import('../report'),
+      import('../signals'),
+    ]);
   const virtualClock = virtual ? new VirtualClock(options.start ?? new Date()) : undefined;
   // A local run's events carry a made-up execution id: against a real account they stay off its bus
   // unless asked for. An emulator gets them (tests read them from a queue).
   const withheld = { count: 0 };
   const publish = setup.endpoint.emulator || options.publishEvents === true;
   const wired = defaultDeps();
+  let exitingNow = false;
   const deps = {
     ...wired,
+    router: freezableRouters(wired.router, () => exitingNow),
     // A hook served from a local module (--hook) need not exist in the account; one that does not, and is
     // not served, is refused with the way to serve it (moto, say, has no hook functions).
     hooks: async (ref: string) => {
@@ -111,7 +116,19 @@ async function run(options: RunOptions): Promise<void> {
   // The report's modules load only when a report is asked for.
   const reporting = options.report ? await import('../report-html') : undefined;
   const recorder = reporting?.recordRun(deps.clock);
-  const interruptions = trapSignals(`npx fledge recover --input ${options.input}`);
+  // The target as Plan resolved it (the input may name it through an event): what a second signal reads.
+  let planned: Target | undefined;
+  const interruptions = trapSignals(`npx fledge recover --input ${options.input}`, {
+    onExitNow: () => {
+      exitingNow = true;
+    },
+    readTarget: async () => {
+      if (!planned) {
+        return { summary: 'what it held before (the run had not planned: no traffic moved)', split: false };
+      }
+      return deps.router(planned).inspect();
+    },
+  });
   const progress = report.printProgress(options.json, { now: () => deps.clock.now() });
   const result = await runLocal({
     input,
@@ -120,7 +137,7 @@ async function run(options: RunOptions): Promise<void> {
     signal: interruptions.signal,
     invoke: localHookInvoker(hooks, invokeLambda),
     onEvent: (event) => {
-      interruptions.observe(event);
+      planned = plannedTarget(event) ?? planned;
       progress(event);
       recorder?.onEvent(event);
     },
@@ -135,7 +152,14 @@ async function run(options: RunOptions): Promise<void> {
     );
   }
   const outcome = report.toReport(result);
-  if (options.json) console.log(JSON.stringify(outcome));
-  else console.log(`${outcome.outcome.toUpperCase()}: ${outcome.reason}`);
+  interruptions.result(
+    options.json ? JSON.stringify(outcome) : `${outcome.outcome.toUpperCase()}: ${outcome.reason}`,
+  );
   process.exitCode = report.exitCode(outcome);
+}
+
+/** The target of the rollout an event carries, once Plan has resolved it. */
+function plannedTarget(event: EventLog): Target | undefined {
+  if (event.type !== 'StateExited') return undefined;
+  return (event.state.output as { rollout?: { target?: Target } } | undefined)?.rollout?.target;
 }

@@ -66,7 +66,7 @@ describe('fledge run, interrupted', () => {
     expect(await readAlias('sigint-fn', 'live')).toEqual({ version: '1', weights: {} });
   });
 
-  it('exits at once on a second signal, leaving traffic and saying how to restore it; fledge recover does', async () => {
+  it('exits at once on a second signal, leaving traffic, saying what the target holds and how to restore it; fledge recover does', async () => {
     await healthy('twice-fn');
     const run = spawnFledge('run', release('twice-fn'), []);
     await run.waitFor(/step 1\/1: 30% to version 2/);
@@ -80,7 +80,7 @@ describe('fledge run, interrupted', () => {
     expect(code).toBe(1);
     expect(run.output()).toMatch(
       new RegExp(
-        `alias twice-fn:live \\(version 1 → 2\\): traffic was last set to 30% on the canary\\. To restore the baseline: npx fledge recover --input ${inputFileOf(run)}`,
+        `SIGTERM again: exiting now, leaving traffic as it is; the target holds alias live: 70% to version 1, 30% to version 2\\. To restore the baseline: npx fledge recover --input ${inputFileOf(run)}`,
       ),
     );
     expect(left).toEqual({ version: '1', weights: { '2': 0.3 } });
