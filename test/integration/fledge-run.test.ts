@@ -149,4 +149,18 @@ describe('fledge run against moto', () => {
     expect((result as { code?: number }).code).toBe(2);
     expect(lastJson((result as { stdout: string }).stdout)).toMatchObject({ outcome: 'rejected' });
   });
+
+  it.each([[[]], [42], ['x'], [true], [null]])(
+    'exits 2 on input %j, which is not a JSON object, naming the problem',
+    async (notAnObject) => {
+      const result = await fledge(notAnObject, ['--json']);
+
+      expect(result.code).toBe(2);
+      expect(result.report).toMatchObject({
+        outcome: 'rejected',
+        error: 'InvalidInputError',
+        reason: expect.stringMatching(/invalid rollout input: .*expected object/),
+      });
+    },
+  );
 });

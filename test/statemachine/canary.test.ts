@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
+import { exitCode, toReport } from '../../cli/report';
 import { TrafficConflictError, TransientAwsError } from '../../shared/core/errors';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
 
@@ -118,6 +118,27 @@ describe('canary state machine', () => {
     expect(report.outcome).toBe('rejected');
     expect(report.reason).toMatch(/strategy/);
     expect(result.path).toEqual(['Plan', 'Rejected']);
+    expect(router.calls).toEqual([]);
+  });
+
+  it.each([
+    ['an array', []],
+    ['a number', 42],
+    ['a string', 'x'],
+    ['a boolean', true],
+    ['null', null],
+  ])('rejects %s as input (InvalidInputError naming it) and touches nothing', async (_, notAnObject) => {
+    const router = new FakeRouter();
+    const metrics = trafficFor(router, 0.005);
+
+    const { result, report } = await run(router, metrics, notAnObject);
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('InvalidInputError');
+    expect(result.path).toEqual(['Plan', 'Rejected']);
+    expect(report).toMatchObject({ outcome: 'rejected' });
+    expect(report.reason).toMatch(/object/);
+    expect(exitCode(report)).toBe(2);
     expect(router.calls).toEqual([]);
   });
 
