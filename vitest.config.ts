@@ -14,10 +14,27 @@ class FaultsFirst extends BaseSequencer {
   }
 }
 
+/**
+ * Two projects: the unit layer (test/unit) is pure code and adapters against aws-sdk-client-mock, and
+ * needs neither moto nor the CLI bundle; every other layer gets both from the global setup. So
+ * `npx vitest run test/unit` (or `--project unit`) runs in seconds, and `npm test` still runs everything.
+ */
+const UNIT = 'test/unit/**/*.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: [UNIT] } },
+      {
+        extends: true,
+        test: {
+          name: 'aws',
+          include: ['test/**/*.test.ts'],
+          exclude: [UNIT, '**/node_modules/**'],
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
     // The SDK's Node-version warning is for fledge's users to never see (bin/fledge.js); here it would
     // only bury the test output. test/integration/cli-startup.test.ts removes it to check the CLI's own.
     env: {
