@@ -5,6 +5,7 @@
  * Pure: no SDK call, no clock read.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { InvalidInputError } from '../core/errors';
 import type { HistoryEntry } from './timeline';
 
 /** The part of an aws-local-stepfunctions event log entry the report reads. */
@@ -141,7 +142,7 @@ export function fromExecutionHistory(events: readonly AnyHistoryEvent[]): Histor
 export function fromHistoryFile(file: unknown): HistoryEntry[] {
   const events = (file as { events?: unknown } | undefined)?.events;
   if (!Array.isArray(events)) {
-    throw new TypeError(
+    throw new InvalidInputError(
       'not an execution history: expected the JSON of `aws stepfunctions get-execution-history`, with an "events" list',
     );
   }

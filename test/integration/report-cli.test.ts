@@ -109,13 +109,19 @@ describe('fledge report', () => {
     expect(stderr).toMatch(/^fledge: the history .*history\.txt is not JSON: /);
   });
 
-  it('exits 1 with the reason when the history file cannot be read as one', async () => {
-    const bad = join(dir, 'not-history.json');
-    writeFileSync(bad, JSON.stringify({ executions: [] }));
+  it.each([[{ executions: [] }], [{}], [[]], [42]])(
+    'exits 2, an invalid input, when the history file %j is JSON but not a history',
+    async (notHistory) => {
+      const bad = join(dir, 'not-history.json');
+      writeFileSync(bad, JSON.stringify(notHistory));
 
-    const { code, stderr } = await fledge(['report', '--history', bad]);
+      const { code, stderr } = await fledge(['report', '--history', bad]);
 
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/not an execution history/);
-  });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(
+        /^fledge: not an execution history: expected the JSON of `aws stepfunctions get-execution-history`/,
+      );
+      expect(stderr).not.toMatch(/TypeError/);
+    },
+  );
 });
