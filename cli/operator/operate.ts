@@ -188,6 +188,16 @@ export interface Acted {
 }
 
 /**
+ * How to run an ended rollout again: `fledge retry` starts the deployed state machine with the input it
+ * had, which a local run never put there.
+ */
+function howToRunAgain(owner: string): string {
+  return isLocalRun(owner)
+    ? 'It was a local run: `fledge run --input <file>` runs it again (`fledge retry` starts only deployed rollouts)'
+    : '`fledge retry` starts it again';
+}
+
+/**
  * Throws RequestRefusedError when a request would not apply to the rollout as found: checked before
  * anything is asked or written. Returns the pending command the new one may take the place of: one a
  * check has already applied (its clear was lost), or, for an abort, a pending command that is not an
@@ -201,7 +211,7 @@ export function checkApplies(
   if (!isActive(record.status)) {
     throw new RequestRefusedError(
       `${record.label}: its last rollout has ended (${record.status}${record.outcome ? `: ${record.outcome.reason}` : ''}); there is nothing to ${action}` +
-        (['rolled-back', 'conflict'].includes(record.status) ? '. `fledge retry` starts it again' : ''),
+        (['rolled-back', 'conflict'].includes(record.status) ? `. ${howToRunAgain(record.owner)}` : ''),
     );
   }
   if (execution.status !== 'RUNNING' && execution.status !== 'UNKNOWN') {

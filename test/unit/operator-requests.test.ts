@@ -36,6 +36,22 @@ async function rolloutIn(status: RolloutRecord['status'], extra: Partial<Rollout
   return { records, send };
 }
 
+describe('a command for a rollout that has ended', () => {
+  it.each([
+    [OWNER, '`fledge retry` starts it again'],
+    [
+      'arn:aws:states:us-east-1:000000000000:execution:fledge-canary:local-1',
+      'It was a local run: `fledge run --input <file>` runs it again (`fledge retry` starts only deployed rollouts)',
+    ],
+  ])('refuses, and for %s says how to run it again: %s', async (owner, again) => {
+    const { send } = await rolloutIn('rolled-back', { owner });
+
+    await expect(send('abort', 'alice')).rejects.toThrow(
+      `alias checkout:live (version 1 → 2): its last rollout has ended (rolled-back); there is nothing to abort. ${again}`,
+    );
+  });
+});
+
 describe('a command while another is pending', () => {
   it('refuses a promote after an abort, naming the pending abort and who sent it, and keeps the abort', async () => {
     const { records, send } = await rolloutIn('baking');
