@@ -7,7 +7,12 @@
  * local hook (stopped by it, then promoted), and makes the rollout table `fledge-local` that the operator
  * commands (`fledge status`, `pause`, `abort`, …) read once FLEDGE_TABLE names it.
  */
-import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  GetMetricStatisticsCommand,
+  type MetricDatum,
+  PutMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { floorToMinute, MINUTE_MS } from '../shared/core/clock';
 import { createFunctionWithAlias, createRolloutTable } from './fixtures';
@@ -59,8 +64,13 @@ try {
 
 const end = floorToMinute(new Date());
 const start = new Date(end.getTime() - HOURS * 60 * MINUTE_MS);
+const cloudWatch = new CloudWatchClient({});
+// CloudWatch adds data points of the same minute together and deletes none: a minute a previous seed
+// published is left as it is, or a second seed would double its traffic (Plan's forecast reads it).
+const published = await minutesPublished(start, end);
 const data: MetricDatum[] = [];
 for (let at = start.getTime(); at < end.getTime(); at += MINUTE_MS) {
+  if (published.has(at)) continue;
   for (const [version, { requests, errors }] of Object.entries(TRAFFIC)) {
     const Dimensions = [
       { Name: 'FunctionName', Value: FUNCTION },
@@ -74,7 +84,6 @@ for (let at = start.getTime(); at < end.getTime(); at += MINUTE_MS) {
     );
   }
 }
-const cloudWatch = new CloudWatchClient({});
 for (let i = 0; i < data.length; i += PUT_BATCH) {
   await cloudWatch.send(
     new PutMetricDataCommand({ Namespace: 'AWS/Lambda', MetricData: data.slice(i, i + PUT_BATCH) }),
@@ -83,7 +92,9 @@ for (let i = 0; i < data.length; i += PUT_BATCH) {
 // Plan reads the hour before the start; the rollout reads the minutes after it.
 const rolloutStart = new Date(start.getTime() + 60 * MINUTE_MS).toISOString();
 const run = `npx fledge run --clock virtual --start ${rolloutStart}`;
-console.log(`published ${HOURS} hours of metrics, ${start.toISOString()} to ${end.toISOString()}. Now try:
+const kept =
+  published.size > 0 ? ` (${published.size} minute(s) a previous seed published were kept as they were)` : '';
+console.log(`published ${HOURS} hours of metrics, ${start.toISOString()} to ${end.toISOString()}${kept}. Now try:
 
   ${run} --input examples/local/checkout-v3.json
   SMOKE_FAIL=1 ${run} --input examples/local/checkout-hook.json --hook fledge-hook-smoke=examples/hooks/smoke.mjs
@@ -101,3 +112,24 @@ and follow, pause or abort it from the other:
 
   npx fledge status checkout:live --watch
   npx fledge abort checkout:live --reason "trying it"`);
+
+/** The minutes (epoch ms) in [start, end) that already hold the alias's Invocations. */
+async function minutesPublished(from: Date, to: Date): Promise<Set<number>> {
+  const result = await cloudWatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [
+        { Name: 'FunctionName', Value: FUNCTION },
+        { Name: 'Resource', Value: `${FUNCTION}:live` },
+      ],
+      StartTime: from,
+      EndTime: to,
+      Period: 60,
+      Statistics: ['SampleCount'],
+    }),
+  );
+  return new Set(
+    (result.Datapoints ?? []).flatMap((d) => (d.Timestamp ? [floorToMinute(d.Timestamp).getTime()] : [])),
+  );
+}
