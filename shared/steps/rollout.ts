@@ -69,6 +69,8 @@ export interface RolloutState {
   /** How a person names the target and its two sides (used in messages and the Fail causes). */
   label: string;
   lastVerdict?: Verdict;
+  /** When the last check ran (its verdict's metrics window ends earlier, by the metric lag). */
+  checkedAt?: string;
   /**
    * The per-minute counts the last check saw for the first time: the execution history then holds every
    * minute of the rollout, for reports, while the state stays small. With a metric lag under two minutes
@@ -262,6 +264,7 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
         }
       : {}),
     lastVerdict: verdict,
+    checkedAt: now.toISOString(),
     lastMinutes: (minutes ?? []).filter((m) => m.at >= seenUntil),
     progress: decision.progress,
     operator: operated.progress,
@@ -430,7 +433,7 @@ export function recordOf(
     ...(verdict
       ? {
           lastCheck: {
-            at: verdict.evidence?.window.end ?? at,
+            at: state.checkedAt ?? at,
             verdict: verdict.verdict,
             reason: state.next.reason,
             action: state.next.action,

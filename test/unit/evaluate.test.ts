@@ -51,6 +51,22 @@ it('hands each minute to the history, and the newest, partly reported one again 
   expect(second.lastMinutes?.map((m) => m.at)).toEqual([minute(1), minute(2)]);
 });
 
+it('records when the check ran as the last check, not where its metrics window ends', async () => {
+  const metrics = new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005));
+  const { deps, state } = await started(metrics);
+  await deps.clock.advance(221.5);
+  const ranAt = deps.clock.now().toISOString();
+
+  const checked = await evaluate(state, deps);
+  const record = await deps.records.get(state.record.key);
+  await setWeight({ ...checked, next: { action: 'advance', reason: 'advance' } }, deps);
+  const afterShift = await deps.records.get(state.record.key);
+
+  expect(checked.lastVerdict?.evidence?.window.end).not.toBe(ranAt);
+  expect(record?.lastCheck?.at).toBe(ranAt);
+  expect(afterShift?.lastCheck?.at).toBe(ranAt);
+});
+
 describe('a check that cannot read the operator requests', () => {
   async function pausedThenUnreadable(error: Error) {
     const metrics = new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005));
