@@ -5,13 +5,13 @@
  *
  * To add a command: write cli/commands/<name>.ts exporting `define(command)` (a CommandModule), which
  * gives the named, described command its options and action; then add its line to COMMANDS. The
- * module's static imports stay light (commander, node:*, cli/options, cli/exit); its action imports the
+ * module's static imports stay light (commander, node:*, cli/shared/options, cli/shared/exit); its action imports the
  * rest. An action prints its result and sets process.exitCode; to refuse or fail it throws, and
- * reportError (cli/exit.ts) turns that into exit 2 or 1 and, with --json, a last JSON line.
+ * reportError (cli/shared/exit.ts) turns that into exit 2 or 1 and, with --json, a last JSON line.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { reportError, UsageError } from './exit';
+import { reportError, UsageError } from './shared/exit';
 
 /** What a command's module exports. */
 export interface CommandModule {

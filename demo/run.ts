@@ -5,9 +5,9 @@
  * sent back to the stable fleet. Simulated traffic follows the split as it really is in moto.
  */
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { runLocal } from '../cli/local-runner';
-import { printProgress, type RunReport, toReport } from '../cli/report';
-import { defaultDeps } from '../cli/wiring';
+import { runLocal } from '../cli/local/runner';
+import { printProgress, type RunReport, toReport } from '../cli/reports/progress';
+import { defaultDeps } from '../cli/shared/wiring';
 import { createFunctionWithAlias } from '../local/fixtures';
 import { startMoto, useEndpoint } from '../local/moto';
 import { createWeightedPair, createZone, listRecords } from '../local/route53-fixtures';

@@ -13,7 +13,7 @@ import {
   withConfirmation,
   withDeployment,
   withOutput,
-} from '../options';
+} from '../shared/options';
 
 type Action = 'abort' | 'promote' | 'pause' | 'resume' | 'approve' | 'reject';
 
@@ -54,16 +54,16 @@ export function define(command: Command): void {
 }
 
 async function act(action: Action, rollout: string | undefined, options: ActOptions): Promise<void> {
-  const { UsageError } = await import('../exit');
+  const { UsageError } = await import('../shared/exit');
   if (NEEDS_REASON.has(action) && !options.reason?.trim()) {
     throw new UsageError(`fledge ${action} needs --reason "…": it is recorded in the outcome and the events`);
   }
   if (!rollout && !options.input)
     throw new UsageError('name the rollout: an execution ARN, <function>:<alias>, or --input <file>');
   const [{ checkAwsSetup, callerAccount }, { confirmTrafficChange }, { readInput }] = await Promise.all([
-    import('../aws-setup'),
-    import('../confirm'),
-    import('../input'),
+    import('../shared/aws-setup'),
+    import('../shared/confirm'),
+    import('../shared/input'),
   ]);
   const operate = await import('../operator/operate');
   const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };

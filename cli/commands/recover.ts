@@ -8,7 +8,7 @@ import {
   withConfirmation,
   withInput,
   withOutput,
-} from '../options';
+} from '../shared/options';
 
 interface RecoverOptions extends JsonOptions, AwsOptions, ChangeOptions {
   input: string;
@@ -25,13 +25,16 @@ export function define(command: Command): void {
 
 async function recover(options: RecoverOptions): Promise<void> {
   const [{ readInput }, { checkAwsSetup }, { confirmTrafficChange }] = await Promise.all([
-    import('../input'),
-    import('../aws-setup'),
-    import('../confirm'),
+    import('../shared/input'),
+    import('../shared/aws-setup'),
+    import('../shared/confirm'),
   ]);
   const input = readInput(options.input);
   const setup = await checkAwsSetup(options.region);
-  const [{ planRecovery }, { defaultDeps }] = await Promise.all([import('../recover'), import('../wiring')]);
+  const [{ planRecovery }, { defaultDeps }] = await Promise.all([
+    import('../local/recover'),
+    import('../shared/wiring'),
+  ]);
   // Read first: a target with nothing to restore is said so without asking anyone to confirm.
   const plan = await planRecovery(input, defaultDeps());
   if ('change' in plan) await confirmTrafficChange({ action: plan.change, yes: options.yes === true }, setup);

@@ -1,6 +1,13 @@
 /** `fledge replay`: a rollout's decisions over past CloudWatch metrics. Changes no traffic, runs no hooks. */
 import type { Command } from 'commander';
-import { type AwsOptions, type JsonOptions, parseDate, withAws, withInput, withOutput } from '../options';
+import {
+  type AwsOptions,
+  type JsonOptions,
+  parseDate,
+  withAws,
+  withInput,
+  withOutput,
+} from '../shared/options';
 
 interface ReplayOptions extends JsonOptions, AwsOptions {
   input: string;
@@ -20,16 +27,16 @@ export function define(command: Command): void {
 }
 
 async function replayCommand(options: ReplayOptions): Promise<void> {
-  const { readInput } = await import('../input');
-  const { UsageError } = await import('../exit');
+  const { readInput } = await import('../shared/input');
+  const { UsageError } = await import('../shared/exit');
   const input = readInput(options.input);
   const target = (input as { target?: unknown } | null)?.target;
   if (!target || typeof target !== 'object') throw new UsageError(`the input ${options.input} has no target`);
-  const { checkAwsSetup } = await import('../aws-setup');
+  const { checkAwsSetup } = await import('../shared/aws-setup');
   await checkAwsSetup(options.region);
   const [{ replay }, { printProgress }, { VirtualClock }] = await Promise.all([
-    import('../replay'),
-    import('../report'),
+    import('../local/replay'),
+    import('../reports/progress'),
     import('../../shared/core/clock'),
   ]);
   const clock = new VirtualClock(options.start);

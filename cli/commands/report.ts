@@ -10,7 +10,7 @@ import {
   withAws,
   withDeployment,
   withOutput,
-} from '../options';
+} from '../shared/options';
 
 interface ReportOptions extends JsonOptions, AwsOptions, DeploymentFlags {
   execution?: string;
@@ -32,7 +32,7 @@ export function define(command: Command): void {
     .option('-o, --output <file>', 'where to write the report (default: fledge-report-<execution>.html)');
   withOutput(withAws(withDeployment(command))).action(
     async (rollout: string | undefined, options: ReportOptions) => {
-      const { writeReport } = await import('../report-command');
+      const { writeReport } = await import('../reports/report');
       const execution =
         options.execution ?? (rollout || options.input ? await lastExecution(rollout, options) : undefined);
       const path = await writeReport({ ...options, ...(execution ? { execution } : {}) });
@@ -53,11 +53,11 @@ async function lastExecution(rollout: string | undefined, options: ReportOptions
     { RefusedError },
     { isLocalRun },
   ] = await Promise.all([
-    import('../aws-setup'),
-    import('../input'),
+    import('../shared/aws-setup'),
+    import('../shared/input'),
     import('../operator/context'),
     import('../operator/operate'),
-    import('../exit'),
+    import('../shared/exit'),
     import('../../shared/aws/executions'),
   ]);
   const ref = { rollout, ...(options.input ? { input: readInput(options.input) } : {}) };

@@ -2,8 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { Target } from '../../shared/core/schema';
-import { UsageError } from '../exit';
-import type { EventLog } from '../local-runner';
+import type { EventLog } from '../local/runner';
+import { UsageError } from '../shared/exit';
 import {
   type AwsOptions,
   type ChangeOptions,
@@ -13,7 +13,7 @@ import {
   withConfirmation,
   withInput,
   withOutput,
-} from '../options';
+} from '../shared/options';
 
 interface RunOptions extends JsonOptions, AwsOptions, ChangeOptions {
   input: string;
@@ -53,23 +53,23 @@ export function define(command: Command): void {
 }
 
 async function run(options: RunOptions): Promise<void> {
-  const { readInput, describeInputTarget } = await import('../input');
+  const { readInput, describeInputTarget } = await import('../shared/input');
   const input = readInput(options.input);
   const virtual = options.clock === 'virtual';
   if (options.start && !virtual) throw new UsageError('--start needs --clock virtual');
-  const { parseHookOptions, localHookInvoker, servesHook } = await import('../local-hooks');
+  const { parseHookOptions, localHookInvoker, servesHook } = await import('../local/hooks');
   const hooks = parseHookOptions(options.hook);
 
-  const { checkAwsSetup } = await import('../aws-setup');
+  const { checkAwsSetup } = await import('../shared/aws-setup');
   const setup = await checkAwsSetup(options.region);
   if (virtual && !setup.endpoint.emulator && !options.virtualClockOnAws) {
     throw new UsageError(
       `--clock virtual against ${setup.endpoint.name} would move live traffic through every step in seconds, judged on metrics that do not exist yet. Use it with an emulator (AWS_ENDPOINT_URL=http://127.0.0.1:5000), or add --virtual-clock-on-aws if that is what you mean`,
     );
   }
-  const { checkRolloutTable, defaultDeps } = await import('../wiring');
+  const { checkRolloutTable, defaultDeps } = await import('../shared/wiring');
   await checkRolloutTable(defaultDeps());
-  const { confirmTrafficChange } = await import('../confirm');
+  const { confirmTrafficChange } = await import('../shared/confirm');
   await confirmTrafficChange(
     {
       action: `run a rollout of ${describeInputTarget(input)}${virtual ? ' on a virtual clock' : ''}`,
@@ -81,9 +81,9 @@ async function run(options: RunOptions): Promise<void> {
   const [{ VirtualClock }, { invokeLambda, runLocal }, report, { trapSignals, freezableRouters }] =
     await Promise.all([
       import('../../shared/core/clock'),
-      import('../local-runner'),
-      import('../report'),
-      import('../signals'),
+      import('../local/runner'),
+      import('../reports/progress'),
+      import('../local/signals'),
     ]);
   const virtualClock = virtual ? new VirtualClock(options.start ?? new Date()) : undefined;
   // A local run's events carry a made-up execution id: against a real account they stay off its bus
@@ -114,7 +114,7 @@ async function run(options: RunOptions): Promise<void> {
         }),
   };
   // The report's modules load only when a report is asked for.
-  const reporting = options.report ? await import('../report-html') : undefined;
+  const reporting = options.report ? await import('../reports/html') : undefined;
   const recorder = reporting?.recordRun(deps.clock);
   // The target as Plan resolved it (the input may name it through an event): what a second signal reads.
   let planned: Target | undefined;

@@ -14,7 +14,7 @@ import {
   withConfirmation,
   withDeployment,
   withOutput,
-} from '../options';
+} from '../shared/options';
 
 interface StartOptions extends JsonOptions, AwsOptions, ChangeOptions, DeploymentFlags {
   input?: string;
@@ -47,10 +47,10 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
     { confirmTrafficChange },
     { readInput, describeInputTarget },
   ] = await Promise.all([
-    import('../exit'),
-    import('../aws-setup'),
-    import('../confirm'),
-    import('../input'),
+    import('../shared/exit'),
+    import('../shared/aws-setup'),
+    import('../shared/confirm'),
+    import('../shared/input'),
   ]);
   const ref = retry && {
     rollout: retry.rollout,
@@ -70,7 +70,7 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
       import('../operator/context'),
       import('../operator/deployment'),
       import('../operator/start'),
-      import('../wiring'),
+      import('../shared/wiring'),
     ]);
   const context = await operatorContext(options);
   let input: unknown;
@@ -108,8 +108,8 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
     return;
   }
   const [{ printProgress, toReport, exitCode }, { trapFollowing }] = await Promise.all([
-    import('../report'),
-    import('../signals'),
+    import('../reports/progress'),
+    import('../local/signals'),
   ]);
   // The flags that found the deployment, for the commands the interruption suggests.
   const deployment = options.stage

@@ -13,7 +13,7 @@ import {
   withAws,
   withDeployment,
   withOutput,
-} from '../options';
+} from '../shared/options';
 
 const DEFAULT_INTERVAL_SECONDS = 10;
 
@@ -45,9 +45,9 @@ export function define(command: Command): void {
 
 async function status(rollout: string | undefined, options: StatusOptions): Promise<void> {
   const [{ UsageError }, { checkAwsSetup }, { readInput }] = await Promise.all([
-    import('../exit'),
-    import('../aws-setup'),
-    import('../input'),
+    import('../shared/exit'),
+    import('../shared/aws-setup'),
+    import('../shared/input'),
   ]);
   // It would be ignored: a one-off status is read once.
   if (options.interval !== undefined && !options.watch)
@@ -83,7 +83,7 @@ async function status(rollout: string | undefined, options: StatusOptions): Prom
 }
 
 async function list(options: StatusOptions): Promise<void> {
-  const { checkAwsSetup } = await import('../aws-setup');
+  const { checkAwsSetup } = await import('../shared/aws-setup');
   await checkAwsSetup(options.region);
   const [{ operatorContext }, operate] = await Promise.all([
     import('../operator/context'),

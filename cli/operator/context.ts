@@ -5,7 +5,7 @@ import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { InvalidInputError } from '../../shared/core/errors';
 import type { RolloutRecords } from '../../shared/core/ports';
 import type { Executions } from '../../shared/core/record';
-import type { DeploymentFlags } from '../options';
+import type { DeploymentFlags } from '../shared/options';
 import { type Deployment, locate, requireTable } from './deployment';
 
 export interface OperatorContext {

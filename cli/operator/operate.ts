@@ -25,7 +25,7 @@ import {
 } from '../../shared/core/record';
 import { describeIssues, type Target, TargetSchema } from '../../shared/core/schema';
 import { targetLabel } from '../../shared/core/target-label';
-import { UsageError } from '../exit';
+import { UsageError } from '../shared/exit';
 
 /** What a command names: an execution ARN, `function:alias`, or the target of an input file. */
 export interface RolloutRef {

@@ -15,7 +15,7 @@ import { fromExecutionHistory } from '../../shared/report/history';
 import type { Deps } from '../../shared/steps/deps';
 import { checkReferences, fitToTarget, validateInput as validateRollout } from '../../shared/steps/validate';
 import { kindOf } from '../../shared/targets/kinds';
-import type { EventLog, LocalRunResult } from '../local-runner';
+import type { EventLog, LocalRunResult } from '../local/runner';
 
 /**
  * Everything `fledge start` can check without writing, as Plan checks it (shared/steps/validate.ts): the

@@ -2,7 +2,7 @@
  * The rollout record: per target, the one place that says which execution holds it and what fledge last
  * wrote or is about to write. Steps write it ahead of every traffic change; recovery, `fledge status` and
  * reports read it. Pure: types and rules only; the stores are in shared/aws/records.ts (DynamoDB) and
- * cli/memory-records.ts (a local run without a table).
+ * cli/shared/memory-records.ts (a local run without a table).
  */
 import { kindOf } from '../targets/kinds';
 import type { TrafficContext } from './ports';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderReport } from '../../cli/report-html';
-import { SERIES } from '../../cli/report-page/charts';
+import { renderReport } from '../../cli/reports/html';
+import { SERIES } from '../../cli/reports/page/charts';
 import type { Timeline } from '../../shared/report/timeline';
 import { type RolloutKind, recordRollout } from '../support/rollouts';
 

@@ -2,7 +2,7 @@
  * What users deploy, deployed and run. `serverless package` builds the template and the bundles; the
  * template goes into moto's CloudFormation (a moto of this file's own); the deployed state machine
  * definition, function code and configuration are read back; then rollouts run the deployed definition
- * (cli/local-runner.ts), where every Task runs the deployed bundle on Node 24 with the deployed
+ * (cli/local/runner.ts), where every Task runs the deployed bundle on Node 24 with the deployed
  * environment and the credentials of the function's deployed role, and moto enforces IAM, so a
  * permission missing from the template fails here. The state machine's own calls (invoking each
  * function and the hooks, events:putEvents) are signed with its role's credentials the same way.
@@ -52,7 +52,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FunctionTask, type LocalRunResult, runLocal } from '../../cli/local-runner';
+import { type FunctionTask, type LocalRunResult, runLocal } from '../../cli/local/runner';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import {
   type Credentials,

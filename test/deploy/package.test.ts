@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import aslValidator from 'asl-validator';
 import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDefinition } from '../../cli/definition';
+import { loadDefinition } from '../../cli/shared/definition';
 import { readServerlessConfig } from '../../local/serverless-config';
 import { EXECUTION_TIMEOUT_SECONDS } from '../../shared/core/limits';
 import {

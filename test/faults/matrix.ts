@@ -16,7 +16,7 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { type LocalRunResult, runLocal } from '../../cli/local-runner';
+import { type LocalRunResult, runLocal } from '../../cli/local/runner';
 import { boundToInvocation, clientConfig } from '../../shared/aws/clients';
 import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
 import { EventBridgePublisher } from '../../shared/aws/events';

@@ -106,7 +106,7 @@ describe('the bundle', () => {
     const again = await fledgeArgs(['--version'], env);
     const reused = manifest(ownCache);
     // An edit: the file's modification time moves (its content stays, so nothing else notices).
-    const source = 'cli/options.ts';
+    const source = 'cli/shared/options.ts';
     const { atime, mtime } = statSync(source);
     utimesSync(source, atime, new Date(mtime.getTime() + 1000));
     const changed = await fledgeArgs(['--version'], env);

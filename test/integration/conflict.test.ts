@@ -4,9 +4,9 @@
  */
 import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { beforeAll, expect, inject, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
-import { defaultDeps } from '../../cli/wiring';
+import { runLocal } from '../../cli/local/runner';
+import { toReport } from '../../cli/reports/progress';
+import { defaultDeps } from '../../cli/shared/wiring';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { VirtualClock } from '../../shared/core/clock';

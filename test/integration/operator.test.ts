@@ -17,9 +17,9 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
-import { wireDeps } from '../../cli/wiring';
+import { runLocal } from '../../cli/local/runner';
+import { toReport } from '../../cli/reports/progress';
+import { wireDeps } from '../../cli/shared/wiring';
 import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';

@@ -13,8 +13,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { lambdaContext } from '../../cli/local-runner';
-import { wireDeps } from '../../cli/wiring';
+import { lambdaContext } from '../../cli/local/runner';
+import { wireDeps } from '../../cli/shared/wiring';
 import { createHandler as recoverHandler } from '../../functions/recover/handler';
 import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
-import { defaultDeps } from '../../cli/wiring';
+import { runLocal } from '../../cli/local/runner';
+import { toReport } from '../../cli/reports/progress';
+import { defaultDeps } from '../../cli/shared/wiring';
 import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';

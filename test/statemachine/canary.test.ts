@@ -2,8 +2,8 @@
  * The real ASL, run by aws-local-stepfunctions, calling the real handlers, with in-memory ports.
  */
 import { describe, expect, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { exitCode, toReport } from '../../cli/report';
+import { runLocal } from '../../cli/local/runner';
+import { exitCode, toReport } from '../../cli/reports/progress';
 import { TrafficConflictError, TransientAwsError } from '../../shared/core/errors';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
 

@@ -4,8 +4,8 @@
  * each rollout ends with the right traffic and an outcome that says who forced it and why.
  */
 import { describe, expect, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
+import { runLocal } from '../../cli/local/runner';
+import { toReport } from '../../cli/reports/progress';
 import type { OperatorCommand } from '../../shared/core/operator';
 import type { RequestChange } from '../../shared/core/ports';
 import type { RolloutState } from '../../shared/steps/rollout';

@@ -4,8 +4,8 @@
  * what would have happened, never that it did.
  */
 import { expect, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { describeEvent, type ProgressOptions } from '../../cli/report';
+import { runLocal } from '../../cli/local/runner';
+import { describeEvent, type ProgressOptions } from '../../cli/reports/progress';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 
 async function progressLines(

@@ -3,8 +3,8 @@
  * timeout of theirs is run again. Real ASL, real handlers, fake ports.
  */
 import { describe, expect, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
+import { runLocal } from '../../cli/local/runner';
+import { toReport } from '../../cli/reports/progress';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 
 function setup() {

@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
+import { runLocal } from '../../cli/local/runner';
+import { toReport } from '../../cli/reports/progress';
 import type { LambdaAliasTarget } from '../../shared/core/schema';
 import { LambdaAliasRouter } from '../../shared/targets/lambda-alias/router';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';

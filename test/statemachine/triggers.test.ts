@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
+import { runLocal } from '../../cli/local/runner';
+import { toReport } from '../../cli/reports/progress';
 import { TrafficConflictError } from '../../shared/core/errors';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 

@@ -6,7 +6,7 @@
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { runLocal } from '../../cli/local-runner';
+import { runLocal } from '../../cli/local/runner';
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { TrafficConflictError } from '../../shared/core/errors';
 import type { OperatorCommand } from '../../shared/core/operator';

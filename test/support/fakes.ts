@@ -1,6 +1,6 @@
 /** In-memory stand-ins for the ports, for tests of the core and of the state machine. */
 
-import { MemoryRolloutRecords } from '../../cli/memory-records';
+import { MemoryRolloutRecords } from '../../cli/shared/memory-records';
 import type { EventPublisher, LifecycleEvent } from '../../shared/aws/events';
 import { VirtualClock } from '../../shared/core/clock';
 import { InvalidInputError } from '../../shared/core/errors';

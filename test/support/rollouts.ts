@@ -3,8 +3,8 @@
  * on in-memory ports and a virtual clock, with traffic that follows the weight as it was set at each
  * minute and varies from minute to minute (seeded, so every run is the same).
  */
-import { type EventLog, type LocalRunResult, runLocal } from '../../cli/local-runner';
-import { recordRun } from '../../cli/report-html';
+import { type EventLog, type LocalRunResult, runLocal } from '../../cli/local/runner';
+import { recordRun } from '../../cli/reports/html';
 import type { EventPublisher } from '../../shared/aws/events';
 import type { Applied, TrafficContext } from '../../shared/core/ports';
 import type { PairedMinute } from '../../shared/core/sequential-test';

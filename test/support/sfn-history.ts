@@ -6,8 +6,8 @@
  * `Started`/`Succeeded` for service integrations, no exit event for a Fail state, and the execution's end.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { loadDefinition } from '../../cli/definition';
-import type { EventLog } from '../../cli/local-runner';
+import type { EventLog } from '../../cli/local/runner';
+import { loadDefinition } from '../../cli/shared/definition';
 
 const ROLE = 'arn:aws:iam::123456789012:role/fledge-canary-StateMachineRole';
 

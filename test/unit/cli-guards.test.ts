@@ -3,9 +3,9 @@
  * proceeds or refuses. The whole commands are tested in test/integration/cli-contract.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { AwsSetup } from '../../cli/aws-setup';
-import { confirmTrafficChange, type Terminal } from '../../cli/confirm';
-import { awsEndpoint } from '../../cli/endpoint';
+import type { AwsSetup } from '../../cli/shared/aws-setup';
+import { confirmTrafficChange, type Terminal } from '../../cli/shared/confirm';
+import { awsEndpoint } from '../../cli/shared/endpoint';
 
 describe('awsEndpoint', () => {
   it.each([

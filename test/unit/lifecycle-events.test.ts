@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDefinition } from '../../cli/definition';
+import { loadDefinition } from '../../cli/shared/definition';
 import { type LifecycleEvent, lifecycleDetail, SEVERITY } from '../../shared/aws/events';
 import {
   EnvelopeSchema,

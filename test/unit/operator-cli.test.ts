@@ -12,10 +12,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EventLog } from '../../cli/local-runner';
+import type { EventLog } from '../../cli/local/runner';
 import { locate, requireStateMachine } from '../../cli/operator/deployment';
 import { follow, startExecution, validateInput } from '../../cli/operator/start';
-import { describeEvent, toReport } from '../../cli/report';
+import { describeEvent, toReport } from '../../cli/reports/progress';
 import { FakeMetrics, FakeRouter, fakeDeps } from '../support/fakes';
 import { recordRollout } from '../support/rollouts';
 import { toExecutionHistory } from '../support/sfn-history';

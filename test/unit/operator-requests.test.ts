@@ -4,7 +4,6 @@
  * silently, and a request that would not apply is refused before anything is written.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryRolloutRecords } from '../../cli/memory-records';
 import {
   type Act,
   act,
@@ -13,6 +12,7 @@ import {
   findRollout,
   statusOf,
 } from '../../cli/operator/operate';
+import { MemoryRolloutRecords } from '../../cli/shared/memory-records';
 import type { RolloutRecord } from '../../shared/core/record';
 
 const KEY = 'lambda-alias#checkout#live';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRecovery } from '../../cli/recover';
+import { planRecovery } from '../../cli/local/recover';
 import type { ExecutionState } from '../../shared/core/record';
 import type { Target } from '../../shared/core/schema';
 import { TASK_SETTLE_SECONDS } from '../../shared/lambda/timeouts';

@@ -5,8 +5,8 @@
  */
 import type { SeriesOption } from 'echarts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderReport } from '../../cli/report-html';
-import { chartOption, describe as describeRollout, SERIES, tooltipHtml } from '../../cli/report-page/charts';
+import { renderReport } from '../../cli/reports/html';
+import { chartOption, describe as describeRollout, SERIES, tooltipHtml } from '../../cli/reports/page/charts';
 import type { Timeline } from '../../shared/report/timeline';
 import { recordRollout } from '../support/rollouts';
 

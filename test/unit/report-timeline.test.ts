@@ -6,9 +6,9 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runLocal } from '../../cli/local-runner';
-import { toReport } from '../../cli/report';
-import { executionTimeline, recordRun, renderReport } from '../../cli/report-html';
+import { runLocal } from '../../cli/local/runner';
+import { executionTimeline, recordRun, renderReport } from '../../cli/reports/html';
+import { toReport } from '../../cli/reports/progress';
 import { fromExecutionHistory, fromHistoryFile } from '../../shared/report/history';
 import { buildTimeline } from '../../shared/report/timeline';
 import type { RolloutState } from '../../shared/steps/rollout';

@@ -1,6 +1,6 @@
 /** The second signal of `fledge run` says what the target holds, as read, not what the run last set. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { trapSignals } from '../../cli/signals';
+import { trapSignals } from '../../cli/local/signals';
 
 afterEach(() => {
   vi.restoreAllMocks();

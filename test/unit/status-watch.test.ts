@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { define } from '../../cli/commands/status';
-import { MemoryRolloutRecords } from '../../cli/memory-records';
+import { MemoryRolloutRecords } from '../../cli/shared/memory-records';
 import type { RolloutRecord } from '../../shared/core/record';
 
 const KEY = 'lambda-alias#checkout#live';
@@ -18,7 +18,7 @@ const setup = vi.hoisted(() => ({
   records: undefined as unknown,
 }));
 
-vi.mock('../../cli/aws-setup', () => ({
+vi.mock('../../cli/shared/aws-setup', () => ({
   checkAwsSetup: async () => {
     setup.checked += 1;
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeInputTarget } from '../../cli/input';
+import { describeInputTarget } from '../../cli/shared/input';
 import type { Target } from '../../shared/core/schema';
 import { TargetSchema } from '../../shared/core/schema';
 import { describeRawTarget, isTargetType, kindOf } from '../../shared/targets/kinds';

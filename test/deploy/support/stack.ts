@@ -40,7 +40,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { unzipSync } from 'fflate';
-import type { Definition } from '../../../cli/definition';
+import type { Definition } from '../../../cli/shared/definition';
 import type { Credentials, DeployedFunction } from '../../../local/lambda-runtime';
 
 const exec = promisify(execFile);

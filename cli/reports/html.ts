@@ -1,23 +1,23 @@
 /**
  * `fledge report` and `fledge run --report`: one self-contained HTML file per rollout. The charts are
- * Apache ECharts, bundled into the file with the page script (cli/report-page/), so it opens offline;
+ * Apache ECharts, bundled into the file with the page script (cli/reports/page/), so it opens offline;
  * the summary and the tables are plain HTML, readable without the script.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { readExecutionHistory } from '../shared/aws/execution-history';
-import type { Clock } from '../shared/core/clock';
-import { sideLabel } from '../shared/core/target-label';
+import { readExecutionHistory } from '../../shared/aws/execution-history';
+import type { Clock } from '../../shared/core/clock';
+import { sideLabel } from '../../shared/core/target-label';
 import {
   fromExecutionHistory,
   fromHistoryFile,
   fromLocalRun,
   type LocalEvent,
-} from '../shared/report/history';
-import { buildTimeline, type CheckPoint, type RunStatus, type Timeline } from '../shared/report/timeline';
-import { readJsonFile } from './input';
-import type { EventLog } from './local-runner';
+} from '../../shared/report/history';
+import { buildTimeline, type CheckPoint, type RunStatus, type Timeline } from '../../shared/report/timeline';
+import type { EventLog } from '../local/runner';
+import { readJsonFile } from '../shared/input';
 
 /** Collects a local run's events, stamped with the run's clock, for a report at the end. */
 export function recordRun(clock: Clock): {
@@ -49,7 +49,7 @@ function bundlePage(): Promise<string> {
   pageScript ??= import('esbuild')
     .then(({ build }) =>
       build({
-        entryPoints: [fileURLToPath(new URL('./report-page/main.ts', import.meta.url))],
+        entryPoints: [fileURLToPath(new URL('./page/main.ts', import.meta.url))],
         bundle: true,
         minify: true,
         format: 'iife',

@@ -1,6 +1,6 @@
 /** The rollout input a command is given: a JSON file, or `-` for stdin. */
 import { readFileSync } from 'node:fs';
-import { describeRawTarget } from '../shared/targets/kinds';
+import { describeRawTarget } from '../../shared/targets/kinds';
 import { UsageError } from './exit';
 
 /** The parsed input; a file that cannot be read or parsed is a usage error (exit 2). */

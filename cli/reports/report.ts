@@ -1,9 +1,9 @@
 /** `fledge report`: the HTML report of a deployed execution, or of a saved execution history. */
 import { writeFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { isLocalRun } from '../shared/aws/executions';
-import { RefusedError, UsageError } from './exit';
-import { executionTimeline, historyFileTimeline, renderReport } from './report-html';
+import { isLocalRun } from '../../shared/aws/executions';
+import { RefusedError, UsageError } from '../shared/exit';
+import { executionTimeline, historyFileTimeline, renderReport } from './html';
 
 export interface ReportOptions {
   execution?: string;

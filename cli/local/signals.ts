@@ -7,8 +7,8 @@
  * is, and says what the target holds, read from AWS, not what the run last set.
  * During `fledge start --wait` it stops following a deployed rollout, which goes on (trapFollowing).
  */
-import type { TrafficRouter } from '../shared/core/ports';
-import type { Target } from '../shared/core/schema';
+import type { TrafficRouter } from '../../shared/core/ports';
+import type { Target } from '../../shared/core/schema';
 
 /** The signals that stop a local run: Ctrl-C, `kill`, and a closed terminal or SSH session. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -5,8 +5,8 @@
  * hovered minute's counts. Pure: the page renders it, and tests read it without a browser.
  */
 import type { EChartsOption, SeriesOption, XAXisComponentOption, YAXisComponentOption } from 'echarts';
-import type { PairedMinute } from '../../shared/core/sequential-test';
-import type { CheckPoint, Timeline } from '../../shared/report/timeline';
+import type { PairedMinute } from '../../../shared/core/sequential-test';
+import type { CheckPoint, Timeline } from '../../../shared/report/timeline';
 
 /** Series names, as the legend, the tooltip and the browser test read them. */
 export const SERIES = {

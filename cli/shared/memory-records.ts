@@ -3,16 +3,16 @@
  * serialize nothing across processes and vanish when the run ends, so an interrupted run restores its
  * own traffic before exiting; `fledge recover` handles one that was killed outright.
  */
-import { RequestRefusedError, RolloutInProgressError, TrafficConflictError } from '../shared/core/errors';
-import { mayReplace, type OperatorRequests, pendingCommandRefusal } from '../shared/core/operator';
-import type { RequestChange, RolloutRecords } from '../shared/core/ports';
+import { RequestRefusedError, RolloutInProgressError, TrafficConflictError } from '../../shared/core/errors';
+import { mayReplace, type OperatorRequests, pendingCommandRefusal } from '../../shared/core/operator';
+import type { RequestChange, RolloutRecords } from '../../shared/core/ports';
 import {
   busyReason,
   type Executions,
   isActive,
   mayTakeOver,
   type RolloutRecord,
-} from '../shared/core/record';
+} from '../../shared/core/record';
 
 export class MemoryRolloutRecords implements RolloutRecords {
   readonly records = new Map<string, RolloutRecord>();

@@ -1,5 +1,5 @@
 /**
- * The report page's script, bundled into the HTML file by cli/report-html.ts: draws the charts from
+ * The report page's script, bundled into the HTML file by cli/reports/html.ts: draws the charts from
  * the timeline embedded in the page. Only the ECharts parts it uses are bundled, with the SVG renderer
  * (crisp when zoomed or printed, and the chart's marks are DOM elements).
  */
@@ -15,7 +15,7 @@ import {
 } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { SVGRenderer } from 'echarts/renderers';
-import type { Timeline } from '../../shared/report/timeline';
+import type { Timeline } from '../../../shared/report/timeline';
 import { chartHeight, chartOption } from './charts';
 
 echarts.use([

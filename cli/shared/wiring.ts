@@ -1,15 +1,15 @@
-import { CloudWatchMetricsSource } from '../shared/aws/cloudwatch';
-import { EventBridgePublisher } from '../shared/aws/events';
-import { stepFunctionsExecutions } from '../shared/aws/executions';
-import { readFunctionTags } from '../shared/aws/function-tags';
-import { hookProblem } from '../shared/aws/hook-functions';
-import { recordsFromEnv } from '../shared/aws/records';
-import { systemClock } from '../shared/core/clock';
-import { lazy } from '../shared/core/lazy';
-import type { Deps } from '../shared/steps/deps';
-import { createRouter } from '../shared/targets/routers';
+import { CloudWatchMetricsSource } from '../../shared/aws/cloudwatch';
+import { EventBridgePublisher } from '../../shared/aws/events';
+import { stepFunctionsExecutions } from '../../shared/aws/executions';
+import { readFunctionTags } from '../../shared/aws/function-tags';
+import { hookProblem } from '../../shared/aws/hook-functions';
+import { recordsFromEnv } from '../../shared/aws/records';
+import { systemClock } from '../../shared/core/clock';
+import { lazy } from '../../shared/core/lazy';
+import type { Deps } from '../../shared/steps/deps';
+import { createRouter } from '../../shared/targets/routers';
+import { namingTheTable } from '../operator/context';
 import { MemoryRolloutRecords } from './memory-records';
-import { namingTheTable } from './operator/context';
 
 const TABLE_CHECK =
   "FLEDGE_TABLE (a deployed stack's RolloutTableName, or a table you created; unset, a local run keeps its record in its own process) and the region";

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-export const ASL_PATH = fileURLToPath(new URL('../statemachines/canary.asl.yml', import.meta.url));
+export const ASL_PATH = fileURLToPath(new URL('../../statemachines/canary.asl.yml', import.meta.url));
 
 export interface StateDefinition {
   Type: string;

@@ -4,17 +4,17 @@
  * starts at the past time, with a router that records what it would have done instead of writing.
  */
 import { GetAliasCommand } from '@aws-sdk/client-lambda';
-import { lambdaClient } from '../shared/aws/clients';
-import { VirtualClock } from '../shared/core/clock';
-import { InvalidInputError } from '../shared/core/errors';
-import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../shared/core/ports';
-import type { Target } from '../shared/core/schema';
-import { targetLabel } from '../shared/core/target-label';
-import { kindOf } from '../shared/targets/kinds';
-import { type EventLog, runLocal } from './local-runner';
-import { MemoryRolloutRecords } from './memory-records';
-import { type RunReport, toReport } from './report';
-import { defaultDeps } from './wiring';
+import { lambdaClient } from '../../shared/aws/clients';
+import { VirtualClock } from '../../shared/core/clock';
+import { InvalidInputError } from '../../shared/core/errors';
+import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../shared/core/ports';
+import type { Target } from '../../shared/core/schema';
+import { targetLabel } from '../../shared/core/target-label';
+import { kindOf } from '../../shared/targets/kinds';
+import { type RunReport, toReport } from '../reports/progress';
+import { MemoryRolloutRecords } from '../shared/memory-records';
+import { defaultDeps } from '../shared/wiring';
+import { type EventLog, runLocal } from './runner';
 
 /** A router that only remembers: replays must never move traffic. */
 export class RecordingRouter implements TrafficRouter {

@@ -3,12 +3,12 @@
  * with no record (a local run without a table that was killed), from the live split when that split
  * involves only the target's two sides.
  */
-import { InvalidInputError } from '../shared/core/errors';
-import { isActive, recordKey } from '../shared/core/record';
-import { DeployInputSchema, type Target } from '../shared/core/schema';
-import type { Deps } from '../shared/steps/deps';
-import { type Recovery, recoverRecord, recoveryActsFrom, tooEarlyReason } from '../shared/steps/recover';
-import { describeInputTarget } from './input';
+import { InvalidInputError } from '../../shared/core/errors';
+import { isActive, recordKey } from '../../shared/core/record';
+import { DeployInputSchema, type Target } from '../../shared/core/schema';
+import type { Deps } from '../../shared/steps/deps';
+import { type Recovery, recoverRecord, recoveryActsFrom, tooEarlyReason } from '../../shared/steps/recover';
+import { describeInputTarget } from '../shared/input';
 
 export interface RecoverReport {
   outcome: 'rolled-back' | 'nothing-to-do' | 'closed' | 'conflict' | 'failed' | 'refused';

@@ -8,19 +8,19 @@ import { randomUUID } from 'node:crypto';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { createHandler as evaluateHandler } from '../functions/evaluate-metrics/handler';
-import { createHandler as planHandler } from '../functions/plan/handler';
-import { createHandler as promoteHandler } from '../functions/promote/handler';
-import { createHandler as rollbackHandler } from '../functions/rollback/handler';
-import { createHandler as setWeightHandler } from '../functions/set-weight/handler';
-import { lambdaClient } from '../shared/aws/clients';
-import type { EventPublisher, LifecycleEvent } from '../shared/aws/events';
-import type { VirtualClock } from '../shared/core/clock';
-import type { ExecutionState } from '../shared/core/record';
-import { FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../shared/lambda/timeouts';
-import type { Deps } from '../shared/steps/deps';
-import { type Recovery, recoverExecution } from '../shared/steps/recover';
-import { type Definition, loadDefinition, waitSeconds } from './definition';
+import { createHandler as evaluateHandler } from '../../functions/evaluate-metrics/handler';
+import { createHandler as planHandler } from '../../functions/plan/handler';
+import { createHandler as promoteHandler } from '../../functions/promote/handler';
+import { createHandler as rollbackHandler } from '../../functions/rollback/handler';
+import { createHandler as setWeightHandler } from '../../functions/set-weight/handler';
+import { lambdaClient } from '../../shared/aws/clients';
+import type { EventPublisher, LifecycleEvent } from '../../shared/aws/events';
+import type { VirtualClock } from '../../shared/core/clock';
+import type { ExecutionState } from '../../shared/core/record';
+import { FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../../shared/lambda/timeouts';
+import type { Deps } from '../../shared/steps/deps';
+import { type Recovery, recoverExecution } from '../../shared/steps/recover';
+import { type Definition, loadDefinition, waitSeconds } from '../shared/definition';
 
 /** One entry of the interpreter's execution event log (the package does not export the type). */
 export type EventLog =

@@ -79,7 +79,7 @@ export const CREDENTIALS_HINT =
 
 /**
  * The SDK's two set-up errors, in words a person can act on. The SDK throws a plain Error for the
- * region, so its message is the only thing to tell it by; cli/aws-setup.ts checks both before a command
+ * region, so its message is the only thing to tell it by; cli/shared/aws-setup.ts checks both before a command
  * calls AWS, so this is the fallback for a path that did not.
  */
 export function awsSetupProblem(error: Error): string | undefined {

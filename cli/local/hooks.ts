@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { functionNameOf } from '../shared/core/function-names';
-import { UsageError } from './exit';
+import { functionNameOf } from '../../shared/core/function-names';
+import { UsageError } from '../shared/exit';
 
 /** Invokes a hook function by the name or ARN the input gives, and returns its result. */
 export type Invoke = (functionName: string, payload: unknown) => Promise<unknown>;

@@ -1,10 +1,10 @@
 /** Human-readable progress and the final result of a local run. */
-import { causeMessage } from '../shared/core/errors';
-import { sideLabel } from '../shared/core/target-label';
-import type { Verdict } from '../shared/core/verdict';
-import type { Outcome, RolloutState } from '../shared/steps/rollout';
-import { loadDefinition } from './definition';
-import type { EventLog, LocalRunResult } from './local-runner';
+import { causeMessage } from '../../shared/core/errors';
+import { sideLabel } from '../../shared/core/target-label';
+import type { Verdict } from '../../shared/core/verdict';
+import type { Outcome, RolloutState } from '../../shared/steps/rollout';
+import type { EventLog, LocalRunResult } from '../local/runner';
+import { loadDefinition } from '../shared/definition';
 
 export type RunReport = Partial<Omit<Outcome, 'outcome'>> & {
   outcome: Outcome['outcome'] | 'skipped' | 'rejected' | 'stopped' | 'rollback-failed' | 'failed';
