@@ -21,7 +21,7 @@ export function define(command: Command): void {
     .requiredOption('--start <iso8601>', 'when the rollout started (its first weight change)', parseDate)
     .option(
       '--baseline <version>',
-      'the baseline version (default: read from the alias if it was rolled back)',
+      'the version that served beside the release in the window (default: from fledge’s rollout record of this release; without one, refused, naming the versions seen)',
     );
   withOutput(withAws(command)).action(replayCommand);
 }
@@ -34,7 +34,7 @@ async function replayCommand(options: ReplayOptions): Promise<void> {
   if (!target || typeof target !== 'object') throw new UsageError(`the input ${options.input} has no target`);
   const { checkAwsSetup } = await import('../shared/aws-setup');
   await checkAwsSetup(options.region);
-  const [{ replay }, { printProgress }, { VirtualClock }] = await Promise.all([
+  const [{ replay }, { printProgress, exitCode }, { VirtualClock }] = await Promise.all([
     import('../local/replay'),
     import('../reports/progress'),
     import('../../shared/core/clock'),
@@ -54,6 +54,6 @@ async function replayCommand(options: ReplayOptions): Promise<void> {
     const when = report.decidedAt ? ` at ${report.decidedAt}` : '';
     console.log(`would have ${report.outcome.toUpperCase()}${when}: ${report.reason}`);
   }
-  // A replay that ran exits 0 whatever it decided; only bad input is an error.
-  process.exitCode = report.outcome === 'rejected' ? 2 : 0;
+  // As `fledge run` would have exited: 0 would promote, 1 would roll back, 2 refused.
+  process.exitCode = exitCode(report);
 }

@@ -3,11 +3,18 @@
  * traffic change. It runs the same state machine and handlers as a live run, on a virtual clock that
  * starts at the past time, with a router that records what it would have done instead of writing.
  */
-import { GetAliasCommand } from '@aws-sdk/client-lambda';
-import { lambdaClient } from '../../shared/aws/clients';
+import { ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { cloudWatchClient } from '../../shared/aws/clients';
 import { VirtualClock } from '../../shared/core/clock';
 import { InvalidInputError } from '../../shared/core/errors';
-import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../shared/core/ports';
+import type {
+  Applied,
+  LiveSplit,
+  RolloutRecords,
+  TrafficContext,
+  TrafficRouter,
+} from '../../shared/core/ports';
+import { recordKey } from '../../shared/core/record';
 import type { Target } from '../../shared/core/schema';
 import { targetLabel } from '../../shared/core/target-label';
 import { kindOf } from '../../shared/targets/kinds';
@@ -57,28 +64,68 @@ export class RecordingRouter implements TrafficRouter {
 export interface ReplayReport extends RunReport {
   /** When the deciding check ran, on the replayed timeline. */
   decidedAt?: string;
-  replay: { start: string; baseline: string; canary: string; actions: RecordingRouter['actions'] };
+  /** Says, to a reader of the JSON, that nothing happened: what it shows is what would have. */
+  replay: true;
+  replayed: { start: string; baseline: string; canary: string; actions: RecordingRouter['actions'] };
 }
 
 /**
- * The baseline of a past release: given; the stable record for Route 53; for a Lambda alias, read from
- * the alias when it no longer points at the released version (the release was rolled back). A promoted
- * alias release leaves no trace of its baseline.
+ * The baseline of a past release, as it served the replayed window: given (`--baseline`); named by the
+ * input (a weighted-record pair's stable side); else the one fledge's rollout record names, when that
+ * record is of this release. The target as it is now says nothing about the past (a later rollout moves
+ * it), so without either the replay is refused, naming the versions CloudWatch saw serve the alias.
  */
-export async function resolveBaseline(target: Target, given: string | undefined): Promise<string> {
-  // A weighted-record pair names its stable side in the input.
-  const known = given ?? kindOf(target).sides(target).baseline;
+export async function resolveBaseline(
+  target: Target,
+  given: string | undefined,
+  sources: BaselineSources,
+): Promise<string> {
+  const { baseline: named, canary } = kindOf(target).sides(target);
+  const known = given ?? named;
   if (known) return known;
-  if (target.type !== 'lambda-alias') {
-    throw new InvalidInputError(`the baseline of ${targetLabel(target)} is unknown; pass --baseline`);
-  }
-  const alias = await lambdaClient().send(
-    new GetAliasCommand({ FunctionName: target.functionName, Name: target.alias }),
-  );
-  if (alias.FunctionVersion && alias.FunctionVersion !== target.version) return alias.FunctionVersion;
+  const record = await sources.records.get(recordKey(target));
+  if (record?.traffic && record.traffic.canary === canary) return record.traffic.baseline;
+  const seen =
+    target.type === 'lambda-alias' ? (await sources.versionsSeen(target)).filter((v) => v !== canary) : [];
+  const versions = seen.length > 0 ? ` (versions CloudWatch saw serve it: ${seen.join(', ')})` : '';
   throw new InvalidInputError(
-    `alias ${target.alias} now points at version ${target.version}, so its baseline is unknown; pass --baseline <version>`,
+    `the baseline of ${targetLabel(target)} in the replayed window is unknown: fledge's rollout record is not of this release${record ? ` (it is of ${record.label})` : ''}, and the target as it is now says nothing about the past; pass --baseline <version>${versions}`,
   );
+}
+
+/** Where a replay's baseline can come from when it is not given. */
+export interface BaselineSources {
+  records: Pick<RolloutRecords, 'get'>;
+  /** The versions Lambda reports invocations of for this alias (CloudWatch's ExecutedVersion). */
+  versionsSeen: (target: Extract<Target, { type: 'lambda-alias' }>) => Promise<string[]>;
+}
+
+/** The ExecutedVersion values CloudWatch has Invocations of for the alias (its last two weeks). */
+export async function versionsInCloudWatch(
+  target: Extract<Target, { type: 'lambda-alias' }>,
+): Promise<string[]> {
+  const versions = new Set<string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await cloudWatchClient().send(
+      new ListMetricsCommand({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Invocations',
+        Dimensions: [
+          { Name: 'FunctionName', Value: target.functionName },
+          { Name: 'Resource', Value: `${target.functionName}:${target.alias}` },
+          { Name: 'ExecutedVersion' },
+        ],
+        NextToken,
+      }),
+    );
+    for (const metric of page.Metrics ?? []) {
+      const version = metric.Dimensions?.find((d) => d.Name === 'ExecutedVersion')?.Value;
+      if (version) versions.add(version);
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return [...versions].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
 }
 
 export async function replay(options: {
@@ -91,14 +138,18 @@ export async function replay(options: {
 }): Promise<ReplayReport> {
   const { target } = options.input;
   const { canary } = kindOf(target).sides(target);
-  const baseline = await resolveBaseline(target, options.baseline);
+  const wired = defaultDeps();
+  const baseline = await resolveBaseline(target, options.baseline, {
+    records: wired.records,
+    versionsSeen: versionsInCloudWatch,
+  });
   const clock = options.clock ?? new VirtualClock(options.start);
   const router = new RecordingRouter(baseline, canary, () => clock.now());
   const result = await runLocal({
     input: options.input,
     // A replay changes nothing: no lock, no lifecycle events, and a router that only records.
     deps: {
-      ...defaultDeps(),
+      ...wired,
       clock,
       router: () => router,
       records: new MemoryRolloutRecords(),
@@ -116,6 +167,7 @@ export async function replay(options: {
   return {
     ...report,
     ...(decided ? { decidedAt: decided.at } : {}),
-    replay: { start: options.start.toISOString(), baseline, canary, actions: router.actions },
+    replay: true,
+    replayed: { start: options.start.toISOString(), baseline, canary, actions: router.actions },
   };
 }

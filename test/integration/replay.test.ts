@@ -2,13 +2,15 @@
  * `fledge replay` over metrics published beforehand in moto: it reports what a live run would have
  * decided, and when, and never touches the alias.
  */
+import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { createFunctionWithAlias } from '../../local/fixtures';
+import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
-import { fledgeCli } from '../support/cli';
+import { fledgeCli, fledgeRun } from '../support/cli';
 
 const START = new Date('2026-11-05T14:00:00.000Z');
+const TABLE = 'fledge-replay-test';
 
 const replay = (input: unknown, extra: string[]) =>
   fledgeCli('replay', input, ['--start', START.toISOString(), ...extra]);
@@ -19,6 +21,7 @@ const last = (stdout: string) =>
 describe('fledge replay', () => {
   beforeAll(async () => {
     useEndpoint(inject('motoEndpoint'));
+    await createRolloutTable(TABLE);
     await createFunctionWithAlias('replay-fn', 'live', 3);
     // Last week's releases: version 2 was healthy; version 3 failed 8% of its requests.
     await publishLambdaMinutes('replay-fn', 'live', START, 30, {
@@ -28,16 +31,16 @@ describe('fledge replay', () => {
     });
   });
 
-  it('says a bad release would have been rolled back, when and why, and exits 0', async () => {
+  it('says a bad release would have been rolled back, when and why, and exits 1 as fledge run would', async () => {
     const input = {
       target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '3' },
     };
 
-    const { code, stdout } = await replay(input, ['--json']);
+    const { code, stdout } = await replay(input, ['--baseline', '1', '--json']);
 
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     const report = last(stdout);
-    expect(report.outcome).toBe('rolled-back');
+    expect(report).toMatchObject({ outcome: 'rolled-back', replay: true });
     expect(String(report.reason)).toMatch(/canary error rate is higher than baseline/);
     const decidedAt = Date.parse(String(report.decidedAt));
     expect(decidedAt).toBeGreaterThan(START.getTime());
@@ -54,7 +57,11 @@ describe('fledge replay', () => {
     const { code, stdout } = await replay(input, ['--baseline', '1', '--json']);
 
     expect(code).toBe(0);
-    expect(last(stdout)).toMatchObject({ outcome: 'promoted', replay: { baseline: '1', canary: '2' } });
+    expect(last(stdout)).toMatchObject({
+      outcome: 'promoted',
+      replay: true,
+      replayed: { baseline: '1', canary: '2' },
+    });
     expect(await readAlias('replay-fn', 'live')).toEqual({ version: '1', weights: {} });
   });
 
@@ -87,7 +94,7 @@ describe('fledge replay', () => {
       target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '3' },
     };
 
-    const { stdout } = await replay(input, []);
+    const { stdout } = await replay(input, ['--baseline', '1']);
 
     expect(stdout).toMatch(/check \d+: regression: .* → would roll back$/m);
     // Holds are timed on the replayed timeline, not the wall clock: START is 14:00.
@@ -99,5 +106,59 @@ describe('fledge replay', () => {
     expect(stdout.trim().split('\n').at(-1)).toMatch(
       /^would have ROLLED-BACK at 2026-11-05T14:0\d:00.000Z: /,
     );
+  });
+
+  describe('without --baseline', () => {
+    const release3 = (functionName: string) => ({
+      target: { type: 'lambda-alias', functionName, alias: 'live', version: '3' },
+      strategy: { steps: [{ weight: 10, bakeMinutes: 5 }] },
+    });
+
+    it('takes the baseline fledge recorded for the release, not the version the alias is on now', async () => {
+      // Prepare: fledge ran version 3 over version 1 (rolled back); later, the alias moved to version 2.
+      await createFunctionWithAlias('replay-later-fn', 'live', 3);
+      await publishLambdaMinutes('replay-later-fn', 'live', START, 30, {
+        '1': { requests: 900, errors: 4 },
+        '2': { requests: 100, errors: 0 },
+        '3': { requests: 100, errors: 8 },
+      });
+      const ran = await fledgeRun(release3('replay-later-fn'), START, ['--json'], { FLEDGE_TABLE: TABLE });
+      await new LambdaClient({}).send(
+        new UpdateAliasCommand({ FunctionName: 'replay-later-fn', Name: 'live', FunctionVersion: '2' }),
+      );
+
+      // Act
+      const replayed = await fledgeCli(
+        'replay',
+        release3('replay-later-fn'),
+        ['--start', START.toISOString(), '--json'],
+        { FLEDGE_TABLE: TABLE },
+      );
+
+      // Assess
+      expect(ran.report).toMatchObject({ outcome: 'rolled-back' });
+      expect(replayed.code).toBe(1);
+      expect(replayed.report).toMatchObject({
+        outcome: 'rolled-back',
+        replay: true,
+        replayed: { baseline: '1', canary: '3' },
+      });
+    });
+
+    it('refuses when fledge has no record of the release, naming the versions seen, and asks for --baseline', async () => {
+      const input = {
+        target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '3' },
+      };
+
+      const { code, report } = await replay(input, ['--json']);
+
+      expect(code).toBe(2);
+      expect(report).toMatchObject({
+        outcome: 'rejected',
+        reason: expect.stringMatching(
+          /the baseline of .* in the replayed window is unknown: .*pass --baseline <version> \(versions CloudWatch saw serve it: 1, 2\)$/,
+        ),
+      });
+    });
   });
 });

@@ -200,10 +200,11 @@ describe('Route 53 releases against moto', () => {
 
     const { code, report } = await fledgeCli('replay', bad, ['--start', START.toISOString(), '--json']);
 
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     expect(report).toMatchObject({
       outcome: 'rolled-back',
-      replay: { baseline: 'primary', canary: 'canary' },
+      replay: true,
+      replayed: { baseline: 'primary', canary: 'canary' },
     });
     expect(await listRecords(zones.busy ?? '')).toEqual(before);
   });
