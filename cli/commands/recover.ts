@@ -12,6 +12,7 @@ import {
 
 interface RecoverOptions extends JsonOptions, AwsOptions, ChangeOptions {
   input: string;
+  force?: boolean;
 }
 
 export function define(command: Command): void {
@@ -20,6 +21,10 @@ export function define(command: Command): void {
     .description(
       'Restore the baseline of a target left half-shifted (a stopped or killed rollout), from its rollout record, or from the live split when it is clear-cut.',
     );
+  command.option(
+    '--force',
+    'restore the baseline even while a local run still holds the target (its lease is live); asks first, naming the risk',
+  );
   withOutput(withConfirmation(withAws(command))).action(recover);
 }
 
@@ -36,8 +41,13 @@ async function recover(options: RecoverOptions): Promise<void> {
     import('../shared/wiring'),
   ]);
   // Read first: a target with nothing to restore is said so without asking anyone to confirm.
-  const plan = await planRecovery(input, defaultDeps());
-  if ('change' in plan) await confirmTrafficChange({ action: plan.change, yes: options.yes === true }, setup);
+  const plan = await planRecovery(input, defaultDeps(), { force: options.force === true });
+  if ('change' in plan) {
+    await confirmTrafficChange(
+      { action: plan.change, yes: options.yes === true, always: plan.underLiveRun === true },
+      setup,
+    );
+  }
   const report = 'report' in plan ? plan.report : await plan.apply();
   if (options.json) console.log(JSON.stringify(report));
   else console.log(`${report.outcome.toUpperCase()}: ${report.reason}`);

@@ -78,13 +78,19 @@ async function run(options: RunOptions): Promise<void> {
     setup,
   );
 
-  const [{ VirtualClock }, { invokeLambda, runLocal }, report, { trapSignals, freezableRouters }] =
-    await Promise.all([
-      import('../../shared/core/clock'),
-      import('../local/runner'),
-      import('../reports/progress'),
-      import('../local/signals'),
-    ]);
+  const [
+    { VirtualClock },
+    { invokeLambda, runLocal },
+    report,
+    { trapSignals, freezableRouters },
+    { holdLease },
+  ] = await Promise.all([
+    import('../../shared/core/clock'),
+    import('../local/runner'),
+    import('../reports/progress'),
+    import('../local/signals'),
+    import('../local/lease'),
+  ]);
   const virtualClock = virtual ? new VirtualClock(options.start ?? new Date()) : undefined;
   // A local run's events carry a made-up execution id: against a real account they stay off its bus
   // unless asked for. An emulator gets them (tests read them from a queue).
@@ -92,9 +98,10 @@ async function run(options: RunOptions): Promise<void> {
   const publish = setup.endpoint.emulator || options.publishEvents === true;
   const wired = defaultDeps();
   let exitingNow = false;
+  const routers = freezableRouters(wired.router, () => exitingNow);
   const deps = {
     ...wired,
-    router: freezableRouters(wired.router, () => exitingNow),
+    router: routers.router,
     // A hook served from a local module (--hook) need not exist in the account; one that does not, and is
     // not served, is refused with the way to serve it (moto, say, has no hook functions).
     hooks: async (ref: string) => {
@@ -121,6 +128,7 @@ async function run(options: RunOptions): Promise<void> {
   const interruptions = trapSignals(`npx fledge recover --input ${options.input}`, {
     onExitNow: () => {
       exitingNow = true;
+      return routers.settled();
     },
     readTarget: async () => {
       if (!planned) {
@@ -129,6 +137,7 @@ async function run(options: RunOptions): Promise<void> {
       return deps.router(planned).inspect();
     },
   });
+  const lease = holdLease(deps.records, (reason) => interruptions.stop(reason));
   const progress = report.printProgress(options.json, { now: () => deps.clock.now() });
   const result = await runLocal({
     input,
@@ -138,10 +147,14 @@ async function run(options: RunOptions): Promise<void> {
     invoke: localHookInvoker(hooks, invokeLambda),
     onEvent: (event) => {
       planned = plannedTarget(event) ?? planned;
+      lease.observe(event);
       progress(event);
       recorder?.onEvent(event);
     },
-  }).finally(() => interruptions.release());
+  }).finally(() => {
+    lease.stop();
+    interruptions.release();
+  });
   if (options.report && reporting && recorder) {
     writeFileSync(options.report, await reporting.renderReport(recorder.timeline(result.executionArn)));
     console.error(`fledge: report written to ${options.report}`);

@@ -4,7 +4,7 @@
  * involves only the target's two sides.
  */
 import { InvalidInputError } from '../../shared/core/errors';
-import { isActive, recordKey } from '../../shared/core/record';
+import { isActive, liveLeaseReason, localRunLease, recordKey } from '../../shared/core/record';
 import { DeployInputSchema, type Target } from '../../shared/core/schema';
 import type { Deps } from '../../shared/steps/deps';
 import { type Recovery, recoverRecord, recoveryActsFrom, tooEarlyReason } from '../../shared/steps/recover';
@@ -24,14 +24,27 @@ export interface RecoverReport {
  */
 export type RecoveryPlan =
   | { report: RecoverReport }
-  | { change: string; apply: () => Promise<RecoverReport> };
+  | { change: string; apply: () => Promise<RecoverReport>; underLiveRun?: boolean };
 
-export async function recoverTarget(input: unknown, deps: Deps): Promise<RecoverReport> {
-  const plan = await planRecovery(input, deps);
+export async function recoverTarget(
+  input: unknown,
+  deps: Deps,
+  options: RecoverOptions = {},
+): Promise<RecoverReport> {
+  const plan = await planRecovery(input, deps, options);
   return 'report' in plan ? plan.report : plan.apply();
 }
 
-export async function planRecovery(input: unknown, deps: Deps): Promise<RecoveryPlan> {
+export interface RecoverOptions {
+  /** Restore the baseline even under a local run whose lease is live (the run then stops at its next write). */
+  force?: boolean;
+}
+
+export async function planRecovery(
+  input: unknown,
+  deps: Deps,
+  options: RecoverOptions = {},
+): Promise<RecoveryPlan> {
   const parsed = DeployInputSchema.shape.target.safeParse((input as { target?: unknown } | null)?.target);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `target.${i.path.join('.')}: ${i.message}`);
@@ -53,8 +66,20 @@ export async function planRecovery(input: unknown, deps: Deps): Promise<Recovery
         },
       };
     }
-    // A local run cannot be asked whether it is alive; a person asking for recovery says it is not (and
-    // its Tasks ran in its own process, which is gone).
+    // A local run cannot be asked whether it is alive: its lease says so while its heartbeat is renewed.
+    const lease = holder.status === 'UNKNOWN' ? localRunLease(record, deps.clock.now()) : undefined;
+    if (lease?.live && !options.force) {
+      return {
+        report: {
+          outcome: 'refused',
+          target,
+          before: live.summary,
+          reason: `${liveLeaseReason(record, lease)}. Nothing was changed (--force restores the baseline under the live run)`,
+        },
+      };
+    }
+    // Otherwise a person asking for recovery says it is not alive (and its Tasks ran in its own process,
+    // which is gone).
     const ended =
       holder.status === 'UNKNOWN'
         ? { status: 'ABORTED' as const, cause: 'recovered by hand (fledge recover)', tasksEnded: true }
@@ -71,8 +96,12 @@ export async function planRecovery(input: unknown, deps: Deps): Promise<Recovery
         },
       };
     }
+    const risk = lease?.live
+      ? `, UNDER THE LOCAL RUN ${record.owner}, which is still alive (heartbeat ${lease.heartbeatAt}): it stops at its next write, but a traffic write it has in flight may still land after this`
+      : '';
     return {
-      change: `restore the baseline of ${describeInputTarget(input)} (now ${live.summary}; left ${record.status} by ${record.owner})`,
+      change: `restore the baseline of ${describeInputTarget(input)} (now ${live.summary}; left ${record.status} by ${record.owner})${risk}`,
+      underLiveRun: lease?.live === true,
       async apply() {
         const done: Recovery = await recoverRecord(record, ended, deps, { force: true });
         const outcome =

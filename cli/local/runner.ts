@@ -206,7 +206,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     if (aborted) {
       // StopExecution does not stop a Lambda already running: let it finish before anyone reads traffic.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-      result = { executionArn, status: 'ABORTED', error: 'ExecutionAborted', cause: 'stopped', path };
+      const cause = String(options.signal?.reason ?? 'stopped');
+      result = { executionArn, status: 'ABORTED', error: 'ExecutionAborted', cause, path };
     } else {
       result = {
         executionArn,
@@ -231,7 +232,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     tasksEnded: true,
   };
   const recovery = await recoverExecution(executionArn, deps, ended);
-  return recovery && recovery.action !== 'none' ? { ...result, recovery } : result;
+  // An aborted run says what recovery found even when it did nothing: its record may have been closed
+  // by someone else (`fledge recover --force`), and the run must not claim it moved no traffic.
+  const keep = recovery && (recovery.action !== 'none' || result.status === 'ABORTED');
+  return keep ? { ...result, recovery } : result;
 }
 
 const HANDLERS: Record<string, (deps: () => Deps) => LambdaHandler> = {

@@ -16,6 +16,8 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export interface Interruptions {
   /** Aborted on the first signal, closed stream or uncaught error, with what happened as its reason. */
   signal: AbortSignal;
+  /** Stops the rollout for a reason of the caller's (as a first signal would), saying so. */
+  stop(reason: string): void;
   /** Prints the run's result line: on stdout, or on stderr once stdout is closed. */
   result(line: string): void;
   release(): void;
@@ -29,8 +31,11 @@ export interface TargetReading {
 }
 
 export interface TrapOptions {
-  /** Called on the second signal, before the target is read: no traffic write may start after it. */
-  onExitNow?: () => void;
+  /**
+   * Called on the second signal, before the target is read: no traffic write may start after it, and
+   * the reading waits for what it returns (the writes already sent).
+   */
+  onExitNow?: () => Promise<void> | void;
   /** Reads the target's live split (the router's inspect). */
   readTarget?: () => Promise<TargetReading>;
   print?: (line: string) => void;
@@ -59,7 +64,6 @@ export function trapSignals(recoverCommand: string, options: TrapOptions = {}): 
       return;
     }
     if (signals > 2) process.exit(1);
-    options.onExitNow?.();
     void exitLeavingTraffic(name, recoverCommand, options, print);
   };
   const onStreamError = (stream: NodeJS.WriteStream, name: string) => (error: NodeJS.ErrnoException) => {
@@ -89,6 +93,11 @@ export function trapSignals(recoverCommand: string, options: TrapOptions = {}): 
   process.on('unhandledRejection', onRejection);
   return {
     signal: controller.signal,
+    stop(reason) {
+      if (controller.signal.aborted) return;
+      print(`\nfledge: ${reason}: stopping the rollout, writing no traffic`);
+      controller.abort(reason);
+    },
     result(line) {
       writeLine(closed.has(process.stdout) ? process.stderr : process.stdout, line, closed);
     },
@@ -111,8 +120,10 @@ async function exitLeavingTraffic(
   options: TrapOptions,
   print: (line: string) => void,
 ): Promise<never> {
+  const limit = options.readTimeoutMs ?? 5_000;
+  await withTimeout(Promise.resolve(options.onExitNow?.()), limit).catch(() => undefined);
   const reading = options.readTarget
-    ? await withTimeout(options.readTarget(), options.readTimeoutMs ?? 5_000).catch(
+    ? await withTimeout(options.readTarget(), limit).catch(
         (error: unknown) => `could not read the target (${error instanceof Error ? error.message : error})`,
       )
     : 'the target was not read';
@@ -184,27 +195,38 @@ export function trapFollowing(
 
 /**
  * The routers of a run whose traffic writes stop once `frozen()` says so: after a second signal, the
- * recovery the first one started must not write while the process reads the target and exits.
+ * recovery the first one started must not write while the process reads the target and exits. A write
+ * already sent cannot be called back: `settled` waits for those, so the reading that follows is the truth.
  */
 export function freezableRouters(
   router: (target: Target) => TrafficRouter,
   frozen: () => boolean,
-): (target: Target) => TrafficRouter {
+): { router: (target: Target) => TrafficRouter; settled: () => Promise<void> } {
+  const inFlight = new Set<Promise<unknown>>();
   const guard =
     <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       if (frozen()) throw new Error('fledge is exiting on a second signal: traffic is left as it is');
-      return write(...args);
+      const sent = write(...args);
+      inFlight.add(sent);
+      const done = () => inFlight.delete(sent);
+      sent.then(done, done);
+      return sent;
     };
-  return (target) => {
-    const inner = router(target);
-    return {
-      ...inner,
-      inspect: () => inner.inspect(),
-      prepare: (...args) => inner.prepare(...args),
-      setWeight: guard((weight, context) => inner.setWeight(weight, context)),
-      promote: guard((context) => inner.promote(context)),
-      rollback: guard((context) => inner.rollback(context)),
-    };
+  return {
+    router: (target) => {
+      const inner = router(target);
+      return {
+        ...inner,
+        inspect: () => inner.inspect(),
+        prepare: (...args) => inner.prepare(...args),
+        setWeight: guard((weight, context) => inner.setWeight(weight, context)),
+        promote: guard((context) => inner.promote(context)),
+        rollback: guard((context) => inner.rollback(context)),
+      };
+    },
+    settled: async () => {
+      await Promise.allSettled([...inFlight]);
+    },
   };
 }

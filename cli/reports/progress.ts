@@ -170,6 +170,15 @@ function side(rollout: RolloutState, which: 'baseline' | 'canary'): string {
 export function toReport(result: LocalRunResult): RunReport {
   if (result.status === 'ABORTED') {
     const recovery = result.recovery;
+    if (recovery?.action === 'none') {
+      // The record was no longer this run's to restore: another closed it or took the target.
+      return {
+        outcome: 'stopped',
+        reason: `interrupted (${result.cause}); its rollout record was no longer this run's to restore (${recovery.reason}): whoever closed it set the target, and this run wrote no traffic after`,
+        error: 'ExecutionAborted',
+        executionArn: result.executionArn,
+      };
+    }
     const outcome: RunReport['outcome'] =
       recovery?.action === 'failed' ? 'failed' : recovery?.action === 'conflict' ? 'stopped' : 'rolled-back';
     return {

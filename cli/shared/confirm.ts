@@ -13,6 +13,8 @@ export interface TrafficChange {
   action: string;
   /** `--yes`: go ahead without asking. */
   yes: boolean;
+  /** Ask against an emulator too: the risk is to a process on this machine, which no emulator lessens. */
+  always?: boolean;
 }
 
 /** Where the prompt reads and writes; tests pass their own. */
@@ -45,7 +47,7 @@ export async function confirmTrafficChange(
   terminal: Terminal = processTerminal(),
   account: () => Promise<Account> = callerAccount,
 ): Promise<void> {
-  if (setup.endpoint.emulator) return;
+  if (setup.endpoint.emulator && !change.always) return;
   let caller: Account;
   try {
     caller = await account();

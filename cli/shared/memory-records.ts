@@ -37,7 +37,17 @@ export class MemoryRolloutRecords implements RolloutRecords {
         `${record.label}: this execution (${record.owner}) no longer holds the target (its rollout ended, or another took it over). fledge stopped without writing.`,
       );
     }
-    this.records.set(record.key, structuredClone(record));
+    this.records.set(record.key, { ...structuredClone(record), heartbeatAt: held.heartbeatAt });
+  }
+
+  async heartbeat(key: string, owner: string, at: string): Promise<void> {
+    const held = this.records.get(key);
+    if (held?.owner !== owner || !isActive(held.status)) {
+      throw new TrafficConflictError(
+        `${held?.label ?? key}: this run (${owner}) no longer holds the target (its rollout record was closed or taken over)`,
+      );
+    }
+    held.heartbeatAt = at;
   }
 
   async finish(record: RolloutRecord): Promise<void> {

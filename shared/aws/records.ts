@@ -150,9 +150,26 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     }
   }
 
+  async heartbeat(key: string, owner: string, at: string): Promise<void> {
+    const lost = await conditionFailed(() =>
+      this.updateItem(key, {
+        UpdateExpression: 'SET heartbeat = :at',
+        ConditionExpression: '#owner = :owner AND #active = :true',
+        ExpressionAttributeNames: { '#owner': 'owner', '#active': 'active' },
+        ExpressionAttributeValues: { ':at': { S: at }, ':owner': { S: owner }, ':true': { BOOL: true } },
+      }),
+    );
+    if (lost) {
+      throw new TrafficConflictError(
+        `${key}: this run (${owner}) no longer holds the target (its rollout record was closed or taken over)`,
+        { cause: lost },
+      );
+    }
+  }
+
   async get(key: string): Promise<RolloutRecord | undefined> {
     const item = await this.getItem(key);
-    return item?.doc?.S ? (JSON.parse(item.doc.S) as RolloutRecord) : undefined;
+    return item?.doc?.S ? withHeartbeat(item) : undefined;
   }
 
   async forExecution(owner: string): Promise<RolloutRecord | undefined> {
@@ -177,8 +194,7 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
         },
       );
       for await (const page of pages) {
-        for (const item of page.Items ?? [])
-          if (item.doc?.S) out.push(JSON.parse(item.doc.S) as RolloutRecord);
+        for (const item of page.Items ?? []) if (item.doc?.S) out.push(withHeartbeat(item));
       }
     });
     return out;
@@ -384,4 +400,10 @@ export function deployedRecords(executions?: Executions): DynamoDbRolloutRecords
   if (!records)
     throw new Error('FLEDGE_TABLE is not set: the function was deployed without its rollout table');
   return records;
+}
+
+/** The record an item holds, with the lease a local run keeps beside it. */
+function withHeartbeat(item: Item): RolloutRecord {
+  const record = JSON.parse(item.doc?.S ?? '{}') as RolloutRecord;
+  return item.heartbeat?.S ? { ...record, heartbeatAt: item.heartbeat.S } : record;
 }

@@ -141,6 +141,11 @@ export interface RolloutRecords {
   acquire(record: RolloutRecord): Promise<void>;
   /** Replaces the record's state while `owner` holds it (the write ahead of a traffic change, and after). */
   save(record: RolloutRecord): Promise<void>;
+  /**
+   * Renews a local run's lease on its record (`heartbeatAt`, kept beside the record's state).
+   * @throws TrafficConflictError when `owner` no longer holds an active record: the target was taken.
+   */
+  heartbeat(key: string, owner: string, at: string): Promise<void>;
   /** Ends the record and frees the target, if `record.owner` still holds it. */
   finish(record: RolloutRecord): Promise<void>;
   get(key: string): Promise<RolloutRecord | undefined>;

@@ -70,6 +70,11 @@ export interface RolloutRecord {
   outcome?: { outcome: string; reason: string; at: string; weight?: number | undefined } | undefined;
   /** The validated rollout input, so a rolled-back release can be started again as it was. */
   input?: unknown;
+  /**
+   * A local run's lease (wall-clock ISO time of its last heartbeat, kept beside the record, not in it):
+   * while it is fresh the run is alive and nobody else restores its target (see `localRunLease`).
+   */
+  heartbeatAt?: string | undefined;
   /** What started the rollout (lifecycle events carry it). */
   trigger?: { source: 'console' | 'local' | 'deploy-event' | 'lambda-publish'; eventId?: string } | undefined;
 }
@@ -173,4 +178,47 @@ export function recordKey(target: Target): string {
  */
 export function recordLabel(target: Target, sides?: { baseline: string; canary: string }): string {
   return kindOf(target).recordLabel(target, sides);
+}
+
+/** How often a local run renews its lease, and how long one lasts unrenewed (four missed heartbeats). */
+export const HEARTBEAT_SECONDS = 15;
+export const LEASE_SECONDS = 60;
+
+/**
+ * A local run's lease on its record: `live` until LEASE_SECONDS after its last heartbeat, by the wall
+ * clock (`now`). A deployed execution's record, an ended one, or one no heartbeat ever renewed (a run of
+ * an earlier fledge) has none: Step Functions, or a person, says whether its holder runs.
+ */
+export function localRunLease(
+  record: RolloutRecord,
+  now: Date,
+): { live: boolean; heartbeatAt: string; until: string } | undefined {
+  if (!isActive(record.status) || !record.heartbeatAt) return undefined;
+  const until = Date.parse(record.heartbeatAt) + LEASE_SECONDS * 1000;
+  return {
+    live: until > now.getTime(),
+    heartbeatAt: record.heartbeatAt,
+    until: new Date(until).toISOString(),
+  };
+}
+
+/** Why a local run's live lease keeps others off its target, naming the run. */
+export function liveLeaseReason(
+  record: RolloutRecord,
+  lease: { heartbeatAt: string; until: string },
+): string {
+  return (
+    `a local run still holds ${record.label} (${record.owner}, ${record.status}, ${record.traffic?.weight ?? 0}% on the canary): ` +
+    `its last heartbeat was at ${lease.heartbeatAt}, so its lease runs until ${lease.until}. Ctrl-C in its terminal ` +
+    `stops it and restores the baseline; if that process is gone, its lease expires by then`
+  );
+}
+
+/** How the end of a local run whose lease expired is told to recovery: it died, and its Tasks with it. */
+export function expiredLeaseEnd(lease: { heartbeatAt: string }): ExecutionState {
+  return {
+    status: 'ABORTED',
+    cause: `the local run stopped renewing its lease (last heartbeat ${lease.heartbeatAt})`,
+    tasksEnded: true,
+  };
 }

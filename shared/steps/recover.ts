@@ -9,7 +9,9 @@ import { causeMessage, isTransient, TrafficConflictError } from '../core/errors'
 import {
   actsFrom,
   type ExecutionState,
+  expiredLeaseEnd,
   isActive,
+  localRunLease,
   type RecordStatus,
   type RolloutRecord,
   trafficMayHaveMoved,
@@ -87,7 +89,8 @@ export function inProcessWaitMs(remainingMs: number): number {
 }
 
 /**
- * Every record whose execution is no longer running. Local runs cannot be asked and are left alone. One
+ * Every record whose execution is no longer running. Local runs cannot be asked: one is recovered once its
+ * lease expired (it stopped renewing it), and left alone while it is live or it never held one. One
  * record that cannot be handled (its execution cannot be read, say) is reported as failed and does not
  * keep the others waiting for the next sweep.
  */
@@ -126,6 +129,10 @@ export async function sweep(deps: RecoverDeps): Promise<Recovery[]> {
       // The sweep never waits in-process: a stop too recent to act on is the next sweep's.
       if (state.status !== 'RUNNING' && state.status !== 'UNKNOWN')
         out.push(await recoverRecord(record, state, deps));
+      // A local run cannot be asked; its lease says whether it is alive. Expired, it died (kill -9, a
+      // dead laptop) and took its Tasks with it.
+      const lease = state.status === 'UNKNOWN' ? localRunLease(record, deps.clock.now()) : undefined;
+      if (lease && !lease.live) out.push(await recoverRecord(record, expiredLeaseEnd(lease), deps));
     } catch (error) {
       out.push(failed(error));
     }

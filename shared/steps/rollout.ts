@@ -276,9 +276,19 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
       ...((decision.insufficientData ?? state.next.insufficientData) ? { insufficientData: true } : {}),
     },
   };
-  await bestEffort('recording the check', () =>
-    deps.records.save(recordOf(next, 'baking', now.toISOString())),
-  );
+  // Bookkeeping, except when the record is no longer this execution's (closed by `fledge recover --force`,
+  // say): the rollout must stop there, writing no traffic (the state machine's TrafficConflict path),
+  // instead of baking on unaware and moving traffic it no longer holds.
+  let lost: Error | undefined;
+  await bestEffort('recording the check', async () => {
+    try {
+      await deps.records.save(recordOf(next, 'baking', now.toISOString()));
+    } catch (error) {
+      if ((error as Error).name !== 'TrafficConflictError') throw error;
+      lost = error as Error;
+    }
+  });
+  if (lost) throw lost;
   const applied = operated.applied;
   if (applied) {
     await bestEffort('clearing the applied request', () =>

@@ -13,7 +13,7 @@ import { useEndpoint } from '../../local/moto';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
-import { spawnFledge } from '../support/cli';
+import { fledgeCli, spawnFledge } from '../support/cli';
 
 const START = new Date('2026-11-09T10:00:00.000Z');
 const TABLE = 'fledge-exits-test';
@@ -116,4 +116,39 @@ describe('fledge run restores the baseline on every way out', () => {
     expect(await readAlias(name, 'live')).toEqual({ version: '1', weights: {} });
     expect(await recordOf(name)).toMatchObject({ status: 'rolled-back' });
   });
+});
+
+describe('a local run holds a lease on its target', () => {
+  it('fledge recover refuses while it runs, naming it; --force restores, and the run notices and writes no traffic again', async () => {
+    // Prepare: a local run baking at 30%, its record in the table.
+    await healthy('lease-fn');
+    const run = spawnFledge('run', release('lease-fn'), [], env());
+    await run.waitFor(/step 1\/1: 30% to version 2/);
+
+    // Act
+    const refused = await fledgeCli('recover', release('lease-fn'), ['--json'], env());
+    const splitWhileRefused = await readAlias('lease-fn', 'live');
+    const forced = await fledgeCli('recover', release('lease-fn'), ['--force', '--yes', '--json'], env());
+    const code = await run.exited;
+
+    // Assess
+    expect(refused.code).toBe(2);
+    expect(refused.report).toMatchObject({
+      outcome: 'refused',
+      reason: expect.stringMatching(
+        /^a local run still holds alias lease-fn:live \(version 1 → 2\) \(arn:aws:states:.*:local-.*, baking, 30% on the canary\): its last heartbeat was at .*Nothing was changed \(--force/,
+      ),
+    });
+    expect(splitWhileRefused).toEqual({ version: '1', weights: { '2': 0.3 } });
+    expect(forced).toMatchObject({ code: 0, report: { outcome: 'rolled-back' } });
+    expect(code).toBe(1);
+    expect(run.output()).toMatch(
+      /fledge: the target was taken from this run: .*: stopping the rollout, writing no traffic/,
+    );
+    expect(lastLine(run.output())).toMatch(
+      /^STOPPED: interrupted \(the target was taken from this run: .*\); its rollout record was no longer this run's to restore \(already rolled-back\)/,
+    );
+    expect(await readAlias('lease-fn', 'live')).toEqual({ version: '1', weights: {} });
+    expect(await recordOf('lease-fn')).toMatchObject({ status: 'rolled-back' });
+  }, 60_000);
 });

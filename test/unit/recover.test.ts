@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planRecovery } from '../../cli/local/recover';
-import type { ExecutionState } from '../../shared/core/record';
+import { type ExecutionState, LEASE_SECONDS } from '../../shared/core/record';
 import type { Target } from '../../shared/core/schema';
 import { TASK_SETTLE_SECONDS } from '../../shared/lambda/timeouts';
 import type { Deps } from '../../shared/steps/deps';
@@ -325,5 +325,65 @@ describe('the recovery sweep', () => {
         }),
       },
     ]);
+  });
+});
+
+describe('a local run’s lease', () => {
+  /** A local run (its execution UNKNOWN to Step Functions) that shifted 30% and last beat at `beat`. */
+  async function localRun(beatSecondsAgo: number) {
+    const router = new FakeRouter();
+    const deps = fakeDeps(router, new FakeMetrics(() => undefined));
+    const owner = 'arn:aws:states:us-east-1:000000000000:execution:fledge-canary:local-1';
+    const state = (await plan(release('fn'), deps, { executionId: owner })) as RolloutState;
+    await setWeight(state, deps);
+    const beat = new Date(deps.clock.now().getTime() - beatSecondsAgo * 1000).toISOString();
+    await deps.records.heartbeat(state.record.key, owner, beat);
+    return { router, deps, key: state.record.key, owner };
+  }
+
+  it('keeps the sweep off the target while the heartbeat is fresh', async () => {
+    const { router, deps, key } = await localRun(LEASE_SECONDS - 1);
+
+    const results = await recoverEvent(SWEEP, deps);
+
+    expect(results).toEqual([]);
+    expect(router.weight).toBe(30);
+    expect(await deps.records.get(key)).toMatchObject({ status: 'baking' });
+  });
+
+  it('lets the sweep restore the target once the heartbeat stopped for longer than the lease', async () => {
+    const { router, deps, key } = await localRun(LEASE_SECONDS + 1);
+
+    const results = await recoverEvent(SWEEP, deps);
+
+    expect(results).toMatchObject([{ action: 'rolled-back', weight: 0 }]);
+    expect(router.weight).toBe(0);
+    expect(await deps.records.get(key)).toMatchObject({
+      status: 'rolled-back',
+      outcome: { reason: expect.stringMatching(/the local run stopped renewing its lease/) },
+    });
+  });
+
+  it('has fledge recover refuse while the lease is live, naming the run, and act with --force', async () => {
+    const { router, deps, owner } = await localRun(5);
+
+    const refused = await planRecovery(release('fn'), deps as unknown as Deps);
+    const forced = await planRecovery(release('fn'), deps as unknown as Deps, { force: true });
+
+    expect(refused).toMatchObject({
+      report: {
+        outcome: 'refused',
+        reason: expect.stringContaining(
+          `a local run still holds alias fn:live (version 1 → 2) (${owner}, baking`,
+        ),
+      },
+    });
+    expect(router.weight).toBe(30);
+    expect(forced).toMatchObject({
+      underLiveRun: true,
+      change: expect.stringMatching(/UNDER THE LOCAL RUN .*which is still alive/),
+    });
+    if ('apply' in forced) await forced.apply();
+    expect(router.weight).toBe(0);
   });
 });
