@@ -381,7 +381,9 @@ export function describeStatus(s: Status): string[] {
   const orphaned = isActive(s.status) && s.execution !== 'RUNNING' && s.execution !== 'UNKNOWN';
   const where = orphaned
     ? `its execution has ended (${s.execution}) without finishing the rollout`
-    : s.status;
+    : s.paused && isActive(s.status)
+      ? `paused (${s.status})`
+      : s.status;
   const lines = [
     `${s.rollout}: ${where}${isActive(s.status) ? `, ${s.weight}% on the canary` : ''}${s.step ? `, step ${s.step.n} of ${s.step.of}` : ''}`,
     // Step Functions cannot say how a local run stands (its execution lives in a process): say what it is.
@@ -399,8 +401,12 @@ export function describeStatus(s: Status): string[] {
   }
   if (s.gate)
     lines.push(`  waiting at the ${s.gate.id} gate since ${s.gate.openedAt}: fledge approve / fledge reject`);
-  if (s.paused)
-    lines.push(`  paused by ${s.paused.by} since ${s.paused.since}: ${s.paused.reason} (fledge resume)`);
+  if (s.paused) {
+    const step = s.step ? ` at step ${s.step.n} of ${s.step.of}` : '';
+    lines.push(
+      `  paused by ${s.paused.by} since ${s.paused.since}: ${s.paused.reason}. The next check holds${step}: the bake goes on, but the rollout neither advances nor promotes until \`fledge resume\`; a failing check still rolls back`,
+    );
+  }
   if (s.pending)
     lines.push(`  ${s.pending.action} requested by ${s.pending.by} at ${s.pending.at}, for the next check`);
   if (s.outcome) lines.push(`  ${s.outcome.outcome} at ${s.outcome.at}: ${s.outcome.reason}`);

@@ -76,7 +76,7 @@ export function describeEvent(event: EventLog, options: ProgressOptions): string
     case 'Evaluate': {
       const verdict = rollout?.lastVerdict;
       if (!rollout || !verdict) return undefined;
-      return `  check ${rollout.progress.checks}: ${seen(verdict)} → ${next(rollout, verdict, options)}`;
+      return `  check ${rollout.progress.checks}: ${seen(verdict)} → ${next(rollout, verdict, options)}${pausedNote(rollout)}`;
     }
     case 'Promote':
       return rollout
@@ -115,6 +115,17 @@ function next(rollout: RolloutState, verdict: Verdict, options: ProgressOptions)
       return `${would}${rollout.next.action === 'promote' ? 'promote' : 'roll back'}${because}`;
     }
   }
+}
+
+/**
+ * A check of a paused rollout says so, and what the pause does (docs/OPERATIONS.md): the bake goes on,
+ * and the rollout holds at its step once the bake is done. A check that would have moved on already says
+ * it holds because of the pause; one that rolls back is not held by it.
+ */
+function pausedNote(rollout: RolloutState): string {
+  const pause = rollout.lastOperator?.pause;
+  if (!pause || rollout.next.action !== 'hold' || rollout.next.reason.startsWith('paused by')) return '';
+  return ` (paused by ${pause.by} since ${pause.since}: ${pause.reason}; the bake goes on, and the rollout holds at this step once it is done, until \`fledge resume\`)`;
 }
 
 /** `at 10:05:00Z (in 4m)`: when a wait that starts at `from` ends. */

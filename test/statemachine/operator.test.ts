@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local/runner';
-import { toReport } from '../../cli/reports/progress';
+import { describeEvent, toReport } from '../../cli/reports/progress';
 import type { OperatorCommand } from '../../shared/core/operator';
 import type { RequestChange } from '../../shared/core/ports';
 import type { RolloutState } from '../../shared/steps/rollout';
@@ -148,6 +148,45 @@ describe('operators', () => {
     // Held at its weight through checks 2-11, then on: the weights only moved after the resume.
     expect(router.calls.slice(0, 3)).toEqual(['setWeight:10', 'setWeight:20', 'setWeight:30']);
     expect(checks()).toBeGreaterThan(20);
+  });
+
+  it('every check while paused says so (by whom, since when, why) and that the bake goes on', async () => {
+    const pause: RequestChange = {
+      pause: { since: '2026-11-02T10:02:00.000Z', by: 'ops', reason: 'watching a dashboard' },
+    };
+    const setup = world();
+    const lines: string[] = [];
+    let checks = 0;
+    const result = await runLocal({
+      input: { target, strategy: 'Canary10Percent30Minutes', gates: { maxPauseMinutes: 30 } },
+      deps: setup.deps,
+      virtualClock: setup.deps.clock,
+      onEvent: (event) => {
+        if (event.type === 'StateExited' && event.state.name === 'Evaluate') {
+          const line = describeEvent(event, { now: () => setup.deps.clock.now() });
+          if (line) lines.push(line);
+        }
+      },
+      taskOverrides: {
+        Evaluate: async (taskInput, real) => {
+          checks += 1;
+          const rollout = (taskInput as { rollout: RolloutState }).rollout;
+          const request = { 2: pause, 6: { resume: true } as RequestChange }[checks];
+          if (request) await setup.deps.records.request(rollout.record.key, rollout.record.owner, request);
+          return real(taskInput);
+        },
+      },
+    });
+
+    expect(toReport(result).outcome).toBe('promoted');
+    // Checks 2-5 ran while paused, mid-bake: each says so; the others do not.
+    const paused = lines.map((line) => /paused by ops since 2026-11-02T10:02:00.000Z/.test(line));
+    expect(paused.slice(0, 6)).toEqual([false, true, true, true, true, false]);
+    for (const line of lines.slice(1, 5)) {
+      expect(line).toMatch(
+        /→ hold: .*\(paused by ops since 2026-11-02T10:02:00.000Z: watching a dashboard; the bake goes on, and the rollout holds at this step once it is done, until `fledge resume`\)$/,
+      );
+    }
   });
 
   it('a pause longer than gates.maxPauseMinutes rolls back', async () => {

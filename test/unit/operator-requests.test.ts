@@ -220,6 +220,26 @@ describe('fledge status', () => {
   });
 });
 
+describe('fledge status of a paused rollout', () => {
+  it('says it is paused, by whom, since when and why, and what the next check does', async () => {
+    const { records, send } = await rolloutIn('baking', {
+      traffic: { baseline: '1', canary: '2', weight: 10 },
+      step: { index: 0, of: 3 },
+    });
+    await send('pause', 'alice', 'watching the dashboard');
+
+    const found = await findRollout({ rollout: 'checkout:live' }, records, running);
+    const lines = describeStatus(statusOf(found));
+
+    expect(lines[0]).toBe(
+      'alias checkout:live (version 1 → 2): paused (baking), 10% on the canary, step 1 of 3',
+    );
+    expect(lines).toContain(
+      `  paused by alice since ${found.requests.pause?.since}: watching the dashboard. The next check holds at step 1 of 3: the bake goes on, but the rollout neither advances nor promotes until \`fledge resume\`; a failing check still rolls back`,
+    );
+  });
+});
+
 describe('fledge status of a local run', () => {
   it('says the execution is a local run, not that its status is UNKNOWN', async () => {
     // Prepare: `fledge run` with FLEDGE_TABLE keeps the record of an execution Step Functions never saw.
