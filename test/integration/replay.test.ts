@@ -143,7 +143,7 @@ describe('fledge replay', () => {
         replay: true,
         replayed: { baseline: '1', canary: '3' },
       });
-    });
+    }, 60_000);
 
     it('refuses when fledge has no record of the release, naming the versions seen, and asks for --baseline', async () => {
       const input = {
