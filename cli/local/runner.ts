@@ -11,6 +11,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { createHandler as evaluateHandler } from '../../functions/evaluate-metrics/handler';
 import { createHandler as planHandler } from '../../functions/plan/handler';
 import { createHandler as promoteHandler } from '../../functions/promote/handler';
+import { createHandler as provisionHandler } from '../../functions/provision-canary/handler';
 import { createHandler as rollbackHandler } from '../../functions/rollback/handler';
 import { createHandler as setWeightHandler } from '../../functions/set-weight/handler';
 import { lambdaClient } from '../../shared/aws/clients';
@@ -241,6 +242,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 const HANDLERS: Record<string, (deps: () => Deps) => LambdaHandler> = {
   plan: planHandler,
   'set-weight': setWeightHandler,
+  'provision-canary': provisionHandler,
   'evaluate-metrics': evaluateHandler,
   promote: promoteHandler,
   rollback: rollbackHandler,

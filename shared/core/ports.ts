@@ -5,6 +5,7 @@
 
 import type { SideMinute } from './history';
 import type { OperatorCommand, OperatorRequests, Pause } from './operator';
+import type { Provisioned, ProvisionedRead } from './provisioned';
 import type { RolloutRecord } from './record';
 import type { PairedMinute } from './sequential-test';
 
@@ -26,6 +27,11 @@ export interface TrafficContext {
   requestSeconds?: number | undefined;
   /** What the router must remember between steps (Route 53: both records as first read). */
   snapshot?: unknown;
+  /**
+   * Provisioned capacity of each side as Plan read it (Lambda: the alias's provisioned concurrency, and
+   * the canary version's own), from which the kind sizes the canary's (shared/core/provisioned.ts).
+   */
+  provisioned?: { stable: number; canary: number } | undefined;
 }
 
 export interface Applied {
@@ -58,6 +64,17 @@ export interface TrafficRouter {
    * context a rollback needs (for a target with no rollout record); otherwise why it is not clear-cut.
    */
   inspect(): Promise<LiveSplit>;
+  /**
+   * Capacity the canary side needs before it takes traffic (Lambda: provisioned concurrency on the new
+   * version): asks for `plan` unless it is there already (a retried request finds its own), then reads its
+   * status. A kind without such capacity leaves this out.
+   */
+  provision?(plan: Provisioned): Promise<ProvisionedRead>;
+  /**
+   * Removes what `provision` asked for, unless someone else changed it since, which it leaves as it is
+   * (`removed: false`); a removal already done is success. Read back after the removal.
+   */
+  unprovision?(plan: Provisioned): Promise<{ removed: boolean; detail: string }>;
 }
 
 export interface LiveSplit {

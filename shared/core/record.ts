@@ -6,6 +6,7 @@
  */
 import { kindOf } from '../targets/kinds';
 import type { TrafficContext } from './ports';
+import type { Provisioned } from './provisioned';
 import type { Target } from './schema';
 
 /** Where a rollout is. The first seven hold the target; the rest have ended and freed it. */
@@ -56,6 +57,8 @@ export interface RolloutRecord {
   /** What fledge last applied (weights, RevisionId or Route 53 snapshot); absent until Plan has read it. */
   traffic?: TrafficContext | undefined;
   intent?: Intent | undefined;
+  /** Capacity fledge gave the canary (Lambda: provisioned concurrency); recovery removes what it asked for. */
+  provisioned?: Provisioned | undefined;
   step?: { index: number; of: number } | undefined;
   lastCheck?: { at: string; verdict: string; reason: string; action: string } | undefined;
   /** The approval gate the rollout waits at, and since when (fledge approve / reject). */

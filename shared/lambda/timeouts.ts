@@ -8,6 +8,7 @@
 export const FUNCTION_TIMEOUT_SECONDS = {
   plan: 60,
   'set-weight': 90,
+  'provision-canary': 60,
   'evaluate-metrics': 60,
   promote: 120,
   rollback: 90,
@@ -21,6 +22,7 @@ export const TASK_MARGIN_SECONDS = 15;
 /** The functions the state machine's Tasks invoke (EventBridge invokes recover; no Task does). */
 export const TASK_FUNCTIONS = [
   'plan',
+  'provision-canary',
   'set-weight',
   'evaluate-metrics',
   'promote',

@@ -13,6 +13,7 @@ import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { DEFAULT_METRIC_LAG_MINUTES, resolvedAnalysis } from '../core/schema';
 import type { Step } from '../core/strategy';
 import { interpretTrigger } from '../core/triggers';
+import { kindOf } from '../targets/kinds';
 import { bestEffort } from './bookkeeping';
 import type { Deps } from './deps';
 import { eventDetail, type RolloutState, recordOf } from './rollout';
@@ -167,6 +168,7 @@ function fixSchedule(
   );
   const analysis = resolvedAnalysis(given, { metricLagMinutes: lag.minutes, maxExtraMinutes: extra.minutes });
   const forecast = forecastRollout(steps, prior, analysis);
+  const capacity = kindOf(target).canaryCapacity?.(target, steps, traffic) ?? {};
   const planned =
     (steps.length === 0
       ? 'AllAtOnce: no canary steps'
@@ -174,7 +176,11 @@ function fixSchedule(
         ? 'AllAtOnce, watched by its alarms and health checks before promotion'
         : `${steps.length} step(s) planned`) +
     (lag.reason ? `; ${lag.reason}` : '') +
-    (extra.reason ? `; ${extra.reason}` : '');
+    (extra.reason ? `; ${extra.reason}` : '') +
+    (capacity.plan
+      ? `; ${capacity.plan.count} provisioned concurrency for version ${capacity.plan.version} (${capacity.plan.basis}), READY before any traffic moves`
+      : '') +
+    (capacity.note ? `; ${capacity.note}` : '');
   return {
     target,
     strategy,
@@ -189,6 +195,7 @@ function fixSchedule(
     ...(prior ? { prior } : {}),
     forecast,
     traffic,
+    ...(capacity.plan ? { provisioned: capacity.plan } : {}),
     progress: { stepIndex: 0, checks: 0, consecutiveErrors: 0 },
     next: { action: steps.length > 0 ? 'advance' : 'promote', reason: `${planned}; ${forecast.reason}` },
     waitSeconds: 0,

@@ -19,6 +19,7 @@ import {
 import type { Target } from '../core/schema';
 import { RECOVERY_WORK_SECONDS, TASK_SETTLE_SECONDS, timing } from '../lambda/timeouts';
 import { bestEffort } from './bookkeeping';
+import { releaseProvisioned } from './capacity';
 import type { Deps } from './deps';
 
 export type RecoverDeps = Pick<Deps, 'clock' | 'router' | 'records' | 'events' | 'executions'>;
@@ -175,7 +176,9 @@ export async function recoverRecord(
   const finished = finishedBy(execution);
   if (finished) return close(record, finished.status, finished.reason, deps);
   if (!trafficMayHaveMoved(record) || !record.traffic) {
-    return close(record, 'rejected', `the execution ${how} before any traffic moved`, deps);
+    // Plan may have left capacity on the canary (its provisioned concurrency) before any traffic moved.
+    const released = await withCapacityReleased(record, deps);
+    return close(released, 'rejected', `the execution ${how} before any traffic moved`, deps);
   }
   const traffic = record.traffic;
   const reason = `the execution ${how}; fledge recovery restored the baseline`;
@@ -190,10 +193,11 @@ export async function recoverRecord(
   );
   try {
     const applied = await deps.router(record.target).rollback(traffic);
+    const released = await withCapacityReleased(record, deps);
     // The traffic is back; a record write that fails now is retried by the next sweep, which finds the
     // baseline already restored.
     await bestEffort('closing the recovered record', () =>
-      close(record, 'rolled-back', reason, deps, applied.weight),
+      close(released, 'rolled-back', reason, deps, applied.weight),
     );
     await deps.events.publish('Canary Rolled Back', {
       ...recordEventDetail(record),
@@ -264,6 +268,12 @@ async function close(
     outcome: { outcome: status, reason, at, ...(weight === undefined ? {} : { weight }) },
   });
   return { key: record.key, label: record.label, owner: record.owner, action: 'closed', reason };
+}
+
+/** The record with the canary's capacity removed (or left, if someone else changed it): see capacity.ts. */
+async function withCapacityReleased(record: RolloutRecord, deps: RecoverDeps): Promise<RolloutRecord> {
+  const provisioned = await releaseProvisioned(record.target, record.provisioned, deps);
+  return provisioned ? { ...record, provisioned } : record;
 }
 
 function describeEnd(execution: ExecutionState): string {

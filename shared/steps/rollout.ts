@@ -18,6 +18,7 @@ import {
   pausedMinutes,
 } from '../core/operator';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext } from '../core/ports';
+import type { Provisioned } from '../core/provisioned';
 import type { Intent, RecordStatus, RolloutRecord } from '../core/record';
 import type { AnalysisConfig, DeployInput, GatesConfig, HooksConfig, Target } from '../core/schema';
 import type { PairedMinute } from '../core/sequential-test';
@@ -25,6 +26,7 @@ import type { Step } from '../core/strategy';
 import type { TriggerSource } from '../core/triggers';
 import type { Verdict } from '../core/verdict';
 import { bestEffort } from './bookkeeping';
+import { provisionedSummary, releaseProvisioned } from './capacity';
 import type { Deps } from './deps';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
@@ -56,6 +58,11 @@ export interface RolloutState {
   /** How long Plan expects the rollout to take at last hour's traffic, and why. */
   forecast?: Forecast;
   traffic: TrafficContext;
+  /**
+   * The capacity the canary version gets before it takes traffic (Lambda: provisioned concurrency), as
+   * Plan sized it and ProvisionCanary found it; the state machine waits on its status.
+   */
+  provisioned?: Provisioned;
   progress: Progress;
   /** What the Choice state routes on. */
   next: { action: Action; reason: string; insufficientData?: boolean };
@@ -106,6 +113,8 @@ export interface Outcome {
   verdict?: Verdict;
   /** Set when a person forced this end (who, why, and whether the analysis was skipped). */
   forced?: Forced;
+  /** The provisioned concurrency fledge gave the canary, where it ended, and its concurrency-hours. */
+  provisioned?: Provisioned & { hours: number };
 }
 
 /** Applies the weight of the current step and schedules its first check. */
@@ -318,11 +327,13 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     if (held?.owner !== state.record.owner || held.status !== 'promoted') throw error;
   }
   const applied = await deps.router(state.target).promote(state.traffic);
-  const result = outcome(state, deps, 'promoted', state.next.reason, applied.weight);
+  const provisioned = await releaseProvisioned(state.target, state.provisioned, deps);
   const promoted: RolloutState = {
     ...state,
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
+    ...(provisioned ? { provisioned } : {}),
   };
+  const result = outcome(promoted, deps, 'promoted', state.next.reason, applied.weight);
   // With an afterAllowTraffic hook the run is not over: keep the target until the hook has passed.
   if (state.hooks.afterAllowTraffic) {
     await saveAfterWrite(
@@ -365,14 +376,16 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
     deps.records.save(recordOf(state, 'rolling-back', at, { intent: { action: 'rollback', weight: 0, at } })),
   );
   const applied = await deps.router(state.target).rollback(state.traffic);
+  const provisioned = await releaseProvisioned(state.target, state.provisioned, deps);
   const reason = state.error
     ? `${state.error.Error} during the rollout: ${causeMessage(state.error.Cause)}`
     : state.next.reason;
-  const result = outcome(state, deps, 'rolled-back', reason, applied.weight);
   const back: RolloutState = {
     ...state,
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
+    ...(provisioned ? { provisioned } : {}),
   };
+  const result = outcome(back, deps, 'rolled-back', reason, applied.weight);
   await bestEffort('recording the rollback', () =>
     deps.records.finish(recordOf(back, 'rolled-back', result.finishedAt, { outcome: summary(result) })),
   );
@@ -452,6 +465,7 @@ export function recordOf(
       : {}),
     ...(state.operator?.gate ? { gate: state.operator.gate } : {}),
     ...(state.operator?.handled.length ? { handled: state.operator.handled.slice(-5) } : {}),
+    ...(state.provisioned ? { provisioned: state.provisioned } : {}),
     ...pauseUsed(state.operator, at),
     ...extra,
     input: {
@@ -526,7 +540,13 @@ function outcome(
     ...(state.next.insufficientData ? { insufficientData: true } : {}),
     ...(state.lastVerdict ? { verdict: state.lastVerdict } : {}),
     ...(state.forced ? { forced: state.forced } : {}),
+    ...provisionedOutcome(state, deps.clock.now()),
   };
+}
+
+function provisionedOutcome(state: RolloutState, now: Date): Pick<Outcome, 'provisioned'> {
+  const summary = provisionedSummary(state.provisioned, now);
+  return summary ? { provisioned: summary } : {};
 }
 
 /** Input of every task after Plan. */

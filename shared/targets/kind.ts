@@ -4,6 +4,7 @@
  * router (its adapter to AWS) is registered apart, in routers.ts.
  */
 import type { CountsQuery, MetricRef, TrafficContext } from '../core/ports';
+import type { Provisioned } from '../core/provisioned';
 import type { Step } from '../core/strategy';
 
 /** Each side of a target, as a person names it (a Lambda version, a record's SetIdentifier, …). */
@@ -51,4 +52,13 @@ export interface TargetKind<T> {
   defaultMetrics?: DefaultMetrics<T>;
   /** With no default metrics: an example of what analysis.requests and analysis.errors name. */
   metricsExample?: string;
+  /**
+   * The capacity the canary side gets before it takes traffic, sized from what Plan read and the fitted
+   * schedule (Lambda: provisioned concurrency), and a note for Plan's reason. Absent: none.
+   */
+  canaryCapacity?(
+    target: T,
+    steps: readonly Step[],
+    context: TrafficContext,
+  ): { plan?: Provisioned; note?: string };
 }

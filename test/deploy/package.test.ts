@@ -49,6 +49,7 @@ describe('the state machine definition', () => {
       'Evaluate',
       'Plan',
       'Promote',
+      'ProvisionCanary',
       'Rollback',
       'SetWeight',
     ]);
@@ -268,6 +269,7 @@ describe('the packaged template', () => {
           'events:PutEvents',
           'lambda:GetAlias',
           'lambda:GetFunctionConfiguration',
+          'lambda:GetProvisionedConcurrencyConfig',
           'lambda:ListTags',
           'lambda:ListVersionsByFunction',
           'route53:ChangeResourceRecordSets',
@@ -293,12 +295,20 @@ describe('the packaged template', () => {
           'dynamodb:UpdateItem',
           'route53:GetHealthCheckStatus',
         ],
+        // Asks for the new version's provisioned concurrency and reads its status; writes the record first.
+        ProvisionDashcanaryLambdaFunction: [
+          'dynamodb:UpdateItem',
+          'lambda:GetProvisionedConcurrencyConfig',
+          'lambda:PutProvisionedConcurrencyConfig',
+        ],
         RecoverLambdaFunction: [
           'dynamodb:GetItem',
           'dynamodb:Scan',
           'dynamodb:UpdateItem',
           'events:PutEvents',
+          'lambda:DeleteProvisionedConcurrencyConfig',
           'lambda:GetAlias',
+          'lambda:GetProvisionedConcurrencyConfig',
           'lambda:UpdateAlias',
           'route53:ChangeResourceRecordSets',
           'route53:GetChange',
@@ -307,11 +317,22 @@ describe('the packaged template', () => {
         ],
       };
       // SetWeight reads the operators' requests before it moves traffic; Promote reads the record back,
-      // when a retried attempt finds it already closed; Rollback reads nothing.
-      expected.PromoteLambdaFunction = expected.SetDashweightLambdaFunction ?? [];
-      expected.RollbackLambdaFunction = (expected.SetDashweightLambdaFunction ?? []).filter(
-        (a) => a !== 'dynamodb:GetItem',
-      );
+      // when a retried attempt finds it already closed; Rollback reads nothing. Both remove the new
+      // version's provisioned concurrency once the traffic is where it ends.
+      const removeProvisioned = [
+        'lambda:DeleteProvisionedConcurrencyConfig',
+        'lambda:GetProvisionedConcurrencyConfig',
+      ];
+      expected.PromoteLambdaFunction = [
+        ...(expected.SetDashweightLambdaFunction ?? []),
+        ...removeProvisioned,
+      ].sort();
+      expected.RollbackLambdaFunction = [
+        ...(expected.SetDashweightLambdaFunction ?? []),
+        ...removeProvisioned,
+      ]
+        .filter((a) => a !== 'dynamodb:GetItem')
+        .sort();
       const functionIds = Object.entries(template.Resources)
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
         .map(([id]) => id);
@@ -321,6 +342,29 @@ describe('the packaged template', () => {
       expect(functionIds.sort()).toEqual(Object.keys(expected).sort());
       expect(new Set(roles).size).toBe(functionIds.length);
       for (const [fn, list] of Object.entries(expected)) expect(actions(roleOf(fn)), fn).toEqual(list);
+    });
+
+    it("allows provisioned concurrency calls only on the qualifiers of the functions fledge may change (the targetFunctions parameter's)", () => {
+      const roles = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+      const all = roles.flatMap(([id]) => statements(id));
+      const onAlias = all.find((s) => [s.Action].flat().includes('lambda:UpdateAlias'));
+      const provisioned = all.filter((s) =>
+        [s.Action].flat().some((a) => a.includes('ProvisionedConcurrency')),
+      );
+      const subs = (resource: unknown) =>
+        [resource].flat().map((r) => (r as { 'Fn::Sub'?: string })['Fn::Sub'] ?? JSON.stringify(r));
+      const [aliasArn] = subs(onAlias?.Resource);
+
+      expect(aliasArn).toMatch(/function:\*$/);
+      expect(provisioned.length).toBeGreaterThanOrEqual(4);
+      for (const s of provisioned) {
+        expect(
+          [s.Action].flat().every((a) => a.includes('ProvisionedConcurrency')),
+          JSON.stringify(s),
+        ).toBe(true);
+        // The same ${targetFunctions} as UpdateAlias, qualified: narrowing the parameter narrows both.
+        expect(subs(s.Resource)).toEqual([`${aliasArn}:*`]);
+      }
     });
 
     it('uses a wildcard resource only where AWS requires it or composite alarms need it', () => {

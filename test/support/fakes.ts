@@ -15,6 +15,7 @@ import type {
   TrafficContext,
   TrafficRouter,
 } from '../../shared/core/ports';
+import type { Provisioned, ProvisionedRead, ProvisionedStatus } from '../../shared/core/provisioned';
 import type { ExecutionState, Executions } from '../../shared/core/record';
 import type { PairedMinute } from '../../shared/core/sequential-test';
 import type { Deps } from '../../shared/steps/deps';
@@ -25,7 +26,15 @@ export class FakeRouter implements TrafficRouter {
   version = '1';
   readonly calls: string[] = [];
   /** Errors to throw, by method, one per call until empty. */
-  readonly failures: Partial<Record<'prepare' | 'setWeight' | 'promote' | 'rollback', Error[]>> = {};
+  readonly failures: Partial<
+    Record<'prepare' | 'setWeight' | 'promote' | 'rollback' | 'provision' | 'unprovision', Error[]>
+  > = {};
+  /** Provisioned concurrency as Plan reads it (the alias's, the canary version's own); none when unset. */
+  provisioned: { stable: number; canary: number } | undefined;
+  /** The canary version's provisioned concurrency now, as AWS would hold it. */
+  canaryProvisioned: number | undefined;
+  /** The statuses successive reads of it report; the last one repeats. */
+  provisionStatuses: ProvisionedStatus[] = ['READY'];
 
   constructor(
     readonly canary = '2',
@@ -48,6 +57,7 @@ export class FakeRouter implements TrafficRouter {
       weight: this.weight,
       ttlSeconds: this.ttlSeconds,
       ...(this.requestSeconds === undefined ? {} : { requestSeconds: this.requestSeconds }),
+      ...(this.provisioned ? { provisioned: this.provisioned } : {}),
     };
     check?.(context);
     return context;
@@ -75,6 +85,33 @@ export class FakeRouter implements TrafficRouter {
     this.version = context.baseline;
     this.weight = 0;
     return { weight: 0, detail: 'rolled back' };
+  }
+
+  async provision(plan: Provisioned): Promise<ProvisionedRead> {
+    this.maybeFail('provision');
+    this.canaryProvisioned ??= plan.count;
+    const status =
+      this.provisionStatuses.length > 1
+        ? (this.provisionStatuses.shift() as ProvisionedStatus)
+        : this.provisionStatuses[0];
+    this.calls.push(`provision:${plan.count}:${status}`);
+    return {
+      status: status ?? 'READY',
+      ...(status === 'FAILED' ? { reason: 'FUNCTION_ERROR_INIT_FAILURE' } : {}),
+    };
+  }
+
+  async unprovision(plan: Provisioned): Promise<{ removed: boolean; detail: string }> {
+    this.calls.push('unprovision');
+    this.maybeFail('unprovision');
+    if (this.canaryProvisioned !== undefined && this.canaryProvisioned !== plan.count) {
+      return {
+        removed: false,
+        detail: `version ${plan.version} has ${this.canaryProvisioned}; left as it is`,
+      };
+    }
+    this.canaryProvisioned = undefined;
+    return { removed: true, detail: `removed ${plan.count}` };
   }
 
   async inspect(): Promise<LiveSplit> {

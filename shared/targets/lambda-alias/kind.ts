@@ -1,6 +1,7 @@
 /** A Lambda alias whose weights move from its version to the released one. Pure. */
 import type { TargetKind } from '../kind';
 import { lambdaAliasCounts, lambdaAliasMetric, lambdaVersionMetric } from './metrics';
+import { canaryProvisioned } from './provisioned';
 import type { LambdaAliasTarget } from './schema';
 
 export const lambdaAlias: TargetKind<LambdaAliasTarget> = {
@@ -31,4 +32,5 @@ export const lambdaAlias: TargetKind<LambdaAliasTarget> = {
       };
     },
   },
+  canaryCapacity: canaryProvisioned,
 };

@@ -1,14 +1,19 @@
 import {
   type AliasConfiguration,
+  DeleteProvisionedConcurrencyConfigCommand,
   GetAliasCommand,
   GetFunctionConfigurationCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  type GetProvisionedConcurrencyConfigCommandOutput,
   type LambdaClient,
+  PutProvisionedConcurrencyConfigCommand,
   paginateListVersionsByFunction,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
 import { lambdaClient } from '../../aws/clients';
 import { awsCall, InvalidInputError, TrafficConflictError, WeightVerificationError } from '../../core/errors';
 import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../core/ports';
+import type { Provisioned, ProvisionedRead, ProvisionedStatus } from '../../core/provisioned';
 import type { LambdaAliasTarget } from '../../core/schema';
 import { roundWeight as round } from '../../core/strategy';
 
@@ -71,12 +76,14 @@ export class LambdaAliasRouter implements TrafficRouter {
       );
     }
     const longest = Math.max(timeouts.get(current.version) ?? 0, timeouts.get(version) ?? 0);
+    const provisioned = await this.provisionedOfBothSides();
     const context: TrafficContext = {
       baseline: current.version,
       canary: version,
       weight: 0,
       revision: current.revision,
       ...(longest > 0 ? { requestSeconds: longest } : {}),
+      ...(provisioned.stable > 0 || provisioned.canary > 0 ? { provisioned } : {}),
     };
     check?.(context);
     return context;
@@ -131,6 +138,73 @@ export class LambdaAliasRouter implements TrafficRouter {
         revision: current.revision,
       },
     };
+  }
+
+  /**
+   * Provisioned concurrency on the canary version: asked for unless the version already has this rollout's
+   * configuration (a retried step), then its status as Lambda reports it. A version that has another
+   * configuration (someone set it after Plan) is not overwritten: that reads as FAILED, with why.
+   */
+  async provision(plan: Provisioned): Promise<ProvisionedRead> {
+    const found = await this.provisionedConfig(plan.version);
+    if (found) {
+      const requested = found.RequestedProvisionedConcurrentExecutions;
+      if (requested !== plan.count) {
+        return {
+          status: 'FAILED',
+          reason: `version ${plan.version} has ${requested} provisioned concurrency that fledge did not set (it asked for ${plan.count}); fledge leaves it as it is`,
+        };
+      }
+      return statusOf(found);
+    }
+    try {
+      const put = await this.call('PutProvisionedConcurrencyConfig', () =>
+        this.client.send(
+          new PutProvisionedConcurrencyConfigCommand({
+            FunctionName: this.target.functionName,
+            Qualifier: plan.version,
+            ProvisionedConcurrentExecutions: plan.count,
+          }),
+        ),
+      );
+      return statusOf(put);
+    } catch (error) {
+      // Lambda refuses for good what it cannot give (more than the account's unreserved concurrency, say):
+      // the rollout rolls back with Lambda's words before any traffic moves. Throttling is retried.
+      if ((error as Error).name === 'TransientAwsError') throw error;
+      return {
+        status: 'FAILED',
+        reason: `Lambda refused ${plan.count} provisioned concurrency on version ${plan.version}: ${(error as Error).name}: ${(error as Error).message}`,
+      };
+    }
+  }
+
+  async unprovision(plan: Provisioned): Promise<{ removed: boolean; detail: string }> {
+    const where = `version ${plan.version} of ${this.target.functionName}`;
+    const found = await this.provisionedConfig(plan.version);
+    if (!found) return { removed: true, detail: `${where} has no provisioned concurrency (already removed)` };
+    const requested = found.RequestedProvisionedConcurrentExecutions;
+    if (requested !== plan.count) {
+      return {
+        removed: false,
+        detail: `${where} now has ${requested} provisioned concurrency, which fledge did not set (it set ${plan.count}); left as it is`,
+      };
+    }
+    await this.call('DeleteProvisionedConcurrencyConfig', () =>
+      this.client.send(
+        new DeleteProvisionedConcurrencyConfigCommand({
+          FunctionName: this.target.functionName,
+          Qualifier: plan.version,
+        }),
+      ),
+    ).catch(ignoreNotFound);
+    const after = await this.provisionedConfig(plan.version);
+    if (after) {
+      throw new WeightVerificationError(
+        `${where} still has ${after.RequestedProvisionedConcurrentExecutions} provisioned concurrency after fledge removed it`,
+      );
+    }
+    return { removed: true, detail: `removed the ${plan.count} provisioned concurrency of ${where}` };
   }
 
   /**
@@ -223,6 +297,38 @@ export class LambdaAliasRouter implements TrafficRouter {
     return { version: alias.FunctionVersion ?? '', weights, revision: alias.RevisionId };
   }
 
+  /** The alias's provisioned concurrency (what the stable side has) and the canary version's own. */
+  private async provisionedOfBothSides(): Promise<{ stable: number; canary: number }> {
+    const [alias, canary] = await Promise.all([
+      this.provisionedConfig(this.target.alias),
+      this.provisionedConfig(this.target.version),
+    ]);
+    return {
+      stable: alias?.RequestedProvisionedConcurrentExecutions ?? 0,
+      canary: canary?.RequestedProvisionedConcurrentExecutions ?? 0,
+    };
+  }
+
+  /** The provisioned concurrency configuration of an alias or version, or undefined when it has none. */
+  private async provisionedConfig(
+    qualifier: string,
+  ): Promise<GetProvisionedConcurrencyConfigCommandOutput | undefined> {
+    try {
+      const config = await this.call('GetProvisionedConcurrencyConfig', () =>
+        this.client.send(
+          new GetProvisionedConcurrencyConfigCommand({
+            FunctionName: this.target.functionName,
+            Qualifier: qualifier,
+          }),
+        ),
+      );
+      return config?.RequestedProvisionedConcurrentExecutions ? config : undefined;
+    } catch (error) {
+      if (NOT_FOUND.has((error as Error).name)) return undefined;
+      throw error;
+    }
+  }
+
   /** The function's published versions, oldest first, each with its timeout in seconds. */
   private async publishedVersions(): Promise<Map<string, number | undefined>> {
     const versions: [string, number | undefined][] = [];
@@ -282,6 +388,26 @@ function ranges(versions: readonly string[]): string {
     prev = n;
   }
   return out.join(', ');
+}
+
+/**
+ * What Lambda answers for a qualifier without provisioned concurrency: Get says
+ * ProvisionedConcurrencyConfigNotFoundException; Delete documents ResourceNotFoundException.
+ */
+const NOT_FOUND = new Set(['ProvisionedConcurrencyConfigNotFoundException', 'ResourceNotFoundException']);
+
+function ignoreNotFound(error: unknown): void {
+  if (!NOT_FOUND.has((error as Error).name)) throw error;
+}
+
+/** Lambda's status of a configuration, with its reason when it failed. */
+function statusOf(config: {
+  Status?: string | undefined;
+  StatusReason?: string | undefined;
+}): ProvisionedRead {
+  const status: ProvisionedStatus =
+    config.Status === 'READY' || config.Status === 'FAILED' ? config.Status : 'IN_PROGRESS';
+  return { status, ...(config.StatusReason ? { reason: config.StatusReason } : {}) };
 }
 
 function notFound(message: string): (error: unknown) => never {

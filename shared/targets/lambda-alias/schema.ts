@@ -2,6 +2,9 @@
 import * as z from 'zod/mini';
 import { described } from '../../core/described';
 
+/** The most provisioned concurrency the input may ask for: Lambda's default concurrency per account. */
+export const MAX_PROVISIONED_CONCURRENCY = 1000;
+
 export const LambdaAliasTargetSchema = z.strictObject({
   type: z.literal('lambda-alias'),
   functionName: described(
@@ -29,6 +32,18 @@ export const LambdaAliasTargetSchema = z.strictObject({
         ),
       ),
     'The new published version to release.',
+  ),
+  provisionedConcurrency: described(
+    z.optional(
+      z.union([
+        z.literal('auto'),
+        z.literal('off'),
+        z.number().check(z.int(), z.gte(1), z.lte(MAX_PROVISIONED_CONCURRENCY)),
+      ]),
+    ),
+    'Provisioned concurrency fledge gives the new version while traffic is split, removed when the rollout ends. ' +
+      '"auto" (the default): when the alias has provisioned concurrency, its share at the largest step, rounded up; ' +
+      'none when it has none. "off": none. A number: that many, whatever the alias has.',
   ),
 });
 

@@ -1,0 +1,184 @@
+/**
+ * Provisioned concurrency for the canary version, through the real ASL and handlers: asked for after Plan,
+ * waited on with the native Wait until READY, before any traffic; FAILED rolls back with none moved; removed
+ * after promotion and rollback, with its concurrency-hours in the outcome.
+ */
+import { describe, expect, it } from 'vitest';
+import { runLocal } from '../../cli/local/runner';
+import { toReport } from '../../cli/reports/progress';
+import { MAX_PROVISION_MINUTES, PROVISION_WAIT_SECONDS } from '../../shared/core/provisioned';
+import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
+
+const input = (target: Record<string, unknown> = {}) => ({
+  target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2', ...target },
+  strategy: 'Canary10Percent5Minutes',
+});
+
+function trafficFor(router: FakeRouter, canaryRate: number) {
+  return new FakeMetrics((at) =>
+    steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, canaryRate, 0.005),
+  );
+}
+
+async function run(router: FakeRouter, canaryRate = 0.005, rolloutInput: unknown = input()) {
+  const deps = fakeDeps(router, trafficFor(router, canaryRate));
+  const result = await runLocal({ input: rolloutInput, deps, virtualClock: deps.clock });
+  const record = await deps.records.forExecution(result.executionArn);
+  return { result, report: toReport(result), clock: deps.clock, record };
+}
+
+/** An alias with 20 provisioned concurrency whose new version's becomes READY after two more reads. */
+function aliasWithProvisioned(): FakeRouter {
+  const router = new FakeRouter();
+  router.provisioned = { stable: 20, canary: 0 };
+  router.provisionStatuses = ['IN_PROGRESS', 'IN_PROGRESS', 'READY'];
+  return router;
+}
+
+describe('provisioned concurrency for the canary', () => {
+  it('warms the new version to READY before any traffic, then removes it after promotion', async () => {
+    const router = aliasWithProvisioned();
+
+    const { result, report, record } = await run(router);
+
+    expect(result.status).toBe('SUCCEEDED');
+    // Canary10Percent5Minutes: one 10% step before promotion, so 10% of the alias's 20 (at promotion
+    // Lambda moves the alias's own to the new version).
+    expect(router.calls).toEqual([
+      'provision:2:IN_PROGRESS',
+      'provision:2:IN_PROGRESS',
+      'provision:2:READY',
+      'setWeight:10',
+      'promote',
+      'unprovision',
+    ]);
+    expect(result.path.filter((s) => s === 'WaitForProvisioned')).toHaveLength(2);
+    expect(router.canaryProvisioned).toBeUndefined();
+    expect(report.provisioned).toMatchObject({ version: '2', count: 2, status: 'removed' });
+    // Requested at T0, removed at promotion: 2 x the rollout's hours.
+    const { requestedAt, endedAt } = report.provisioned ?? {};
+    expect(requestedAt).toBe(T0.toISOString());
+    expect(report.provisioned?.hours).toBeCloseTo(
+      (2 * (Date.parse(endedAt ?? '') - T0.getTime())) / 3_600_000,
+      3,
+    );
+    expect(report.provisioned?.hours).toBeGreaterThan(0);
+    expect(record?.provisioned).toMatchObject({ status: 'removed' });
+  });
+
+  it('sizes it to the largest step share of the alias', async () => {
+    const router = aliasWithProvisioned();
+    const deps = fakeDeps(router, trafficFor(router, 0.005));
+
+    const result = await runLocal({
+      input: {
+        ...input(),
+        strategy: {
+          steps: [
+            { weight: 5, bakeMinutes: 2 },
+            { weight: 25, bakeMinutes: 2 },
+          ],
+        },
+      },
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.calls[0]).toBe('provision:5:IN_PROGRESS');
+  });
+
+  it('counts the canary from READY: its first traffic, and the analysis window, start after the wait', async () => {
+    const router = aliasWithProvisioned();
+
+    const { result } = await run(router);
+
+    const output = result.output as { startedAt: string; provisioned: { readyAt: string } };
+    const readyAt = Date.parse(output.provisioned.readyAt);
+    // Two waits of PROVISION_WAIT_SECONDS, then READY: no step ran while it warmed.
+    expect(readyAt - Date.parse(output.startedAt)).toBe(2 * PROVISION_WAIT_SECONDS * 1000);
+    expect(router.calls.indexOf('setWeight:10')).toBeGreaterThan(router.calls.indexOf('provision:2:READY'));
+  });
+
+  it('rolls back before any traffic moves when the provisioned concurrency FAILED, and removes it', async () => {
+    const router = aliasWithProvisioned();
+    router.provisionStatuses = ['IN_PROGRESS', 'FAILED'];
+
+    const { result, report } = await run(router);
+
+    expect(result.error).toBe('fledge.RolledBack');
+    expect(router.calls).toEqual([
+      'provision:2:IN_PROGRESS',
+      'provision:2:FAILED',
+      'rollback',
+      'unprovision',
+    ]);
+    expect(report.reason).toMatch(
+      /provisioned concurrency for version 2 failed \(FUNCTION_ERROR_INIT_FAILURE\); no traffic had moved/,
+    );
+    expect(report.provisioned).toMatchObject({ status: 'removed' });
+  });
+
+  it(`gives up after ${MAX_PROVISION_MINUTES} minutes still IN_PROGRESS and rolls back`, async () => {
+    const router = aliasWithProvisioned();
+    router.provisionStatuses = ['IN_PROGRESS'];
+
+    const { result, report, clock } = await run(router);
+
+    expect(result.error).toBe('fledge.RolledBack');
+    expect(router.calls).not.toContain('setWeight:10');
+    expect(report.reason).toMatch(/still IN_PROGRESS 15 minutes after it was requested/);
+    const waited = (clock.now().getTime() - T0.getTime()) / 60_000;
+    expect(waited).toBeGreaterThan(MAX_PROVISION_MINUTES);
+    expect(waited).toBeLessThan(MAX_PROVISION_MINUTES + 2);
+  });
+
+  it('removes it after a rollback on bad metrics', async () => {
+    const router = aliasWithProvisioned();
+
+    const { result, report } = await run(router, 0.08);
+
+    expect(result.error).toBe('fledge.RolledBack');
+    expect(router.calls.slice(-2)).toEqual(['rollback', 'unprovision']);
+    expect(report.provisioned).toMatchObject({ status: 'removed' });
+  });
+
+  it('asks for none when the alias has none, or the input turns it off', async () => {
+    const plain = new FakeRouter();
+    const off = aliasWithProvisioned();
+
+    const first = await run(plain);
+    const second = await run(off, 0.005, input({ provisionedConcurrency: 'off' }));
+
+    for (const [router, { result, report }] of [
+      [plain, first],
+      [off, second],
+    ] as const) {
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.path).not.toContain('ProvisionCanary');
+      expect(router.calls.some((c) => c.startsWith('provision') || c === 'unprovision')).toBe(false);
+      expect(report.provisioned).toBeUndefined();
+    }
+  });
+
+  it('leaves provisioned concurrency someone else changed on the version, and says so', async () => {
+    const router = aliasWithProvisioned();
+    router.provisionStatuses = ['READY'];
+    const deps = fakeDeps(router, trafficFor(router, 0.005));
+    const result = await runLocal({
+      input: input(),
+      deps,
+      virtualClock: deps.clock,
+      taskOverrides: {
+        Promote: async (taskInput, real) => {
+          router.canaryProvisioned = 50; // someone raised it by hand during the rollout
+          return real(taskInput);
+        },
+      },
+    });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.canaryProvisioned).toBe(50);
+    expect(toReport(result).provisioned).toMatchObject({ status: 'left' });
+  });
+});
