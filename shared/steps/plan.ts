@@ -5,6 +5,7 @@
  */
 
 import { floorToMinute, MINUTE_MS } from '../core/clock';
+import { runsColdBesideWarm } from '../core/cold-start';
 import { InvalidInputError, willBeRetried } from '../core/errors';
 import { extraHold, forecastRollout, latencyThresholds, type Prior, summarizeHistory } from '../core/history';
 import { armQueries, stableMetrics } from '../core/metric-queries';
@@ -196,6 +197,7 @@ function fixSchedule(
     forecast,
     traffic,
     ...(capacity.plan ? { provisioned: capacity.plan } : {}),
+    ...(runsColdBesideWarm(traffic, capacity.plan) ? { coldCanary: { minutes: [] } } : {}),
     progress: { stepIndex: 0, checks: 0, consecutiveErrors: 0 },
     next: { action: steps.length > 0 ? 'advance' : 'promote', reason: `${planned}; ${forecast.reason}` },
     waitSeconds: 0,

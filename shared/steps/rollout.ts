@@ -5,6 +5,7 @@
 
 import { assess } from '../core/assess';
 import { floorToMinute, MINUTE_MS } from '../core/clock';
+import { coldMinuteOf, withoutColdLatency } from '../core/cold-start';
 import type { Action, Progress } from '../core/decision';
 import { causeMessage } from '../core/errors';
 import type { Forecast, Prior } from '../core/history';
@@ -63,6 +64,11 @@ export interface RolloutState {
    * Plan sized it and ProvisionCanary found it; the state machine waits on its status.
    */
   provisioned?: Provisioned;
+  /**
+   * Set when the canary runs on demand beside a stable side with provisioned concurrency: the minutes in
+   * which its weight rose, whose latency is left out of the comparison (shared/core/cold-start.ts).
+   */
+  coldCanary?: { minutes: string[] };
   progress: Progress;
   /** What the Choice state routes on. */
   next: { action: Action; reason: string; insufficientData?: boolean };
@@ -149,6 +155,7 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
   const interval = state.analysis.checkIntervalMinutes;
   const next: RolloutState = {
     ...state,
+    ...coldAfter(state, applied.weight, deps.clock.now()),
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
     progress: {
       ...state.progress,
@@ -171,6 +178,16 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
     previousWeight: state.traffic.weight,
   });
   return next;
+}
+
+/** The cold canary's minutes with this step's, when its weight rose (a retried step adds it once). */
+function coldAfter(state: RolloutState, weight: number, now: Date): Pick<RolloutState, 'coldCanary'> {
+  const cold = state.coldCanary;
+  if (!cold || weight <= state.traffic.weight) return cold ? { coldCanary: cold } : {};
+  const minute = coldMinuteOf(now);
+  return {
+    coldCanary: { minutes: cold.minutes.includes(minute) ? cold.minutes : [...cold.minutes, minute] },
+  };
 }
 
 /**
@@ -231,7 +248,7 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     config: state.analysis,
     now,
     window,
-    minutes,
+    minutes: minutes && withoutColdLatency(minutes, state.coldCanary?.minutes),
     alarmsInAlarm,
     unhealthyChecks,
     latency: state.latency.map((l) => ({ statistic: l.statistic, ...l.thresholds })),

@@ -181,4 +181,54 @@ describe('provisioned concurrency for the canary', () => {
     expect(router.canaryProvisioned).toBe(50);
     expect(toReport(result).provisioned).toMatchObject({ status: 'left' });
   });
+
+  describe("judging the canary's cold starts", () => {
+    /** p99 as both sides: the canary's first minute of traffic has 60% slow requests, then as the baseline. */
+    function slowFirstMinute(router: FakeRouter) {
+      const metrics = new FakeMetrics((at) => {
+        const m = steadyMinute(at, 1000, Math.max(router.weight, 10) / 100, 0.005, 0.005);
+        const first = at.getTime() === T0.getTime();
+        const slow = (share: number, n: number) => ({ samples: n, slow: Math.round(n * share) });
+        return {
+          ...m,
+          latency: {
+            p99: {
+              canary: slow(first ? 0.6 : 0.01, m.canary.requests),
+              baseline: slow(0.01, m.baseline.requests),
+            },
+          },
+        };
+      });
+      metrics.stableStatistics = { p99: 120 };
+      return metrics;
+    }
+    const withLatency = (provisionedConcurrency: string) => ({
+      ...input({ provisionedConcurrency }),
+      analysis: { latency: { statistics: ['p99'] } },
+    });
+
+    it('leaves out the latency of the minute a cold canary got traffic in, beside a warm alias', async () => {
+      const router = new FakeRouter();
+      router.provisioned = { stable: 20, canary: 0 };
+      const deps = fakeDeps(router, slowFirstMinute(router));
+
+      const result = await runLocal({ input: withLatency('off'), deps, virtualClock: deps.clock });
+
+      expect(toReport(result)).toMatchObject({ outcome: 'promoted' });
+      expect((result.output as { reason: string }).reason).not.toMatch(/latency is worse/);
+    });
+
+    it('counts every minute of a canary that was warmed first: its slow first minute is its own', async () => {
+      const router = new FakeRouter();
+      router.provisioned = { stable: 20, canary: 0 };
+      const deps = fakeDeps(router, slowFirstMinute(router));
+
+      const result = await runLocal({ input: withLatency('auto'), deps, virtualClock: deps.clock });
+
+      const report = toReport(result);
+      expect(report.outcome).toBe('rolled-back');
+      expect(report.reason).toMatch(/canary p99 latency is worse than baseline's/);
+      expect(router.calls.slice(-2)).toEqual(['rollback', 'unprovision']);
+    });
+  });
 });

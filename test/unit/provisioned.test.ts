@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { coldMinuteOf, runsColdBesideWarm, withoutColdLatency } from '../../shared/core/cold-start';
 import type { TrafficContext } from '../../shared/core/ports';
 import {
   afterProvisionRead,
@@ -169,5 +170,38 @@ describe('provisionedHours (what it cost)', () => {
     expect(provisionedHours({ ...plan, requestedAt: undefined } as unknown as Provisioned, new Date())).toBe(
       0,
     );
+  });
+});
+
+describe('cold starts (shared/core/cold-start.ts)', () => {
+  const minute = (at: string, slow: number) => ({
+    at,
+    canary: { requests: 100, errors: 1 },
+    baseline: { requests: 900, errors: 4 },
+    latency: { p99: { canary: { samples: 100, slow }, baseline: { samples: 900, slow: 9 } } },
+  });
+
+  it('counts a canary as cold only when it gets none while the stable side has some', () => {
+    expect(runsColdBesideWarm(read(20), undefined)).toBe(true);
+    expect(runsColdBesideWarm(read(20), { version: '7', count: 2, basis: 'x', status: 'planned' })).toBe(
+      false,
+    );
+    expect(runsColdBesideWarm(read(20, 4), undefined)).toBe(false);
+    expect(runsColdBesideWarm(read(0), undefined)).toBe(false);
+    expect(runsColdBesideWarm({ baseline: '6', canary: '7', weight: 0 }, undefined)).toBe(false);
+  });
+
+  it("leaves out the latency of the minutes a cold canary's weight rose in, and keeps their errors", () => {
+    const minutes = [minute('2026-01-01T00:00:00.000Z', 60), minute('2026-01-01T00:01:00.000Z', 1)];
+
+    const judged = withoutColdLatency(minutes, [coldMinuteOf(new Date('2026-01-01T00:00:42Z'))]);
+
+    expect(judged[0]).toEqual({
+      at: minutes[0]?.at,
+      canary: minutes[0]?.canary,
+      baseline: minutes[0]?.baseline,
+    });
+    expect(judged[1]).toEqual(minutes[1]);
+    expect(withoutColdLatency(minutes, undefined)).toEqual(minutes);
   });
 });

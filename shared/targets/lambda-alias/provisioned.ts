@@ -30,7 +30,7 @@ export function canaryProvisioned(
   if (setting === 'off') {
     return read.stable > 0
       ? {
-          note: `provisionedConcurrency is off: the canary's requests run on demand beside the alias's ${read.stable} provisioned`,
+          note: `provisionedConcurrency is off: the canary's requests run on demand beside the alias's ${read.stable} provisioned, so the latency of the minute each step takes effect is left out of the comparison`,
         }
       : {};
   }
