@@ -7,12 +7,13 @@ import type { TrafficRouter } from '../core/ports';
 import { type Provisioned, provisionedHours, provisionedToRemove } from '../core/provisioned';
 import type { Target } from '../core/schema';
 import { logger } from '../lambda/logging';
+import { bestEffort } from './bookkeeping';
 import type { Deps } from './deps';
 
 /**
- * Removes the capacity a rollout asked for, once its traffic is where it ends (promoted or rolled back).
- * Transient failures are thrown for the step's Retry (its traffic write is idempotent); anything else is
- * written into the plan's reason and logged, never turning a finished promotion or rollback into a failure.
+ * Removes the capacity a rollout asked for, once its traffic is where it ends. Transient failures are
+ * thrown (recovery leaves the record for its next sweep); anything else is written into the plan's reason
+ * and logged.
  */
 export async function releaseProvisioned(
   target: Target,
@@ -30,6 +31,43 @@ export async function releaseProvisioned(
     logger.warn('removing the provisioned concurrency failed', { error: error as Error });
     return { ...plan, reason: `could not be removed (${name}: ${message}); remove it by hand` };
   }
+}
+
+/**
+ * The removal at the end of a promotion or rollback: retried a little, then given up on, never failing the
+ * step, whose traffic is already where it ends (a retried Promote or Rollback must not undo it, nor turn it
+ * into RollbackFailed). Capacity it could not remove is named in `Canary Recovery Failed` (alarmed), as
+ * nothing else will come back to it.
+ */
+export async function releaseAtEnd(
+  state: { target: Target; provisioned?: Provisioned | undefined },
+  deps: Pick<Deps, 'router' | 'clock' | 'events'>,
+  detail: Record<string, unknown>,
+): Promise<Provisioned | undefined> {
+  const plan = state.provisioned;
+  if (!provisionedToRemove(plan)) return plan;
+  let released: Provisioned | undefined;
+  let failure: Error | undefined;
+  await bestEffort('removing the canary provisioned concurrency', async () => {
+    try {
+      released = await releaseProvisioned(state.target, plan, deps);
+    } catch (error) {
+      failure = error as Error;
+      throw error;
+    }
+  });
+  if (released && (released.endedAt || !released.reason?.startsWith('could not'))) return released;
+  const reason = released?.reason?.startsWith('could not')
+    ? released.reason
+    : `could not be removed (${failure ? `${failure.name}: ${failure.message}` : 'it took too long'}); remove it by hand`;
+  const left: Provisioned = { ...plan, reason };
+  await bestEffort('announcing the provisioned concurrency left', () =>
+    deps.events.publish('Canary Recovery Failed', {
+      ...detail,
+      reason: `the ${plan.count} provisioned concurrency fledge gave version ${plan.version} ${reason} (aws lambda delete-provisioned-concurrency-config --qualifier ${plan.version}); traffic is where the rollout left it, but the version costs provisioned concurrency until then`,
+    }),
+  );
+  return left;
 }
 
 /** The plan as a report shows it: with its concurrency-hours so far. */

@@ -27,7 +27,7 @@ import type { Step } from '../core/strategy';
 import type { TriggerSource } from '../core/triggers';
 import type { Verdict } from '../core/verdict';
 import { bestEffort } from './bookkeeping';
-import { provisionedSummary, releaseProvisioned } from './capacity';
+import { provisionedSummary, releaseAtEnd } from './capacity';
 import type { Deps } from './deps';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
@@ -344,7 +344,7 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     if (held?.owner !== state.record.owner || held.status !== 'promoted') throw error;
   }
   const applied = await deps.router(state.target).promote(state.traffic);
-  const provisioned = await releaseProvisioned(state.target, state.provisioned, deps);
+  const provisioned = await releaseAtEnd(state, deps, eventDetail(state));
   const promoted: RolloutState = {
     ...state,
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
@@ -393,7 +393,7 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
     deps.records.save(recordOf(state, 'rolling-back', at, { intent: { action: 'rollback', weight: 0, at } })),
   );
   const applied = await deps.router(state.target).rollback(state.traffic);
-  const provisioned = await releaseProvisioned(state.target, state.provisioned, deps);
+  const provisioned = await releaseAtEnd(state, deps, eventDetail(state));
   const reason = state.error
     ? `${state.error.Error} during the rollout: ${causeMessage(state.error.Cause)}`
     : state.next.reason;

@@ -182,6 +182,30 @@ describe('provisioned concurrency for the canary', () => {
     expect(toReport(result).provisioned).toMatchObject({ status: 'left' });
   });
 
+  it('keeps a promotion whose removal keeps failing, and says what was left with the alarmed event', async () => {
+    const router = aliasWithProvisioned();
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+    router.failures.unprovision = Array.from({ length: 20 }, throttled);
+    const deps = fakeDeps(router, trafficFor(router, 0.005));
+
+    const result = await runLocal({ input: input(), deps, virtualClock: deps.clock });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(router.calls.filter((c) => c === 'promote')).toHaveLength(1);
+    expect(router.calls).not.toContain('rollback');
+    expect(toReport(result).provisioned).toMatchObject({
+      status: 'READY',
+      reason: expect.stringMatching(
+        /^could not be removed \(TooManyRequestsException: Rate exceeded\); remove it by hand/,
+      ),
+    });
+    const alarm = deps.events.published.find((e) => e.detailType === 'Canary Recovery Failed');
+    expect(alarm?.detail.reason).toMatch(
+      /the 2 provisioned concurrency fledge gave version 2 could not be removed/,
+    );
+    expect(router.canaryProvisioned).toBe(2);
+  });
+
   describe("judging the canary's cold starts", () => {
     /** p99 as both sides: the canary's first minute of traffic has 60% slow requests, then as the baseline. */
     function slowFirstMinute(router: FakeRouter) {
