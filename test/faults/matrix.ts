@@ -8,7 +8,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetAliasCommand, LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import {
+  DeleteProvisionedConcurrencyConfigCommand,
+  GetAliasCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  LambdaClient,
+  PutProvisionedConcurrencyConfigCommand,
+  UpdateAliasCommand,
+} from '@aws-sdk/client-lambda';
 import {
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
@@ -51,7 +58,22 @@ const DIRECT = { maxAttempts: 5, requestHandler: { requestTimeout: 30_000, throw
 const scaledSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms / 10));
 
 export const START = new Date('2026-11-16T10:00:00.000Z');
-const TASK_STATES = ['Plan', 'SetWeight', 'Evaluate', 'Promote', 'Rollback', 'AnnounceRollbackFailed'];
+const TASK_STATES = [
+  'Plan',
+  'ProvisionCanary',
+  'SetWeight',
+  'Evaluate',
+  'Promote',
+  'Rollback',
+  'AnnounceRollbackFailed',
+];
+
+/**
+ * Real time each ProvisionCanary attempt lets pass first: the virtual clock's Waits take none, while moto's
+ * provisioned concurrency becomes READY a real second after it is asked for (as the deployed 30 s Wait
+ * lets minutes pass while AWS allocates it).
+ */
+const PROVISION_WALL_MS = 100;
 
 export type Release = 'healthy' | 'faulty';
 
@@ -67,6 +89,8 @@ export interface TargetWorld {
   reset(lane: number, moto: Clients): Promise<void>;
   /** The traffic now: which side has it, and whether it is split. */
   traffic(lane: number, moto: Clients): Promise<Traffic>;
+  /** What a finished rollout left behind that it should have removed (provisioned concurrency), in words. */
+  leftovers?(lane: number, moto: Clients): Promise<string[]>;
 }
 
 export interface Traffic {
@@ -108,6 +132,8 @@ export interface CaseResult {
   recovery?: Recovery;
   traffic: Traffic;
   recordActive: boolean;
+  /** What the world says the rollout left behind (TargetWorld.leftovers). */
+  leftovers: string[];
   injected: number;
   /** Each Task attempt: state, real milliseconds, and the error it ended with, to explain a violation. */
   attempts: string[];
@@ -177,6 +203,7 @@ class Lane {
         TASK_STATES.map((state) => [
           state,
           async (taskInput: unknown, real: (i: unknown) => Promise<unknown>) => {
+            if (state === 'ProvisionCanary') await new Promise((r) => setTimeout(r, PROVISION_WALL_MS));
             this.proxy.enter(state);
             const began = performance.now();
             const took = () => `${state} ${Math.round(performance.now() - began)}ms`;
@@ -214,6 +241,7 @@ class Lane {
       }
     }
     const traffic = await world.traffic(this.index, this.#direct);
+    const leftovers = (await world.leftovers?.(this.index, this.#direct)) ?? [];
     const record = await this.#direct.dynamo.send(
       new GetItemCommand({
         TableName: TABLE,
@@ -228,6 +256,7 @@ class Lane {
       ...(recovery ? { recovery } : {}),
       traffic,
       recordActive: record.Item?.active?.BOOL === true,
+      leftovers,
       injected,
       attempts,
     };
@@ -340,6 +369,10 @@ export function violations(result: CaseResult): string[] {
   if (result.traffic.split)
     out.push(`${where}: traffic left split after recovery: ${result.traffic.summary} (${ended})`);
   if (result.recordActive) out.push(`${where}: the target is still held after recovery (${ended})`);
+  // A removal refused for good, or failing on every attempt, is given up and announced (Canary Recovery
+  // Failed): only then may something be left.
+  if (result.leftovers.length > 0 && result.rule?.fault !== 'denied' && result.rule?.mode !== 'every')
+    out.push(`${where}: left behind after recovery: ${result.leftovers.join('; ')} (${ended})`);
   if (result.release === 'faulty' && result.traffic.on === 'canary')
     out.push(`${where}: a faulty release ended with all traffic (${ended})`);
   if (
@@ -475,6 +508,55 @@ export const lambdaWorld: TargetWorld = {
     const summary = `version ${alias.FunctionVersion} ${JSON.stringify(weights)}`;
     if (Object.keys(weights).length > 0) return { split: true, summary };
     return { split: false, on: alias.FunctionVersion === '1' ? 'baseline' : 'canary', summary };
+  },
+};
+
+/**
+ * The Lambda alias with 10 provisioned concurrency: each release first gives its new version 1 (10% of
+ * the alias's, Canary10Percent5Minutes) and waits until READY; whatever the fault, none may be left.
+ */
+export const lambdaProvisionedWorld: TargetWorld = {
+  ...lambdaWorld,
+  async setup(lane, moto) {
+    await lambdaWorld.setup(lane, moto);
+    await moto.lambda.send(
+      new PutProvisionedConcurrencyConfigCommand({
+        FunctionName: `faults-fn-${lane}`,
+        Qualifier: 'live',
+        ProvisionedConcurrentExecutions: 10,
+      }),
+    );
+  },
+  async reset(lane, moto) {
+    await lambdaWorld.reset(lane, moto);
+    for (const version of ['2', '3']) {
+      await moto.lambda
+        .send(
+          new DeleteProvisionedConcurrencyConfigCommand({
+            FunctionName: `faults-fn-${lane}`,
+            Qualifier: version,
+          }),
+        )
+        .catch(() => undefined);
+    }
+  },
+  async leftovers(lane, moto) {
+    const out: string[] = [];
+    for (const version of ['2', '3']) {
+      const config = await moto.lambda
+        .send(
+          new GetProvisionedConcurrencyConfigCommand({
+            FunctionName: `faults-fn-${lane}`,
+            Qualifier: version,
+          }),
+        )
+        .catch(() => undefined);
+      if (config)
+        out.push(
+          `version ${version} keeps ${config.RequestedProvisionedConcurrentExecutions} provisioned concurrency`,
+        );
+    }
+    return out;
   },
 };
 

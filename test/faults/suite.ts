@@ -17,7 +17,13 @@ import {
 // Many faults only wait (timeouts, hangs): more lanes than cores keep the wall time down.
 const LANES = 10;
 
-export function faultSuite(name: string, world: TargetWorld, trafficOp: string): void {
+/** `extra`: the world's own states and the calls they must be seen making, beside every target's. */
+export function faultSuite(
+  name: string,
+  world: TargetWorld,
+  trafficOp: string,
+  extra: { states: string[]; ops: string[] } = { states: [], ops: [] },
+): void {
   let moto: Moto;
   let matrix: Matrix;
   let sites: Record<'healthy' | 'faulty', CallSite[]>;
@@ -44,7 +50,10 @@ export function faultSuite(name: string, world: TargetWorld, trafficOp: string):
       const states = new Set(all.map((s) => s.state));
       const ops = all.map((s) => `${s.state} ${s.op}`);
 
-      expect([...states].sort()).toEqual(['Evaluate', 'Plan', 'Promote', 'Rollback', 'SetWeight']);
+      expect([...states].sort()).toEqual(
+        ['Evaluate', 'Plan', 'Promote', 'Rollback', 'SetWeight', ...extra.states].sort(),
+      );
+      for (const op of extra.ops) expect(ops).toContain(op);
       for (const state of ['SetWeight', 'Promote', 'Rollback'])
         expect(ops, state).toContain(`${state} ${trafficOp}`);
       expect(ops).toContain('Evaluate cloudwatch:GetMetricData');

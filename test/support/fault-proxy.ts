@@ -229,6 +229,9 @@ export function identify(req: IncomingMessage): { op: string; protocol: Protocol
       ['GET', /\/functions\/[^/]+\/versions$/, 'ListVersionsByFunction'],
       ['GET', /\/tags\//, 'ListTags'],
       ['POST', /\/functions\/[^/]+\/invocations$/, 'Invoke'],
+      ['GET', /\/functions\/[^/]+\/provisioned-concurrency$/, 'GetProvisionedConcurrencyConfig'],
+      ['PUT', /\/functions\/[^/]+\/provisioned-concurrency$/, 'PutProvisionedConcurrencyConfig'],
+      ['DELETE', /\/functions\/[^/]+\/provisioned-concurrency$/, 'DeleteProvisionedConcurrencyConfig'],
     ];
     const hit = route.find(([m, pattern]) => m === method && pattern.test(path));
     return { op: `lambda:${hit?.[2] ?? `${method} ${path}`}`, protocol: 'rest-json' };
