@@ -165,8 +165,13 @@ async function run(options: RunOptions): Promise<void> {
     );
   }
   const outcome = report.toReport(result);
+  const provisioned = options.json ? undefined : report.provisionedLine(outcome);
   interruptions.result(
-    options.json ? JSON.stringify(outcome) : `${outcome.outcome.toUpperCase()}: ${outcome.reason}`,
+    options.json
+      ? JSON.stringify(outcome)
+      : [`${outcome.outcome.toUpperCase()}: ${outcome.reason}`, ...(provisioned ? [provisioned] : [])].join(
+          '\n',
+        ),
   );
   process.exitCode = report.exitCode(outcome);
 }

@@ -67,6 +67,12 @@ export function describeEvent(event: EventLog, options: ProgressOptions): string
       const plan = `plan: ${side(rollout, 'baseline')} → ${side(rollout, 'canary')}, steps ${steps}`;
       return rollout.forecast ? `${plan}\n  forecast: ${rollout.forecast.reason}` : plan;
     }
+    case 'ProvisionCanary': {
+      const plan = rollout?.provisioned;
+      if (!plan) return undefined;
+      const why = plan.status === 'FAILED' ? ` (${plan.reason}) → roll back` : '';
+      return `provisioned concurrency: ${plan.count} on ${side(rollout, 'canary')}, ${plan.status}${why}`;
+    }
     case 'SetWeight': {
       if (!rollout) return undefined;
       const at = rollout.progress.stepStartedAt;
@@ -175,6 +181,15 @@ function seen(verdict: Verdict): string {
 /** How a person names one side of a target: a Lambda version, or a weighted record. */
 function side(rollout: RolloutState, which: 'baseline' | 'canary'): string {
   return sideLabel(rollout.target, rollout.traffic[which]);
+}
+
+/** What the canary's provisioned concurrency did and cost, for the result line; undefined without any. */
+export function provisionedLine(report: RunReport): string | undefined {
+  const plan = report.provisioned;
+  if (!plan) return undefined;
+  const end =
+    plan.status === 'removed' ? 'removed' : plan.status === 'left' ? 'left in place' : 'NOT removed';
+  return `  provisioned concurrency: ${plan.count} on version ${plan.version} (${plan.basis}), ${end}; ${plan.hours} concurrency-hours${plan.reason && end !== 'removed' ? ` - ${plan.reason}` : ''}`;
 }
 
 /** The run's result as one object: the Outcome for promoted and rolled-back runs, else the error. */

@@ -57,7 +57,7 @@ export interface CheckPoint {
   evidence?: Evidence & Record<string, unknown>;
 }
 
-export type TimelineEventKind = 'hook' | 'gate' | 'operator' | 'error';
+export type TimelineEventKind = 'hook' | 'gate' | 'operator' | 'error' | 'capacity';
 
 /** Anything else worth a mark on the time axis. Other sources (operator actions) add their own. */
 export interface TimelineEvent {
@@ -137,8 +137,25 @@ const ON_EXIT: Record<string, StateHandler> = {
     draft.events.push(...operatorEvents(draft.previous, rollout, entry.at));
     draft.previous = rollout;
   },
-  Promote: (draft, entry) => endWeight(draft, entry, 'promoted'),
-  Rollback: (draft, entry) => endWeight(draft, entry, 'rolled back'),
+  ProvisionCanary: (draft, entry) => {
+    const plan = rolloutOf(entry.output)?.provisioned;
+    if (!plan || (plan.status !== 'READY' && plan.status !== 'FAILED')) return;
+    draft.events.push({
+      at: entry.at,
+      kind: 'capacity',
+      title: `${plan.count} provisioned concurrency on version ${plan.version}: ${plan.status}`,
+      detail: plan.status === 'FAILED' ? plan.reason : `${plan.basis}; requested at ${plan.requestedAt}`,
+      ok: plan.status === 'READY',
+    });
+  },
+  Promote: (draft, entry) => {
+    endWeight(draft, entry, 'promoted');
+    capacityEnded(draft, entry);
+  },
+  Rollback: (draft, entry) => {
+    endWeight(draft, entry, 'rolled back');
+    capacityEnded(draft, entry);
+  },
   BeforeAllowTraffic: (draft, entry) => hook(draft, entry, 'beforeAllowTraffic'),
   AfterAllowTraffic: (draft, entry) => hook(draft, entry, 'afterAllowTraffic'),
 };
@@ -312,6 +329,20 @@ function endWeight(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExit
   const outcome = output?.rolledBack?.outcome ?? output?.outcome;
   if (!outcome) return;
   draft.weights.push({ at: outcome.finishedAt ?? entry.at, weight: outcome.weight, label });
+}
+
+/** Where the canary's provisioned concurrency ended, and its concurrency-hours, from the outcome. */
+function capacityEnded(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>): void {
+  const output = entry.output as { outcome?: Outcome; rolledBack?: { outcome?: Outcome } } | undefined;
+  const plan = (output?.rolledBack?.outcome ?? output?.outcome)?.provisioned;
+  if (!plan) return;
+  draft.events.push({
+    at: plan.endedAt ?? entry.at,
+    kind: 'capacity',
+    title: `${plan.count} provisioned concurrency on version ${plan.version}: ${plan.status === 'removed' ? 'removed' : plan.status === 'left' ? 'left in place' : 'not removed'}, ${plan.hours} concurrency-hours`,
+    ...(plan.reason ? { detail: plan.reason } : {}),
+    ok: plan.status === 'removed' || plan.status === 'left',
+  });
 }
 
 function hook(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>, name: string): void {

@@ -5,8 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local/runner';
-import { toReport } from '../../cli/reports/progress';
+import { describeEvent, provisionedLine, toReport } from '../../cli/reports/progress';
 import { MAX_PROVISION_MINUTES, PROVISION_WAIT_SECONDS } from '../../shared/core/provisioned';
+import { fromLocalRun } from '../../shared/report/history';
+import { buildTimeline } from '../../shared/report/timeline';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute, T0 } from '../support/fakes';
 
 const input = (target: Record<string, unknown> = {}) => ({
@@ -180,6 +182,40 @@ describe('provisioned concurrency for the canary', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(router.canaryProvisioned).toBe(50);
     expect(toReport(result).provisioned).toMatchObject({ status: 'left' });
+  });
+
+  it('says what it did and what it cost: in the progress lines, the result, and the report timeline', async () => {
+    const router = aliasWithProvisioned();
+    const deps = fakeDeps(router, trafficFor(router, 0.005));
+    const lines: string[] = [];
+    const events: Array<{ at: string; event: Parameters<typeof describeEvent>[0] }> = [];
+
+    const result = await runLocal({
+      input: input(),
+      deps,
+      virtualClock: deps.clock,
+      onEvent: (event) => {
+        events.push({ at: deps.clock.now().toISOString(), event });
+        const line = describeEvent(event, { now: () => deps.clock.now() });
+        if (line) lines.push(line);
+      },
+    });
+
+    expect(lines.filter((l) => l.startsWith('provisioned concurrency'))).toEqual([
+      'provisioned concurrency: 2 on version 2, IN_PROGRESS',
+      'provisioned concurrency: 2 on version 2, IN_PROGRESS',
+      'provisioned concurrency: 2 on version 2, READY',
+    ]);
+    const report = toReport(result);
+    expect(provisionedLine(report)).toBe(
+      `  provisioned concurrency: 2 on version 2 (10% of alias live's 20, the largest step's share), removed; ${report.provisioned?.hours} concurrency-hours`,
+    );
+    const timeline = buildTimeline(result.executionArn, fromLocalRun(events as never));
+    const capacity = timeline.events.filter((e) => e.kind === 'capacity').map((e) => e.title);
+    expect(capacity).toEqual([
+      '2 provisioned concurrency on version 2: READY',
+      `2 provisioned concurrency on version 2: removed, ${report.provisioned?.hours} concurrency-hours`,
+    ]);
   });
 
   it('keeps a promotion whose removal keeps failing, and says what was left with the alarmed event', async () => {
