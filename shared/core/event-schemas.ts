@@ -45,6 +45,21 @@ const Forced = z
   })
   .strict();
 
+/** The new version's provisioned concurrency at the end (shared/core/provisioned.ts), with its cost. */
+const Provisioned = z
+  .object({
+    version: z.string(),
+    count: z.number().int().min(1),
+    basis: z.string(),
+    status: z.enum(['planned', 'IN_PROGRESS', 'READY', 'FAILED', 'removed', 'left']),
+    reason: z.string().optional(),
+    requestedAt: z.iso.datetime().optional(),
+    readyAt: z.iso.datetime().optional(),
+    endedAt: z.iso.datetime().optional(),
+    hours: z.number().min(0),
+  })
+  .strict();
+
 /** The fields every event the functions publish carries. */
 const Common = {
   executionId: z.string().min(1),
@@ -101,7 +116,13 @@ export const LifecycleEventSchemas = {
     })
     .strict(),
   'Canary Promoted': z
-    .object({ ...Common, reason: z.string(), verdict: Verdict.optional(), forced: Forced.optional() })
+    .object({
+      ...Common,
+      reason: z.string(),
+      verdict: Verdict.optional(),
+      forced: Forced.optional(),
+      provisioned: Provisioned.optional(),
+    })
     .strict(),
   'Canary Rolled Back': z
     .object({
@@ -110,6 +131,7 @@ export const LifecycleEventSchemas = {
       weightBefore: z.number().min(0).max(100),
       evidence: Evidence.optional(),
       forced: Forced.optional(),
+      provisioned: Provisioned.optional(),
       // Set when the recover function rolled back an execution that had ended midway.
       recovery: z
         .object({

@@ -373,6 +373,7 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     reason: result.reason,
     verdict: state.lastVerdict,
     ...(state.forced ? { forced: state.forced } : {}),
+    ...(result.provisioned ? { provisioned: result.provisioned } : {}),
   });
   return result;
 }
@@ -412,6 +413,7 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
     weightBefore: state.traffic.weight,
     evidence: state.lastVerdict?.evidence,
     ...(state.forced ? { forced: state.forced } : {}),
+    ...(result.provisioned ? { provisioned: result.provisioned } : {}),
   });
   // The Fail state's cause is this JSON: built here, because Step Functions' intrinsic is not available
   // everywhere the ASL runs with correct escaping.

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local/runner';
 import { describeEvent, provisionedLine, toReport } from '../../cli/reports/progress';
+import { LifecycleEventSchemas } from '../../shared/core/event-schemas';
 import { MAX_PROVISION_MINUTES, PROVISION_WAIT_SECONDS } from '../../shared/core/provisioned';
 import { fromLocalRun } from '../../shared/report/history';
 import { buildTimeline } from '../../shared/report/timeline';
@@ -66,6 +67,21 @@ describe('provisioned concurrency for the canary', () => {
     );
     expect(report.provisioned?.hours).toBeGreaterThan(0);
     expect(record?.provisioned).toMatchObject({ status: 'removed' });
+  });
+
+  it('puts it in the Canary Promoted and Canary Rolled Back events, as their schemas say', async () => {
+    for (const canaryRate of [0.005, 0.08]) {
+      const router = aliasWithProvisioned();
+      const deps = fakeDeps(router, trafficFor(router, canaryRate));
+      await runLocal({ input: input(), deps, virtualClock: deps.clock });
+      const end = deps.events.published.find(
+        (e) => e.detailType === 'Canary Promoted' || e.detailType === 'Canary Rolled Back',
+      );
+      const schema = LifecycleEventSchemas[end?.detailType as 'Canary Promoted' | 'Canary Rolled Back'];
+
+      expect(end?.detail.provisioned).toMatchObject({ version: '2', count: 2, status: 'removed' });
+      expect(schema.shape.provisioned.safeParse(end?.detail.provisioned).success).toBe(true);
+    }
   });
 
   it('sizes it to the largest step share of the alias', async () => {
