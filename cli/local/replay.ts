@@ -14,6 +14,7 @@ import type {
   TrafficContext,
   TrafficRouter,
 } from '../../shared/core/ports';
+import type { Provisioned, ProvisionedRead } from '../../shared/core/provisioned';
 import { recordKey } from '../../shared/core/record';
 import type { Target } from '../../shared/core/schema';
 import { targetLabel } from '../../shared/core/target-label';
@@ -53,6 +54,18 @@ export class RecordingRouter implements TrafficRouter {
 
   async inspect(): Promise<LiveSplit> {
     return { summary: 'replay: no live traffic', split: false };
+  }
+
+  /**
+   * A replay asks AWS for nothing: the canary's provisioned concurrency (a number in the input) is taken as
+   * READY at once, and its removal as done. (The replay reads no alias, so "auto" plans none.)
+   */
+  async provision(_plan: Provisioned): Promise<ProvisionedRead> {
+    return { status: 'READY' };
+  }
+
+  async unprovision(plan: Provisioned): Promise<{ removed: boolean; detail: string }> {
+    return { removed: true, detail: `replay: would remove ${plan.count} provisioned concurrency` };
   }
 
   private record(action: string, weight: number): Applied {

@@ -4,6 +4,7 @@
  * after promotion and rollback, with its concurrency-hours in the outcome.
  */
 import { describe, expect, it } from 'vitest';
+import { RecordingRouter } from '../../cli/local/replay';
 import { runLocal } from '../../cli/local/runner';
 import { describeEvent, provisionedLine, toReport } from '../../cli/reports/progress';
 import { LifecycleEventSchemas } from '../../shared/core/event-schemas';
@@ -232,6 +233,24 @@ describe('provisioned concurrency for the canary', () => {
       '2 provisioned concurrency on version 2: READY',
       `2 provisioned concurrency on version 2: removed, ${report.provisioned?.hours} concurrency-hours`,
     ]);
+  });
+
+  it('replays a release that names its provisioned concurrency without asking AWS for any', async () => {
+    const metrics = new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005));
+    const deps = fakeDeps(new FakeRouter(), metrics);
+    const router = new RecordingRouter('1', '2', () => deps.clock.now());
+    deps.router = () => router;
+
+    const result = await runLocal({
+      input: input({ provisionedConcurrency: 3 }),
+      deps,
+      virtualClock: deps.clock,
+    });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path).toContain('ProvisionCanary');
+    expect(router.actions.map((a) => a.action)).toEqual(['set-weight', 'promote']);
+    expect(toReport(result).provisioned).toMatchObject({ count: 3, status: 'removed' });
   });
 
   it('keeps a promotion whose removal keeps failing, and says what was left with the alarmed event', async () => {
