@@ -44,6 +44,9 @@ export const PROVISION_WAIT_SECONDS = 30;
  */
 export const MAX_PROVISION_MINUTES = 15;
 
+/** The longest a rollout may wait for its canary's capacity: what a schedule must leave room for. */
+export const MAX_PROVISION_WAIT_SECONDS = MAX_PROVISION_MINUTES * 60 + PROVISION_WAIT_SECONDS;
+
 /**
  * The plan after one read of its status: READY (and when), FAILED with AWS's reason, or IN_PROGRESS, which
  * becomes FAILED once it has waited longer than MAX_PROVISION_MINUTES since it was requested.

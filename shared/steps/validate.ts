@@ -10,6 +10,7 @@ import { metricLag } from '../core/metric-lag';
 import { metricProblems } from '../core/metric-queries';
 import { gateAfter } from '../core/operator';
 import type { TrafficContext } from '../core/ports';
+import { MAX_PROVISION_WAIT_SECONDS } from '../core/provisioned';
 import {
   type AnalysisInput,
   DEFAULT_METRIC_LAG_MINUTES,
@@ -116,7 +117,10 @@ export function scheduleFit(
       checkIntervalMinutes: analysis.checkIntervalMinutes,
       metricLagMinutes,
       maxExtraMinutes,
-      extraHoldSeconds: operatorHoldSeconds(steps, gates),
+      // A kind that may warm its canary first (Lambda's provisioned concurrency) may wait that long too.
+      extraHoldSeconds:
+        operatorHoldSeconds(steps, gates) +
+        (kindOf(valid.input.target).canaryCapacity ? MAX_PROVISION_WAIT_SECONDS : 0),
     },
     valid.stateBytes,
   );
