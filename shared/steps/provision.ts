@@ -7,7 +7,7 @@ import { afterProvisionRead, type Provisioned } from '../core/provisioned';
 import { bestEffort } from './bookkeeping';
 import { withCapacity } from './capacity';
 import type { Deps } from './deps';
-import { type RolloutState, recordOf } from './rollout';
+import { pendingAbort, type RolloutState, recordOf } from './rollout';
 
 export type ProvisionDeps = Pick<Deps, 'clock' | 'router' | 'records'>;
 
@@ -28,20 +28,37 @@ export async function provisionCanary(state: RolloutState, deps: ProvisionDeps):
     await deps.records.save(recordOf({ ...state, provisioned: asked }, 'planned', at));
   }
   const provisioned = afterProvisionRead(asked, await router.provision(asked), now);
-  const next: RolloutState = {
-    ...state,
-    provisioned,
-    ...(provisioned.status === 'FAILED'
-      ? {
-          next: {
-            action: 'rollback',
-            reason: `provisioned concurrency for version ${provisioned.version} failed (${provisioned.reason}); no traffic had moved`,
-          },
-        }
-      : {}),
-  };
+  const next: RolloutState = { ...state, provisioned, ...(await whatNext(state, provisioned, deps)) };
   await bestEffort('recording the provisioned concurrency', () =>
     deps.records.save(recordOf(next, 'planned', at)),
   );
   return next;
+}
+
+/**
+ * FAILED rolls back. An operator's abort left while it warms is not kept waiting for READY: like SetWeight,
+ * this holds for a moment (the state machine's Bake) and the check that follows applies the abort.
+ */
+async function whatNext(
+  state: RolloutState,
+  provisioned: Provisioned,
+  deps: ProvisionDeps,
+): Promise<Partial<Pick<RolloutState, 'next' | 'waitSeconds'>>> {
+  if (provisioned.status === 'FAILED') {
+    return {
+      next: {
+        action: 'rollback',
+        reason: `provisioned concurrency for version ${provisioned.version} failed (${provisioned.reason}); no traffic had moved`,
+      },
+    };
+  }
+  const abort = await pendingAbort(state, deps);
+  if (!abort) return {};
+  return {
+    waitSeconds: 1,
+    next: {
+      action: 'hold',
+      reason: `abort requested by ${abort.by} (${abort.reason}) while version ${provisioned.version}'s provisioned concurrency was ${provisioned.status}; no traffic had moved; the next check rolls back`,
+    },
+  };
 }

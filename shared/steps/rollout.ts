@@ -195,7 +195,7 @@ function coldAfter(state: RolloutState, weight: number, now: Date): Pick<Rollout
  * check runs (after a beforeAllowTraffic hook, say), so SetWeight looks first. A transient failure to
  * read goes back to the Retry; any other leaves the abort to the next check, as before traffic moved.
  */
-async function pendingAbort(
+export async function pendingAbort(
   state: RolloutState,
   deps: Pick<SetWeightDeps, 'records'>,
 ): Promise<OperatorCommand | undefined> {

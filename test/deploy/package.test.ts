@@ -295,8 +295,10 @@ describe('the packaged template', () => {
           'dynamodb:UpdateItem',
           'route53:GetHealthCheckStatus',
         ],
-        // Asks for the new version's provisioned concurrency and reads its status; writes the record first.
+        // Asks for the new version's provisioned concurrency and reads its status; writes the record first,
+        // and reads the operators' requests (an abort ends the wait).
         ProvisionDashcanaryLambdaFunction: [
+          'dynamodb:GetItem',
           'dynamodb:UpdateItem',
           'lambda:GetProvisionedConcurrencyConfig',
           'lambda:PutProvisionedConcurrencyConfig',

@@ -138,6 +138,45 @@ describe('provisioned concurrency for the canary', () => {
     expect(report.provisioned).toMatchObject({ status: 'removed' });
   });
 
+  it("ends the wait on an operator's abort: rolled back with its reason, no traffic moved", async () => {
+    const router = aliasWithProvisioned();
+    router.provisionStatuses = ['IN_PROGRESS'];
+    const deps = fakeDeps(router, trafficFor(router, 0.005));
+    let passes = 0;
+
+    const result = await runLocal({
+      input: input(),
+      deps,
+      virtualClock: deps.clock,
+      taskOverrides: {
+        ProvisionCanary: async (taskInput, real) => {
+          passes += 1;
+          if (passes === 3) {
+            const { rollout } = taskInput as { rollout: { record: { key: string; owner: string } } };
+            await deps.records.request(rollout.record.key, rollout.record.owner, {
+              command: {
+                id: 'abort-1',
+                action: 'abort',
+                by: 'ana',
+                reason: 'wrong build',
+                at: deps.clock.now().toISOString(),
+              },
+            });
+          }
+          return real(taskInput);
+        },
+      },
+    });
+
+    const report = toReport(result);
+    expect(result.error).toBe('fledge.RolledBack');
+    expect(passes).toBe(3);
+    expect(report.reason).toMatch(/wrong build/);
+    expect(report.forced).toMatchObject({ action: 'rollback', by: 'ana' });
+    expect(router.calls.filter((c) => c.startsWith('setWeight'))).toEqual([]);
+    expect(router.calls.slice(-2)).toEqual(['rollback', 'unprovision']);
+  });
+
   it(`gives up after ${MAX_PROVISION_MINUTES} minutes still IN_PROGRESS and rolls back`, async () => {
     const router = aliasWithProvisioned();
     router.provisionStatuses = ['IN_PROGRESS'];
