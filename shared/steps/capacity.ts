@@ -34,10 +34,11 @@ export async function releaseProvisioned(
 }
 
 /**
- * The removal at the end of a promotion or rollback: retried a little, then given up on, never failing the
- * step, whose traffic is already where it ends (a retried Promote or Rollback must not undo it, nor turn it
- * into RollbackFailed). Capacity it could not remove is named in `Canary Recovery Failed` (alarmed), as
- * nothing else will come back to it.
+ * The removal at the end of a promotion or rollback: a transient failure is tried again a few times, then
+ * given up on, never failing the step, whose traffic is already where it ends (a retried Promote or
+ * Rollback must not undo it, nor turn it into RollbackFailed). Capacity it could not remove is named in
+ * `Canary Recovery Failed` (alarmed), as nothing else will come back to it. Each call is bounded by the SDK
+ * client's timeouts, and the whole by the step's own (a retried step finds what is already removed).
  */
 export async function releaseAtEnd(
   state: { target: Target; provisioned?: Provisioned | undefined },
@@ -48,18 +49,17 @@ export async function releaseAtEnd(
   if (!provisionedToRemove(plan)) return plan;
   let released: Provisioned | undefined;
   let failure: Error | undefined;
-  await bestEffort('removing the canary provisioned concurrency', async () => {
+  for (let attempt = 1; attempt <= END_ATTEMPTS && !released; attempt++) {
     try {
       released = await releaseProvisioned(state.target, plan, deps);
     } catch (error) {
       failure = error as Error;
-      throw error;
     }
-  });
+  }
   if (released && (released.endedAt || !released.reason?.startsWith('could not'))) return released;
   const reason = released?.reason?.startsWith('could not')
     ? released.reason
-    : `could not be removed (${failure ? `${failure.name}: ${failure.message}` : 'it took too long'}); remove it by hand`;
+    : `could not be removed (${failure?.name}: ${failure?.message}); remove it by hand`;
   const left: Provisioned = { ...plan, reason };
   await bestEffort('announcing the provisioned concurrency left', () =>
     deps.events.publish('Canary Recovery Failed', {
@@ -69,6 +69,9 @@ export async function releaseAtEnd(
   );
   return left;
 }
+
+/** Tries of the removal at the end of a rollout, each with the SDK's own retries. */
+const END_ATTEMPTS = 3;
 
 /** The plan as a report shows it: with its concurrency-hours so far. */
 export function provisionedSummary(
