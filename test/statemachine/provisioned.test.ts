@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RecordingRouter } from '../../cli/local/replay';
 import { runLocal } from '../../cli/local/runner';
 import { describeEvent, provisionedLine, toReport } from '../../cli/reports/progress';
+import { loadDefinition } from '../../cli/shared/definition';
 import { LifecycleEventSchemas } from '../../shared/core/event-schemas';
 import { MAX_PROVISION_MINUTES, PROVISION_WAIT_SECONDS } from '../../shared/core/provisioned';
 import { fromLocalRun } from '../../shared/report/history';
@@ -364,5 +365,14 @@ describe('provisioned concurrency for the canary', () => {
       expect(report.reason).toMatch(/canary p99 latency is worse than baseline's/);
       expect(router.calls.slice(-2)).toEqual(['rollback', 'unprovision']);
     });
+  });
+});
+
+it('waits between two reads as long in the ASL as the wait-time budget counts (PROVISION_WAIT_SECONDS)', () => {
+  const { definition } = loadDefinition();
+
+  expect(definition.States.WaitForProvisioned).toMatchObject({
+    Type: 'Wait',
+    Seconds: PROVISION_WAIT_SECONDS,
   });
 });
