@@ -13,8 +13,10 @@ import {
   type PairedTrials,
   rateRatio,
   regressionTest,
+  type SafetyResult,
   safetyTest,
   sumArms,
+  type TestResult,
 } from './sequential-test';
 
 export type VerdictKind = 'pass' | 'fail' | 'inconclusive' | 'error';
@@ -118,7 +120,40 @@ export interface JudgeInput {
 /** Names used when the caller gives none. */
 export const DEFAULT_NAMES: MetricNames = { requests: 'requests', errors: 'errors', latency: 'latency' };
 
-/** The alarm and health-check gate: a fail when any of them fires, else undefined. */
+/**
+ * Judges one check from the paired per-minute counts since the canary first got traffic, in five steps:
+ * validate the minutes, the gates, the error test, the latency test, the conclusion.
+ */
+export function judge(input: JudgeInput): Verdict {
+  const { config, latency = [] } = input;
+  const names = input.names ?? DEFAULT_NAMES;
+  const gate = gateVerdict(input.alarmsInAlarm, input.unhealthyChecks ?? []);
+  const invalid = gate ? undefined : validateMinutes(input.minutes, latency, names);
+  if (gate || invalid || input.switched) return judgeWithoutTests(input, gate, invalid);
+  const judged = selectJudgedMinutes(input.minutes, config);
+  const alpha = splitAlpha(config.alpha, latency.length);
+  const errors = errorTest(judged.minutes, config, input.prior, alpha.errors);
+  const slow = latencyTests(judged.minutes, latency, alpha.latency, input.prior, names);
+  return conclude({ input, judged, errors, latency: slow, alphaErrors: alpha.errors, names });
+}
+
+/**
+ * Step 1: the first count that cannot be a count, as a message naming the metric and the minute. The
+ * newest minute may be partly reported, and series reported apart from each other (ALB RequestCount and
+ * HTTPCode_Target_5XX_Count) can show its errors before its requests: that is left out, not an error.
+ */
+export function validateMinutes(
+  minutes: readonly PairedMinute[],
+  latency: readonly LatencyThreshold[],
+  names: MetricNames = DEFAULT_NAMES,
+): string | undefined {
+  if (!unreportedRequests(minutes.at(-1))) return findInvalid(minutes, latency, names);
+  return (
+    findInvalid(minutes.slice(0, -1), latency, names) ?? findInvalid(minutes.slice(-1), latency, names, false)
+  );
+}
+
+/** The alarm and health-check gate (step 2): a fail when any of them fires, else undefined. */
 export function gateVerdict(
   alarmsInAlarm: readonly string[],
   unhealthyChecks: readonly string[],
@@ -132,76 +167,83 @@ export function gateVerdict(
   return undefined;
 }
 
-/** Judges one check from the paired per-minute counts since the canary first got traffic. */
-export function judge(input: JudgeInput): Verdict {
-  const { window, config, alarmsInAlarm, unhealthyChecks = [], latency = [] } = input;
-  const names = input.names ?? DEFAULT_NAMES;
-  const gates = {
-    alarmsInAlarm: [...alarmsInAlarm],
-    ...(unhealthyChecks.length > 0 ? { unhealthyChecks: [...unhealthyChecks] } : {}),
+/** A gate fired, a count is invalid, or the canary has all the traffic: no statistical test runs. */
+function judgeWithoutTests(
+  input: JudgeInput,
+  gate: Verdict | undefined,
+  invalid: string | undefined,
+): Verdict {
+  const total = sumArms(input.minutes);
+  const plain: Evidence = {
+    ...windowOf(input),
+    canary: summarize(total.canary),
+    baseline: summarize(total.baseline),
+    ...gatesOf(input),
   };
-  const base = {
-    window: { start: window.start.toISOString(), end: window.end.toISOString() },
-    minutes: input.minutes.length,
+  if (gate) return { ...gate, evidence: plain };
+  if (invalid) return { verdict: 'error', reason: invalid, evidence: plain };
+  return {
+    verdict: 'pass',
+    reason:
+      'all traffic is on the canary and its alarms and health checks are clear ' +
+      `(canary ${describe(plain.canary)}; no baseline is left to compare with)`,
+    evidence: plain,
   };
-  const gate = gateVerdict(alarmsInAlarm, unhealthyChecks);
-  // The newest minute may be partly reported, and series reported apart from each other (ALB RequestCount
-  // and HTTPCode_Target_5XX_Count) can show its errors before its requests: left out below, not an error.
-  const newest = input.minutes.length - 1;
-  const newestShort = newest >= 0 && unreportedRequests(input.minutes[newest]);
-  const invalid = gate
-    ? undefined
-    : (findInvalid(newestShort ? input.minutes.slice(0, -1) : input.minutes, latency, names) ??
-      (newestShort ? findInvalid(input.minutes.slice(-1), latency, names, false) : undefined));
-  if (gate || invalid || input.switched) {
-    const total = sumArms(input.minutes);
-    const plain: Evidence = {
-      ...base,
-      canary: summarize(total.canary),
-      baseline: summarize(total.baseline),
-      ...gates,
-    };
-    if (gate) return { ...gate, evidence: plain };
-    if (invalid) return { verdict: 'error', reason: invalid, evidence: plain };
-    return {
-      verdict: 'pass',
-      reason:
-        'all traffic is on the canary and its alarms and health checks are clear ' +
-        `(canary ${describe(plain.canary)}; no baseline is left to compare with)`,
-      evidence: plain,
-    };
-  }
+}
 
-  // Errors of a minute whose error series did not report cannot be told from no errors. The newest
-  // minute may simply not be complete yet and is left out; anywhere else the check cannot judge errors.
-  const gaps = errorGaps(input.minutes, config);
+/** The minutes the tests judge, and the error series that did not report. */
+export interface JudgedMinutes {
+  minutes: readonly PairedMinute[];
+  /** The newest minute, left out because it is not complete yet. */
+  leftOut: PairedMinute | undefined;
+  gaps: ErrorGaps;
+  /** An error series is missing where the check cannot wait for it: errors cannot be judged. */
+  errorsMissing: boolean;
+}
+
+/**
+ * Errors of a minute whose error series did not report cannot be told from no errors. The newest minute
+ * may simply not be complete yet and is left out (as is one reporting more errors than requests);
+ * anywhere else the check cannot judge errors.
+ */
+export function selectJudgedMinutes(minutes: readonly PairedMinute[], config: JudgeConfig): JudgedMinutes {
+  const newest = minutes.length - 1;
+  const gaps = errorGaps(minutes, config);
   const newestOnly = gaps.minutes.length === 1 && gaps.minutes[0] === newest;
-  const leftOut = newestOnly || newestShort ? input.minutes[newest] : undefined;
-  const minutes = leftOut ? input.minutes.slice(0, -1) : input.minutes;
-  const errorsMissing = !newestOnly && gaps.minutes.length > 0;
-  // The window then ends where the judged minutes end: promotion waits until they cover the last step.
-  const judged = leftOut
-    ? {
-        ...base,
-        window: { ...base.window, end: new Date(leftOut.at).toISOString() },
-        minutes: minutes.length,
-      }
-    : base;
-  const counted = sumArms(minutes);
-  const canary = summarize(counted.canary);
-  const baseline = summarize(counted.baseline);
+  const leftOut = newestOnly || unreportedRequests(minutes.at(-1)) ? minutes.at(-1) : undefined;
+  return {
+    minutes: leftOut ? minutes.slice(0, -1) : minutes,
+    leftOut,
+    gaps,
+    errorsMissing: !newestOnly && gaps.minutes.length > 0,
+  };
+}
+
+/** The error test takes the whole alpha, or half of it when latency is compared too (split per statistic). */
+export function splitAlpha(alpha: number, latencyStatistics: number): { errors: number; latency: number } {
+  if (latencyStatistics === 0) return { errors: alpha, latency: alpha };
+  return { errors: alpha / 2, latency: alpha / 2 / latencyStatistics };
+}
+
+/** Step 3: the evidence of a regression in the error rate, and the evidence that there is none. */
+export interface ErrorTest {
+  trials: PairedTrials[];
+  /** φ by minute: how much more the errors vary than Poisson. */
+  phi: number[];
+  regression: TestResult;
+  safety: SafetyResult;
+}
+
+export function errorTest(
+  minutes: readonly PairedMinute[],
+  config: JudgeConfig,
+  prior: Prior | undefined,
+  alpha: number,
+): ErrorTest {
   const trials = errorTrials(minutes);
-  const prior = input.prior?.dispersion.errors;
-  const phi = conditionalDispersion(trials, prior);
-  const alphaErrors = latency.length > 0 ? config.alpha / 2 : config.alpha;
-  const alphaLatency = latency.length > 0 ? config.alpha / 2 / latency.length : config.alpha;
-  const regression = regressionTest(trials, {
-    alpha: alphaErrors,
-    nullRatio: 1 + config.tolerance,
-    dispersion: phi,
-  });
-  const priorRate =
-    input.prior && input.prior.requests > 0 ? input.prior.errors / input.prior.requests : null;
+  const priorDispersion = prior?.dispersion.errors;
+  const phi = conditionalDispersion(trials, priorDispersion);
+  const regression = regressionTest(trials, { alpha, nullRatio: 1 + config.tolerance, dispersion: phi });
   const safety = safetyTest(trials, {
     beta: config.beta,
     maxRegression: config.maxRegression,
@@ -209,68 +251,67 @@ export function judge(input: JudgeInput): Verdict {
     armDispersion: {
       canary: dispersionByMinute(
         trials.map((t) => t.canary),
-        prior,
+        priorDispersion,
       ),
       baseline: dispersionByMinute(
         trials.map((t) => t.baseline),
-        prior,
+        priorDispersion,
       ),
     },
-    priorRate,
+    priorRate: prior && prior.requests > 0 ? prior.errors / prior.requests : null,
   });
-  const latencyEvidence = latency.map((l) => latencyTest(minutes, l, alphaLatency, input.prior));
-  const latencyMissing = latencyGaps(minutes, latency, names);
-  const missing = [
-    ...gaps.series.map(
-      (s) => `${s.arm} ${names.errors} in ${s.minutes} of ${s.served} minutes with requests`,
-    ),
-    ...latencyMissing,
-  ];
-  const evidence: Evidence = {
-    ...judged,
-    canary,
-    baseline,
-    ...(errorsMissing
-      ? {}
-      : {
-          test: {
-            eValue: round(regression.eValue),
-            threshold: regression.threshold,
-            rateRatio: roundOrNull(rateRatio(trials)),
-            tolerance: config.tolerance,
-            dispersion: round(phi.at(-1) ?? 1),
-          },
-          safety: {
-            eValue: round(safety.eValue),
-            threshold: safety.threshold,
-            maxRegression: config.maxRegression,
-            moreCanaryRequests: safety.rejected ? 0 : null,
-          },
-        }),
-    ...(latencyEvidence.length > 0 ? { latency: latencyEvidence } : {}),
-    ...(missing.length > 0 ? { missing } : {}),
-    ...gates,
-  };
-  const rates = `canary ${describe(canary)} vs baseline ${describe(baseline)}`;
+  return { trials, phi, regression, safety };
+}
 
-  if (canary.requests === 0) {
-    return {
-      verdict: 'inconclusive',
-      pending: 'data',
-      reason: 'no canary requests in the window yet',
-      evidence,
-    };
-  }
+/** Step 4: each latency statistic's test, and the arms that served requests but reported no latency. */
+export function latencyTests(
+  minutes: readonly PairedMinute[],
+  latency: readonly LatencyThreshold[],
+  alpha: number,
+  prior: Prior | undefined,
+  names: MetricNames = DEFAULT_NAMES,
+): { evidence: LatencyEvidence[]; missing: string[] } {
+  return {
+    evidence: latency.map((l) => latencyTest(minutes, l, alpha, prior)),
+    missing: latencyGaps(minutes, latency, names),
+  };
+}
+
+interface Judged {
+  input: JudgeInput;
+  judged: JudgedMinutes;
+  errors: ErrorTest;
+  latency: { evidence: LatencyEvidence[]; missing: string[] };
+  alphaErrors: number;
+  names: MetricNames;
+}
+
+/** Step 5: the verdict the tests support, in order: no data, regression, latency, limits, data gaps, promotion. */
+export function conclude(judged: Judged): Verdict {
+  const { config } = judged.input;
+  const { regression, safety } = judged.errors;
+  const evidence = evidenceOf(judged);
+  const { canary, baseline } = evidence;
+  const rates = `canary ${describe(canary)} vs baseline ${describe(baseline)}`;
+  const errorsMissing = judged.judged.errorsMissing;
+  const pending = (reason: string): Verdict => ({
+    verdict: 'inconclusive',
+    pending: 'data',
+    reason,
+    evidence,
+  });
+
+  if (canary.requests === 0) return pending('no canary requests in the window yet');
   if (!errorsMissing && regression.rejected) {
     return {
       verdict: 'fail',
       reason:
         `canary error rate is higher than baseline's${config.tolerance > 0 ? ` beyond the ${pct(config.tolerance)} tolerance` : ''}: ${rates}; ` +
-        `e-value ${round(regression.eValue)} ≥ ${regression.threshold} (alpha ${alphaErrors})`,
+        `e-value ${round(regression.eValue)} ≥ ${regression.threshold} (alpha ${judged.alphaErrors})`,
       evidence,
     };
   }
-  const slow = latencyEvidence.find((l) => l.eValue >= l.threshold);
+  const slow = judged.latency.evidence.find((l) => l.eValue >= l.threshold);
   if (slow) {
     return {
       verdict: 'fail',
@@ -281,51 +322,34 @@ export function judge(input: JudgeInput): Verdict {
       evidence,
     };
   }
-  if (config.maxErrorRate !== undefined && canary.requests >= config.minInvocations) {
-    if ((canary.errorRate ?? 0) > config.maxErrorRate) {
-      return {
-        verdict: 'fail',
-        reason: `canary error rate ${pct(canary.errorRate ?? 0)} is above maxErrorRate ${pct(config.maxErrorRate)}`,
-        evidence,
-      };
-    }
+  if (
+    config.maxErrorRate !== undefined &&
+    canary.requests >= config.minInvocations &&
+    (canary.errorRate ?? 0) > config.maxErrorRate
+  ) {
+    return {
+      verdict: 'fail',
+      reason: `canary error rate ${pct(canary.errorRate ?? 0)} is above maxErrorRate ${pct(config.maxErrorRate)}`,
+      evidence,
+    };
   }
   if (errorsMissing) {
     const hint = config.errors?.publishedOnlyWhenNonZero
       ? ''
       : '; if this metric is published only when non-zero (e.g. ALB HTTPCode_Target_5XX_Count), set ' +
         'analysis.errors.publishedOnlyWhenNonZero';
-    return {
-      verdict: 'inconclusive',
-      pending: 'data',
-      reason: `no datapoints for ${gaps.series.map((s) => `${s.arm} ${names.errors} in ${s.minutes} of ${s.served} minutes with requests`).join(' and ')}, so its errors cannot be counted${hint}`,
-      evidence,
-    };
+    const series = judged.judged.gaps.series.map((s) => describeGap(s, judged.names)).join(' and ');
+    return pending(`no datapoints for ${series}, so its errors cannot be counted${hint}`);
   }
-  if (latencyMissing.length > 0) {
-    return {
-      verdict: 'inconclusive',
-      pending: 'data',
-      reason: `no latency datapoints for ${latencyMissing.join(' and ')}`,
-      evidence,
-    };
+  if (judged.latency.missing.length > 0) {
+    return pending(`no latency datapoints for ${judged.latency.missing.join(' and ')}`);
   }
   if (canary.requests < config.minInvocations) {
-    return {
-      verdict: 'inconclusive',
-      pending: 'data',
-      reason: `only ${canary.requests} canary requests so far; ${config.minInvocations} needed to judge (${rates})`,
-      evidence,
-    };
+    return pending(
+      `only ${canary.requests} canary requests so far; ${config.minInvocations} needed to judge (${rates})`,
+    );
   }
-  if (baseline.requests === 0) {
-    return {
-      verdict: 'inconclusive',
-      pending: 'data',
-      reason: 'no baseline requests to compare the canary with',
-      evidence,
-    };
-  }
+  if (baseline.requests === 0) return pending('no baseline requests to compare the canary with');
   if (safety.rejected) {
     return {
       verdict: 'pass',
@@ -335,7 +359,13 @@ export function judge(input: JudgeInput): Verdict {
       evidence,
     };
   }
-  const more = moreCanaryRequests(trials, safety.eValue, safety.threshold, config, phi);
+  const more = moreCanaryRequests(
+    judged.errors.trials,
+    safety.eValue,
+    safety.threshold,
+    config,
+    judged.errors.phi,
+  );
   if (evidence.safety) evidence.safety.moreCanaryRequests = more;
   return {
     verdict: 'inconclusive',
@@ -348,6 +378,64 @@ export function judge(input: JudgeInput): Verdict {
         : `; promotion needs about ${fmtCount(more)} more canary requests at the baseline's error rate`),
     evidence,
   };
+}
+
+/** The evidence of a judged check; the window ends where the judged minutes end (promotion waits for them). */
+function evidenceOf({ input, judged, errors, latency, names }: Judged): Evidence {
+  const { config } = input;
+  const counted = sumArms(judged.minutes);
+  const base = windowOf(input);
+  const window = judged.leftOut
+    ? {
+        window: { ...base.window, end: new Date(judged.leftOut.at).toISOString() },
+        minutes: judged.minutes.length,
+      }
+    : base;
+  const missing = [...judged.gaps.series.map((s) => describeGap(s, names)), ...latency.missing];
+  return {
+    ...window,
+    canary: summarize(counted.canary),
+    baseline: summarize(counted.baseline),
+    ...(judged.errorsMissing
+      ? {}
+      : {
+          test: {
+            eValue: round(errors.regression.eValue),
+            threshold: errors.regression.threshold,
+            rateRatio: roundOrNull(rateRatio(errors.trials)),
+            tolerance: config.tolerance,
+            dispersion: round(errors.phi.at(-1) ?? 1),
+          },
+          safety: {
+            eValue: round(errors.safety.eValue),
+            threshold: errors.safety.threshold,
+            maxRegression: config.maxRegression,
+            moreCanaryRequests: errors.safety.rejected ? 0 : null,
+          },
+        }),
+    ...(latency.evidence.length > 0 ? { latency: latency.evidence } : {}),
+    ...(missing.length > 0 ? { missing } : {}),
+    ...gatesOf(input),
+  };
+}
+
+function windowOf(input: JudgeInput): Pick<Evidence, 'window' | 'minutes'> {
+  return {
+    window: { start: input.window.start.toISOString(), end: input.window.end.toISOString() },
+    minutes: input.minutes.length,
+  };
+}
+
+function gatesOf(input: JudgeInput): Pick<Evidence, 'alarmsInAlarm' | 'unhealthyChecks'> {
+  const unhealthyChecks = input.unhealthyChecks ?? [];
+  return {
+    alarmsInAlarm: [...input.alarmsInAlarm],
+    ...(unhealthyChecks.length > 0 ? { unhealthyChecks: [...unhealthyChecks] } : {}),
+  };
+}
+
+function describeGap(gap: ErrorGaps['series'][number], names: MetricNames): string {
+  return `${gap.arm} ${names.errors} in ${gap.minutes} of ${gap.served} minutes with requests`;
 }
 
 /** An arm of the minute reports more errors than requests: its requests have not all arrived, or never will. */
@@ -407,10 +495,13 @@ function invalidCount(value: number): string | undefined {
 }
 
 /** Minutes (by index) in which an arm served requests but its error series had no datapoint. */
-function errorGaps(
-  minutes: readonly PairedMinute[],
-  config: JudgeConfig,
-): { minutes: number[]; series: Array<{ arm: string; minutes: number; served: number }> } {
+export interface ErrorGaps {
+  /** Indices of the minutes with a gap. */
+  minutes: number[];
+  series: Array<{ arm: string; minutes: number; served: number }>;
+}
+
+function errorGaps(minutes: readonly PairedMinute[], config: JudgeConfig): ErrorGaps {
   if (config.errors?.publishedOnlyWhenNonZero) return { minutes: [], series: [] };
   const indices = new Set<number>();
   const series: Array<{ arm: string; minutes: number; served: number }> = [];
