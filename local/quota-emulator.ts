@@ -162,10 +162,24 @@ export const AWS_QUOTAS: readonly QuotaGroup[] = [
   },
 ];
 
-/** Every quota times `factor` (a load test of N rollouts runs at N/300 of an account's quotas). */
+/**
+ * The tokens a scaled bucket keeps at least: one step of one rollout makes up to four calls of a group
+ * in a row (Plan's Lambda reads; Route 53's read, change and GetChange), which a full-size bucket always
+ * holds. Below that a scaled account could never serve even one step, which no real one does.
+ */
+export const MIN_SCALED_BURST = 4;
+
+/**
+ * Every quota times `factor` (a load test of N rollouts runs at N/300 of an account's quotas): the
+ * refill rate exactly, the burst down to MIN_SCALED_BURST (or the full burst, if smaller).
+ */
 export function scaleQuotas(groups: readonly QuotaGroup[], factor: number): QuotaGroup[] {
   if (!(factor > 0)) throw new RangeError(`quota scale must be above 0, got ${factor}`);
-  return groups.map((g) => ({ ...g, burst: Math.max(1, g.burst * factor), perSecond: g.perSecond * factor }));
+  return groups.map((g) => ({
+    ...g,
+    burst: Math.max(g.burst * factor, Math.min(g.burst, MIN_SCALED_BURST)),
+    perSecond: g.perSecond * factor,
+  }));
 }
 
 /** A token bucket refilled on the given clock. */
