@@ -212,9 +212,13 @@ async function createTargets(all: Spec[], phase: string): Promise<Target[]> {
           new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }),
         );
         const pair = (page.ResourceRecordSets ?? []).filter((r) => r.Name === `${record}.` && r.Type === 'A');
-        const weight = (id: string) => pair.find((r) => r.SetIdentifier === id)?.Weight ?? 0;
-        const total = weight('primary') + weight('canary');
-        return total === 0 ? 0 : weight('canary') / total;
+        // The new fleet's share, whichever record serves it: a finalized promotion moves its address into
+        // the stable record.
+        const total = pair.reduce((sum, r) => sum + (r.Weight ?? 0), 0);
+        const toNew = pair
+          .filter((r) => r.ResourceRecords?.some((v) => v.Value === CANARY_IP))
+          .reduce((sum, r) => sum + (r.Weight ?? 0), 0);
+        return total === 0 ? 0 : toNew / total;
       },
     });
   }
