@@ -60,15 +60,13 @@ export interface GroupUse {
 
 /** Per target kind: each quota group's use, the binding one first. */
 export function capacity(result: LoadResult, kind: RolloutRun['spec']['kind']): GroupUse[] {
-  const runs = result.alone
-    .map((run, i) => ({ run, calls: result.aloneCalls[i] ?? [] }))
-    .filter((r) => r.run.spec.kind === kind);
+  const runs = result.alone.filter((r) => r.spec.kind === kind);
   if (runs.length === 0) return [];
-  const seconds = runs.reduce((sum, r) => sum + r.run.virtualMinutes * 60, 0) / runs.length;
+  const seconds = runs.reduce((sum, r) => sum + r.virtualMinutes * 60, 0) / runs.length;
+  const kindCalls = result.aloneCalls[kind];
   const uses: GroupUse[] = [];
   for (const group of AWS_QUOTAS) {
-    const calls =
-      runs.reduce((sum, r) => sum + sdkCalls(r.calls.filter((c) => c.group === group.name)), 0) / runs.length;
+    const calls = sdkCalls(kindCalls.filter((c) => c.group === group.name)) / runs.length;
     if (calls === 0) continue;
     const perRolloutSecond = calls / seconds;
     uses.push({
@@ -84,16 +82,14 @@ export function capacity(result: LoadResult, kind: RolloutRun['spec']['kind']): 
 
 /** Calls per rollout per service and operation, from the alone runs of one kind. */
 export function callsByOperation(result: LoadResult, kind: RolloutRun['spec']['kind']): Map<string, number> {
-  const runs = result.alone
-    .map((run, i) => ({ run, calls: result.aloneCalls[i] ?? [] }))
-    .filter((r) => r.run.spec.kind === kind);
-  const out = new Map<string, number>();
-  for (const r of runs) {
-    const byOp = new Map<string, CallRecord[]>();
-    for (const c of r.calls)
-      byOp.set(`${c.service}:${c.op}`, [...(byOp.get(`${c.service}:${c.op}`) ?? []), c]);
-    for (const [op, calls] of byOp) out.set(op, (out.get(op) ?? 0) + sdkCalls(calls) / runs.length);
+  const runs = result.alone.filter((r) => r.spec.kind === kind).length;
+  const byOp = new Map<string, CallRecord[]>();
+  for (const c of result.aloneCalls[kind]) {
+    const op = `${c.service}:${c.op}`;
+    byOp.set(op, [...(byOp.get(op) ?? []), c]);
   }
+  const out = new Map<string, number>();
+  for (const [op, calls] of byOp) out.set(op, sdkCalls(calls) / runs);
   return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
 }
 

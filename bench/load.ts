@@ -63,9 +63,9 @@ export interface LoadResult {
   quotas: QuotaGroup[];
   loaded: RolloutRun[];
   alone: RolloutRun[];
-  /** Calls of the loaded run, and of each alone run (by index). */
+  /** Calls of the loaded run, and of the alone runs of each target kind. */
   loadedCalls: CallRecord[];
-  aloneCalls: CallRecord[][];
+  aloneCalls: Record<Spec['kind'], CallRecord[]>;
   wallSeconds: number;
 }
 
@@ -100,17 +100,20 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   try {
     log(`${all.length} rollouts at once, quotas x${scale.toFixed(3)}...`);
     const loaded = await runPhase(all, loadedTargets, quotas, phase);
-    log(`each rollout alone, full quotas...`);
+    // Alone: no quota binds and each rollout has a timeline of its own, so none waits on another; one
+    // batch per target kind, so each kind's calls can be counted.
+    log('each rollout alone (no quotas, a timeline each)...');
     const alone: RolloutRun[] = [];
-    const aloneCalls: CallRecord[][] = [];
-    for (const spec of all) {
-      const target = aloneTargets[spec.index];
-      if (!target) throw new Error(`no target for rollout ${spec.index}`);
-      const one = await runPhase([spec], [target], AWS_QUOTAS, phase);
-      const run = one.runs[0];
-      if (run) alone.push(run);
-      aloneCalls.push(one.calls);
+    const aloneCalls: LoadResult['aloneCalls'] = { 'lambda-alias': [], 'route53-weighted': [] };
+    for (const kind of ['lambda-alias', 'route53-weighted'] as const) {
+      const batch = all.filter((s) => s.kind === kind);
+      const targets = batch.map((s) => aloneTargets[s.index] as Target);
+      // AWS's groups, a million times over: each call is named by its group, and none binds.
+      const one = await runPhase(batch, targets, scaleQuotas(AWS_QUOTAS, 1e6), phase, 'own-timelines');
+      alone.push(...one.runs);
+      aloneCalls[kind] = one.calls;
     }
+    alone.sort((x, y) => x.spec.index - y.spec.index);
     return {
       scale,
       quotas,
@@ -231,14 +234,18 @@ async function runPhase(
   targets: Target[],
   quotas: readonly QuotaGroup[],
   { emulator, deps, motoEndpoint }: { emulator: QuotaEmulator; deps: Deps; motoEndpoint: string },
+  timelines: 'shared' | 'own-timelines' = 'shared',
 ): Promise<{ runs: RolloutRun[]; calls: CallRecord[] }> {
   // Three hours back: every window the checks read is within CloudWatch's recent range.
-  const timeline = new SharedTimeline(new Date(floorToMinute(new Date()).getTime() - 3 * 3_600_000));
-  emulator.reset(timeline.now, quotas);
+  const start = new Date(floorToMinute(new Date()).getTime() - 3 * 3_600_000);
+  const shared = new SharedTimeline(start);
+  emulator.reset(shared.now, quotas);
   {
-    for (const _ of all) timeline.join();
+    const timelineOf = all.map(() => (timelines === 'shared' ? shared : new SharedTimeline(start)));
+    for (const t of timelineOf) t.join();
     const runs = await Promise.all(
       all.map(async (spec, i) => {
+        const timeline = timelineOf[i] as SharedTimeline;
         const target = targets[i];
         if (!target) throw new Error(`no target for rollout ${spec.index}`);
         const clock = timeline.clock();
