@@ -6,9 +6,9 @@
  */
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { runLocal } from '../cli/local-runner';
-import { type RunReport, toReport } from '../cli/report';
-import { wireDeps } from '../cli/wiring';
+import { runLocal } from '../cli/local/runner';
+import { type RunReport, toReport } from '../cli/reports/progress';
+import { wireDeps } from '../cli/shared/wiring';
 import { createFunctionWithAlias } from '../local/fixtures';
 import { useEndpoint } from '../local/moto';
 import {
