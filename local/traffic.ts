@@ -27,14 +27,17 @@ export interface TrafficOptions {
   seed: number;
   /** The split now, read from AWS. */
   readSplit: () => Promise<Side[]>;
+  /** Publishes to this endpoint instead of the SDK's configured one (the load bench: moto, past the quotas). */
+  endpoint?: string;
 }
 
 export class TrafficSimulator {
-  readonly #cloudWatch = new CloudWatchClient({});
+  readonly #cloudWatch: CloudWatchClient;
   readonly #draw: (n: number, p: number) => number;
   #nextMinute: number | undefined;
 
   constructor(private readonly options: TrafficOptions) {
+    this.#cloudWatch = new CloudWatchClient(options.endpoint ? { endpoint: options.endpoint } : {});
     this.#draw = binomial.factory({ seed: options.seed });
   }
 
@@ -84,8 +87,9 @@ export function aliasSplit(
   alias: string,
   errorRates: Record<string, number>,
   defaultRate: number,
+  endpoint?: string,
 ) {
-  const lambda = new LambdaClient({});
+  const lambda = new LambdaClient(endpoint ? { endpoint } : {});
   return async (): Promise<Side[]> => {
     const current = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
     const extra = current.RoutingConfig?.AdditionalVersionWeights ?? {};
@@ -117,8 +121,9 @@ export function recordSplit(
   app: string,
   fleetErrorRates: Record<string, number>,
   defaultRate: number,
+  endpoint?: string,
 ) {
-  const route53 = new Route53Client({});
+  const route53 = new Route53Client(endpoint ? { endpoint } : {});
   return async (): Promise<Side[]> => {
     const page = await route53.send(
       new ListResourceRecordSetsCommand({

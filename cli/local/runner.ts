@@ -111,6 +111,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const clock = options.virtualClock;
   const timeoutMs = options.functionTimeoutMs ?? ((fn: FunctionName) => FUNCTION_TIMEOUT_SECONDS[fn] * 1000);
   let pendingAdvance: Promise<void> = Promise.resolve();
+  const clockSettled = async () => {
+    if (!clock) return;
+    // A retry is announced after its pause and runs at once: one turn of the event loop lets the event
+    // log below see the announcement and move the clock first.
+    await new Promise((resolve) => setImmediate(resolve));
+    await pendingAdvance;
+  };
   // Tasks still running: an aborted execution waits for them, as their writes may still land.
   const inFlight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
@@ -128,7 +135,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       : inProcess(fn, deps, timeoutMs(fn as FunctionName));
     const override = options.taskOverrides?.[stateName];
     taskResourceLocalHandlers[stateName] = async (input) => {
-      await pendingAdvance; // a virtual wait finishes moving the clock before the next task runs
+      await clockSettled(); // a virtual wait or retry pause finishes moving the clock before the task runs
       return track(override ? override(input, real) : real(input));
     };
   }
@@ -139,7 +146,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       throw new Error(`state ${stateName} uses ${resource}, which the local runner cannot run`);
     const override = options.taskOverrides?.[stateName];
     taskResourceLocalHandlers[stateName] = async (input) => {
-      await pendingAdvance;
+      await clockSettled();
       return track(override ? override(input, integration) : integration(input));
     };
   }
@@ -152,6 +159,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         ? {
             // 1 ms, not 0: a real timer lets the event log below move the clock before the wait ends.
             waitTimeOverrides: Object.fromEntries(waitStates.map(([n]) => [n, 1])),
+            // A retry's pause moves the virtual clock instead (below), as long as Step Functions would wait.
             retryIntervalOverrides: Object.fromEntries(
               [...Object.keys(loaded.taskFunctions), ...Object.keys(loaded.integrations)].map((n) => [n, 0]),
             ),
@@ -176,6 +184,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           const seconds = waitSeconds(state, event.state.input);
           pendingAdvance = pendingAdvance.then(() => clock.advance(seconds));
         }
+      }
+      if (clock && event.type === 'StateRetried') {
+        const seconds = retryPauseSeconds(event.retry.retrier, event.retry.attempt);
+        pendingAdvance = pendingAdvance.then(() => clock.advance(seconds));
       }
       if (event.type === 'StateExited') {
         const rollout = (event.state.output as { rollout?: unknown } | undefined)?.rollout;
@@ -237,6 +249,26 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   // by someone else (`fledge recover --force`), and the run must not claim it moved no traffic.
   const keep = recovery && (recovery.action !== 'none' || result.status === 'ABORTED');
   return keep ? { ...result, recovery } : result;
+}
+
+/**
+ * How long Step Functions pauses before retry `attempt` (1 for the first): IntervalSeconds (default 1)
+ * times BackoffRate (default 2) per earlier attempt, capped at MaxDelaySeconds, and with FULL jitter a
+ * random share of that.
+ */
+export function retryPauseSeconds(
+  retrier: {
+    IntervalSeconds?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+    JitterStrategy?: 'NONE' | 'FULL';
+  },
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const backoff = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** Math.max(0, attempt - 1);
+  const capped = Math.min(backoff, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+  return retrier.JitterStrategy === 'FULL' ? random() * capped : capped;
 }
 
 const HANDLERS: Record<string, (deps: () => Deps) => LambdaHandler> = {

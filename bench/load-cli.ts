@@ -1,0 +1,73 @@
+/**
+ * `npm run bench:load [-- --rollouts N --seed S]`: N rollouts (default 60) started within one virtual
+ * minute, quotas scaled by N/300, against moto behind the quota emulator; then each alone. Prints the
+ * goals, the calls per rollout per service, and which quota binds first at how many rollouts.
+ */
+import { parseArgs } from 'node:util';
+import { startMoto } from '../local/moto';
+import { ACCOUNT_ROLLOUTS, runLoad } from './load';
+import { callsByOperation, capacity, goals } from './load-summary';
+
+const { values } = parseArgs({
+  options: { rollouts: { type: 'string', default: '60' }, seed: { type: 'string', default: '1' } },
+});
+const rollouts = Number(values.rollouts);
+const seed = Number(values.seed);
+if (!Number.isInteger(rollouts) || rollouts < 1) throw new Error(`--rollouts must be a whole number above 0`);
+
+const moto = await startMoto();
+try {
+  const result = await runLoad({
+    rollouts,
+    seed,
+    motoEndpoint: moto.endpoint,
+    log: (line) => console.log(line),
+  });
+  const g = goals(result);
+  console.log(
+    `\n${rollouts} rollouts within one virtual minute, seed ${seed}; every quota scaled by ${rollouts}/${ACCOUNT_ROLLOUTS} = ${result.scale.toFixed(3)} (two cores cannot carry ${ACCOUNT_ROLLOUTS}; the ratio is what matters)`,
+  );
+  const mix = (kind: string, faulty: boolean) =>
+    result.loaded.filter((r) => r.spec.kind === kind && r.spec.faulty === faulty).length;
+  console.log(
+    `mix: ${mix('lambda-alias', false)} healthy + ${mix('lambda-alias', true)} faulty Lambda aliases, ${mix('route53-weighted', false)} healthy + ${mix('route53-weighted', true)} faulty Route 53 pairs`,
+  );
+  console.log(`outcomes matched (same seed alone)  ${g.outcomesMatched}/${g.rollouts}`);
+  console.log(`rejected/failed by throttling       ${g.failedByThrottling}`);
+  console.log(`neither promoted nor rolled back    ${g.notDecided}`);
+  console.log(`targets left split                  ${g.leftSplit}`);
+  console.log(`false conflicts                     ${g.falseConflicts}`);
+  console.log(`weights reported but not read back  ${g.notReadBack}`);
+  console.log(`requests throttled (then retried)   ${g.throttledRequests} of ${g.requests}`);
+  for (const kind of ['lambda-alias', 'route53-weighted'] as const) {
+    const ops = callsByOperation(result, kind);
+    if (ops.size === 0) continue;
+    const strategy = kind === 'lambda-alias' ? 'Canary10Percent5Minutes' : '10% 3 min, 50% 3 min';
+    console.log(`\n${kind} (${strategy}): API calls per rollout (SDK calls, alone)`);
+    for (const [op, n] of ops) console.log(`  ${op.padEnd(44)} ${n.toFixed(1)}`);
+    console.log(`  quota use at AWS's full quotas, binding first:`);
+    for (const use of capacity(result, kind)) {
+      console.log(
+        `  ${use.group.name.padEnd(28)} ${use.callsPerRollout.toFixed(1).padStart(6)} calls/rollout  ${use.group.perSecond}/s  → ${use.sustainedRollouts} rollouts in flight at once  (${use.throttledUnderLoad} throttled under load)`,
+      );
+    }
+  }
+  console.log(`\nwall ${result.wallSeconds.toFixed(1)}s`);
+  const ok =
+    g.outcomesMatched === g.rollouts &&
+    g.failedByThrottling === 0 &&
+    g.leftSplit === 0 &&
+    g.falseConflicts === 0 &&
+    g.notReadBack === 0;
+  if (!ok) {
+    console.error('bench:load: a goal was missed');
+    for (const [i, r] of result.loaded.entries())
+      if (r.report.outcome !== result.alone[i]?.report.outcome)
+        console.error(
+          `  #${i} ${r.spec.kind}${r.spec.faulty ? ' faulty' : ''}: ${r.report.outcome} (alone: ${result.alone[i]?.report.outcome}) ${r.report.error ?? ''} ${r.report.reason}`,
+        );
+    process.exitCode = 1;
+  }
+} finally {
+  await moto.stop();
+}
