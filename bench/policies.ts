@@ -4,7 +4,7 @@
  */
 import { assess } from '../shared/core/assess';
 import type { Progress } from '../shared/core/decision';
-import { extraHold, latencyThresholds, summarizeHistory } from '../shared/core/history';
+import { extraHold, latencyThresholds, type Prior, summarizeHistory } from '../shared/core/history';
 import {
   type AnalysisInput,
   AnalysisSchema,
@@ -71,10 +71,59 @@ function analysisConfig(analysis: Record<string, unknown>): AnalysisInput {
  * fledge: Plan's look at the stable version's last hour (prior, latency thresholds), then the Lambda's own
  * decision function, minute by minute.
  */
-function fledge(
-  { steps, run, world, analysis }: PolicyContext,
+function fledge(context: PolicyContext, overrides: Record<string, unknown> = {}): Controller {
+  const { steps } = context;
+  const { config, latency, prior } = planFledge(context, overrides);
+  let progress: Progress = startProgress();
+  let nextCheck = 1;
+  let forData = false;
+  return {
+    forData: () => forData,
+    check(t, visible) {
+      if (t < nextCheck) return 'continue';
+      const { window, minutes } = fledgeView(t, visible, config.metricLagMinutes);
+      const { decision } = assess({ steps, progress, config, now: at(t), window, minutes, latency, prior });
+      progress = decision.progress;
+      nextCheck = t + Math.max(1, Math.ceil(decision.waitSeconds / 60));
+      if (decision.action === 'advance') {
+        progress = { ...progress, stepStartedAt: at(t).toISOString() };
+        nextCheck = t + 1;
+      }
+      forData = decision.action === 'rollback' && decision.reason.startsWith('insufficient data');
+      return decision.action === 'hold' ? 'continue' : decision.action;
+    },
+  };
+}
+
+/** The progress of a rollout whose first step started at minute 0. */
+export function startProgress(): Progress {
+  return {
+    stepIndex: 0,
+    stepStartedAt: at(0).toISOString(),
+    trafficStartedAt: at(0).toISOString(),
+    checks: 0,
+    consecutiveErrors: 0,
+  };
+}
+
+/** The window fledge reads at minute t, and its minutes (undefined while the window is empty). */
+export function fledgeView(
+  t: number,
+  visible: readonly Minute[],
+  lag: number,
+): { now: Date; window: { start: Date; end: Date }; minutes: PairedMinute[] | undefined } {
+  const window = { start: at(0), end: at(t - lag) };
+  const minutes: PairedMinute[] = visible
+    .slice(0, Math.max(0, t - lag))
+    .map((m, i) => ({ at: ISO[i] ?? at(i).toISOString(), ...m }));
+  return { now: at(t), window, minutes: window.end > window.start ? minutes : undefined };
+}
+
+/** What fledge's Plan fixes for one target: the analysis, the latency thresholds and the prior. */
+export function planFledge(
+  { run, world, analysis }: Omit<PolicyContext, 'steps'>,
   overrides: Record<string, unknown> = {},
-): Controller {
+): { config: ReturnType<typeof resolvedAnalysis>; latency: LatencyThreshold[]; prior: Prior } {
   const given = analysisConfig({
     ...(world.latency ? { latency: {} } : {}),
     ...analysis,
@@ -92,43 +141,7 @@ function fledge(
     metricLagMinutes: given.metricLagMinutes ?? DEFAULT_METRIC_LAG_MINUTES,
     maxExtraMinutes: extraHold(given.insufficientData.maxExtraMinutes, prior).minutes,
   });
-  let progress: Progress = {
-    stepIndex: 0,
-    stepStartedAt: at(0).toISOString(),
-    trafficStartedAt: at(0).toISOString(),
-    checks: 0,
-    consecutiveErrors: 0,
-  };
-  let nextCheck = 1;
-  let forData = false;
-  return {
-    forData: () => forData,
-    check(t, visible) {
-      if (t < nextCheck) return 'continue';
-      const window = { start: at(0), end: at(t - config.metricLagMinutes) };
-      const minutes: PairedMinute[] = visible
-        .slice(0, Math.max(0, t - config.metricLagMinutes))
-        .map((m, i) => ({ at: ISO[i] ?? at(i).toISOString(), ...m }));
-      const { decision } = assess({
-        steps,
-        progress,
-        config,
-        now: at(t),
-        window,
-        minutes: window.end > window.start ? minutes : undefined,
-        latency,
-        prior,
-      });
-      progress = decision.progress;
-      nextCheck = t + Math.max(1, Math.ceil(decision.waitSeconds / 60));
-      if (decision.action === 'advance') {
-        progress = { ...progress, stepStartedAt: at(t).toISOString() };
-        nextCheck = t + 1;
-      }
-      forData = decision.action === 'rollback' && decision.reason.startsWith('insufficient data');
-      return decision.action === 'hold' ? 'continue' : decision.action;
-    },
-  };
+  return { config, latency, prior };
 }
 
 /** The fixed CodeDeploy-style schedule: shift at each step's end, complete after the last one. */

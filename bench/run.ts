@@ -8,6 +8,7 @@ import { DEFAULT_MAX_REGRESSION } from '../shared/core/schema';
 import { resolveStrategy } from '../shared/core/strategy';
 import { atMaxRegression, draws, WORLDS, type World, WorldRun } from './model';
 import { controller, POLICIES, type PolicyName } from './policies';
+import { releaseGoals, runReleaseBench } from './release';
 import { type Row, summarize, svgChart, table } from './report';
 import { simulateRollout } from './simulate';
 
@@ -222,6 +223,15 @@ async function main(): Promise<void> {
     worlds,
     ...(analysis ? { analysis } : {}),
   });
+  // Releases of several targets (issue 20): the same runs per row, every strategy.
+  const releases = options.worlds
+    ? []
+    : runReleaseBench(
+        options.runs,
+        options.seed,
+        STRATEGIES.map((name) => ({ name, steps: resolveStrategy(name) })),
+        draws,
+      );
   const seconds = (Date.now() - started) / 1000;
   mkdirSync(options.out, { recursive: true });
   const result = {
@@ -231,6 +241,8 @@ async function main(): Promise<void> {
     seconds,
     results: rows,
     goals: goals(rows),
+    releases,
+    releaseGoals: releaseGoals(releases),
   };
   writeFileSync(`${options.out}/bench.json`, `${JSON.stringify(result, null, 2)}\n`);
   for (const strategy of STRATEGIES)
@@ -243,7 +255,7 @@ async function main(): Promise<void> {
   console.log(
     `\n${options.runs} rollouts per row, seed ${options.seed}, ${seconds.toFixed(1)}s; wrote ${options.out}/bench.json and charts`,
   );
-  for (const line of goals(rows)) console.log(`- ${line}`);
+  for (const line of [...goals(rows), ...releaseGoals(releases)]) console.log(`- ${line}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

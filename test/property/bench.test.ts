@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mannWhitneyGreaterP } from '../../bench/mann-whitney';
 import { draws, WORLDS, type World, WorldRun } from '../../bench/model';
 import { controller } from '../../bench/policies';
+import { releaseGoals, runReleaseBench, simulateRelease } from '../../bench/release';
 import { goals, runBench } from '../../bench/run';
 import { simulateRollout } from '../../bench/simulate';
 import { resolveStrategy } from '../../shared/core/strategy';
@@ -83,5 +84,30 @@ describe('mannWhitneyGreaterP', () => {
   it('finds a clearly larger sample significant, and equal samples not', () => {
     expect(mannWhitneyGreaterP([5, 6, 7, 8, 9, 10], [1, 2, 3, 4, 5, 6])).toBeLessThan(0.01);
     expect(mannWhitneyGreaterP([1, 2, 3], [1, 2, 3])).toBeGreaterThan(0.4);
+  });
+});
+
+describe('the release benchmark (issue 20)', () => {
+  const steps = resolveStrategy('Canary10Percent5Minutes');
+
+  it('rolls a release back for its one bad target, and promotes one whose targets are all healthy', () => {
+    const healthy = world('healthy');
+    const caught = Array.from({ length: 20 }, () =>
+      simulateRelease(steps, [healthy, healthy, world('10x'), healthy, healthy], draws(3)),
+    );
+    const released = Array.from({ length: 20 }, () =>
+      simulateRelease(steps, Array(5).fill(healthy), draws(4)),
+    );
+
+    expect(caught.every((r) => r.outcome === 'rolled-back' && r.reason.startsWith('target-3: '))).toBe(true);
+    expect(released.filter((r) => r.outcome === 'promoted').length).toBeGreaterThanOrEqual(19);
+  });
+
+  it('is deterministic for a seed, with a row per strategy and scenario', () => {
+    const strategies = [{ name: 'Canary10Percent5Minutes', steps }];
+    const a = runReleaseBench(10, 7, strategies, draws);
+    expect(runReleaseBench(10, 7, strategies, draws)).toEqual(a);
+    expect(a).toHaveLength(3);
+    expect(releaseGoals(a)[0]).toMatch(/release of 5 targets, all healthy: released/);
   });
 });
