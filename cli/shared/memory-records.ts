@@ -8,10 +8,12 @@ import { mayReplace, type OperatorRequests, pendingCommandRefusal } from '../../
 import type { RequestChange, RolloutRecords } from '../../shared/core/ports';
 import {
   busyReason,
+  checkRelease,
   type Executions,
   isActive,
   mayTakeOver,
   type RolloutRecord,
+  releaseRefusal,
 } from '../../shared/core/record';
 
 export class MemoryRolloutRecords implements RolloutRecords {
@@ -28,6 +30,19 @@ export class MemoryRolloutRecords implements RolloutRecords {
       if (!mayTakeOver(holder, state)) throw new RolloutInProgressError(busyReason(holder, state));
     }
     this.records.set(record.key, structuredClone(record));
+  }
+
+  async acquireAll(records: readonly RolloutRecord[]): Promise<void> {
+    checkRelease(records);
+    const busy: string[] = [];
+    for (const record of records) {
+      const holder = this.records.get(record.key);
+      if (!holder || !isActive(holder.status) || holder.owner === record.owner) continue;
+      const state = await this.executions.describe(holder.owner);
+      if (!mayTakeOver(holder, state)) busy.push(`${record.label}: ${busyReason(holder, state)}`);
+    }
+    if (busy.length > 0) throw new RolloutInProgressError(releaseRefusal(busy));
+    for (const record of records) this.records.set(record.key, structuredClone(record));
   }
 
   async save(record: RolloutRecord): Promise<void> {

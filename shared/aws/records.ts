@@ -4,6 +4,7 @@
  * same moment cannot both win. Every write is conditional on the owner, never on a version counter, so
  * the SDK's resend of a write whose response was lost lands the same way instead of failing.
  */
+import { createHash } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -12,6 +13,9 @@ import {
   GetItemCommand,
   PutItemCommand,
   paginateScan,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -23,11 +27,21 @@ import {
   pendingCommandRefusal,
 } from '../core/operator';
 import type { RequestChange, RolloutRecords } from '../core/ports';
-import { busyReason, type Executions, isActive, mayTakeOver, type RolloutRecord } from '../core/record';
+import {
+  busyReason,
+  checkRelease,
+  type Executions,
+  isActive,
+  mayTakeOver,
+  type RolloutRecord,
+  releaseRefusal,
+} from '../core/record';
 import { dynamoDbClient } from './clients';
 
 /** How long an ended record, an execution pointer and an event claim are kept. */
 const ENDED_RECORD_DAYS = 90;
+/** Transactions a release's acquire tries, taking over ended holders between them. */
+const RELEASE_ATTEMPTS = 3;
 const EVENT_MEMORY_DAYS = 7;
 const DAY_S = 86_400;
 
@@ -93,6 +107,111 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
       throw new RolloutInProgressError('another execution took this target at the same moment; try again', {
         cause: raced,
       });
+    }
+  }
+
+  /**
+   * One transaction takes every record and the execution's pointer: each record on the condition a single
+   * acquire puts first (free, ended, expired, or already this owner's), or, for a target whose holder may
+   * be taken over (its execution ended without freeing it), on that holder still having it. A refused
+   * transaction wrote nothing; it is tried again only to take over holders found ended, a few times.
+   */
+  async acquireAll(records: readonly RolloutRecord[]): Promise<void> {
+    checkRelease(records);
+    const takeOver = new Map<string, string>();
+    for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
+      const refused = await this.transactRelease(records, takeOver, attempt);
+      if (!refused) return;
+      const reasons = refused.CancellationReasons ?? [];
+      // Index 0 is the pointer, which has no condition; record i is at i + 1.
+      const blocked = records.filter((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed');
+      const contended = reasons.some((r) => r.Code === 'TransactionConflict');
+      if (blocked.length === 0 && !contended) throw refused;
+      const busy: string[] = [];
+      for (const record of blocked) {
+        const item = await this.getItem(record.key);
+        if (!item) continue; // ended and expired in between: the next attempt takes it
+        if (!item.doc?.S) {
+          busy.push(
+            `${record.label}: a rollout of this target is already in progress (${item.owner?.S ?? 'another execution'})`,
+          );
+          continue;
+        }
+        const holder = JSON.parse(item.doc.S) as RolloutRecord;
+        const state = await this.executions.describe(holder.owner);
+        if (mayTakeOver(holder, state)) takeOver.set(record.key, holder.owner);
+        else busy.push(`${record.label}: ${busyReason(holder, state)}`);
+      }
+      if (busy.length > 0) throw new RolloutInProgressError(releaseRefusal(busy), { cause: refused });
+    }
+    throw new RolloutInProgressError(
+      releaseRefusal(['other executions took or freed its targets at the same moment; try again']),
+    );
+  }
+
+  /** One attempt of acquireAll: undefined when every record was taken, DynamoDB's refusal otherwise. */
+  private async transactRelease(
+    records: readonly RolloutRecord[],
+    takeOver: ReadonlyMap<string, string>,
+    attempt: number,
+  ): Promise<TransactionCanceledException | undefined> {
+    const first = records[0] as RolloutRecord;
+    const pointer: TransactWriteItem = {
+      Put: {
+        TableName: this.table,
+        Item: {
+          pk: { S: pointerKey(first.owner) },
+          kind: { S: 'execution' },
+          key: { S: first.key },
+          keys: { L: records.map((r) => ({ S: r.key })) },
+          expiresAt: { N: String(this.epoch() + ENDED_RECORD_DAYS * DAY_S) },
+        },
+      },
+    };
+    const items = records.map((record): TransactWriteItem => {
+      const previous = takeOver.get(record.key);
+      return {
+        Put: {
+          TableName: this.table,
+          Item: recordItem(record),
+          ExpressionAttributeNames: { '#owner': 'owner', '#active': 'active' },
+          ...(previous
+            ? {
+                ConditionExpression: '(#owner = :previous AND #active = :true) OR #owner = :owner',
+                ExpressionAttributeValues: {
+                  ':previous': { S: previous },
+                  ':true': { BOOL: true },
+                  ':owner': { S: record.owner },
+                },
+              }
+            : {
+                ConditionExpression:
+                  'attribute_not_exists(pk) OR #active = :false OR #owner = :owner OR (attribute_not_exists(#active) AND expiresAt < :now)',
+                ExpressionAttributeValues: {
+                  ':false': { BOOL: false },
+                  ':owner': { S: record.owner },
+                  ':now': { N: String(this.epoch()) },
+                },
+              }),
+        },
+      };
+    });
+    // The token makes the SDK's resend of a transaction whose response was lost land once (DynamoDB
+    // keeps it 10 minutes); it differs per attempt, so a refused attempt's token never answers the next.
+    const token = createHash('sha256')
+      .update(JSON.stringify([first.owner, attempt, records.map((r) => r.key), [...takeOver]]))
+      .digest('hex')
+      .slice(0, 36);
+    try {
+      await awsCall('dynamodb:TransactWriteItems', () =>
+        this.client.send(
+          new TransactWriteItemsCommand({ TransactItems: [pointer, ...items], ClientRequestToken: token }),
+        ),
+      );
+      return undefined;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return error;
+      throw error;
     }
   }
 

@@ -156,6 +156,12 @@ export interface RolloutRecords {
    * @throws RolloutInProgressError when another execution holds it and may not be taken over.
    */
   acquire(record: RolloutRecord): Promise<void>;
+  /**
+   * Takes every target of a release for the records' one owner, all or none (DynamoDB
+   * TransactWriteItems): a release refused because one target is busy holds none of them.
+   * @throws RolloutInProgressError naming every target another execution holds; nothing was taken.
+   */
+  acquireAll(records: readonly RolloutRecord[]): Promise<void>;
   /** Replaces the record's state while `owner` holds it (the write ahead of a traffic change, and after). */
   save(record: RolloutRecord): Promise<void>;
   /**

@@ -225,3 +225,25 @@ export function expiredLeaseEnd(lease: { heartbeatAt: string }): ExecutionState 
     tasksEnded: true,
   };
 }
+
+/**
+ * The records a release takes at once: at least one, one owner, no target twice (a transaction may not
+ * write one item twice, and a release that names a target twice would move it twice).
+ */
+export function checkRelease(records: readonly RolloutRecord[]): void {
+  if (records.length === 0) throw new RangeError('a release takes at least one target');
+  const owners = new Set(records.map((r) => r.owner));
+  if (owners.size > 1) throw new RangeError(`a release has one owner, got ${[...owners].join(', ')}`);
+  const seen = new Map<string, string>();
+  for (const record of records) {
+    const earlier = seen.get(record.key);
+    if (earlier !== undefined)
+      throw new RangeError(`${record.label} and ${earlier} are the same target (${record.key})`);
+    seen.set(record.key, record.label);
+  }
+}
+
+/** Why a release was refused: each busy target with who holds it. Nothing was taken. */
+export function releaseRefusal(busy: readonly string[]): string {
+  return `the release was refused and took none of its targets: ${busy.join('; ')}`;
+}

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MemoryRolloutRecords } from '../../cli/shared/memory-records';
 import type { Decision, Progress } from '../../shared/core/decision';
+import type { RolloutRecord } from '../../shared/core/record';
 import {
   assessRelease,
   combineDecisions,
@@ -176,5 +178,30 @@ describe('assessRelease', () => {
     });
     expect(result.members[1]?.verdict).toMatchObject({ verdict: 'inconclusive', pending: 'data' });
     expect(result.decision.action).toBe('hold');
+  });
+});
+
+describe('MemoryRolloutRecords.acquireAll (fledge run without a table)', () => {
+  const record = (fn: string, owner: string): RolloutRecord => ({
+    key: `lambda-alias#${fn}#live`,
+    owner,
+    since: '2026-12-04T10:00:00.000Z',
+    updatedAt: '2026-12-04T10:00:00.000Z',
+    status: 'planning',
+    target: { type: 'lambda-alias', functionName: fn, alias: 'live', version: '2' },
+    label: `alias ${fn}:live`,
+  });
+
+  it('takes all or none: one busy target refuses the release, naming it, and takes nothing', async () => {
+    const records = new MemoryRolloutRecords({ describe: async () => ({ status: 'RUNNING' }) });
+    await records.acquire(record('b', 'other'));
+
+    await expect(records.acquireAll([record('a', 'mine'), record('b', 'mine')])).rejects.toThrow(
+      /took none of its targets: alias b:live: a rollout of this target is already in progress/,
+    );
+    expect(records.records.has('lambda-alias#a#live')).toBe(false);
+
+    await records.acquireAll([record('a', 'mine'), record('c', 'mine')]);
+    expect([...records.records.values()].filter((r) => r.owner === 'mine')).toHaveLength(2);
   });
 });
