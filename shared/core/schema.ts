@@ -277,6 +277,53 @@ export const DeployInputSchema = z.strictObject({
   gates: z.prefault(GatesSchema, {}),
 });
 
+/**
+ * A target of a release with the metrics it is judged on, for a kind without default metrics (Route 53):
+ * as analysis.requests, errors and latency of a rollout, checked as a rollout's when the release is.
+ */
+const ReleaseTargetSchema = z.strictObject({
+  target: TargetSchema,
+  analysis: described(
+    z.strictObject({
+      requests: z.optional(z.unknown()),
+      errors: z.optional(z.unknown()),
+      latency: z.optional(z.unknown()),
+    }),
+    "This target's metrics, as a rollout's analysis.requests, errors and latency.",
+  ),
+});
+
+/**
+ * A release: several targets (any mix of kinds) moved as one, with one schedule, one analysis (each
+ * target judged against its own baseline, at alpha / n and beta / n: shared/core/release.ts), one set of
+ * hooks and gates. docs/RELEASES.md.
+ */
+export const ReleaseInputSchema = z.strictObject({
+  release: described(
+    z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+            'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+          ),
+        ),
+    ),
+    'A name for the release, which the operator commands accept (fledge status|pause|abort|promote|approve <release>).',
+  ),
+  targets: described(
+    z.array(z.union([TargetSchema, ReleaseTargetSchema])).check(z.minLength(2), z.maxLength(20)),
+    "The release's targets, 2 to 20, any mix of types, each with its own version or equivalent. All move, are judged and end together.",
+  ),
+  strategy: z._default(StrategySchema, 'Canary10Percent5Minutes'),
+  analysis: z.prefault(AnalysisSchema, {}),
+  hooks: z.prefault(HooksSchema, {}),
+  gates: z.prefault(GatesSchema, {}),
+});
+
+export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
+export type ReleaseTarget = ReleaseInput['targets'][number];
 export type DeployInput = z.infer<typeof DeployInputSchema>;
 export type Target = z.infer<typeof TargetSchema>;
 export type { LambdaAliasTarget } from '../targets/lambda-alias/schema';

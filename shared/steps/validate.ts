@@ -11,6 +11,7 @@ import { metricProblems } from '../core/metric-queries';
 import { gateAfter } from '../core/operator';
 import type { TrafficContext } from '../core/ports';
 import { MAX_PROVISION_WAIT_SECONDS } from '../core/provisioned';
+import { recordKey, recordLabel } from '../core/record';
 import {
   type AnalysisInput,
   DEFAULT_METRIC_LAG_MINUTES,
@@ -18,6 +19,10 @@ import {
   DeployInputSchema,
   describeIssues,
   type GatesConfig,
+  type ReleaseInput,
+  ReleaseInputSchema,
+  type ReleaseTarget,
+  type Target,
 } from '../core/schema';
 import { resolveStrategy, type Step } from '../core/strategy';
 import { kindOf } from '../targets/kinds';
@@ -56,6 +61,83 @@ export function validateInput(input: unknown, raw: unknown = input): ValidInput 
   ];
   if (problems.length > 0) throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}`);
   return valid;
+}
+
+/** A release input that passed validateReleaseInput: the release, and each target as a rollout's input. */
+export interface ValidRelease {
+  input: ReleaseInput;
+  /** Each target's input as one rollout's, validated as one, in the release's order. */
+  members: ValidInput[];
+  steps: Step[];
+  stateBytes: number;
+}
+
+/**
+ * A release input (`targets` instead of `target`): the schema, no target twice, then each target with
+ * the release's schedule and analysis as validateInput checks a rollout, its refusals prefixed with the
+ * target's place. Custom metrics (analysis.requests, errors) name one target's dimensions, so a release
+ * refuses them: each target is judged on its kind's default metrics.
+ */
+export function validateReleaseInput(input: unknown, raw: unknown = input): ValidRelease {
+  const parsed = ReleaseInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidInputError(`invalid release input: ${describeIssues(parsed.error.issues).join('; ')}`);
+  }
+  const { targets: entries, release: _name, ...shared } = parsed.data;
+  const targets = entries.map(targetOf);
+  const problems = [...duplicateTargets(targets), ...sharedMetricProblems(shared.analysis)];
+  const members: ValidInput[] = [];
+  entries.forEach((entry, i) => {
+    const target = targetOf(entry);
+    const analysis = 'target' in entry ? { ...shared.analysis, ...entry.analysis } : shared.analysis;
+    try {
+      members.push(validateInput({ ...shared, analysis, target }, raw));
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      problems.push(
+        `targets[${i}] (${recordLabel(target)}): ${error.message.replace(/^invalid rollout input: /, '')}`,
+      );
+    }
+  });
+  if (problems.length > 0) throw new InvalidInputError(`invalid release input: ${problems.join('; ')}`);
+  const steps = members[0]?.steps ?? [];
+  return {
+    input: parsed.data,
+    members,
+    steps,
+    stateBytes: byteSize(raw) + byteSize(parsed.data) + byteSize(steps),
+  };
+}
+
+/** A release's entry's target: the entry itself, or its `target` when it names its own metrics. */
+export function targetOf(entry: ReleaseTarget): Target {
+  return 'target' in entry ? entry.target : entry;
+}
+
+function duplicateTargets(targets: readonly Target[]): string[] {
+  const seen = new Map<string, number>();
+  return targets.flatMap((target, i) => {
+    const key = recordKey(target);
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, i);
+      return [];
+    }
+    return [
+      `targets[${i}]: ${recordLabel(target)} is targets[${first}] again; a release moves each target once`,
+    ];
+  });
+}
+
+function sharedMetricProblems(analysis: AnalysisInput): string[] {
+  return (['requests', 'errors'] as const).flatMap((field) =>
+    analysis[field]
+      ? [
+          `analysis.${field}: names one target's dimensions, and a release judges each target on its own; ` +
+            `give it per target instead: {"target": {…}, "analysis": {"${field}": …}} in targets`,
+        ]
+      : [],
+  );
 }
 
 /** What the input names in AWS besides the target: its alarms, health checks and hook functions exist. */
