@@ -18,6 +18,8 @@ import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../core/
 export interface ReleaseMember {
   label: string;
   router: TrafficRouter;
+  /** Plan's check of this target as read (its schedule fitted to it), before anything is written. */
+  check?: (context: TrafficContext) => void;
 }
 
 /** What the release's context keeps of each target between steps (in TrafficContext.snapshot). */
@@ -44,11 +46,24 @@ export class ReleaseRouter implements TrafficRouter {
     check?: (context: TrafficContext) => void,
     options?: { readOnly?: boolean },
   ): Promise<TrafficContext> {
-    // One after another: a refusal (InvalidInputError) of one target stops before the next is prepared,
-    // so a refused release writes nothing beyond what a refused single target would.
+    // Every target is read and checked before any is prepared for real (a Route 53 router then writes
+    // its canary record's values at weight 0): a release refused for one target writes nothing at all.
+    const read = await this.prepareEach(check, { readOnly: true });
+    if (options?.readOnly) return read;
+    return this.prepareEach(check, {});
+  }
+
+  private async prepareEach(
+    check: ((context: TrafficContext) => void) | undefined,
+    options: { readOnly?: boolean },
+  ): Promise<TrafficContext> {
     const contexts: MemberContext[] = [];
     for (const member of this.members) {
-      contexts.push({ label: member.label, context: await member.router.prepare(check, options) });
+      const context = await member.router.prepare((c) => {
+        member.check?.(c);
+        check?.(c);
+      }, options);
+      contexts.push({ label: member.label, context });
     }
     return releaseContext(contexts);
   }

@@ -4,9 +4,11 @@
  * functions that move traffic bundle the routers' SDK clients.
  */
 import { InvalidInputError } from '../core/errors';
-import type { TrafficRouter } from '../core/ports';
+import type { TrafficContext, TrafficRouter } from '../core/ports';
 import type { Target } from '../core/schema';
+import { kindOf } from './kinds';
 import { LambdaAliasRouter } from './lambda-alias/router';
+import { ReleaseRouter } from './release-router';
 import { Route53WeightedRouter } from './route53-weighted/router';
 
 type RouterOf<K extends Target['type']> = (target: Extract<Target, { type: K }>) => TrafficRouter;
@@ -21,4 +23,17 @@ export function createRouter(target: Target): TrafficRouter {
   const type: string = target.type;
   if (!Object.hasOwn(ROUTERS, type)) throw new InvalidInputError(`target.type '${type}' is not supported`);
   return (ROUTERS[target.type] as RouterOf<Target['type']>)(target as never);
+}
+
+/** The router of a release: every target's own router, named as a person reads the target. */
+export function createReleaseRouter(
+  targets: ReadonlyArray<{ target: Target; check?: (context: TrafficContext) => void }>,
+): ReleaseRouter {
+  return new ReleaseRouter(
+    targets.map(({ target, check }) => ({
+      label: kindOf(target).label(target),
+      router: createRouter(target),
+      ...(check ? { check } : {}),
+    })),
+  );
 }

@@ -12,7 +12,7 @@ import type { Applied, TrafficContext, TrafficRouter } from '../../shared/core/p
 import { type Target, TargetSchema } from '../../shared/core/schema';
 import { kindOf } from '../../shared/targets/kinds';
 import { ReleaseRouter } from '../../shared/targets/release-router';
-import { createRouter } from '../../shared/targets/routers';
+import { createReleaseRouter, createRouter } from '../../shared/targets/routers';
 import { readAlias } from '../support/aws';
 
 const zones: Record<string, string> = {};
@@ -53,6 +53,7 @@ async function releaseOf(prefix: string, options: { denyPromoteOf?: number } = {
   ];
   for (const fn of ['checkout', 'cart', 'worker'])
     await createFunctionWithAlias(`${prefix}-${fn}`, 'live', 2);
+  if (options.denyPromoteOf === undefined) return createReleaseRouter(targets.map((target) => ({ target })));
   const members = targets.map((target, i) => {
     const router = createRouter(target);
     return {

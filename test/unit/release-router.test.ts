@@ -5,7 +5,7 @@
  * retries); the real routers' own guarantees are tested in their files and on moto.
  */
 import { describe, expect, it } from 'vitest';
-import { TrafficConflictError, TransientAwsError } from '../../shared/core/errors';
+import { InvalidInputError, TrafficConflictError, TransientAwsError } from '../../shared/core/errors';
 import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../../shared/core/ports';
 import { memberContexts, ReleaseRouter } from '../../shared/targets/release-router';
 
@@ -21,13 +21,21 @@ class FakeTarget implements TrafficRouter {
     readonly canary = '2',
   ) {}
 
-  async prepare(): Promise<TrafficContext> {
-    return {
+  /** Prepares for real (a Route 53 router would write its canary record at weight 0 here). */
+  prepared = 0;
+  async prepare(
+    check?: (context: TrafficContext) => void,
+    options?: { readOnly?: boolean },
+  ): Promise<TrafficContext> {
+    const context = {
       baseline: this.baseline,
       canary: this.canary,
       weight: this.weight,
       revision: `r${this.revision}`,
     };
+    check?.(context);
+    if (!options?.readOnly) this.prepared += 1;
+    return context;
   }
   setWeight(weight: number, context: TrafficContext): Promise<Applied> {
     return this.write(weight, context, 'set');
@@ -147,6 +155,23 @@ describe('ReleaseRouter', () => {
       /rolling every target back failed on a .*a: 30% on the canary or the write's weight, unconfirmed .*; b: b: 0% on 2; c: c: 0% on 2/,
     );
     expect(targets.map((t) => t.weight)).toEqual([30, 0, 0]);
+  });
+
+  it('reads and checks every target before preparing any: a release refused for its last target prepares none', async () => {
+    const targets = [new FakeTarget('a'), new FakeTarget('b', '1', '1')];
+    const refuseSameSides = (c: TrafficContext) => {
+      if (c.baseline === c.canary) throw new InvalidInputError('version equals the baseline');
+    };
+    const router = new ReleaseRouter(
+      targets.map((t) => ({ label: t.name, router: t, check: refuseSameSides })),
+    );
+
+    await expect(router.prepare()).rejects.toMatchObject({ name: 'InvalidInputError' });
+    expect(targets.map((t) => t.prepared)).toEqual([0, 0]);
+
+    const fine = release('a', 'b');
+    await fine.router.prepare();
+    expect(fine.targets.map((t) => t.prepared)).toEqual([1, 1]);
   });
 
   it('inspects every target: the release is split when any is, with each one named', async () => {
