@@ -113,6 +113,10 @@ export class MemoryRolloutRecords implements RolloutRecords {
     return record && structuredClone(record);
   }
 
+  async allForExecution(owner: string): Promise<RolloutRecord[]> {
+    return [...this.records.values()].filter((r) => r.owner === owner).map((r) => structuredClone(r));
+  }
+
   async active(): Promise<RolloutRecord[]> {
     return [...this.records.values()].filter((r) => isActive(r.status)).map((r) => structuredClone(r));
   }

@@ -299,6 +299,15 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     return record?.owner === owner ? record : undefined;
   }
 
+  async allForExecution(owner: string): Promise<RolloutRecord[]> {
+    const pointer = await this.getItem(pointerKey(owner));
+    const keys =
+      pointer?.keys?.L?.flatMap((k) => (k.S ? [k.S] : [])) ?? (pointer?.key?.S ? [pointer.key.S] : []);
+    const records = await Promise.all(keys.map((key) => this.get(key)));
+    // A target another execution has taken since is no longer this one's to report or restore.
+    return records.filter((r): r is RolloutRecord => r?.owner === owner);
+  }
+
   async active(): Promise<RolloutRecord[]> {
     const out: RolloutRecord[] = [];
     await awsCall('dynamodb:Scan', async () => {

@@ -172,8 +172,10 @@ export interface RolloutRecords {
   /** Ends the record and frees the target, if `record.owner` still holds it. */
   finish(record: RolloutRecord): Promise<void>;
   get(key: string): Promise<RolloutRecord | undefined>;
-  /** The record an execution held or holds. */
+  /** The record an execution held or holds (a release's: its first target's). */
   forExecution(owner: string): Promise<RolloutRecord | undefined>;
+  /** Every record an execution held or holds, in the release's order: one for a single rollout. */
+  allForExecution(owner: string): Promise<RolloutRecord[]>;
   /** Every record that still holds its target. */
   active(): Promise<RolloutRecord[]>;
   /** Records that `eventId` started `owner`; returns the earlier owner if the event was seen before. */

@@ -42,6 +42,7 @@ describe('DynamoDbRolloutRecords.acquireAll', () => {
 
     for (const r of release) expect((await records.get(r.key))?.owner).toBe('release-1');
     expect((await records.forExecution('release-1'))?.key).toBe(release[0]?.key);
+    expect((await records.allForExecution('release-1')).map((r) => r.key)).toEqual(release.map((r) => r.key));
     // A retried Plan (same owner) takes them again.
     await expect(records.acquireAll(release)).resolves.toBeUndefined();
   });
@@ -68,6 +69,14 @@ describe('DynamoDbRolloutRecords.acquireAll', () => {
 
     expect((await records.get('lambda-alias#over-a#live'))?.owner).toBe('release-3');
     expect((await records.get('lambda-alias#over-b#live'))?.owner).toBe('release-3');
+  });
+
+  it('finds the one record of a single rollout through the same pointer', async () => {
+    await records.acquire(record('single', 'rollout-5'));
+    expect((await records.allForExecution('rollout-5')).map((r) => r.key)).toEqual([
+      'lambda-alias#single#live',
+    ]);
+    expect(await records.allForExecution('never-ran')).toEqual([]);
   });
 
   it('refuses a release that names one target twice before writing anything', async () => {
