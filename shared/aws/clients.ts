@@ -2,6 +2,7 @@
  * One SDK client per service, created on first use and reused while the Lambda stays warm. The
  * endpoint, region and credentials come from the standard SDK configuration (AWS_ENDPOINT_URL for moto).
  */
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -72,3 +73,6 @@ export const eventBridgeClient = /* @__PURE__ */ lazy(() =>
   boundToInvocation(new EventBridgeClient(clientConfig())),
 );
 export const sfnClient = /* @__PURE__ */ lazy(() => boundToInvocation(new SFNClient(clientConfig())));
+export const apiGatewayClient = /* @__PURE__ */ lazy(() =>
+  boundToInvocation(new APIGatewayClient(clientConfig())),
+);

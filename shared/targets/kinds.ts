@@ -4,6 +4,7 @@
  * schemas.ts and in routers.ts. Pure: safe to bundle in any function.
  */
 import type { Target } from '../core/schema';
+import { apiGatewayCanary } from './apigateway-canary/kind';
 import type { TargetKind } from './kind';
 import { lambdaAlias } from './lambda-alias/kind';
 import { route53Weighted } from './route53-weighted/kind';
@@ -11,6 +12,7 @@ import { route53Weighted } from './route53-weighted/kind';
 type KindOf<K extends Target['type']> = TargetKind<Extract<Target, { type: K }>>;
 
 const KINDS: { readonly [K in Target['type']]: KindOf<K> } = {
+  'apigateway-canary': apiGatewayCanary,
   'lambda-alias': lambdaAlias,
   'route53-weighted': route53Weighted,
 };

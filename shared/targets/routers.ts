@@ -6,6 +6,7 @@
 import { InvalidInputError } from '../core/errors';
 import type { TrafficContext, TrafficRouter } from '../core/ports';
 import type { Target } from '../core/schema';
+import { ApiGatewayCanaryRouter } from './apigateway-canary/router';
 import { kindOf } from './kinds';
 import { LambdaAliasRouter } from './lambda-alias/router';
 import { ReleaseRouter } from './release-router';
@@ -14,6 +15,7 @@ import { Route53WeightedRouter } from './route53-weighted/router';
 type RouterOf<K extends Target['type']> = (target: Extract<Target, { type: K }>) => TrafficRouter;
 
 const ROUTERS: { readonly [K in Target['type']]: RouterOf<K> } = {
+  'apigateway-canary': (target) => new ApiGatewayCanaryRouter(target),
   'lambda-alias': (target) => new LambdaAliasRouter(target),
   'route53-weighted': (target) => new Route53WeightedRouter(target),
 };
