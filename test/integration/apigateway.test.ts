@@ -1,0 +1,127 @@
+/**
+ * API Gateway stage-canary releases through `fledge run` against moto (local/moto_server.py emulates the
+ * stage canary as API Gateway documents it): the stage ends on the new deployment with no canary, or back
+ * on the old one with no canary.
+ */
+import {
+  APIGatewayClient,
+  CreateDeploymentCommand,
+  CreateRestApiCommand,
+  GetResourcesCommand,
+  GetStageCommand,
+  PutIntegrationCommand,
+  PutMethodCommand,
+} from '@aws-sdk/client-api-gateway';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { useEndpoint } from '../../local/moto';
+import { publishSideMinutes } from '../support/aws';
+import { fledgeRun } from '../support/cli';
+
+const START = new Date('2026-11-06T09:00:00.000Z');
+const apis: Record<string, { restApiId: string; stable: string; release: string }> = {};
+
+const metric = (app: string, metricName: string) => ({
+  namespace: 'MyApi',
+  metricName,
+  stable: { App: app, Side: 'stable' },
+  canary: { App: app, Side: 'canary' },
+});
+
+const release = (app: string) => ({
+  target: {
+    type: 'apigateway-canary',
+    restApiId: apis[app]?.restApiId,
+    stageName: 'prod',
+    deploymentId: apis[app]?.release,
+  },
+  strategy: {
+    steps: [
+      { weight: 10, bakeMinutes: 2 },
+      { weight: 50, bakeMinutes: 2 },
+    ],
+  },
+  analysis: { requests: metric(app, 'Requests'), errors: metric(app, 'Errors') },
+});
+
+/** A REST API with one mock method, stage `prod` on a first deployment, and a second deployment. */
+async function restApiWithTwoDeployments(name: string) {
+  const apigw = new APIGatewayClient({});
+  const api = await apigw.send(new CreateRestApiCommand({ name }));
+  const restApiId = api.id ?? '';
+  const resources = await apigw.send(new GetResourcesCommand({ restApiId }));
+  const resourceId = resources.items?.[0]?.id ?? '';
+  await apigw.send(
+    new PutMethodCommand({ restApiId, resourceId, httpMethod: 'GET', authorizationType: 'NONE' }),
+  );
+  await apigw.send(new PutIntegrationCommand({ restApiId, resourceId, httpMethod: 'GET', type: 'MOCK' }));
+  const stable = await apigw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
+  const next = await apigw.send(new CreateDeploymentCommand({ restApiId }));
+  apigw.destroy();
+  return { restApiId, stable: stable.id ?? '', release: next.id ?? '' };
+}
+
+async function stageOf(app: string) {
+  const apigw = new APIGatewayClient({});
+  const stage = await apigw.send(
+    new GetStageCommand({ restApiId: apis[app]?.restApiId ?? '', stageName: 'prod' }),
+  );
+  apigw.destroy();
+  return { deploymentId: stage.deploymentId, canarySettings: stage.canarySettings };
+}
+
+describe('API Gateway stage-canary releases against moto', () => {
+  beforeAll(async () => {
+    useEndpoint(inject('motoEndpoint'));
+    for (const app of ['api-good', 'api-bad']) apis[app] = await restApiWithTwoDeployments(app);
+    await publishSideMinutes('MyApi', 'api-good', START, 30, {
+      stable: { requests: 900, errors: 4 },
+      canary: { requests: 100, errors: 0 },
+    });
+    await publishSideMinutes('MyApi', 'api-bad', START, 30, {
+      stable: { requests: 900, errors: 4 },
+      canary: { requests: 100, errors: 6 },
+    });
+  });
+
+  it('promotes a healthy deployment: the stage serves it and has no canary left', async () => {
+    const { code, report } = await fledgeRun(release('api-good'), START, ['--json']);
+
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ outcome: 'promoted', weight: 100 });
+    expect(await stageOf('api-good')).toEqual({
+      deploymentId: apis['api-good']?.release,
+      canarySettings: undefined,
+    });
+  });
+
+  it('returns all traffic to the old deployment when the new one fails, and removes the canary', async () => {
+    const { code, report } = await fledgeRun(release('api-bad'), START, ['--json']);
+
+    expect(code).toBe(1);
+    expect(report).toMatchObject({ outcome: 'rolled-back', weight: 0 });
+    expect(await stageOf('api-bad')).toEqual({
+      deploymentId: apis['api-bad']?.stable,
+      canarySettings: undefined,
+    });
+  });
+
+  it('refuses a release while the stage has a canary fledge did not attach, and leaves it', async () => {
+    const app = 'api-foreign';
+    apis[app] = await restApiWithTwoDeployments(app);
+    const apigw = new APIGatewayClient({});
+    await apigw.send(
+      new CreateDeploymentCommand({
+        restApiId: apis[app]?.restApiId ?? '',
+        stageName: 'prod',
+        canarySettings: { percentTraffic: 5 },
+      }),
+    );
+    apigw.destroy();
+    const before = await stageOf(app);
+
+    const { code } = await fledgeRun(release(app), START, ['--json']);
+
+    expect(code).toBe(2);
+    expect(await stageOf(app)).toEqual(before);
+  });
+});
