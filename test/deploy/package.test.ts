@@ -103,7 +103,7 @@ describe('the packaged template', () => {
   let template: Template;
 
   beforeAll(async () => {
-    await packageService(out, 'ci', { releaseSources: sources.join(',') });
+    await packageService(out, 'ci', { releaseSources: sources.join(','), restApis: 'a1b2c3d4e5' });
     template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
   });
 
@@ -260,6 +260,7 @@ describe('the packaged template', () => {
     it('gives each function its own role, with only the actions it calls', () => {
       const expected: Record<string, string[]> = {
         PlanLambdaFunction: [
+          'apigateway:GET',
           'cloudwatch:DescribeAlarms',
           'cloudwatch:GetMetricData',
           'dynamodb:DeleteItem',
@@ -279,6 +280,8 @@ describe('the packaged template', () => {
           'states:DescribeExecution',
         ],
         SetDashweightLambdaFunction: [
+          'apigateway:GET',
+          'apigateway:PATCH',
           'dynamodb:GetItem',
           'dynamodb:UpdateItem',
           'events:PutEvents',
@@ -304,6 +307,8 @@ describe('the packaged template', () => {
           'lambda:PutProvisionedConcurrencyConfig',
         ],
         RecoverLambdaFunction: [
+          'apigateway:GET',
+          'apigateway:PATCH',
           'dynamodb:GetItem',
           'dynamodb:Scan',
           'dynamodb:UpdateItem',
@@ -401,6 +406,24 @@ describe('the packaged template', () => {
           'xray:GetSamplingTargets',
         ].join(',')}`,
       ]);
+    });
+
+    it('lets fledge read and patch only the stages of the REST APIs the restApis parameter names', () => {
+      const roles = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+      const apigateway = roles.flatMap(([id]) =>
+        statements(id).filter((s) => [s.Action].flat().some((a) => a.startsWith('apigateway:'))),
+      );
+      const resources = JSON.stringify(apigateway.map((s) => s.Resource));
+
+      expect(apigateway.length).toBeGreaterThan(0);
+      expect(resources).toContain('::/restapis/a1b2c3d4e5/stages/*');
+      expect(resources).toContain('::/restapis/a1b2c3d4e5/deployments/*');
+      expect(resources).not.toMatch(/restapis\/\*/);
+      // Only GetStage and UpdateStage on stages; the deployments are only read, by Plan.
+      for (const s of apigateway) {
+        if (JSON.stringify(s.Resource).includes('/deployments/'))
+          expect([s.Action].flat()).toEqual(['apigateway:GET']);
+      }
     });
 
     it('lets Plan look up only the hook functions the state machine may invoke, and tells it their pattern', () => {
