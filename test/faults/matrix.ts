@@ -5,7 +5,16 @@
  * recovery sweep runs with AWS healthy again, as it would minutes later, and the invariants are checked.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  CreateDeploymentCommand,
+  CreateRestApiCommand,
+  GetResourcesCommand,
+  GetStageCommand,
+  PutIntegrationCommand,
+  PutMethodCommand,
+  UpdateStageCommand,
+} from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -664,5 +673,91 @@ export const route53World: TargetWorld = {
     if (sw > 0 && cw > 0) return { split: true, summary };
     const served = sw > 0 ? stable.ResourceRecords?.[0]?.Value : canary.ResourceRecords?.[0]?.Value;
     return { split: false, on: served === NEW_FLEET_IP ? 'canary' : 'baseline', summary };
+  },
+};
+
+/** Each lane's REST API: its id, the stable deployment and the two releases. */
+const restApis: Record<number, { restApiId: string; stable: string; healthy: string; faulty: string }> = {};
+
+export const apiGatewayWorld: TargetWorld = {
+  async setup(lane, moto) {
+    await createAlarm(moto, lane);
+    const { publishSideMinutes } = await import('../support/aws');
+    const api = await moto.apiGateway.send(new CreateRestApiCommand({ name: `faults-api-${lane}` }));
+    const restApiId = api.id ?? '';
+    const resources = await moto.apiGateway.send(new GetResourcesCommand({ restApiId }));
+    const resourceId = resources.items?.[0]?.id ?? '';
+    await moto.apiGateway.send(
+      new PutMethodCommand({ restApiId, resourceId, httpMethod: 'GET', authorizationType: 'NONE' }),
+    );
+    await moto.apiGateway.send(
+      new PutIntegrationCommand({ restApiId, resourceId, httpMethod: 'GET', type: 'MOCK' }),
+    );
+    const deploy = async (stageName?: string) =>
+      (await moto.apiGateway.send(new CreateDeploymentCommand({ restApiId, stageName }))).id ?? '';
+    restApis[lane] = {
+      restApiId,
+      stable: await deploy('prod'),
+      healthy: await deploy(),
+      faulty: await deploy(),
+    };
+    await publishSideMinutes('Faults', `api-healthy-${lane}`, START, 30, {
+      stable: { requests: 9000, errors: 45 },
+      canary: { requests: 1000, errors: 5 },
+    });
+    await publishSideMinutes('Faults', `api-faulty-${lane}`, START, 30, {
+      stable: { requests: 9000, errors: 45 },
+      canary: { requests: 1000, errors: 100 },
+    });
+  },
+  input(lane, release) {
+    const metric = (metricName: string) => ({
+      namespace: 'Faults',
+      metricName,
+      stable: { App: `api-${release}-${lane}`, Side: 'stable' },
+      canary: { App: `api-${release}-${lane}`, Side: 'canary' },
+    });
+    const api = restApis[lane];
+    return {
+      target: {
+        type: 'apigateway-canary',
+        restApiId: api?.restApiId ?? '',
+        stageName: 'prod',
+        deploymentId: (release === 'healthy' ? api?.healthy : api?.faulty) ?? '',
+      },
+      strategy: SHORT,
+      analysis: {
+        requests: metric('Requests'),
+        errors: metric('Errors'),
+        alarms: [`faults-alarm-${lane}`],
+        metricLagMinutes: 1,
+      },
+    };
+  },
+  async reset(lane, moto) {
+    const api = restApis[lane];
+    const stage = await moto.apiGateway.send(
+      new GetStageCommand({ restApiId: api?.restApiId ?? '', stageName: 'prod' }),
+    );
+    await moto.apiGateway.send(
+      new UpdateStageCommand({
+        restApiId: api?.restApiId ?? '',
+        stageName: 'prod',
+        patchOperations: [
+          ...(stage.canarySettings ? [{ op: 'remove' as const, path: '/canarySettings' }] : []),
+          { op: 'replace', path: '/deploymentId', value: api?.stable ?? '' },
+        ],
+      }),
+    );
+  },
+  async traffic(lane, moto) {
+    const api = restApis[lane];
+    const stage = await moto.apiGateway.send(
+      new GetStageCommand({ restApiId: api?.restApiId ?? '', stageName: 'prod' }),
+    );
+    const canary = stage.canarySettings;
+    const summary = `deployment ${stage.deploymentId}${canary ? `, canary ${canary.deploymentId} at ${canary.percentTraffic}%` : ''}`;
+    if (canary) return { split: true, summary };
+    return { split: false, on: stage.deploymentId === api?.stable ? 'baseline' : 'canary', summary };
   },
 };

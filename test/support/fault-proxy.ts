@@ -210,6 +210,7 @@ const SERVICE_OF_SCOPE: Record<string, string> = {
   states: 'states',
   lambda: 'lambda',
   route53: 'route53',
+  apigateway: 'apigateway',
 };
 
 /** The operation a request calls, e.g. `lambda:UpdateAlias`, from its signature and route. */
@@ -246,6 +247,15 @@ export function identify(req: IncomingMessage): { op: string; protocol: Protocol
     const hit = route.find(([m, pattern]) => m === method && pattern.test(path));
     return { op: `route53:${hit?.[2] ?? `${method} ${path}`}`, protocol: 'xml' };
   }
+  if (service === 'apigateway') {
+    const route: Array<[string, RegExp, string]> = [
+      ['GET', /\/restapis\/[^/]+\/stages\/[^/]+$/, 'GetStage'],
+      ['PATCH', /\/restapis\/[^/]+\/stages\/[^/]+$/, 'UpdateStage'],
+      ['GET', /\/restapis\/[^/]+\/deployments\/[^/]+$/, 'GetDeployment'],
+    ];
+    const hit = route.find(([m, pattern]) => m === method && pattern.test(path));
+    return { op: `apigateway:${hit?.[2] ?? `${method} ${path}`}`, protocol: 'rest-json' };
+  }
   return { op: `${service}:${method} ${path}`, protocol: 'json' };
 }
 
@@ -268,10 +278,17 @@ function reply(
           : 'AccessDeniedException'
         : protocol === 'xml' || service === 'cloudwatch'
           ? 'Throttling'
-          : service === 'lambda'
+          : service === 'lambda' || service === 'apigateway'
             ? 'TooManyRequestsException'
             : 'ThrottlingException';
-  const status = kind === '5xx' ? 503 : kind === 'denied' ? 403 : service === 'lambda' ? 429 : 400;
+  const status =
+    kind === '5xx'
+      ? 503
+      : kind === 'denied'
+        ? 403
+        : service === 'lambda' || service === 'apigateway'
+          ? 429
+          : 400;
   const message = `injected ${kind} by the fault proxy`;
   if (protocol === 'xml') {
     res.writeHead(status, { 'content-type': 'text/xml' });
