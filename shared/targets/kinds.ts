@@ -4,6 +4,7 @@
  * schemas.ts and in routers.ts. Pure: safe to bundle in any function.
  */
 import type { Target } from '../core/schema';
+import { elbWeighted } from './elb-weighted/kind';
 import type { TargetKind } from './kind';
 import { lambdaAlias } from './lambda-alias/kind';
 import { route53Weighted } from './route53-weighted/kind';
@@ -13,6 +14,7 @@ type KindOf<K extends Target['type']> = TargetKind<Extract<Target, { type: K }>>
 const KINDS: { readonly [K in Target['type']]: KindOf<K> } = {
   'lambda-alias': lambdaAlias,
   'route53-weighted': route53Weighted,
+  'elb-weighted': elbWeighted,
 };
 
 /** Whether a value names a kind fledge knows (for input not yet validated). */

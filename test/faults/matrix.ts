@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   DeleteProvisionedConcurrencyConfigCommand,
@@ -34,6 +35,7 @@ import type { Target } from '../../shared/core/schema';
 import { configureTiming } from '../../shared/lambda/timeouts';
 import type { Deps } from '../../shared/steps/deps';
 import { type Recovery, recoverExecution } from '../../shared/steps/recover';
+import { ElbWeightedRouter } from '../../shared/targets/elb-weighted/router';
 import { LambdaAliasRouter } from '../../shared/targets/lambda-alias/router';
 import { Route53WeightedRouter } from '../../shared/targets/route53-weighted/router';
 import { type CallSite, type Fault, FaultProxy, type FaultRule } from '../support/fault-proxy';
@@ -106,6 +108,7 @@ export interface Clients {
   cloudWatch: CloudWatchClient;
   dynamo: DynamoDBClient;
   events: EventBridgeClient;
+  elb: ElasticLoadBalancingV2Client;
 }
 
 /** The lanes' clients are built as production's are (shared/aws/clients.ts); the harness's own are plain. */
@@ -122,6 +125,7 @@ export function clientsFor(endpoint: string, direct = false): Clients {
     cloudWatch: bind(new CloudWatchClient(config)),
     dynamo: bind(new DynamoDBClient(config)),
     events: bind(new EventBridgeClient(config)),
+    elb: bind(new ElasticLoadBalancingV2Client(config)),
   };
 }
 
@@ -167,10 +171,16 @@ class Lane {
   private deps(): Omit<Deps, 'clock'> {
     const via = clientsFor(this.#endpoint);
     return {
-      router: (target) =>
-        target.type === 'lambda-alias'
-          ? new LambdaAliasRouter(target, via.lambda)
-          : new Route53WeightedRouter(target, via.route53, { sleep: scaledSleep }),
+      router: (target) => {
+        switch (target.type) {
+          case 'lambda-alias':
+            return new LambdaAliasRouter(target, via.lambda);
+          case 'route53-weighted':
+            return new Route53WeightedRouter(target, via.route53, { sleep: scaledSleep });
+          case 'elb-weighted':
+            return new ElbWeightedRouter(target, via.elb, { sleep: scaledSleep });
+        }
+      },
       metrics: new CloudWatchMetricsSource(via.cloudWatch, () => via.route53),
       records: new DynamoDbRolloutRecords(TABLE, via.dynamo, {
         describe: async () => ({ status: 'UNKNOWN' }),
