@@ -266,6 +266,9 @@ describe('the packaged template', () => {
           'dynamodb:GetItem',
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:DescribeTargetHealth',
           'events:PutEvents',
           'lambda:GetAlias',
           'lambda:GetFunctionConfiguration',
@@ -281,6 +284,10 @@ describe('the packaged template', () => {
         SetDashweightLambdaFunction: [
           'dynamodb:GetItem',
           'dynamodb:UpdateItem',
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:ModifyListener',
+          'elasticloadbalancing:ModifyRule',
           'events:PutEvents',
           'lambda:GetAlias',
           'lambda:UpdateAlias',
@@ -307,6 +314,10 @@ describe('the packaged template', () => {
           'dynamodb:GetItem',
           'dynamodb:Scan',
           'dynamodb:UpdateItem',
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:ModifyListener',
+          'elasticloadbalancing:ModifyRule',
           'events:PutEvents',
           'lambda:DeleteProvisionedConcurrencyConfig',
           'lambda:GetAlias',
@@ -385,6 +396,12 @@ describe('the packaged template', () => {
         // CloudWatch returns composite alarms only to a caller allowed DescribeAlarms on "*".
         'PlanIamRoleLambdaExecution: cloudwatch:DescribeAlarms',
         'PlanIamRoleLambdaExecution: cloudwatch:GetMetricData',
+        // ELB's Describe actions take no resource-level permissions.
+        'PlanIamRoleLambdaExecution: elasticloadbalancing:DescribeListeners,elasticloadbalancing:DescribeRules,elasticloadbalancing:DescribeTargetHealth',
+        'PromoteIamRoleLambdaExecution: elasticloadbalancing:DescribeListeners,elasticloadbalancing:DescribeRules',
+        'RecoverIamRoleLambdaExecution: elasticloadbalancing:DescribeListeners,elasticloadbalancing:DescribeRules',
+        'RollbackIamRoleLambdaExecution: elasticloadbalancing:DescribeListeners,elasticloadbalancing:DescribeRules',
+        'SetDashweightIamRoleLambdaExecution: elasticloadbalancing:DescribeListeners,elasticloadbalancing:DescribeRules',
         // Step Functions log delivery and X-Ray take no resource ARN.
         `StateMachineRole: ${[
           'logs:CreateLogDelivery',
