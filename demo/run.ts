@@ -1,17 +1,19 @@
 /**
- * `npm run demo`: four real rollouts against moto on the virtual clock, through the real state machine.
+ * `npm run demo`: six real rollouts against moto on the virtual clock, through the real state machine.
  * A Lambda alias: a healthy version is promoted, a faulty one (10x the errors) rolled back. A two-fleet
  * app behind Route 53 weighted records: a healthy fleet reaches 100% and is finalized, a faulty one is
- * sent back to the stable fleet. Simulated traffic follows the split as it really is in moto.
+ * sent back to the stable fleet. Two target groups behind an ALB rule: a healthy one promoted, a faulty
+ * one rolled back. Simulated traffic follows the split as it really is in moto.
  */
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { runLocal } from '../cli/local/runner';
 import { printProgress, type RunReport, toReport } from '../cli/reports/progress';
 import { defaultDeps } from '../cli/shared/wiring';
+import { createWeightedRule, ruleWeights } from '../local/elb-fixtures';
 import { createFunctionWithAlias } from '../local/fixtures';
 import { startMoto, useEndpoint } from '../local/moto';
 import { createWeightedPair, createZone, listRecords } from '../local/route53-fixtures';
-import { aliasSplit, recordSplit, TrafficSimulator } from '../local/traffic';
+import { aliasSplit, recordSplit, TrafficSimulator, targetGroupSplit } from '../local/traffic';
 import { floorToMinute, VirtualClock } from '../shared/core/clock';
 
 const started = Date.now();
@@ -53,9 +55,30 @@ try {
     seed: 11,
     readSplit: recordSplit(zoneId, MEDIA, 'media', { '192.0.2.30': 0.05 }, 0.005),
   });
+  // A shop on two load balancers, each with a rule forwarding to target groups blue (stable, weight 1)
+  // and green (canary, weight 0): one green fleet is healthy, the other fails 5% of requests.
+  const shops = { good: await createWeightedRule('shop-good'), bad: await createWeightedRule('shop-bad') };
+  const shopTraffic = Object.values(shops).map(
+    (shop, i) =>
+      new TrafficSimulator({
+        namespace: 'AWS/ApplicationELB',
+        requestsMetric: 'RequestCount',
+        errorsMetric: 'HTTPCode_Target_5XX_Count',
+        errorsOnlyWhenNonZero: true,
+        requestsPerMinute: 1000,
+        seed: 13 + i,
+        readSplit: targetGroupSplit(
+          shop.ruleArn,
+          /listener\/(app\/[^/]+\/[^/]+)\//.exec(shop.listenerArn)?.[1] ?? '',
+          { [shops.bad.canary]: 0.05 },
+          0.005,
+        ),
+      }),
+  );
   clock.onAdvance(async (from, to) => {
     await lambdaTraffic.simulate(from, to);
     await mediaTraffic.simulate(from, to);
+    for (const shop of shopTraffic) await shop.simulate(from, to);
   });
   console.log(
     `created function checkout (versions 1-3, alias live → 1) and zone webrtc.example on ${moto.endpoint}`,
@@ -106,6 +129,18 @@ try {
       )
       .join(', ');
 
+  const shopRelease = (shop: keyof typeof shops) => ({
+    target: { type: 'elb-weighted', ...shops[shop] },
+    strategy: {
+      steps: [
+        { weight: 12.5, bakeMinutes: 2 },
+        { weight: 50, bakeMinutes: 2 },
+      ],
+    },
+  });
+  const showShop = (shop: keyof typeof shops) => async () =>
+    `rule weights ${JSON.stringify(await ruleWeights(shops[shop].ruleArn))}`;
+
   const rollouts: Rollout[] = [
     {
       title: 'Lambda: healthy version 2 (0.5% errors, like the baseline), Linear10PercentEvery1Minute',
@@ -130,6 +165,18 @@ try {
       expected: 'rolled-back',
       input: mediaRelease('192.0.2.30'),
       show: showRecords,
+    },
+    {
+      title: 'ELB: healthy target group shop-good-green behind an ALB rule, 12.5% then 50%',
+      expected: 'promoted',
+      input: shopRelease('good'),
+      show: showShop('good'),
+    },
+    {
+      title: 'ELB: faulty target group shop-bad-green (5% 5xx), 12.5% then 50%',
+      expected: 'rolled-back',
+      input: shopRelease('bad'),
+      show: showShop('bad'),
     },
   ];
   const reports: RunReport[] = [];

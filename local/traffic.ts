@@ -4,6 +4,10 @@
  * and publishes the CloudWatch counts the analysis reads.
  */
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import binomial from '@stdlib/random-base-binomial';
@@ -29,6 +33,8 @@ export interface TrafficOptions {
   readSplit: () => Promise<Side[]>;
   /** Publishes to this endpoint instead of the SDK's configured one (the load bench: moto, past the quotas). */
   endpoint?: string;
+  /** Publish the errors metric only in minutes with errors, as ELB does for HTTPCode_Target_5XX_Count. */
+  errorsOnlyWhenNonZero?: boolean;
 }
 
 export class TrafficSimulator {
@@ -72,10 +78,22 @@ export class TrafficSimulator {
       const errors = this.#draw(requests, side.errorRate);
       const Dimensions = Object.entries(side.dimensions).map(([Name, Value]) => ({ Name, Value }));
       const Timestamp = new Date(at.getTime() + 30_000);
-      data.push(
-        { MetricName: this.options.requestsMetric, Dimensions, Timestamp, Value: requests, Unit: 'Count' },
-        { MetricName: this.options.errorsMetric, Dimensions, Timestamp, Value: errors, Unit: 'Count' },
-      );
+      data.push({
+        MetricName: this.options.requestsMetric,
+        Dimensions,
+        Timestamp,
+        Value: requests,
+        Unit: 'Count',
+      });
+      if (errors > 0 || !this.options.errorsOnlyWhenNonZero) {
+        data.push({
+          MetricName: this.options.errorsMetric,
+          Dimensions,
+          Timestamp,
+          Value: errors,
+          Unit: 'Count',
+        });
+      }
     }
     return data;
   }
@@ -138,6 +156,34 @@ export function recordSplit(
       share: total === 0 ? 1 / pair.length : (r.Weight ?? 0) / total,
       errorRate: fleetErrorRates[r.ResourceRecords?.[0]?.Value ?? ''] ?? defaultRate,
       dimensions: { App: app, Side: r.SetIdentifier === 'primary' ? 'stable' : 'canary' },
+    }));
+  };
+}
+
+/**
+ * The split of a listener rule's weighted target groups, published as AWS/ApplicationELB does per target
+ * group (RequestCount, HTTPCode_Target_5XX_Count; dimensions TargetGroup and LoadBalancer). Each group
+ * fails at its fleet's rate; requests follow the weights at once, as ELB applies them per request.
+ */
+export function targetGroupSplit(
+  ruleArn: string,
+  loadBalancer: string,
+  groupErrorRates: Record<string, number>,
+  defaultRate: number,
+) {
+  const elb = new ElasticLoadBalancingV2Client({});
+  return async (): Promise<Side[]> => {
+    const rules = await elb.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }));
+    const forward = rules.Rules?.[0]?.Actions?.find((a) => a.Type === 'forward');
+    const groups = forward?.ForwardConfig?.TargetGroups ?? [];
+    const total = groups.reduce((sum, g) => sum + (g.Weight ?? 0), 0);
+    return groups.map((g) => ({
+      share: total === 0 ? 0 : (g.Weight ?? 0) / total,
+      errorRate: groupErrorRates[g.TargetGroupArn ?? ''] ?? defaultRate,
+      dimensions: {
+        TargetGroup: (g.TargetGroupArn ?? '').split(':').pop() ?? '',
+        LoadBalancer: loadBalancer,
+      },
     }));
   };
 }

@@ -5,6 +5,7 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -71,6 +72,9 @@ export const dynamoDbClient = /* @__PURE__ */ lazy(() =>
 );
 export const eventBridgeClient = /* @__PURE__ */ lazy(() =>
   boundToInvocation(new EventBridgeClient(clientConfig())),
+);
+export const elbClient = /* @__PURE__ */ lazy(() =>
+  boundToInvocation(new ElasticLoadBalancingV2Client(clientConfig())),
 );
 export const sfnClient = /* @__PURE__ */ lazy(() => boundToInvocation(new SFNClient(clientConfig())));
 export const apiGatewayClient = /* @__PURE__ */ lazy(() =>

@@ -25,6 +25,8 @@ export interface TrafficContext {
    * this long after it ended.
    */
   requestSeconds?: number | undefined;
+  /** What Plan should say about the target as read (ELB: stickiness delays each step's share). */
+  note?: string | undefined;
   /** What the router must remember between steps (Route 53: both records as first read). */
   snapshot?: unknown;
   /**

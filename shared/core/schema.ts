@@ -326,6 +326,7 @@ export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
 export type ReleaseTarget = ReleaseInput['targets'][number];
 export type DeployInput = z.infer<typeof DeployInputSchema>;
 export type Target = z.infer<typeof TargetSchema>;
+export type { ElbWeightedTarget } from '../targets/elb-weighted/schema';
 export type { LambdaAliasTarget } from '../targets/lambda-alias/schema';
 export type { Route53WeightedTarget } from '../targets/route53-weighted/schema';
 /** The analysis as given: metricLagMinutes and insufficientData.maxExtraMinutes may be left to Plan. */

@@ -176,6 +176,7 @@ function fixSchedule(
       : steps.length === 1 && steps[0]?.weight === 100
         ? 'AllAtOnce, watched by its alarms and health checks before promotion'
         : `${steps.length} step(s) planned`) +
+    (traffic.note ? `; ${traffic.note}` : '') +
     (lag.reason ? `; ${lag.reason}` : '') +
     (extra.reason ? `; ${extra.reason}` : '') +
     (capacity.plan

@@ -26,6 +26,7 @@ import type { PairedMinute } from '../core/sequential-test';
 import type { Step } from '../core/strategy';
 import type { TriggerSource } from '../core/triggers';
 import type { Verdict } from '../core/verdict';
+import { kindOf } from '../targets/kinds';
 import { bestEffort } from './bookkeeping';
 import { provisionedSummary, releaseAtEnd } from './capacity';
 import type { Deps } from './deps';
@@ -245,7 +246,7 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   const { verdict, decision: analysed } = assess({
     steps: state.steps,
     progress: state.progress,
-    config: state.analysis,
+    config: judgeConfig(state),
     now,
     window,
     minutes: minutes && withoutColdLatency(minutes, state.coldCanary?.minutes),
@@ -572,4 +573,15 @@ function provisionedOutcome(state: RolloutState, now: Date): Pick<Outcome, 'prov
 export interface RolloutEvent {
   rollout: RolloutState;
   executionId?: string;
+}
+
+/**
+ * The analysis as the verdict reads it: with the kind's default metrics, whether their error series is
+ * published only in minutes with errors comes from the kind (the input says so for metrics it names).
+ */
+function judgeConfig(state: RolloutState) {
+  const { analysis } = state;
+  if (analysis.errors) return analysis;
+  const sparse = kindOf(state.target).defaultMetrics?.errorsPublishedOnlyWhenNonZero ?? false;
+  return sparse ? { ...analysis, errors: { publishedOnlyWhenNonZero: true } } : analysis;
 }

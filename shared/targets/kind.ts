@@ -22,6 +22,11 @@ export interface DefaultMetrics<T> {
   stable(target: T): { requests: MetricRef; errors: MetricRef; latency: MetricRef };
   /** Each arm once traffic is split, with the sides Plan read. */
   arms(target: T, sides: Sides): { counts: CountsQuery; latency: { canary: MetricRef; baseline: MetricRef } };
+  /**
+   * The error metric has no datapoint in a minute without errors (ALB HTTPCode_Target_5XX_Count), so a
+   * missing datapoint is zero errors, as `analysis.errors.publishedOnlyWhenNonZero` says for named metrics.
+   */
+  errorsPublishedOnlyWhenNonZero?: boolean;
 }
 
 export interface TargetKind<T> {

@@ -5,6 +5,7 @@
  */
 import type { Target } from '../core/schema';
 import { apiGatewayCanary } from './apigateway-canary/kind';
+import { elbWeighted } from './elb-weighted/kind';
 import type { TargetKind } from './kind';
 import { lambdaAlias } from './lambda-alias/kind';
 import { route53Weighted } from './route53-weighted/kind';
@@ -15,6 +16,7 @@ const KINDS: { readonly [K in Target['type']]: KindOf<K> } = {
   'apigateway-canary': apiGatewayCanary,
   'lambda-alias': lambdaAlias,
   'route53-weighted': route53Weighted,
+  'elb-weighted': elbWeighted,
 };
 
 /** Whether a value names a kind fledge knows (for input not yet validated). */

@@ -7,6 +7,7 @@ import { InvalidInputError } from '../core/errors';
 import type { TrafficContext, TrafficRouter } from '../core/ports';
 import type { Target } from '../core/schema';
 import { ApiGatewayCanaryRouter } from './apigateway-canary/router';
+import { ElbWeightedRouter } from './elb-weighted/router';
 import { kindOf } from './kinds';
 import { LambdaAliasRouter } from './lambda-alias/router';
 import { ReleaseRouter } from './release-router';
@@ -18,6 +19,7 @@ const ROUTERS: { readonly [K in Target['type']]: RouterOf<K> } = {
   'apigateway-canary': (target) => new ApiGatewayCanaryRouter(target),
   'lambda-alias': (target) => new LambdaAliasRouter(target),
   'route53-weighted': (target) => new Route53WeightedRouter(target),
+  'elb-weighted': (target) => new ElbWeightedRouter(target),
 };
 
 /** Picks the router for a target. An unknown type is an error, never a silent default. */

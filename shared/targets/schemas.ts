@@ -4,6 +4,7 @@
  * CLI bundle zod, and only the functions that move traffic bundle the routers' SDK clients.
  */
 import { ApiGatewayCanaryTargetSchema } from './apigateway-canary/schema';
+import { ElbWeightedTargetSchema } from './elb-weighted/schema';
 import { LambdaAliasTargetSchema } from './lambda-alias/schema';
 import { Route53WeightedTargetSchema } from './route53-weighted/schema';
 
@@ -11,4 +12,5 @@ export const TARGET_SCHEMAS = [
   LambdaAliasTargetSchema,
   Route53WeightedTargetSchema,
   ApiGatewayCanaryTargetSchema,
+  ElbWeightedTargetSchema,
 ] as const;

@@ -17,6 +17,11 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   DeleteProvisionedConcurrencyConfigCommand,
@@ -45,6 +50,7 @@ import { configureTiming } from '../../shared/lambda/timeouts';
 import type { Deps } from '../../shared/steps/deps';
 import { type Recovery, recoverExecution } from '../../shared/steps/recover';
 import { ApiGatewayCanaryRouter } from '../../shared/targets/apigateway-canary/router';
+import { ElbWeightedRouter } from '../../shared/targets/elb-weighted/router';
 import { LambdaAliasRouter } from '../../shared/targets/lambda-alias/router';
 import { Route53WeightedRouter } from '../../shared/targets/route53-weighted/router';
 import { type CallSite, type Fault, FaultProxy, type FaultRule } from '../support/fault-proxy';
@@ -118,6 +124,7 @@ export interface Clients {
   dynamo: DynamoDBClient;
   events: EventBridgeClient;
   apiGateway: APIGatewayClient;
+  elb: ElasticLoadBalancingV2Client;
 }
 
 /** The lanes' clients are built as production's are (shared/aws/clients.ts); the harness's own are plain. */
@@ -135,6 +142,7 @@ export function clientsFor(endpoint: string, direct = false): Clients {
     dynamo: bind(new DynamoDBClient(config)),
     events: bind(new EventBridgeClient(config)),
     apiGateway: bind(new APIGatewayClient(config)),
+    elb: bind(new ElasticLoadBalancingV2Client(config)),
   };
 }
 
@@ -188,6 +196,8 @@ class Lane {
             return new Route53WeightedRouter(target, via.route53, { sleep: scaledSleep });
           case 'apigateway-canary':
             return new ApiGatewayCanaryRouter(target, via.apiGateway);
+          case 'elb-weighted':
+            return new ElbWeightedRouter(target, via.elb, { sleep: scaledSleep });
         }
       },
       metrics: new CloudWatchMetricsSource(via.cloudWatch, () => via.route53),
@@ -759,5 +769,90 @@ export const apiGatewayWorld: TargetWorld = {
     const summary = `deployment ${stage.deploymentId}${canary ? `, canary ${canary.deploymentId} at ${canary.percentTraffic}%` : ''}`;
     if (canary) return { split: true, summary };
     return { split: false, on: stage.deploymentId === api?.stable ? 'baseline' : 'canary', summary };
+  },
+};
+
+const elbRules: Record<number, { listenerArn: string; ruleArn: string; stable: string; canary: string }> = {};
+
+/**
+ * A listener rule whose forward action holds a stable and a canary target group (an authenticate action
+ * before it), judged on the lane's own metrics as the Route 53 world is.
+ */
+export const elbWorld: TargetWorld = {
+  async setup(lane, moto) {
+    await createAlarm(moto, lane);
+    const { createWeightedRule } = await import('../../local/elb-fixtures');
+    const { publishSideMinutes } = await import('../support/aws');
+    elbRules[lane] = await createWeightedRule(`faults-elb-${lane}`);
+    await publishSideMinutes('Faults', `healthy-${lane}`, START, 30, {
+      stable: { requests: 9000, errors: 45 },
+      canary: { requests: 1000, errors: 5 },
+    });
+    await publishSideMinutes('Faults', `faulty-${lane}`, START, 30, {
+      stable: { requests: 9000, errors: 45 },
+      canary: { requests: 1000, errors: 100 },
+    });
+  },
+  input(lane, release) {
+    const metric = (metricName: string) => ({
+      namespace: 'Faults',
+      metricName,
+      stable: { App: `${release}-${lane}`, Side: 'stable' },
+      canary: { App: `${release}-${lane}`, Side: 'canary' },
+    });
+    const { listenerArn, ruleArn, stable, canary } = elbRules[lane] ?? {
+      listenerArn: '',
+      ruleArn: '',
+      stable: '',
+      canary: '',
+    };
+    return {
+      target: { type: 'elb-weighted', listenerArn, ruleArn, stable, canary },
+      strategy: SHORT,
+      analysis: {
+        requests: metric('Requests'),
+        errors: metric('Errors'),
+        alarms: [`faults-alarm-${lane}`],
+        metricLagMinutes: 1,
+      },
+    };
+  },
+  async reset(lane, moto) {
+    const rule = elbRules[lane];
+    if (!rule) return;
+    const actions =
+      (await moto.elb.send(new DescribeRulesCommand({ RuleArns: [rule.ruleArn] }))).Rules?.[0]?.Actions ?? [];
+    const reset = actions.map((a) =>
+      a.Type === 'forward'
+        ? {
+            ...a,
+            ForwardConfig: {
+              ...a.ForwardConfig,
+              TargetGroups: [
+                { TargetGroupArn: rule.stable, Weight: 1 },
+                { TargetGroupArn: rule.canary, Weight: 0 },
+              ],
+            },
+          }
+        : a,
+    );
+    await moto.elb.send(new ModifyRuleCommand({ RuleArn: rule.ruleArn, Actions: reset }));
+  },
+  async traffic(lane, moto) {
+    const rule = elbRules[lane];
+    const actions = rule
+      ? ((await moto.elb.send(new DescribeRulesCommand({ RuleArns: [rule.ruleArn] }))).Rules?.[0]?.Actions ??
+        [])
+      : [];
+    const groups = actions.find((a) => a.Type === 'forward')?.ForwardConfig?.TargetGroups ?? [];
+    const weight = (arn?: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight;
+    const sw = weight(rule?.stable);
+    const cw = weight(rule?.canary);
+    const summary = `stable=${sw}, canary=${cw}; actions ${actions.map((a) => a.Type).join(', ')}`;
+    if (sw === undefined || cw === undefined || groups.length !== 2 || actions.length !== 2) {
+      return { split: true, summary: `not the rule as set up: ${summary}` };
+    }
+    if (sw > 0 && cw > 0) return { split: true, summary };
+    return { split: false, on: cw > 0 ? 'canary' : 'baseline', summary };
   },
 };

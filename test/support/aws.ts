@@ -65,22 +65,54 @@ export async function readAlias(functionName: string, alias: string) {
   };
 }
 
+/**
+ * Publishes AWS/ApplicationELB RequestCount and HTTPCode_Target_5XX_Count per target group, as ELB does:
+ * the 5xx count only in minutes that have some. Target groups are named by ARN.
+ */
+export function publishTargetGroupMinutes(
+  listenerArn: string,
+  start: Date,
+  minutes: number,
+  perGroup: Record<string, VersionTraffic>,
+): Promise<void> {
+  const loadBalancer = /listener\/(app\/[^/]+\/[^/]+)\//.exec(listenerArn)?.[1] ?? '';
+  const sides = Object.entries(perGroup).map(([arn, traffic]) => ({
+    traffic,
+    dimensions: { TargetGroup: arn.split(':').pop() ?? '', LoadBalancer: loadBalancer },
+  }));
+  return publishMinutes(
+    'AWS/ApplicationELB',
+    ['RequestCount', 'HTTPCode_Target_5XX_Count'],
+    start,
+    minutes,
+    sides,
+    { errorsOnlyWhenNonZero: true },
+  );
+}
+
 async function publishMinutes(
   namespace: string,
   [requestsMetric, errorsMetric]: [string, string],
   start: Date,
   minutes: number,
   sides: Array<{ traffic: VersionTraffic; dimensions: Record<string, string> }>,
+  options: { errorsOnlyWhenNonZero?: boolean } = {},
 ): Promise<void> {
   const data: MetricDatum[] = [];
   for (let m = 0; m < minutes; m++) {
     const Timestamp = new Date(start.getTime() + m * 60_000 + 20_000);
     for (const { traffic, dimensions } of sides) {
       const Dimensions = Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value }));
-      data.push(
-        { MetricName: requestsMetric, Dimensions, Timestamp, Value: traffic.requests, Unit: 'Count' },
-        { MetricName: errorsMetric, Dimensions, Timestamp, Value: traffic.errors, Unit: 'Count' },
-      );
+      data.push({
+        MetricName: requestsMetric,
+        Dimensions,
+        Timestamp,
+        Value: traffic.requests,
+        Unit: 'Count',
+      });
+      if (traffic.errors > 0 || !options.errorsOnlyWhenNonZero) {
+        data.push({ MetricName: errorsMetric, Dimensions, Timestamp, Value: traffic.errors, Unit: 'Count' });
+      }
     }
   }
   const client = new CloudWatchClient({});

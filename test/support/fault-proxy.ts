@@ -113,7 +113,7 @@ export class FaultProxy {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
-    const { op, protocol } = identify(req);
+    const { op, protocol } = identify(req, body);
     // The SDK's retries of one call share its amz-sdk-invocation-id: they are the same call site, so a
     // slow moment that makes the SDK retry during discovery adds no site no later case would meet.
     const ordinalKey = `${this.#invocation}|${op}`;
@@ -214,7 +214,7 @@ const SERVICE_OF_SCOPE: Record<string, string> = {
 };
 
 /** The operation a request calls, e.g. `lambda:UpdateAlias`, from its signature and route. */
-export function identify(req: IncomingMessage): { op: string; protocol: Protocol } {
+export function identify(req: IncomingMessage, body?: Buffer): { op: string; protocol: Protocol } {
   const scope =
     /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? 'unknown';
   const service = SERVICE_OF_SCOPE[scope] ?? scope;
@@ -236,6 +236,11 @@ export function identify(req: IncomingMessage): { op: string; protocol: Protocol
     ];
     const hit = route.find(([m, pattern]) => m === method && pattern.test(path));
     return { op: `lambda:${hit?.[2] ?? `${method} ${path}`}`, protocol: 'rest-json' };
+  }
+  if (service === 'elasticloadbalancing') {
+    // The Query protocol: the operation is the form body's Action; errors are an XML ErrorResponse.
+    const action = new URLSearchParams(body?.toString('utf8') ?? '').get('Action');
+    return { op: `elasticloadbalancing:${action ?? `${method} ${path}`}`, protocol: 'xml' };
   }
   if (service === 'route53') {
     const route: Array<[string, RegExp, string]> = [
