@@ -2,13 +2,14 @@
  * Prints the fault-injection matrix counts (results/faults-*.json, written by `npm run test:faults`) as
  * the Markdown table docs/RELIABILITY.md shows.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Tally } from '../test/faults/matrix';
 
-const rows: Tally[] = ['lambda-alias', 'route53'].flatMap((target) => {
-  const file = `results/faults-${target}.json`;
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Tally[]) : [];
-});
+// Every target's file the fault suites wrote (test/faults/*.test.ts), in a stable order.
+const rows: Tally[] = (existsSync('results') ? readdirSync('results') : [])
+  .filter((name) => /^faults-.+\.json$/.test(name))
+  .sort()
+  .flatMap((name) => JSON.parse(readFileSync(`results/${name}`, 'utf8')) as Tally[]);
 if (rows.length === 0) {
   console.error('no results/faults-*.json: run `npm run test:faults` first');
   process.exit(1);
