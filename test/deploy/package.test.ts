@@ -154,8 +154,9 @@ describe('the packaged template', () => {
       expect(code).toContain('"aws-sdk-js"'); // the SDK's user agent: the SDK is in the bundle
       // Node's own modules only; the SDK's optional CRT signer (SigV4a, unused) stays an unresolved try.
       expect(external.filter((m) => m !== '@aws-sdk/signature-v4-crt')).toEqual([]);
-      // docs/PERFORMANCE.md: 120-155 KB with the SDK bundled; the 100 KB goal is met only without it.
-      expect(statSync(join(out, `${name}.zip`)).size).toBeLessThan(170 * 1024);
+      // docs/PERFORMANCE.md: 101-182 KB with the SDK bundled (Plan the largest: it reads every target kind,
+      // so it carries the Lambda, Route 53, ELB and API Gateway clients); 100 KB is met only without the SDK.
+      expect(statSync(join(out, `${name}.zip`)).size).toBeLessThan(200 * 1024);
     }
   });
 
