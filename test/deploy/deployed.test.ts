@@ -36,6 +36,7 @@ import {
   GetFunctionConfigurationCommand,
   InvokeCommand,
   LambdaClient,
+  PutProvisionedConcurrencyConfigCommand,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
 import {
@@ -278,6 +279,15 @@ beforeAll(async () => {
   });
   hooks.set(HOOK, await createHook(HOOK, 'Succeeded'));
   hooks.set(FAILING_HOOK, await createHook(FAILING_HOOK, 'Failed'));
+  // checkout's alias keeps warm instances: its release runs the deployed provision-canary function, and
+  // promote removes the new version's provisioned concurrency, each under its own role.
+  await new LambdaClient({}).send(
+    new PutProvisionedConcurrencyConfigCommand({
+      FunctionName: 'checkout',
+      Qualifier: 'live',
+      ProvisionedConcurrentExecutions: 10,
+    }),
+  );
 
   // Lambda and Step Functions assume the deployed roles (trust policies are checked below).
   const roleArns = [
@@ -500,6 +510,7 @@ describe('rollouts through the deployed state machine and bundles', () => {
     expect(result.path).toEqual(
       expect.arrayContaining([
         'Plan',
+        'ProvisionCanary',
         'BeforeAllowTraffic',
         'SetWeight',
         'Evaluate',
