@@ -163,11 +163,13 @@ export const AWS_QUOTAS: readonly QuotaGroup[] = [
 ];
 
 /**
- * The tokens a scaled bucket keeps at least: one step of one rollout makes up to four calls of a group
- * in a row (Plan's Lambda reads; Route 53's read, change and GetChange), which a full-size bucket always
- * holds. Below that a scaled account could never serve even one step, which no real one does.
+ * The tokens a scaled bucket keeps at least: one step of one rollout makes up to six calls of a group
+ * in a row (Plan's Lambda reads: the function, its versions, the alias, and the provisioned concurrency
+ * of the alias and of the new version; Route 53's read, change and GetChange), which a full-size bucket
+ * (Lambda's 15) always holds. Below that a scaled account could never serve even one step, which no real
+ * one does: each attempt of the step would spend its tokens and fail before the last call.
  */
-export const MIN_SCALED_BURST = 4;
+export const MIN_SCALED_BURST = 6;
 
 /**
  * Every quota times `factor` (a load test of N rollouts runs at N/300 of an account's quotas): the

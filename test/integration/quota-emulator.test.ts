@@ -137,7 +137,7 @@ describe('a token bucket', () => {
 
   it('scales quotas by N/300, keeping a step of burst', () => {
     const [lambda] = scaleQuotas([{ ...ONE_PER_HOUR('l', 'lambda'), burst: 15, perSecond: 15 }], 0.1);
-    expect(lambda).toMatchObject({ burst: 4, perSecond: 1.5 });
+    expect(lambda).toMatchObject({ burst: 6, perSecond: 1.5 });
     expect(() => scaleQuotas([], 0)).toThrow(/above 0/);
   });
 });

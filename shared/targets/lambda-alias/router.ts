@@ -299,14 +299,14 @@ export class LambdaAliasRouter implements TrafficRouter {
 
   /** The alias's provisioned concurrency (what the stable side has) and the canary version's own. */
   private async provisionedOfBothSides(): Promise<{ stable: number; canary: number }> {
-    const [alias, canary] = await Promise.all([
-      this.provisionedConfig(this.target.alias),
-      this.provisionedConfig(this.target.version),
-    ]);
-    return {
-      stable: alias?.RequestedProvisionedConcurrentExecutions ?? 0,
-      canary: canary?.RequestedProvisionedConcurrentExecutions ?? 0,
-    };
+    // The new version's own matters only beside an alias that has some (whether fledge adds any, and
+    // whether the canary runs cold beside warm instances). Skipping it otherwise spares one Lambda
+    // control-plane call per Plan, the quota many rollouts at once bind on first (docs/CAPACITY.md).
+    const alias = await this.provisionedConfig(this.target.alias);
+    const stable = alias?.RequestedProvisionedConcurrentExecutions ?? 0;
+    if (stable === 0) return { stable, canary: 0 };
+    const canary = await this.provisionedConfig(this.target.version);
+    return { stable, canary: canary?.RequestedProvisionedConcurrentExecutions ?? 0 };
   }
 
   /** The provisioned concurrency configuration of an alias or version, or undefined when it has none. */
