@@ -189,11 +189,17 @@ function ratePanel(timeline: Timeline): Panel {
   return {
     title: 'Error rate per minute (%)',
     yAxis: { type: 'value', min: 0 },
-    series: [
-      line(SERIES.canaryRate, COLORS.canary, 'canary'),
-      line(SERIES.baselineRate, COLORS.baseline, 'baseline'),
-    ],
+    series: bothArms(line, SERIES.canaryRate, SERIES.baselineRate),
   };
+}
+
+/** One series per arm, canary first, each in its arm's colour. */
+function bothArms(
+  series: (name: string, color: string, arm: 'canary' | 'baseline') => SeriesOption,
+  canaryName: string,
+  baselineName: string,
+): SeriesOption[] {
+  return [series(canaryName, COLORS.canary, 'canary'), series(baselineName, COLORS.baseline, 'baseline')];
 }
 
 function requestsPanel(timeline: Timeline): Panel {
@@ -217,10 +223,7 @@ function requestsPanel(timeline: Timeline): Panel {
   return {
     title: 'Requests per minute (stacked)',
     yAxis: { type: 'value', min: 0 },
-    series: [
-      area(SERIES.canaryRequests, COLORS.canary, 'canary'),
-      area(SERIES.baselineRequests, COLORS.baseline, 'baseline'),
-    ],
+    series: bothArms(area, SERIES.canaryRequests, SERIES.baselineRequests),
   };
 }
 
