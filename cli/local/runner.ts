@@ -151,7 +151,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     };
   }
   const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
-  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  const machine = stateMachineOf(definition);
   const execution = machine.run(options.input as never, {
     overrides: {
       taskResourceLocalHandlers: taskResourceLocalHandlers as never,
@@ -293,6 +293,24 @@ function inProcess(
   // Plan names the trigger of a run it was given no event for: here `local`, not the console.
   const event = (input: unknown) => (fn === 'plan' ? { ...(input as object), local: true } : input);
   return async (input) => handler(structuredClone(event(input)) as never, lambdaContext(fn, timeoutMs));
+}
+
+/**
+ * The definitions already validated in this process: each one's JSON, to the definition as validation
+ * left it (the validator fills in defaults such as each state's QueryLanguage). Validating compiles the
+ * ASL's JSON schema (ajv), a third of a local run's CPU; a definition that passed once passes again, so
+ * later runs take a copy of the validated one and skip it. Map and Parallel states inherit the options.
+ */
+const validated = new Map<string, Definition>();
+
+function stateMachineOf(definition: Definition): StateMachine {
+  const key = JSON.stringify(definition);
+  const known = validated.get(key);
+  if (known)
+    return new StateMachine(structuredClone(known) as never, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  validated.set(key, structuredClone(definition));
+  return machine;
 }
 
 /** The Task states of a deployed definition: service integrations, and functions named by ARN. */

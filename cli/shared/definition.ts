@@ -33,7 +33,7 @@ export function loadDefinition(path = ASL_PATH): {
   taskFunctions: Record<string, string>;
   integrations: Record<string, string>;
 } {
-  const definition = parse(readFileSync(path, 'utf8'), { merge: true }) as Definition;
+  const definition = parsed(path);
   const taskFunctions: Record<string, string> = {};
   const integrations: Record<string, string> = {};
   for (const [name, state] of Object.entries(definition.States)) {
@@ -48,6 +48,19 @@ export function loadDefinition(path = ASL_PATH): {
     state.Resource = localFunctionArn(getAtt[0]);
   }
   return { definition, taskFunctions, integrations };
+}
+
+/** The ASL parsed once per file and content: each caller gets its own copy to resolve and change. */
+const parses = new Map<string, { text: string; definition: Definition }>();
+
+function parsed(path: string): Definition {
+  const text = readFileSync(path, 'utf8');
+  let cached = parses.get(path);
+  if (cached?.text !== text) {
+    cached = { text, definition: parse(text, { merge: true }) as Definition };
+    parses.set(path, cached);
+  }
+  return structuredClone(cached.definition);
 }
 
 /** The seconds a Wait state waits for a given raw input (Seconds or a `$.a.b` SecondsPath). */
