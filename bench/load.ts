@@ -19,8 +19,19 @@ import {
   scaleQuotas,
 } from '../local/quota-emulator';
 import { createWeightedPair, createZone } from '../local/route53-fixtures';
-import { SharedTimeline } from '../local/shared-timeline';
+import { SharedTimeline, type TimelineMember } from '../local/shared-timeline';
+import { putOnTimeline } from '../local/timeline-retry';
 import { aliasSplit, recordSplit, TrafficSimulator } from '../local/traffic';
+import {
+  apiGatewayClient,
+  cloudWatchClient,
+  dynamoDbClient,
+  elbClient,
+  eventBridgeClient,
+  lambdaClient,
+  route53Client,
+  sfnClient,
+} from '../shared/aws/clients';
 import { floorToMinute } from '../shared/core/clock';
 import type { Deps } from '../shared/steps/deps';
 
@@ -96,6 +107,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const emulator = new QuotaEmulator(options.motoEndpoint, Date.now, quotas);
   useEndpoint(await emulator.start());
   const deps = wireDeps();
+  await putFledgeClientsOnTimeline();
   const phase = { emulator, deps, motoEndpoint: options.motoEndpoint };
   try {
     log(`${all.length} rollouts at once, quotas x${scale.toFixed(3)}...`);
@@ -240,37 +252,58 @@ async function runPhase(
   const start = new Date(floorToMinute(new Date()).getTime() - 3 * 3_600_000);
   const shared = new SharedTimeline(start);
   emulator.reset(shared.now, quotas);
-  {
-    const timelineOf = all.map(() => (timelines === 'shared' ? shared : new SharedTimeline(start)));
-    for (const t of timelineOf) t.join();
-    const runs = await Promise.all(
-      all.map(async (spec, i) => {
-        const timeline = timelineOf[i] as SharedTimeline;
-        const target = targets[i];
-        if (!target) throw new Error(`no target for rollout ${spec.index}`);
-        const clock = timeline.clock();
-        const traffic = target.traffic(motoEndpoint);
-        clock.onAdvance((from, to) => traffic.simulate(from, to));
-        try {
-          await timeline.until(timeline.now() + spec.startOffset * 1000);
-          const begin = clock.now().getTime();
-          const result = await runLocal({
-            input: target.input,
-            deps: { ...deps, clock },
-            virtualClock: clock,
-            executionName: `load-${spec.index}-${Math.random().toString(36).slice(2, 8)}`,
-          });
-          const report = toReport(result);
-          const readBack = await target.readBack(motoEndpoint);
-          const virtualMinutes = (clock.now().getTime() - begin) / 60_000;
-          return { spec, report, readBack, path: result.path, virtualMinutes };
-        } finally {
-          timeline.leave();
-        }
-      }),
-    );
-    return { runs, calls: [...emulator.calls] };
+  const members = all.map(() => (timelines === 'shared' ? shared : new SharedTimeline(start)).join());
+  const runs = await Promise.all(
+    all.map((spec, i) => {
+      const member = members[i] as TimelineMember;
+      return member.run(() => runRollout(spec, targets[i], member, deps, motoEndpoint));
+    }),
+  );
+  return { runs, calls: [...emulator.calls] };
+}
+
+async function runRollout(
+  spec: Spec,
+  target: Target | undefined,
+  member: TimelineMember,
+  deps: Deps,
+  motoEndpoint: string,
+): Promise<RolloutRun> {
+  try {
+    if (!target) throw new Error(`no target for rollout ${spec.index}`);
+    const clock = member.clock();
+    const traffic = target.traffic(motoEndpoint);
+    clock.onAdvance((from, to) => traffic.simulate(from, to));
+    await member.until(clock.now().getTime() + spec.startOffset * 1000);
+    const begin = clock.now().getTime();
+    const result = await runLocal({
+      input: target.input,
+      deps: { ...deps, clock },
+      virtualClock: clock,
+      executionName: `load-${spec.index}-${Math.random().toString(36).slice(2, 8)}`,
+    });
+    const report = toReport(result);
+    const readBack = await target.readBack(motoEndpoint);
+    const virtualMinutes = (clock.now().getTime() - begin) / 60_000;
+    return { spec, report, readBack, path: result.path, virtualMinutes };
+  } finally {
+    member.leave();
   }
+}
+
+/** fledge's SDK clients (one per service per process) count their calls and sleep their backoffs on the timeline. */
+async function putFledgeClientsOnTimeline(): Promise<void> {
+  const clients = [
+    lambdaClient,
+    cloudWatchClient,
+    route53Client,
+    dynamoDbClient,
+    eventBridgeClient,
+    elbClient,
+    sfnClient,
+    apiGatewayClient,
+  ];
+  for (const client of clients) await putOnTimeline(client());
 }
 
 /** A small seeded generator, so a seed always gives the same rollouts. */
