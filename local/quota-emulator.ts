@@ -3,8 +3,9 @@
  * (and per DynamoDB table), at AWS's published rates, refilled on a clock the caller gives, so a virtual
  * clock that skips waits refills them as the skipped time would have. A request that finds its bucket
  * empty gets the answer that service gives, in its protocol, so the SDK names and retries it as
- * throttling: Lambda and API Gateway a 429 `TooManyRequestsException`, CloudWatch and ELB `Throttling`,
- * Route 53 an XML `Throttling` / `Rate exceeded`, the JSON services a 400 `ThrottlingException`.
+ * throttling: Lambda and API Gateway a 429 `TooManyRequestsException`, CloudWatch `Throttling`, ELB an
+ * XML `ThrottlingException` / `Rate exceeded`, Route 53 an XML `Throttling` / `Rate exceeded`, the JSON
+ * services a 400 `ThrottlingException`.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -106,6 +107,15 @@ export const AWS_QUOTAS: readonly QuotaGroup[] = [
     burst: 250,
     perSecond: 100,
     source: 'Step Functions quotas (us-east-1): DescribeExecution bucket 250, refill 100/s',
+  },
+  {
+    name: 'states:StateTransition',
+    service: 'states',
+    ops: ['StateTransition'],
+    burst: 5000,
+    perSecond: 1500,
+    source:
+      'Step Functions quotas (us-east-1, Standard): StateTransition bucket 5,000, refill 1,500/s; metered, not HTTP',
   },
   {
     name: 'states:other',
@@ -225,6 +235,7 @@ export class QuotaEmulator {
   readonly #buckets = new Map<string, TokenBucket>();
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
+  #metered = 0;
 
   constructor(
     private readonly target: string,
@@ -287,6 +298,20 @@ export class QuotaEmulator {
     return throttled && service !== 'other' ? throttleReply(service, protocol) : undefined;
   }
 
+  /**
+   * Meters a call that reaches no endpoint here: Step Functions' own (an execution's start, each state
+   * transition), which the local runner makes in-process. Takes a token from its group's bucket and
+   * records it; returns whether AWS would have throttled it (Step Functions then slows the execution:
+   * the bench reports it, and injects nothing).
+   */
+  meter(service: Service, op: string, actor?: string): boolean {
+    const group = this.groupOf(service, op);
+    const throttled = group ? !this.bucket(group.name, group).take() : false;
+    this.#metered += 1;
+    this.calls.push({ service, op, group: group?.name, throttled, call: `metered-${this.#metered}`, actor });
+    return throttled;
+  }
+
   private groupOf(service: Service, op: string): QuotaGroup | undefined {
     const own = this.groups.filter((g) => g.service === service);
     return own.find((g) => g.ops?.includes(op)) ?? own.find((g) => g.ops === undefined);
@@ -330,7 +355,10 @@ export function throttleReply(service: Service, protocol: Protocol): ThrottleRep
         body: JSON.stringify({ message: 'Too Many Requests' }),
       };
     case 'route53':
-    case 'elbv2':
+    case 'elbv2': {
+      // ELB: "the ThrottlingException error code and a Rate exceeded error message" (ELB user guide,
+      // Request throttling for the ELB API); Route 53: Throttling.
+      const code = service === 'elbv2' ? 'ThrottlingException' : 'Throttling';
       if (protocol === 'rest-xml' || protocol === 'query-xml') {
         const ns =
           service === 'route53'
@@ -339,10 +367,11 @@ export function throttleReply(service: Service, protocol: Protocol): ThrottleRep
         return {
           status: 400,
           headers: { 'content-type': 'text/xml' },
-          body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ns}"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+          body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="${ns}"><Error><Type>Sender</Type><Code>${code}</Code><Message>Rate exceeded</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
         };
       }
-      return jsonThrottle('Throttling');
+      return jsonThrottle(code);
+    }
     case 'cloudwatch':
       // CloudWatch speaks JSON 1.0 with awsQueryCompatible: the query error code rides in a header.
       return {
@@ -387,6 +416,9 @@ const LAMBDA_ROUTES: Array<[string, RegExp, string]> = [
   ['GET', /\/functions\/[^/]+\/versions$/, 'ListVersionsByFunction'],
   ['POST', /\/functions\/[^/]+\/versions$/, 'PublishVersion'],
   ['GET', /\/functions\/[^/]+$/, 'GetFunction'],
+  ['GET', /\/functions\/[^/]+\/provisioned-concurrency$/, 'GetProvisionedConcurrencyConfig'],
+  ['PUT', /\/functions\/[^/]+\/provisioned-concurrency$/, 'PutProvisionedConcurrencyConfig'],
+  ['DELETE', /\/functions\/[^/]+\/provisioned-concurrency$/, 'DeleteProvisionedConcurrencyConfig'],
   ['GET', /\/tags\//, 'ListTags'],
   ['POST', /\/functions\/[^/]+\/invocations$/, 'Invoke'],
 ];

@@ -2,7 +2,12 @@
  * The quota emulator: each service's throttling answer is one the SDK names and retries as throttling,
  * and buckets refill on the clock given, not the wall's.
  */
+import { APIGatewayClient, GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -24,6 +29,8 @@ const emulator = new QuotaEmulator(inject('motoEndpoint'), () => now, [
   ONE_PER_HOUR('cloudwatch', 'cloudwatch'),
   ONE_PER_HOUR('route53', 'route53'),
   ONE_PER_HOUR('states', 'states'),
+  ONE_PER_HOUR('apigateway', 'apigateway'),
+  ONE_PER_HOUR('elbv2', 'elbv2'),
 ]);
 let endpoint = '';
 
@@ -47,7 +54,7 @@ async function throttledError(
 }
 
 describe('the quota emulator', () => {
-  const cases: Array<[string, () => Promise<unknown>, string]> = [
+  const cases: Array<[string, () => Promise<unknown>, string, RegExp?]> = [
     [
       'Lambda: 429 TooManyRequestsException',
       () =>
@@ -86,11 +93,30 @@ describe('the quota emulator', () => {
         ),
       'ThrottlingException',
     ],
+    [
+      'API Gateway: 429 TooManyRequestsException',
+      () =>
+        new APIGatewayClient({ endpoint, maxAttempts: 3 }).send(
+          new GetStageCommand({ restApiId: 'none', stageName: 'live' }),
+        ),
+      'TooManyRequestsException',
+      /too many requests/i,
+    ],
+    [
+      'ELB: ThrottlingException (query protocol, XML)',
+      () =>
+        new ElasticLoadBalancingV2Client({ endpoint, maxAttempts: 3 }).send(
+          new DescribeRulesCommand({
+            RuleArns: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/a/1/2/3'],
+          }),
+        ),
+      'ThrottlingException',
+    ],
   ];
-  it.each(cases)('%s, which the SDK retries as throttling', async (_, send, name) => {
+  it.each(cases)('%s, which the SDK retries as throttling', async (_, send, name, message) => {
     const error = await throttledError(send);
     expect(error.name).toBe(name);
-    expect(error.message).toMatch(/rate exceeded/i);
+    expect(error.message).toMatch(message ?? /rate exceeded/i);
     // Retried: the SDK made every attempt it was allowed, each throttled.
     expect(error.$metadata.attempts).toBe(3);
   });
@@ -121,6 +147,29 @@ describe('the quota emulator', () => {
       ['ListResourceRecordSets', undefined, false],
       ['ListResourceRecordSets', undefined, false],
     ]);
+  });
+});
+
+describe("Step Functions' own use, metered in-process", () => {
+  it('takes tokens from its group on the given clock and records each use', () => {
+    now = 0;
+    emulator.reset(
+      () => now,
+      [{ ...ONE_PER_HOUR('states:StateTransition', 'states'), ops: ['StateTransition'], burst: 2 }],
+    );
+    const throttled = [1, 2, 3].map(() => emulator.meter('states', 'StateTransition', 'rollout-7'));
+    now += 3_600_000;
+    throttled.push(emulator.meter('states', 'StateTransition', 'rollout-7'));
+
+    expect(throttled).toEqual([false, false, true, false]);
+    expect(emulator.calls.map((c) => [c.group, c.actor, c.throttled])).toEqual([
+      ['states:StateTransition', 'rollout-7', false],
+      ['states:StateTransition', 'rollout-7', false],
+      ['states:StateTransition', 'rollout-7', true],
+      ['states:StateTransition', 'rollout-7', false],
+    ]);
+    // Each use counts as a call of its own.
+    expect(new Set(emulator.calls.map((c) => c.call)).size).toBe(4);
   });
 });
 
