@@ -1,5 +1,5 @@
 /**
- * The SDK's backoffs on the shared timeline. A throttled call's backoff (standard mode: up to a second,
+ * The SDK's retries on the shared timeline. A throttled call's backoff (standard mode: up to a second,
  * then two, for throttling) spent in wall time holds every rollout of the load bench, since the timeline
  * cannot jump while a rollout works: 12 rollouts took 2.5 minutes, most of it in these sleeps. Here the
  * SDK's own standard strategy still decides whether to retry (the error's kind, the attempts, the retry
@@ -7,25 +7,58 @@
  * timeline, which skips it when nothing else works: the buckets refill by the backoff's length either way.
  */
 import { MAXIMUM_RETRY_DELAY, Retry, StandardRetryStrategy } from '@smithy/core/retry';
-import type { RetryErrorInfo, StandardRetryToken } from '@smithy/types';
-import { currentMember } from './shared-timeline';
+import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
+import { currentMember, type TimelineMember } from './shared-timeline';
 
-export class TimelineRetryStrategy extends StandardRetryStrategy {
-  constructor(maxAttempts: number) {
-    // The parent sleeps the backoff it computes: zero here, and the real one on the timeline below.
-    super({ maxAttempts, backoff: { setDelayBase: () => undefined, computeNextBackoffDelay: () => 0 } });
+export class TimelineRetryStrategy implements RetryStrategyV2 {
+  readonly #outside: ZeroBackoffStrategy;
+  readonly #ofMember = new WeakMap<TimelineMember, ZeroBackoffStrategy>();
+
+  constructor(private readonly maxAttempts: number) {
+    this.#outside = new ZeroBackoffStrategy(maxAttempts);
   }
 
-  override async refreshRetryTokenForRetry(
+  acquireInitialRetryToken(scope: string): Promise<StandardRetryToken> {
+    return this.strategy().acquireInitialRetryToken(scope);
+  }
+
+  async refreshRetryTokenForRetry(
     token: StandardRetryToken,
     errorInfo: RetryErrorInfo,
   ): Promise<StandardRetryToken> {
     const delay = backoffMs(errorInfo, token.getRetryCount());
     // Throws, as the SDK's does, when the call is not to be retried.
-    const next = await super.refreshRetryTokenForRetry(token, errorInfo);
+    const next = await this.strategy().refreshRetryTokenForRetry(token, errorInfo);
     const member = currentMember();
     await (member ? member.backOff(delay) : new Promise((resolve) => setTimeout(resolve, delay)));
     return next;
+  }
+
+  recordSuccess(token: StandardRetryToken): void {
+    this.strategy().recordSuccess(token);
+  }
+
+  /**
+   * One strategy, and so one retry capacity, per rollout: deployed, rollouts running at once run in
+   * Lambda environments of their own, each with its own client. One capacity shared by all the bench's
+   * rollouts ran dry under load and stopped every retry (the SDK then fails at the first throttle).
+   */
+  private strategy(): ZeroBackoffStrategy {
+    const member = currentMember();
+    if (!member) return this.#outside;
+    let strategy = this.#ofMember.get(member);
+    if (!strategy) {
+      strategy = new ZeroBackoffStrategy(this.maxAttempts);
+      this.#ofMember.set(member, strategy);
+    }
+    return strategy;
+  }
+}
+
+/** The SDK's standard strategy with no backoff of its own: the backoff is slept on the timeline. */
+class ZeroBackoffStrategy extends StandardRetryStrategy {
+  constructor(maxAttempts: number) {
+    super({ maxAttempts, backoff: { setDelayBase: () => undefined, computeNextBackoffDelay: () => 0 } });
   }
 }
 
