@@ -43,7 +43,9 @@ try {
     const ops = callsByOperation(result, kind);
     if (ops.size === 0) continue;
     const strategy = kind === 'lambda-alias' ? 'Canary10Percent5Minutes' : '10% 3 min, 50% 3 min';
-    console.log(`\n${kind} (${strategy}): API calls per rollout (SDK calls, alone)`);
+    console.log(
+      `\n${kind} (${strategy}): API calls per rollout (SDK calls, alone; Step Functions' start and state transitions metered in-process)`,
+    );
     for (const [op, n] of ops) console.log(`  ${op.padEnd(44)} ${n.toFixed(1)}`);
     console.log(`  quota use at AWS's full quotas, binding first:`);
     for (const use of capacity(result, kind)) {
@@ -52,6 +54,12 @@ try {
       );
     }
   }
+  const first = (['lambda-alias', 'route53-weighted'] as const).flatMap((kind) =>
+    capacity(result, kind)
+      .slice(0, 1)
+      .map((use) => `${kind}: ${use.group.name} at about ${use.sustainedRollouts} rollouts in flight`),
+  );
+  console.log(`\nbinds first (AWS's full quotas, calls spread over a rollout's life): ${first.join('; ')}`);
   console.log(`\nwall ${result.wallSeconds.toFixed(1)}s`);
   const ok =
     g.outcomesMatched === g.rollouts &&
