@@ -1,21 +1,23 @@
 /**
  * The SDK's retries on the shared timeline. A throttled call's backoff (standard mode: up to a second,
  * then two, for throttling) spent in wall time holds every rollout of the load bench, since the timeline
- * cannot jump while a rollout works: 12 rollouts took 2.5 minutes, most of it in these sleeps. Here the
- * SDK's own standard strategy still decides whether to retry (the error's kind, the attempts, the retry
- * capacity) and the backoff has the SDK's length and jitter, but it is slept on the calling rollout's
+ * cannot jump while a rollout works: 12 rollouts took 2.5 minutes, most of it in these sleeps. Here
+ * fledge's strategy (shared/aws/retry.ts) still decides whether to retry (the error's kind, the attempts,
+ * the retry capacity) and the backoff has the SDK's length and jitter, but it is slept on the calling rollout's
  * timeline, which skips it when nothing else works: the buckets refill by the backoff's length either way.
  */
-import { MAXIMUM_RETRY_DELAY, Retry, StandardRetryStrategy } from '@smithy/core/retry';
+import { MAXIMUM_RETRY_DELAY, Retry } from '@smithy/core/retry';
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
+import { ThrottlingPatientRetryStrategy } from '../shared/aws/retry';
+import { timing } from '../shared/lambda/timeouts';
 import { currentMember, type TimelineMember } from './shared-timeline';
 
 export class TimelineRetryStrategy implements RetryStrategyV2 {
   readonly #outside: ZeroBackoffStrategy;
   readonly #ofMember = new WeakMap<TimelineMember, ZeroBackoffStrategy>();
 
-  constructor(private readonly maxAttempts: number) {
-    this.#outside = new ZeroBackoffStrategy(maxAttempts);
+  constructor() {
+    this.#outside = new ZeroBackoffStrategy();
   }
 
   acquireInitialRetryToken(scope: string): Promise<StandardRetryToken> {
@@ -48,17 +50,21 @@ export class TimelineRetryStrategy implements RetryStrategyV2 {
     if (!member) return this.#outside;
     let strategy = this.#ofMember.get(member);
     if (!strategy) {
-      strategy = new ZeroBackoffStrategy(this.maxAttempts);
+      strategy = new ZeroBackoffStrategy();
       this.#ofMember.set(member, strategy);
     }
     return strategy;
   }
 }
 
-/** The SDK's standard strategy with no backoff of its own: the backoff is slept on the timeline. */
-class ZeroBackoffStrategy extends StandardRetryStrategy {
-  constructor(maxAttempts: number) {
-    super({ maxAttempts, backoff: { setDelayBase: () => undefined, computeNextBackoffDelay: () => 0 } });
+/** fledge's strategy with no backoff of its own: the backoff is slept on the timeline. */
+class ZeroBackoffStrategy extends ThrottlingPatientRetryStrategy {
+  constructor() {
+    const { maxAttempts, throttlingAttempts } = timing();
+    super(maxAttempts, throttlingAttempts, {
+      setDelayBase: () => undefined,
+      computeNextBackoffDelay: () => 0,
+    });
   }
 }
 
@@ -69,7 +75,7 @@ export function backoffMs(errorInfo: RetryErrorInfo, retries: number): number {
 }
 
 interface SdkClient {
-  config: { retryStrategy: unknown; maxAttempts: () => Promise<number> };
+  config: { retryStrategy: unknown };
   middlewareStack: {
     add: (
       middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
@@ -88,7 +94,7 @@ export async function putOnTimeline(client: object): Promise<void> {
   if (onTimeline.has(client)) return;
   onTimeline.add(client);
   const sdk = client as SdkClient;
-  const strategy = new TimelineRetryStrategy(await sdk.config.maxAttempts());
+  const strategy = new TimelineRetryStrategy();
   // The retry middleware reads the strategy from the client's config on every call.
   sdk.config.retryStrategy = async () => strategy;
   sdk.middlewareStack.add(

@@ -14,17 +14,20 @@ import { StepTimeoutError } from '../core/errors';
 import { lazy } from '../core/lazy';
 import { invocationEnded } from '../lambda/invocation';
 import { timing } from '../lambda/timeouts';
+import { ThrottlingPatientRetryStrategy } from './retry';
 
 /**
  * Every call is bounded (shared/lambda/timeouts.ts): a connection must open in time and the reply must
- * keep arriving, for a few attempts with the SDK's jittered backoff (standard mode), so one stalled
- * request cannot outlast the function; the state machine's Retry covers anything longer.
+ * keep arriving, for a few attempts with the SDK's jittered backoff (standard mode; more attempts while
+ * throttled), so one stalled request cannot outlast the function; the state machine's Retry covers
+ * anything longer.
  */
 export const clientConfig = () => {
-  const { maxAttempts, connectionTimeoutMs, requestTimeoutMs } = timing();
+  const { maxAttempts, throttlingAttempts, connectionTimeoutMs, requestTimeoutMs } = timing();
   return {
     maxAttempts,
-    retryMode: 'standard',
+    // Standard mode, with more attempts for throttling only (shared/aws/retry.ts).
+    retryStrategy: new ThrottlingPatientRetryStrategy(maxAttempts, throttlingAttempts),
     // Without throwOnRequestTimeout the SDK only logs a request that outlives requestTimeout, and waits on.
     requestHandler: {
       connectionTimeout: connectionTimeoutMs,

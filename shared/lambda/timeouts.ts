@@ -47,6 +47,8 @@ export const RECOVERY_WORK_SECONDS = 60;
 export interface Timing {
   /** Attempts per AWS call, with the SDK's jittered backoff (standard mode). */
   maxAttempts: number;
+  /** Attempts per AWS call while it is throttled: a throttled reply is quick, its backoff is the wait. */
+  throttlingAttempts: number;
   /** A connection must open within this. */
   connectionTimeoutMs: number;
   /** A request and its whole reply must be done within this, or it fails with the SDK's TimeoutError. */
@@ -59,10 +61,12 @@ export interface Timing {
 
 /**
  * The worst single AWS call, 3 × (2 s + 5 s) plus backoff, stays well inside the shortest function (60 s),
- * and bookkeeping (8 s) cannot hold a step that has done its traffic work.
+ * and bookkeeping (8 s) cannot hold a step that has done its traffic work. A throttled call's six
+ * attempts back off at most 1 + 2 + 4 + 8 + 16 s (full jitter: about half that on average).
  */
 export const TIMING: Timing = {
   maxAttempts: 3,
+  throttlingAttempts: 6,
   connectionTimeoutMs: 2_000,
   requestTimeoutMs: 5_000,
   earlyTimeoutMs: 2_000,
