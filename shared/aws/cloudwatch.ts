@@ -2,6 +2,7 @@ import {
   type CloudWatchClient,
   DescribeAlarmsCommand,
   GetMetricDataCommand,
+  ListMetricsCommand,
   type MetricDataQuery,
   type MetricDataResult,
   paginateGetMetricData,
@@ -257,6 +258,40 @@ export class CloudWatchMetricsSource implements MetricsSource {
   async missingAlarms(names: readonly string[]): Promise<string[]> {
     const found = new Set((await this.describe(names)).map((a) => a.name));
     return names.filter((n) => !found.has(n));
+  }
+
+  async unlistedMetrics(metrics: readonly MetricRef[]): Promise<MetricRef[]> {
+    const listed = await Promise.all(metrics.map((metric) => this.isListed(metric)));
+    return metrics.filter((_, i) => !listed[i]);
+  }
+
+  /**
+   * ListMetrics filters on the dimensions it is given but also returns series with more of them, while
+   * GetMetricData reads only the series whose dimension set is exactly the query's: so match exactly.
+   */
+  private async isListed(metric: MetricRef): Promise<boolean> {
+    const wanted = Object.entries(metric.dimensions);
+    let NextToken: string | undefined;
+    do {
+      const page = await awsCall('cloudwatch:ListMetrics', () =>
+        this.client.send(
+          new ListMetricsCommand({
+            Namespace: metric.namespace,
+            MetricName: metric.metricName,
+            Dimensions: wanted.map(([Name, Value]) => ({ Name, Value })),
+            NextToken,
+          }),
+        ),
+      );
+      const exact = (page.Metrics ?? []).some(
+        (m) =>
+          (m.Dimensions ?? []).length === wanted.length &&
+          wanted.every(([name, value]) => m.Dimensions?.some((d) => d.Name === name && d.Value === value)),
+      );
+      if (exact) return true;
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return false;
   }
 
   private async describe(names: readonly string[]): Promise<Array<{ name: string; state: string }>> {

@@ -142,6 +142,11 @@ export interface MetricsSource {
   alarmsInAlarm(names: readonly string[]): Promise<string[]>;
   /** The named alarms that do not exist. */
   missingAlarms(names: readonly string[]): Promise<string[]>;
+  /**
+   * The metrics of which CloudWatch lists no series with exactly these dimensions (ListMetrics: a series
+   * is listed from its first datapoint until two weeks after its last).
+   */
+  unlistedMetrics(metrics: readonly MetricRef[]): Promise<MetricRef[]>;
   /** The Route 53 health checks, of those named, that most checkers now report as failing. */
   unhealthyChecks(ids: readonly string[]): Promise<string[]>;
   /** Why each named health check cannot be watched (it does not exist, or its status cannot be read). */

@@ -150,6 +150,7 @@ export async function checkReferences(
   if (missing.length > 0) {
     throw new InvalidInputError(`analysis.alarms: no CloudWatch alarm named ${missing.join(', ')}`);
   }
+  await checkNamedMetricsListed(input, deps);
   const unwatchable = await deps.metrics.unwatchableChecks(analysis.healthChecks);
   if (unwatchable.length > 0) {
     throw new InvalidInputError(`analysis.healthChecks: ${unwatchable.join('; ')}`);
@@ -162,6 +163,47 @@ export async function checkReferences(
   );
   if (hookProblems.some(Boolean)) {
     throw new InvalidInputError(`invalid rollout input: ${hookProblems.filter(Boolean).join('; ')}`);
+  }
+}
+
+/**
+ * For a kind whose series cannot be known in advance (API Gateway's stage canary), each series the input
+ * names, on each side, is one CloudWatch lists: a canary judged on a series that never comes would only
+ * ever read as no data.
+ */
+async function checkNamedMetricsListed(input: DeployInput, deps: Pick<Deps, 'metrics'>): Promise<void> {
+  const { target, analysis } = input;
+  const why = kindOf(target).namedMetricsMustBeListed;
+  if (!why) return;
+  const own = analysis.latency;
+  const pairs = {
+    requests: analysis.requests,
+    errors: analysis.errors,
+    latency:
+      own?.namespace && own.metricName && own.stable && own.canary
+        ? { namespace: own.namespace, metricName: own.metricName, stable: own.stable, canary: own.canary }
+        : undefined,
+  };
+  const named = Object.entries(pairs).flatMap(([field, pair]) =>
+    pair
+      ? (['stable', 'canary'] as const).map((side) => ({
+          field: `analysis.${field}.${side}`,
+          metric: { namespace: pair.namespace, metricName: pair.metricName, dimensions: pair[side] },
+        }))
+      : [],
+  );
+  if (named.length === 0) return;
+  const unlisted = new Set(await deps.metrics.unlistedMetrics(named.map((n) => n.metric)));
+  const problems = named
+    .filter((n) => unlisted.has(n.metric))
+    .map(({ field, metric }) => {
+      const dimensions = Object.entries(metric.dimensions)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(', ');
+      return `${field}: CloudWatch lists no ${metric.namespace} ${metric.metricName} with exactly {${dimensions}}`;
+    });
+  if (problems.length > 0) {
+    throw new InvalidInputError(`invalid rollout input: ${problems.join('; ')}; ${why}`);
   }
 }
 

@@ -58,6 +58,12 @@ export interface TargetKind<T> {
   /** With no default metrics: an example of what analysis.requests and analysis.errors name. */
   metricsExample?: string;
   /**
+   * Set when every series the input names must already be listed by CloudWatch at Plan, and why (API
+   * Gateway does not document how a stage canary's series is spelled, so a series CloudWatch has never
+   * seen may never come). Plan refuses, naming the field, any named series CloudWatch does not list.
+   */
+  namedMetricsMustBeListed?: string;
+  /**
    * The capacity the canary side gets before it takes traffic, sized from what Plan read and the fitted
    * schedule (Lambda: provisioned concurrency), and a note for Plan's reason. Absent: none.
    */

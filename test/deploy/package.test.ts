@@ -264,6 +264,7 @@ describe('the packaged template', () => {
           'apigateway:GET',
           'cloudwatch:DescribeAlarms',
           'cloudwatch:GetMetricData',
+          'cloudwatch:ListMetrics',
           'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
@@ -401,7 +402,7 @@ describe('the packaged template', () => {
         'EvaluateDashmetricsIamRoleLambdaExecution: cloudwatch:GetMetricData',
         // CloudWatch returns composite alarms only to a caller allowed DescribeAlarms on "*".
         'PlanIamRoleLambdaExecution: cloudwatch:DescribeAlarms',
-        'PlanIamRoleLambdaExecution: cloudwatch:GetMetricData',
+        'PlanIamRoleLambdaExecution: cloudwatch:GetMetricData,cloudwatch:ListMetrics',
         // ELB's Describe actions take no resource-level permissions.
         'PlanIamRoleLambdaExecution: elasticloadbalancing:DescribeListeners,elasticloadbalancing:DescribeRules,elasticloadbalancing:DescribeTargetHealth',
         'PromoteIamRoleLambdaExecution: elasticloadbalancing:DescribeListeners,elasticloadbalancing:DescribeRules',

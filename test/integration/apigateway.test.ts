@@ -105,6 +105,27 @@ describe('API Gateway stage-canary releases against moto', () => {
     });
   });
 
+  it('refuses a release judged on a series CloudWatch does not list, naming the field, and leaves the stage', async () => {
+    const app = 'api-unlisted';
+    apis[app] = await restApiWithTwoDeployments(app);
+    const input = release(app);
+    const listedStable = { ...metric('api-good', 'Requests'), canary: { App: app, Side: 'canary' } };
+    const before = await stageOf(app);
+
+    const { code, stdout } = await fledgeRun(
+      { ...input, analysis: { ...input.analysis, requests: listedStable } },
+      START,
+      ['--json'],
+    );
+
+    expect(code).toBe(2);
+    expect(stdout).toContain(
+      `analysis.requests.canary: CloudWatch lists no MyApi Requests with exactly {App=${app}, Side=canary}`,
+    );
+    expect(stdout).not.toContain('analysis.requests.stable');
+    expect(await stageOf(app)).toEqual(before);
+  });
+
   it('refuses a release while the stage has a canary fledge did not attach, and leaves it', async () => {
     const app = 'api-foreign';
     apis[app] = await restApiWithTwoDeployments(app);

@@ -180,6 +180,15 @@ export class FakeMetrics implements MetricsSource {
     return names.filter((n) => !this.existingAlarms.includes(n));
   }
 
+  /** Series CloudWatch lists no datapoint of, as `namespace metricName {dimensions JSON}`; default none. */
+  unlisted: string[] = [];
+
+  async unlistedMetrics(metrics: readonly MetricRef[]): Promise<MetricRef[]> {
+    return metrics.filter((m) =>
+      this.unlisted.includes(`${m.namespace} ${m.metricName} ${JSON.stringify(m.dimensions)}`),
+    );
+  }
+
   async unhealthyChecks(ids: readonly string[]): Promise<string[]> {
     return ids.filter((id) => this.unhealthy.includes(id));
   }

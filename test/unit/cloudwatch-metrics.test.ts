@@ -3,6 +3,7 @@ import {
   DescribeAlarmsCommand,
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
+  ListMetricsCommand,
 } from '@aws-sdk/client-cloudwatch';
 import {
   GetHealthCheckCommand,
@@ -373,6 +374,76 @@ describe('alarms and health checks', () => {
     expect(problems).toEqual([
       "no Route 53 health check 'gone' in this account",
       expect.stringMatching(/^'all-of-them' is a calculated health check, .* never see it fail/),
+    ]);
+  });
+});
+
+describe('CloudWatchMetricsSource.unlistedMetrics', () => {
+  const stage = (Stage: string) => ({
+    namespace: 'AWS/ApiGateway',
+    metricName: 'Count',
+    dimensions: { ApiName: 'orders-api', Stage },
+  });
+
+  it('lists a series only when one has exactly its dimensions, on any page', async () => {
+    // ListMetrics also returns series with more dimensions than asked (per method and resource); a
+    // GetMetricData query of ApiName and Stage would read none of those.
+    cloudWatch
+      .on(ListMetricsCommand, {
+        Dimensions: [
+          { Name: 'ApiName', Value: 'orders-api' },
+          { Name: 'Stage', Value: 'prod' },
+        ],
+      })
+      .resolvesOnce({
+        Metrics: [
+          {
+            Dimensions: [
+              { Name: 'ApiName', Value: 'orders-api' },
+              { Name: 'Stage', Value: 'prod' },
+              { Name: 'Method', Value: 'GET' },
+              { Name: 'Resource', Value: '/orders' },
+            ],
+          },
+        ],
+        NextToken: 'page-2',
+      })
+      .resolvesOnce({
+        Metrics: [
+          {
+            Dimensions: [
+              { Name: 'Stage', Value: 'prod' },
+              { Name: 'ApiName', Value: 'orders-api' },
+            ],
+          },
+        ],
+      });
+    cloudWatch
+      .on(ListMetricsCommand, {
+        Dimensions: [
+          { Name: 'ApiName', Value: 'orders-api' },
+          { Name: 'Stage', Value: 'prod/Canary' },
+        ],
+      })
+      .resolves({
+        Metrics: [
+          {
+            Dimensions: [
+              { Name: 'ApiName', Value: 'orders-api' },
+              { Name: 'Stage', Value: 'prod/Canary' },
+              { Name: 'Method', Value: 'GET' },
+              { Name: 'Resource', Value: '/orders' },
+            ],
+          },
+        ],
+      });
+    const canary = stage('prod/Canary');
+
+    expect(await source().unlistedMetrics([stage('prod'), canary])).toEqual([canary]);
+    expect(cloudWatch.commandCalls(ListMetricsCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({ Namespace: 'AWS/ApiGateway', MetricName: 'Count', NextToken: undefined }),
+      expect.objectContaining({ Namespace: 'AWS/ApiGateway', MetricName: 'Count', NextToken: undefined }),
+      expect.objectContaining({ NextToken: 'page-2' }),
     ]);
   });
 });

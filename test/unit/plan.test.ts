@@ -399,3 +399,67 @@ describe('plan and the health checks it watches (analysis.healthChecks)', () => 
     expect(await deps.records.active()).toEqual([]);
   });
 });
+
+describe('plan and the series an API Gateway stage is judged on', () => {
+  const gatewaySide = (metricName: string) => ({
+    namespace: 'AWS/ApiGateway',
+    metricName,
+    stable: { ApiName: 'orders-api', Stage: 'prod' },
+    canary: { ApiName: 'orders-api', Stage: 'prod/Canary' },
+  });
+  const stageRelease = {
+    target: { type: 'apigateway-canary', restApiId: 'a1b2c3', stageName: 'prod', deploymentId: 'k7x9q2' },
+    strategy: 'Linear10PercentEvery1Minute',
+    analysis: { requests: gatewaySide('Count'), errors: gatewaySide('5XXError') },
+  };
+  const unlisted = (metricName: string, Stage: string) =>
+    `AWS/ApiGateway ${metricName} ${JSON.stringify({ ApiName: 'orders-api', Stage })}`;
+
+  it('refuses series CloudWatch does not list, naming each field, before touching the stage', async () => {
+    // How API Gateway spells a canary's own series is not documented: one never seen may never come, and
+    // a canary judged on it would only ever read as no data.
+    const router = new FakeRouter();
+    const metrics = new FakeMetrics(() => undefined);
+    metrics.unlisted = [unlisted('Count', 'prod/Canary'), unlisted('5XXError', 'prod/Canary')];
+    const deps = fakeDeps(router, metrics);
+
+    const planning = plan(stageRelease, deps, { executionId: 'run-1' });
+
+    await expect(planning).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(planning).rejects.toThrow(
+      'analysis.requests.canary: CloudWatch lists no AWS/ApiGateway Count with exactly {ApiName=orders-api, Stage=prod/Canary}; ' +
+        'analysis.errors.canary: CloudWatch lists no AWS/ApiGateway 5XXError with exactly {ApiName=orders-api, Stage=prod/Canary}; ' +
+        "API Gateway does not document how it names a stage canary's own series",
+    );
+    expect(router.calls).toEqual([]);
+    expect(await deps.records.active()).toEqual([]);
+  });
+
+  it('plans a stage whose named series CloudWatch lists on both sides', async () => {
+    const metrics = new FakeMetrics(() => undefined);
+    metrics.unlisted = [unlisted('Count', 'beta/Canary')];
+    const deps = fakeDeps(new FakeRouter(), metrics);
+
+    const state = (await plan(stageRelease, deps, { executionId: 'run-1' })) as RolloutState;
+
+    expect(state.metrics.canary.requests).toEqual({
+      namespace: 'AWS/ApiGateway',
+      metricName: 'Count',
+      dimensions: { ApiName: 'orders-api', Stage: 'prod/Canary' },
+    });
+  });
+
+  it('does not ask it of a kind whose series are documented (a new Lambda version has none yet)', async () => {
+    const metrics = new FakeMetrics(() => undefined);
+    metrics.unlisted = [`MyApp Requests ${JSON.stringify({ Side: 'canary' })}`];
+    const deps = fakeDeps(new FakeRouter(), metrics);
+    const input = {
+      target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
+      analysis: { requests: side('Requests'), errors: side('Errors') },
+    };
+
+    await expect(plan(input, deps, { executionId: 'run-1' })).resolves.toMatchObject({
+      label: expect.any(String),
+    });
+  });
+});

@@ -18,6 +18,11 @@ export const apiGatewayCanary: TargetKind<ApiGatewayCanaryTarget> = {
   requestsOf: (target) => `stage ${target.stageName}`,
   // No defaults: AWS/ApiGateway's dimensions name the API by its name (ApiName), which the input does not
   // carry, and how the canary's own series is spelled is not documented (docs/APIGATEWAY.md).
+  namedMetricsMustBeListed:
+    "API Gateway does not document how it names a stage canary's own series, so fledge judges only series " +
+    'CloudWatch already lists (aws cloudwatch list-metrics shows them; a series is listed from its first ' +
+    'datapoint until two weeks after its last, so a canary series appears once a canary has served traffic), ' +
+    'or series you publish yourself per side (docs/APIGATEWAY.md)',
   metricsExample:
     "e.g. AWS/ApiGateway Count and 5XXError with ApiName and Stage '<stage>/Canary' for the canary and Stage '<stage>' for the baseline, as aws cloudwatch list-metrics shows them",
 };
