@@ -152,6 +152,11 @@ export interface ForecastConfig {
   maxRegression: MaxRegression;
   metricLagMinutes: number;
   insufficientData: { maxExtraMinutes: number };
+  /**
+   * How long after each step starts its requests may still follow the previous step's weights (ELB
+   * stickiness: sessions keep their target group this long). The forecast counts a step's share from then.
+   */
+  shareLagSeconds?: number | undefined;
 }
 
 export interface Forecast {
@@ -212,9 +217,13 @@ export function forecastRollout(
   let minute = 0;
   let elapsed = 0;
   let stepIndex = 0;
+  const lag = config.shareLagSeconds ?? 0;
   while (minute < limit + 1 && Math.max(ratioLog, differenceLog) < needed) {
     const step = steps[stepIndex] ?? last;
-    const share = step.weight / 100;
+    // Sessions started before the step keep their side for `lag`: count the step's share only from then
+    // (the previous step's until then, none before the first), a lower bound on the canary's requests.
+    const previous = steps[stepIndex - 1]?.weight ?? 0;
+    const share = (stepIndex < steps.length && elapsed < lag ? previous : step.weight) / 100;
     const drift = safetyDrift(share, rate, config.maxRegression, phi);
     ratioLog += rpm * share * drift.ratioPerCanaryRequest;
     differenceLog += rpm * share * drift.differencePerCanaryRequest;
@@ -228,7 +237,9 @@ export function forecastRollout(
   }
   const shown = Math.max(ratioLog, differenceLog) >= needed;
   const total = Math.max(scheduleMinutes, minute) + config.metricLagMinutes;
-  const traffic = `last hour's ${fmtCount(rpm)} requests a minute at a ${pct(rate)} error rate`;
+  const traffic =
+    `last hour's ${fmtCount(rpm)} requests a minute at a ${pct(rate)} error rate` +
+    stickinessNote(steps, lag);
   const what =
     `promotion needs evidence that the canary is not ${config.maxRegression.ratio}x worse ` +
     `(by ${points(config.maxRegression.floor)} or more): about ${fmtCount(roundTo(canaryRequests))} canary requests`;
@@ -256,6 +267,25 @@ export function forecastRollout(
     canaryRequests: roundTo(canaryRequests),
     reason: `expected to take about ${fmt(total)} minutes at ${traffic}: ${why}`,
   };
+}
+
+/**
+ * What the forecast assumed of sessions that keep their side after a weight change, and the steps too
+ * short for their share to be reached at all (empty without a lag).
+ */
+function stickinessNote(steps: readonly Step[], lagSeconds: number): string {
+  if (lagSeconds <= 0) return '';
+  const short = steps.flatMap((s, i) =>
+    s.weight < 100 && s.bakeSeconds <= lagSeconds ? [`steps[${i}]`] : [],
+  );
+  return (
+    `, counting each step's share only from ${fmt(lagSeconds / 60)} minutes into it, as sessions keep their ` +
+    'target group that long' +
+    (short.length > 0
+      ? ` (${short.join(', ')} ${short.length === 1 ? 'is' : 'are'} no longer than that: such a step's requests ` +
+        'may never reach its weight, so its judgment rests on fewer canary requests than its weight says)'
+      : '')
+  );
 }
 
 /**

@@ -27,6 +27,11 @@ export interface TrafficContext {
   requestSeconds?: number | undefined;
   /** What Plan should say about the target as read (ELB: stickiness delays each step's share). */
   note?: string | undefined;
+  /**
+   * How long after a weight change the requests may still follow the previous weights (ELB: target
+   * group stickiness keeps a session on its group this long, so only new sessions follow a new weight).
+   */
+  shareLagSeconds?: number | undefined;
   /** What the router must remember between steps (Route 53: both records as first read). */
   snapshot?: unknown;
   /**

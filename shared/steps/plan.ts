@@ -168,7 +168,7 @@ function fixSchedule(
     (minutes) => scheduleFit(valid, steps, lag.minutes, minutes).length === 0,
   );
   const analysis = resolvedAnalysis(given, { metricLagMinutes: lag.minutes, maxExtraMinutes: extra.minutes });
-  const forecast = forecastRollout(steps, prior, analysis);
+  const forecast = forecastRollout(steps, prior, { ...analysis, shareLagSeconds: traffic.shareLagSeconds });
   const capacity = kindOf(target).canaryCapacity?.(target, steps, traffic) ?? {};
   const planned =
     (steps.length === 0

@@ -141,6 +141,8 @@ describe('ElbWeightedRouter', () => {
     expect(written[1]?.ForwardConfig?.TargetGroupStickinessConfig).toEqual(sticky);
     expect(written[1]?.Order).toBe(2);
     expect(context.note).toMatch(/stickiness is on \(3600 s\): weights apply to new sessions only/);
+    // The forecast counts each step's share from the stickiness duration on.
+    expect(context.shareLagSeconds).toBe(3600);
   });
 
   it('writes a listener’s default actions with ModifyListener when no rule is named', async () => {

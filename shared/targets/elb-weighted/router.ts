@@ -89,6 +89,7 @@ export class ElbWeightedRouter implements TrafficRouter {
       snapshot: { weights: weightsOf(read) } satisfies Snapshot,
       ...(sticky?.Enabled
         ? {
+            ...(sticky.DurationSeconds ? { shareLagSeconds: sticky.DurationSeconds } : {}),
             note:
               `target group stickiness is on (${sticky.DurationSeconds ?? '?'} s): weights apply to new sessions ` +
               'only, so each step reaches its share as sessions started before it expire',
