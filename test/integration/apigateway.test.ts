@@ -3,17 +3,10 @@
  * stage canary as API Gateway documents it): the stage ends on the new deployment with no canary, or back
  * on the old one with no canary.
  */
-import {
-  APIGatewayClient,
-  CreateDeploymentCommand,
-  CreateRestApiCommand,
-  GetResourcesCommand,
-  GetStageCommand,
-  PutIntegrationCommand,
-  PutMethodCommand,
-} from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, CreateDeploymentCommand } from '@aws-sdk/client-api-gateway';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { useEndpoint } from '../../local/moto';
+import { prodStage, restApiWithTwoDeployments } from '../support/apigateway';
 import { publishSideMinutes } from '../support/aws';
 import { fledgeRun } from '../support/cli';
 
@@ -43,31 +36,7 @@ const release = (app: string) => ({
   analysis: { requests: metric(app, 'Requests'), errors: metric(app, 'Errors') },
 });
 
-/** A REST API with one mock method, stage `prod` on a first deployment, and a second deployment. */
-async function restApiWithTwoDeployments(name: string) {
-  const apigw = new APIGatewayClient({});
-  const api = await apigw.send(new CreateRestApiCommand({ name }));
-  const restApiId = api.id ?? '';
-  const resources = await apigw.send(new GetResourcesCommand({ restApiId }));
-  const resourceId = resources.items?.[0]?.id ?? '';
-  await apigw.send(
-    new PutMethodCommand({ restApiId, resourceId, httpMethod: 'GET', authorizationType: 'NONE' }),
-  );
-  await apigw.send(new PutIntegrationCommand({ restApiId, resourceId, httpMethod: 'GET', type: 'MOCK' }));
-  const stable = await apigw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
-  const next = await apigw.send(new CreateDeploymentCommand({ restApiId }));
-  apigw.destroy();
-  return { restApiId, stable: stable.id ?? '', release: next.id ?? '' };
-}
-
-async function stageOf(app: string) {
-  const apigw = new APIGatewayClient({});
-  const stage = await apigw.send(
-    new GetStageCommand({ restApiId: apis[app]?.restApiId ?? '', stageName: 'prod' }),
-  );
-  apigw.destroy();
-  return { deploymentId: stage.deploymentId, canarySettings: stage.canarySettings };
-}
+const stageOf = (app: string) => prodStage(apis[app]?.restApiId ?? '');
 
 describe('API Gateway stage-canary releases against moto', () => {
   beforeAll(async () => {
