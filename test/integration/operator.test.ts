@@ -20,7 +20,6 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runLocal } from '../../cli/local/runner';
 import { toReport } from '../../cli/reports/progress';
 import { wireDeps } from '../../cli/shared/wiring';
-import { createWeightedRule, ruleWeights } from '../../local/elb-fixtures';
 import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';
@@ -28,14 +27,9 @@ import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
 import { plan } from '../../shared/steps/plan';
 import type { RolloutState } from '../../shared/steps/rollout';
-import { prodStage, restApiWithTwoDeployments } from '../support/apigateway';
-import {
-  publishLambdaMinutes,
-  publishSideMinutes,
-  publishTargetGroupMinutes,
-  readAlias,
-} from '../support/aws';
+import { publishLambdaMinutes, readAlias } from '../support/aws';
 import { type CliRun, fledgeArgs, inputFile, spawnFledge } from '../support/cli';
+import { newerKinds } from '../support/target-kinds';
 
 const START = new Date('2026-11-20T10:00:00.000Z');
 const TABLE = 'fledge-operator-test';
@@ -553,77 +547,14 @@ describe('fledge report <rollout>', () => {
  * reads, pauses, resumes and promotes early, and one the operator aborts; the target ends on the side
  * the command chose, with nothing of the other left.
  */
-interface KindCase {
-  kind: string;
-  /** A target with a healthy canary's traffic published, its input, and how to read its split. */
-  prepare(name: string): Promise<{
-    input: Record<string, unknown>;
-    split(): Promise<unknown>;
-    onStable: unknown;
-    onCanary: unknown;
-  }>;
-  /** What status calls the rollout. */
-  label: RegExp;
-}
-
-const kinds: KindCase[] = [
-  {
-    kind: 'elb-weighted',
-    label:
-      /^load balancer elb-op-promote listener \w+ rule \w+ \('elb-op-promote-blue' → 'elb-op-promote-green'\)$/,
-    async prepare(name) {
-      const setting = await createWeightedRule(name);
-      await publishTargetGroupMinutes(setting.listenerArn, START, 90, {
-        [setting.stable]: { requests: 9000, errors: 45 },
-        [setting.canary]: { requests: 1000, errors: 5 },
-      });
-      const { listenerArn, ruleArn, stable, canary } = setting;
-      return {
-        input: { target: { type: 'elb-weighted', listenerArn, ruleArn, stable, canary } },
-        split: () => ruleWeights(ruleArn),
-        onStable: { [`${name}-blue`]: 1, [`${name}-green`]: 0 },
-        onCanary: { [`${name}-blue`]: 0, [`${name}-green`]: 1 },
-      };
-    },
-  },
-  {
-    kind: 'apigateway-canary',
-    label: /^stage prod of REST API \w+ \(deployment \w+ → \w+\)$/,
-    async prepare(name) {
-      const api = await restApiWithTwoDeployments(name);
-      await publishSideMinutes('MyApi', name, START, 90, {
-        stable: { requests: 9000, errors: 45 },
-        canary: { requests: 1000, errors: 5 },
-      });
-      const side = (metricName: string) => ({
-        namespace: 'MyApi',
-        metricName,
-        stable: { App: name, Side: 'stable' },
-        canary: { App: name, Side: 'canary' },
-      });
-      return {
-        input: {
-          target: {
-            type: 'apigateway-canary',
-            restApiId: api.restApiId,
-            stageName: 'prod',
-            deploymentId: api.release,
-          },
-          analysis: { requests: side('Requests'), errors: side('Errors') },
-        },
-        split: () => prodStage(api.restApiId),
-        onStable: { deploymentId: api.stable, canarySettings: undefined },
-        onCanary: { deploymentId: api.release, canarySettings: undefined },
-      };
-    },
-  },
-];
+const kinds = newerKinds(START);
 
 describe.each(kinds)('operator commands on a running $kind rollout', ({ kind, prepare, label }) => {
   const short = kind.split('-')[0];
 
   it('shows it, pauses and resumes it, refuses what does not apply, and promotes it early', async () => {
-    const target = await prepare(`${short}-op-promote`);
+    const name = `${short}-op-promote`;
+    const target = await prepare(name);
     const named = inputFile(target.input);
     const seen: Record<string, CliRun> = {};
 
@@ -643,7 +574,12 @@ describe.each(kinds)('operator commands on a running $kind rollout', ({ kind, pr
 
     expect(seen.status).toMatchObject({
       code: 0,
-      report: { rollout: expect.stringMatching(label), status: 'baking', weight: 10, step: { n: 1, of: 1 } },
+      report: {
+        rollout: expect.stringMatching(label(name)),
+        status: 'baking',
+        weight: 10,
+        step: { n: 1, of: 1 },
+      },
     });
     refused(seen.approve as CliRun, /no approval gate is open/);
     expect(seen.pause).toMatchObject({ code: 0, report: { outcome: 'requested', action: 'pause' } });

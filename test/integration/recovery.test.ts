@@ -26,6 +26,7 @@ import { plan } from '../../shared/steps/plan';
 import { type RolloutState, setWeight } from '../../shared/steps/rollout';
 import { publishLambdaMinutes, readAlias, statusChangeEvent } from '../support/aws';
 import { fledgeCli, fledgeRun, inputFileOf, spawnFledge } from '../support/cli';
+import { newerKinds } from '../support/target-kinds';
 
 const START = new Date('2026-11-09T10:00:00.000Z');
 const TABLE = 'fledge-recovery-test';
@@ -188,5 +189,55 @@ describe('the recover function', () => {
     expect(next.code).toBe(0);
     expect(next.report).toMatchObject({ outcome: 'promoted' });
     expect(await readAlias('stopped-fn', 'live')).toEqual({ version: '2', weights: {} });
+  });
+});
+
+describe.each(newerKinds(START))('the recover function, on an $kind target', ({ kind, prepare }) => {
+  it('restores the stable side of an execution stopped mid-bake, and frees the target', async () => {
+    // Prepare: an execution in moto's Step Functions that planned and shifted 30% before being stopped.
+    const target = await prepare(`${kind.split('-')[0]}-stopped`);
+    const input = { ...target.input, strategy: { steps: [{ weight: 30, bakeMinutes: 5 }] } };
+    const sfn = new SFNClient({});
+    const machine = await sfn.send(
+      new CreateStateMachineCommand({
+        name: `fledge-canary-recovery-${kind}`,
+        roleArn: 'arn:aws:iam::123456789012:role/fledge-states',
+        definition: JSON.stringify({
+          StartAt: 'Wait',
+          States: { Wait: { Type: 'Wait', Seconds: 3600, End: true } },
+        }),
+      }),
+    );
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, input: JSON.stringify(input) }),
+    );
+    const executionArn = started.executionArn ?? '';
+    const deps = {
+      ...wireDeps(),
+      clock: new VirtualClock(START),
+      records: new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions),
+    };
+    const planned = (await plan(input, deps, { executionId: executionArn })) as RolloutState;
+    await setWeight(planned, deps);
+    const split = await target.split();
+    await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
+    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const stopDate = stopped.stopDate ?? new Date();
+    const recoverClock = new VirtualClock(new Date(stopDate.getTime() + 5_000));
+
+    // Act: the event Step Functions puts on the default bus, as EventBridge delivers it.
+    const results = await recoverHandler(() => ({ ...deps, clock: recoverClock }))(
+      statusChangeEvent(stopped, { account: '123456789012', region: 'us-east-1' }) as never,
+      lambdaContext('recover', 300_000),
+    );
+
+    // Assess
+    expect(split).not.toEqual(target.onStable);
+    expect(results).toMatchObject([{ action: 'rolled-back', weight: 0 }]);
+    expect(await deps.records.get(planned.record.key)).toMatchObject({
+      status: 'rolled-back',
+      outcome: { reason: expect.stringMatching(/the execution was stopped/) },
+    });
+    expect(await target.split()).toEqual(target.onStable);
   });
 });
