@@ -15,6 +15,7 @@ import { publishLambdaMinutes } from '../support/aws';
 import { fledgeRun } from '../support/cli';
 import { recordRollout } from '../support/rollouts';
 import { toExecutionHistory } from '../support/sfn-history';
+import { newerKinds } from '../support/target-kinds';
 
 const exec = promisify(execFile);
 const START = new Date('2026-11-02T10:00:00.000Z');
@@ -64,6 +65,31 @@ describe('fledge run --report', () => {
       '<span class="status status-rolled-back" id="fledge-status">',
     );
     expect(stdout.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe.each(newerKinds(START))('fledge run --report on an $kind target', ({ kind, prepare, title }) => {
+  it("names the kind's target in the report's title, and charts its checks", async () => {
+    useEndpoint(inject('motoEndpoint'));
+    const name = `${kind.split('-')[0]}-report`;
+    const target = await prepare(name);
+    const file = join(dir, `${kind}.html`);
+
+    const { code, report } = await fledgeRun(
+      { ...target.input, strategy: { steps: [{ weight: 50, bakeMinutes: 3 }] } },
+      START,
+      ['--json', '--report', file],
+    );
+
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ outcome: 'promoted' });
+    const timeline = embedded(file);
+    expect(timeline).toMatchObject({
+      title: expect.stringMatching(title(name)),
+      status: 'promoted',
+    });
+    expect(timeline.checks.length).toBeGreaterThan(0);
+    expect(timeline.minutes.length).toBeGreaterThan(0);
   });
 });
 

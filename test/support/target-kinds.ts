@@ -17,12 +17,15 @@ export interface KindCase {
   }>;
   /** What status calls the rollout of the target `prepare(name)` made. */
   label(name: string): RegExp;
+  /** What a report calls the target `prepare(name)` made, in its title. */
+  title(name: string): RegExp;
 }
 
 export function newerKinds(start: Date): KindCase[] {
   return [
     {
       kind: 'elb-weighted',
+      title: (name) => new RegExp(`^${name} listener \\w+ rule \\w+$`),
       label: (name) =>
         new RegExp(`^load balancer ${name} listener \\w+ rule \\w+ \\('${name}-blue' → '${name}-green'\\)$`),
       async prepare(name) {
@@ -42,6 +45,7 @@ export function newerKinds(start: Date): KindCase[] {
     },
     {
       kind: 'apigateway-canary',
+      title: () => /^stage prod of REST API \w+$/,
       label: () => /^stage prod of REST API \w+ \(deployment \w+ → \w+\)$/,
       async prepare(name) {
         const api = await restApiWithTwoDeployments(name);
