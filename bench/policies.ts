@@ -3,7 +3,8 @@
  * the anchors model CodeDeploy, Flagger and Kayenta on their documented defaults (docs/ANALYSIS.md).
  */
 import { assess } from '../shared/core/assess';
-import type { Progress } from '../shared/core/decision';
+import { CHECK_MARGIN_SECONDS, checkWindow, firstCheckSeconds } from '../shared/core/cadence';
+import { isGated, type Progress } from '../shared/core/decision';
 import { extraHold, latencyThresholds, type Prior, summarizeHistory } from '../shared/core/history';
 import {
   type AnalysisInput,
@@ -74,20 +75,33 @@ function analysisConfig(analysis: Record<string, unknown>): AnalysisInput {
 function fledge(context: PolicyContext, overrides: Record<string, unknown> = {}): Controller {
   const { steps } = context;
   const { config, latency, prior } = planFledge(context, overrides);
+  // A step's weight moves at the check that advanced it, and its first check is scheduled as SetWeight
+  // schedules it (cadence.ts).
+  const firstCheck = (t: number, weightAt: Date) => {
+    const wait = firstCheckSeconds({
+      now: weightAt,
+      trafficStartedAt: at(0),
+      lagMinutes: config.metricLagMinutes,
+      bakeSeconds: steps[progress.stepIndex]?.bakeSeconds ?? 60,
+      checkIntervalMinutes: config.checkIntervalMinutes,
+      gated: isGated(config),
+    });
+    return minuteOf(weightAt, wait, t);
+  };
   let progress: Progress = startProgress();
-  let nextCheck = 1;
+  let nextCheck = firstCheck(0, at(0));
   let forData = false;
   return {
     forData: () => forData,
     check(t, visible) {
       if (t < nextCheck) return 'continue';
-      const { window, minutes } = fledgeView(t, visible, config.metricLagMinutes);
-      const { decision } = assess({ steps, progress, config, now: at(t), window, minutes, latency, prior });
+      const { now, window, minutes } = fledgeView(t, visible, config.metricLagMinutes);
+      const { decision } = assess({ steps, progress, config, now, window, minutes, latency, prior });
       progress = decision.progress;
-      nextCheck = t + Math.max(1, Math.ceil(decision.waitSeconds / 60));
+      nextCheck = minuteOf(now, decision.waitSeconds, t);
       if (decision.action === 'advance') {
-        progress = { ...progress, stepStartedAt: at(t).toISOString() };
-        nextCheck = t + 1;
+        progress = { ...progress, stepStartedAt: now.toISOString() };
+        nextCheck = firstCheck(t, now);
       }
       forData = decision.action === 'rollback' && decision.reason.startsWith('insufficient data');
       return decision.action === 'hold' ? 'continue' : decision.action;
@@ -106,17 +120,19 @@ export function startProgress(): Progress {
   };
 }
 
-/** The window fledge reads at minute t, and its minutes (undefined while the window is empty). */
+/** The moment fledge checks at minute t, the window it reads, and its minutes (undefined while the window is empty). */
 export function fledgeView(
   t: number,
   visible: readonly Minute[],
   lag: number,
 ): { now: Date; window: { start: Date; end: Date }; minutes: PairedMinute[] | undefined } {
-  const window = { start: at(0), end: at(t - lag) };
+  // Checks run a margin past the whole minute (cadence.ts), as the state machine schedules them.
+  const now = new Date(at(t).getTime() + CHECK_MARGIN_SECONDS * 1000);
+  const window = checkWindow(at(0), now, lag);
   const minutes: PairedMinute[] = visible
     .slice(0, Math.max(0, t - lag))
     .map((m, i) => ({ at: ISO[i] ?? at(i).toISOString(), ...m }));
-  return { now: at(t), window, minutes: window.end > window.start ? minutes : undefined };
+  return { now, window, minutes: window.end > window.start ? minutes : undefined };
 }
 
 /** What fledge's Plan fixes for one target: the analysis, the latency thresholds and the prior. */
@@ -142,6 +158,12 @@ export function planFledge(
     maxExtraMinutes: extraHold(given.insufficientData.maxExtraMinutes, prior).minutes,
   });
   return { config, latency, prior };
+}
+
+/** The whole minute of the first check at or after `seconds` from `from` (checks run a margin past it). */
+function minuteOf(from: Date, seconds: number, t: number): number {
+  const due = from.getTime() + seconds * 1000 - CHECK_MARGIN_SECONDS * 1000;
+  return Math.max(t + 1, Math.ceil((due - T0) / 60_000));
 }
 
 /** The fixed CodeDeploy-style schedule: shift at each step's end, complete after the last one. */

@@ -83,6 +83,7 @@ export function assess(input: AssessInput): Assessment {
     now: input.now,
     // A newest minute the verdict left out (still being reported) is not data yet.
     dataUntil: verdict.evidence ? new Date(verdict.evidence.window.end) : window.end,
+    readUntil: window.end.getTime() > window.start.getTime() ? window.end : window.start,
     config: input.config,
   });
   return { verdict, decision };

@@ -2,6 +2,7 @@
  * What the state machine does after a check: hold and check again, advance to the next step, promote,
  * or roll back. Pure: the time is passed in.
  */
+import { bakeStart, checkWaitSeconds, secondsUntilCovered } from './cadence';
 import { MINUTE_MS } from './clock';
 import type { Step } from './strategy';
 import type { Verdict } from './verdict';
@@ -21,6 +22,11 @@ export interface Progress {
 
 export interface DecisionConfig {
   checkIntervalMinutes?: number | undefined;
+  /** With readUntil, holds wait for a new CloudWatch minute (see cadence.ts). */
+  metricLagMinutes?: number | undefined;
+  /** Read at every check, so checks for them go on between CloudWatch's minutes (see cadence.ts). */
+  alarms?: readonly string[] | undefined;
+  healthChecks?: readonly string[] | undefined;
   insufficientData: { action: 'rollback' | 'promote'; maxExtraMinutes: number };
 }
 
@@ -56,10 +62,23 @@ export interface DecideInput {
   now: Date;
   /** End of the newest complete CloudWatch minute the verdict saw. */
   dataUntil: Date;
+  /**
+   * Where the minutes this check read end (the first unread minute starts here; the window's start while
+   * it is empty). With config.metricLagMinutes, no hold ends before a new minute is readable.
+   */
+  readUntil?: Date;
   config: DecisionConfig;
 }
 
-export function decide({ steps, progress, verdict, now, dataUntil, config }: DecideInput): Decision {
+export function decide({
+  steps,
+  progress,
+  verdict,
+  now,
+  dataUntil,
+  readUntil,
+  config,
+}: DecideInput): Decision {
   const checked: Progress = {
     ...progress,
     checks: progress.checks + 1,
@@ -71,6 +90,12 @@ export function decide({ steps, progress, verdict, now, dataUntil, config }: Dec
     return stop('rollback', `no step ${progress.stepIndex} in a ${steps.length}-step schedule`, checked);
   }
   const recheck = Math.round((config.checkIntervalMinutes ?? DEFAULT_RECHECK_SECONDS / 60) * 60);
+  const lag = config.metricLagMinutes;
+  // A check that would read nothing new is not made: it waits for the next minute CloudWatch can give.
+  const untilNew = (wantedSeconds: number) =>
+    readUntil === undefined || lag === undefined
+      ? wantedSeconds
+      : checkWaitSeconds({ now, readUntil, lagMinutes: lag, wantedSeconds, gated: isGated(config) });
   if (verdict.verdict === 'error') {
     if (checked.consecutiveErrors >= MAX_ANALYSIS_ERRORS) {
       return stop(
@@ -82,13 +107,16 @@ export function decide({ steps, progress, verdict, now, dataUntil, config }: Dec
     return hold(recheck, `analysis error, checking again: ${verdict.reason}`, checked);
   }
 
-  const stepEnd = Date.parse(progress.stepStartedAt) + step.bakeSeconds * 1000;
+  // On CloudWatch's clock (a lag given), a step that began in its minute's first seconds bakes from the
+  // minute's start, so that its end is a minute's end (cadence.ts).
+  const started = new Date(progress.stepStartedAt);
+  const stepEnd = (lag === undefined ? started : bakeStart(started)).getTime() + step.bakeSeconds * 1000;
   const remaining = Math.ceil((stepEnd - now.getTime()) / 1000);
   if (remaining > 0) {
     // Inside a bake: a failure already rolled back above; anything else waits for the step's end.
     const wait = config.checkIntervalMinutes === undefined ? remaining : Math.min(recheck, remaining);
     return hold(
-      wait,
+      untilNew(wait),
       `step ${progress.stepIndex + 1} bakes ${remaining}s more (${verdict.verdict})`,
       checked,
     );
@@ -111,8 +139,13 @@ export function decide({ steps, progress, verdict, now, dataUntil, config }: Dec
       // moves a whole minute at a time, so it reaches stepEnd only at the minute after it: a step that
       // ended at 10:05:00.3 waits for the minute 10:05 to be complete, not 0.3 s.
       if (dataUntil.getTime() < stepEnd) {
-        const lag = Math.ceil((Math.ceil(stepEnd / MINUTE_MS) * MINUTE_MS - dataUntil.getTime()) / 1000);
-        return hold(Math.min(recheck, lag), `waiting ${lag}s for CloudWatch to cover the last step`, checked);
+        const missing = Math.ceil((Math.ceil(stepEnd / MINUTE_MS) * MINUTE_MS - dataUntil.getTime()) / 1000);
+        const covered = lag === undefined ? missing : secondsUntilCovered(now, new Date(stepEnd), lag);
+        return hold(
+          untilNew(Math.min(recheck, covered)),
+          `waiting ${lag === undefined ? missing : covered}s for CloudWatch to cover the last step`,
+          checked,
+        );
       }
       return stop('promote', verdict.reason, checked);
     }
@@ -121,7 +154,7 @@ export function decide({ steps, progress, verdict, now, dataUntil, config }: Dec
   const overdue = now.getTime() - stepEnd;
   const allowance = config.insufficientData.maxExtraMinutes * 60_000;
   if (overdue < allowance) {
-    const wait = Math.min(recheck, Math.ceil((allowance - overdue) / 1000));
+    const wait = untilNew(Math.min(recheck, Math.ceil((allowance - overdue) / 1000)));
     const why =
       pending !== verdict ? '' : verdict.pending === 'evidence' ? ' for promotion evidence' : ' for data';
     return hold(wait, `step ${progress.stepIndex + 1} held${why}: ${pending.reason}`, checked);
@@ -130,6 +163,11 @@ export function decide({ steps, progress, verdict, now, dataUntil, config }: Dec
   if (config.insufficientData.action === 'rollback') return stop('rollback', why, checked);
   const moved = last ? stop('promote', why, checked) : advance(why, checked);
   return { ...moved, insufficientData: true };
+}
+
+/** The rollout has alarms or health checks, which every check reads. */
+export function isGated(config: Pick<DecisionConfig, 'alarms' | 'healthChecks'>): boolean {
+  return (config.alarms?.length ?? 0) > 0 || (config.healthChecks?.length ?? 0) > 0;
 }
 
 function stop(action: 'promote' | 'rollback', reason: string, progress: Progress): Decision {

@@ -3,6 +3,7 @@
  * serves, how often it fails, how much its counts vary beyond Poisson, and the latency thresholds the
  * rollout will count slow requests against. Pure: it summarizes numbers read elsewhere.
  */
+import { scheduleMinutesOnClock } from './cadence';
 import {
   type DispersionStat,
   historyDispersion,
@@ -236,7 +237,11 @@ export function forecastRollout(
     }
   }
   const shown = Math.max(ratioLog, differenceLog) >= needed;
-  const total = Math.max(scheduleMinutes, minute) + config.metricLagMinutes;
+  // Checks run on CloudWatch's clock (cadence.ts): the first step waits for its first readable minute.
+  const total = Math.max(
+    scheduleMinutesOnClock(steps, config.metricLagMinutes),
+    minute + config.metricLagMinutes,
+  );
   const traffic =
     `last hour's ${fmtCount(rpm)} requests a minute at a ${pct(rate)} error rate` +
     stickinessNote(steps, lag);
@@ -259,7 +264,7 @@ export function forecastRollout(
     minute > scheduleMinutes
       ? `longer than the ${fmt(scheduleMinutes)}-minute schedule because ${what}, which take about ` +
         `${fmt(minute)} minutes at ${last.weight}%; then the ${config.metricLagMinutes}-minute metric lag`
-      : `the ${fmt(scheduleMinutes)}-minute schedule, then the ${config.metricLagMinutes}-minute metric lag; ` +
+      : `the ${fmt(scheduleMinutes)}-minute schedule, the first step's first minute to be read, then the ${config.metricLagMinutes}-minute metric lag; ` +
         `${what}, which the schedule gives`;
   return {
     minutes: total,

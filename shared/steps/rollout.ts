@@ -4,9 +4,10 @@
  */
 
 import { assess } from '../core/assess';
-import { floorToMinute, MINUTE_MS } from '../core/clock';
+import { checkWindow, firstCheckSeconds } from '../core/cadence';
+import { MINUTE_MS } from '../core/clock';
 import { coldMinuteOf, withoutColdLatency } from '../core/cold-start';
-import type { Action, Progress } from '../core/decision';
+import { type Action, isGated, type Progress } from '../core/decision';
 import { causeMessage } from '../core/errors';
 import type { Forecast, Prior } from '../core/history';
 import {
@@ -153,7 +154,6 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
     recordOf(state, 'shifting', now, { intent: { action: 'set-weight', weight: step.weight, at: now } }),
   );
   const applied = await deps.router(state.target).setWeight(step.weight, state.traffic);
-  const interval = state.analysis.checkIntervalMinutes;
   const next: RolloutState = {
     ...state,
     ...coldAfter(state, applied.weight, deps.clock.now()),
@@ -163,8 +163,14 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
       stepStartedAt: now,
       trafficStartedAt: state.progress.trafficStartedAt ?? now,
     },
-    waitSeconds:
-      interval === undefined ? step.bakeSeconds : Math.min(step.bakeSeconds, Math.round(interval * 60)),
+    waitSeconds: firstCheckSeconds({
+      now: new Date(now),
+      trafficStartedAt: new Date(state.progress.trafficStartedAt ?? now),
+      lagMinutes: state.analysis.metricLagMinutes,
+      bakeSeconds: step.bakeSeconds,
+      checkIntervalMinutes: state.analysis.checkIntervalMinutes,
+      gated: isGated(state.analysis),
+    }),
     next: { action: 'hold', reason: applied.detail },
   };
   await saveAfterWrite('recording the applied weight', recordOf(next, 'baking', now), state, deps, {
@@ -535,9 +541,7 @@ export function eventDetail(state: RolloutState): Record<string, unknown> {
 /** [start, end): from the minute the canary first got traffic to the newest complete minute. */
 export function analysisWindow(state: RolloutState, now: Date): { start: Date; end: Date } {
   const first = state.progress.trafficStartedAt ?? now.toISOString();
-  const start = floorToMinute(new Date(first));
-  const end = new Date(floorToMinute(now).getTime() - state.analysis.metricLagMinutes * MINUTE_MS);
-  return { start, end };
+  return checkWindow(new Date(first), now, state.analysis.metricLagMinutes);
 }
 
 function outcome(

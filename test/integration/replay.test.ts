@@ -97,15 +97,16 @@ describe('fledge replay', () => {
     const { stdout } = await replay(input, ['--baseline', '1']);
 
     expect(stdout).toMatch(/check \d+: regression: .* → would roll back$/m);
-    // Holds are timed on the replayed timeline, not the wall clock: START is 14:00.
-    expect(stdout).toMatch(/^ {2}check 1: .* → hold: .*; next check at 14:02:00Z \(in 1m\)$/m);
-    expect(stdout).toMatch(/^step 1\/1: would send 10% to version 3 /m);
+    // Checks are timed on the replayed timeline, not the wall clock: START is 14:00, and the first check
+    // waits for the first minute to be readable (its end, the 1-minute lag, 5 s); it reads the regression.
+    expect(stdout).toMatch(
+      /^step 1\/1: would send 10% to version 3 .*; first check at 14:02:05Z \(in 2m 5s\)$/m,
+    );
+    expect(stdout).toMatch(/^ {2}check 1: regression: .* → would roll back$/m);
     expect(stdout).toMatch(/^would roll back: all traffic back to version 1$/m);
     // Nothing happened in a replay: no line says it did.
     expect(stdout).not.toMatch(/RolledBack|^roll back|^step 1\/1: 10%/m);
-    expect(stdout.trim().split('\n').at(-1)).toMatch(
-      /^would have ROLLED-BACK at 2026-11-05T14:0\d:00.000Z: /,
-    );
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^would have ROLLED-BACK at 2026-11-05T14:02:05.000Z: /);
   });
 
   describe('without --baseline', () => {

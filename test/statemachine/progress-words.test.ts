@@ -39,8 +39,10 @@ it('watches a 3x canary with both tallies and what promotion still needs, never 
   // Act
   const checks = checksOf(await progressLines(0.015));
 
-  // Assess: the first check has no complete minute; then "watching" until the regression shows.
-  expect(checks[0]).toMatch(/^ {2}check 1: waiting for data: no complete CloudWatch minute/);
+  // Assess: the first check waits for the first complete minute and reads it (no empty window); then
+  // "watching" until the regression shows.
+  expect(checks[0]).toMatch(/^ {2}check 1: watching: canary 2\/100 /);
+  expect(checks.join('\n')).not.toMatch(/no complete CloudWatch minute/);
   const watching = checks.filter((l) => l.includes('watching:'));
   expect(watching.length).toBeGreaterThan(0);
   expect(watching[0]).toMatch(
@@ -54,15 +56,15 @@ it('says why each check holds and when the next one runs', async () => {
   const lines = await progressLines(0.015);
   const checks = checksOf(lines);
 
-  // The step starts at 10:00 and is first checked a minute later; the first check has no complete
-  // CloudWatch minute and holds for the bake's time left.
+  // The step starts at 10:00 and is first checked when its first minute is readable (its end, the 1-minute
+  // lag, a 5 s margin), then as each next minute is; the bake ends at 10:05.
   expect(lines).toContain(
-    'step 1/1: 10% to version 2 (2026-11-02T10:00:00.000Z); first check at 10:01:00Z (in 1m)',
+    'step 1/1: 10% to version 2 (2026-11-02T10:00:00.000Z); first check at 10:02:05Z (in 2m 5s)',
   );
   expect(checks[0]).toMatch(
-    /no complete CloudWatch minute.* → hold: step 1 bakes 240s more \(inconclusive\); next check at 10:02:00Z \(in 1m\)$/,
+    /→ hold: step 1 bakes 175s more \(inconclusive\); next check at 10:03:05Z \(in 1m\)$/,
   );
-  expect(checks[1]).toMatch(/→ hold: step 1 bakes 180s more .*; next check at 10:03:00Z \(in 1m\)$/);
+  expect(checks[1]).toMatch(/→ hold: step 1 bakes 115s more .*; next check at 10:04:05Z \(in 1m\)$/);
 });
 
 it('shows the forecast with the plan, says when a canary is shown safe, and promotes it', async () => {
@@ -95,7 +97,7 @@ it('in a replay, says what would have happened', async () => {
   const lines = await progressLines(0.05, { replay: true });
 
   expect(lines).toContain(
-    'step 1/1: would send 10% to version 2 (2026-11-02T10:00:00.000Z); first check at 10:01:00Z (in 1m)',
+    'step 1/1: would send 10% to version 2 (2026-11-02T10:00:00.000Z); first check at 10:02:05Z (in 2m 5s)',
   );
   expect(checksOf(lines).at(-1)).toMatch(/→ would roll back$/);
   expect(lines.at(-1)).toBe('would roll back: all traffic back to version 1');

@@ -62,7 +62,9 @@ describe('forecastRollout with sessions that keep their side (shareLagSeconds)',
     });
 
     expect(plain.minutes).toBe(4);
-    expect(plain.reason).toContain('the 3-minute schedule, then the 1-minute metric lag');
+    expect(plain.reason).toContain(
+      "the 3-minute schedule, the first step's first minute to be read, then the 1-minute metric lag",
+    );
     expect(sticky.minutes).toBe(5);
     expect(sticky.reason).toContain('longer than the 3-minute schedule');
   });

@@ -83,7 +83,9 @@ describe('the chart option', () => {
 
   it("shows the hovered minute's counts, the weight then, and a check made in that minute", () => {
     const minute = base.minutes[3];
-    const check = base.checks.find((c) => Date.parse(c.at) === Date.parse(minute?.at ?? '') + 60_000);
+    // Checks run a few seconds after a minute becomes readable (cadence.ts), not on the minute.
+    const next = Date.parse(minute?.at ?? '') + 60_000;
+    const check = base.checks.find((c) => Date.parse(c.at) >= next && Date.parse(c.at) < next + 60_000);
     if (!minute) throw new Error('no minute');
 
     const html = tooltipHtml(base, Date.parse(minute.at) + 59_000);
