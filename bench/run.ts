@@ -12,7 +12,7 @@ import { releaseGoals, runReleaseBench } from './release';
 import { type Row, summarize, svgChart, table } from './report';
 import { simulateRollout } from './simulate';
 
-export const STRATEGIES = ['Linear10PercentEvery1Minute', 'Canary10Percent5Minutes'] as const;
+export const STRATEGIES = ['Linear10PercentEvery1Minute', 'Canary10Percent5Minutes', 'Adaptive'] as const;
 
 /** Traffic levels at which a canary exactly maxRegression worse is run: the guarantee holds at any. */
 export const MAX_REGRESSION_TRAFFIC = [50, 200, 1000, 5000] as const;
@@ -144,6 +144,7 @@ export function goals(rows: readonly Row[]): string[] {
     if (slowdown)
       line(`${strategy} slowdown-1.5x: fledge rolled back ${pct(slowdown.rolledBack)} (no goal)`, null);
   }
+  adaptiveGoals(get, line);
   const strategy = 'Linear10PercentEvery1Minute';
   const ours = get('fledge', '4x', strategy);
   const oracle = get('oracle-sprt', '4x', strategy);
@@ -177,6 +178,25 @@ export function goals(rows: readonly Row[]): string[] {
     line(`${strategy} 4x: fledge or the oracle never rolled back; no failed-request comparison`, false);
   }
   return out;
+}
+
+/** Issue 21's goals for the adaptive ramp: fewer failed requests on a 4x canary, a healthy one promoted sooner. */
+function adaptiveGoals(
+  get: (policy: string, world: string, strategy: string) => Row | undefined,
+  line: (text: string, ok: boolean | null) => void,
+): void {
+  const fourX = get('fledge', '4x', 'Adaptive');
+  const healthy = get('fledge', 'healthy', 'Adaptive');
+  if (fourX)
+    line(
+      `Adaptive 4x: median failed canary requests before rollback ${fourX.medianFailedRequests ?? '-'} (goal ≤ 18)`,
+      fourX.medianFailedRequests !== null && fourX.medianFailedRequests <= 18,
+    );
+  if (healthy)
+    line(
+      `Adaptive healthy: median rollout ${healthy.medianRolloutMinutes} min (goal ≤ 6)`,
+      healthy.medianRolloutMinutes !== null && healthy.medianRolloutMinutes <= 6,
+    );
 }
 
 const pct = (v: number | null | undefined) =>

@@ -18,6 +18,8 @@ export interface Progress {
   trafficStartedAt?: string;
   checks: number;
   consecutiveErrors: number;
+  /** An adaptive ramp's: the canary requests read when the current rung began (see rungRequests). */
+  canaryRequestsAtStepStart?: number;
 }
 
 export interface DecisionConfig {
@@ -53,6 +55,17 @@ const DEFAULT_RECHECK_SECONDS = 60;
 export function leansWorse(verdict: Verdict): boolean {
   const test = verdict.evidence?.test;
   return test !== undefined && test.eValue >= Math.sqrt(test.threshold);
+}
+
+/**
+ * An adaptive rung is left only while the data favour "no regression": rollback evidence above 1 means a
+ * regression explains the errors better than a healthy canary, and more traffic would add to the harm of
+ * a canary the test has not caught yet. Under the null, the evidence exceeds 1 at most as often as it
+ * would anyway; holding there only delays, and a hold costs no alpha (the test's threshold is unchanged).
+ */
+export function rungLeansWorse(verdict: Verdict): boolean {
+  const test = verdict.evidence?.test;
+  return test !== undefined && test.eValue > 1;
 }
 
 export interface DecideInput {
@@ -128,14 +141,21 @@ export function decide({
     // All traffic is on the canary (AllAtOnce with gates): promote when the bake ends with gates clear.
     if (verdict.verdict === 'pass') return stop('promote', verdict.reason, checked);
   } else if (verdict.verdict === 'pass' || verdict.pending === 'evidence') {
-    if (!last) {
-      if (!leansWorse(verdict)) return advance(verdict.reason, checked);
+    // An adaptive rung promotes as the last step does, once the promotion evidence is in.
+    const promoting = last || (step.adaptive !== undefined && verdict.verdict === 'pass');
+    const short = step.adaptive && rungShortOfRequests(step.adaptive.minRequests, progress, verdict);
+    if (!promoting && short) {
+      pending = { verdict: 'inconclusive', reason: short };
+    } else if (!promoting) {
+      if (!(step.adaptive ? rungLeansWorse(verdict) : leansWorse(verdict))) {
+        return advance(verdict.reason, checked, verdict);
+      }
       pending = {
         verdict: 'inconclusive',
         reason: `the canary leans worse (rollback evidence ${verdict.evidence?.test?.eValue} of ${verdict.evidence?.test?.threshold}); not giving it more traffic yet`,
       };
     } else if (verdict.verdict === 'pass') {
-      // Promotion waits until CloudWatch has minutes for the whole of the last step. CloudWatch's coverage
+      // Promotion waits until CloudWatch has minutes for the whole of the last step (or rung). CloudWatch's coverage
       // moves a whole minute at a time, so it reaches stepEnd only at the minute after it: a step that
       // ended at 10:05:00.3 waits for the minute 10:05 to be complete, not 0.3 s.
       if (dataUntil.getTime() < stepEnd) {
@@ -178,11 +198,30 @@ function hold(waitSeconds: number, reason: string, progress: Progress): Decision
   return { action: 'hold', reason, waitSeconds: Math.max(1, waitSeconds), progress };
 }
 
-function advance(reason: string, progress: Progress): Decision {
+function advance(reason: string, progress: Progress, verdict?: Verdict): Decision {
+  const requests = verdict?.evidence?.canary.requests;
   return {
     action: 'advance',
     reason,
     waitSeconds: 0,
-    progress: { ...progress, stepIndex: progress.stepIndex + 1 },
+    progress: {
+      ...progress,
+      stepIndex: progress.stepIndex + 1,
+      ...(requests === undefined ? {} : { canaryRequestsAtStepStart: requests }),
+    },
   };
+}
+
+/**
+ * Why an adaptive rung may not be left yet: fewer than `minRequests` canary requests were read since it
+ * began (the user's least requests a step). Undefined when enough were.
+ */
+export function rungShortOfRequests(
+  minRequests: number,
+  progress: Progress,
+  verdict: Verdict,
+): string | undefined {
+  const read = (verdict.evidence?.canary.requests ?? 0) - (progress.canaryRequestsAtStepStart ?? 0);
+  if (read >= minRequests) return undefined;
+  return `${read} canary requests read at this weight, of the ${minRequests} a step needs before more traffic`;
 }

@@ -47,10 +47,32 @@ const CustomStrategySchema = z.strictObject({
     .check(z.minLength(1), z.maxLength(100)),
 });
 
+const AdaptiveStrategySchema = z.strictObject({
+  adaptive: z.strictObject({
+    initialWeight: described(
+      z.optional(z.number()),
+      'Percent of traffic on the canary at first (default 1).',
+    ),
+    maxStepWeight: described(
+      z.optional(z.number()),
+      'The most percentage points one step adds (default 50; a step at most doubles the weight).',
+    ),
+    minBakeMinutes: described(z.optional(z.number()), 'The shortest time at a weight (default 1).'),
+    minRequestsPerStep: described(
+      z.optional(z.number()),
+      'Canary requests read at a weight before it is raised (default 50).',
+    ),
+  }),
+});
+
 export const StrategySchema = z
   .union([
-    described(z.string(), `A CodeDeploy configuration name: ${PREDEFINED_STRATEGIES.join(', ')}.`),
+    described(
+      z.string(),
+      `A CodeDeploy configuration name: ${PREDEFINED_STRATEGIES.join(', ')}; or Adaptive.`,
+    ),
     CustomStrategySchema,
+    AdaptiveStrategySchema,
   ])
   .check(
     z.superRefine((strategy, ctx) => {

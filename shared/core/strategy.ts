@@ -9,13 +9,60 @@ export interface Step {
   bakeSeconds: number;
   /** After this step, wait for `fledge approve` before going on (an approval gate). */
   approve?: boolean;
+  /**
+   * A rung of an adaptive ramp (strategy "Adaptive"): the rollout promotes from it as soon as the
+   * promotion evidence is in, and leaves it only after this many canary requests were read at it.
+   */
+  adaptive?: { minRequests: number };
 }
 
 export interface CustomStrategy {
   steps: Array<{ weight: number; bakeMinutes: number; approve?: boolean | undefined }>;
 }
 
-export type StrategyInput = string | CustomStrategy;
+/** The bounds of an adaptive ramp: where it starts, its largest step, shortest bake, least requests a step. */
+export interface AdaptiveBounds {
+  initialWeight: number;
+  maxStepWeight: number;
+  minBakeMinutes: number;
+  minRequestsPerStep: number;
+}
+
+export interface AdaptiveStrategy {
+  adaptive: Partial<AdaptiveBounds>;
+}
+
+export type StrategyInput = string | CustomStrategy | AdaptiveStrategy;
+
+/**
+ * "Adaptive"'s bounds: start at 5%, at most double or add 50 points a step, bake at least a minute, and
+ * read at least 50 canary requests at a weight before raising it.
+ */
+export const ADAPTIVE_DEFAULTS: AdaptiveBounds = {
+  initialWeight: 5,
+  maxStepWeight: 50,
+  minBakeMinutes: 1,
+  minRequestsPerStep: 50,
+};
+
+/**
+ * The rungs of an adaptive ramp: from the initial weight, each at most double the one before and at most
+ * maxStepWeight above it, up to the last rung below 100. The decision (decide()) climbs them one at a
+ * time, only while the evidence at the current rung allows, and promotes from any rung once the promotion
+ * evidence is in.
+ */
+export function adaptiveRamp(bounds: AdaptiveBounds): Step[] {
+  const { initialWeight, maxStepWeight, minBakeMinutes, minRequestsPerStep } = bounds;
+  const bakeSeconds = Math.round(minBakeMinutes * 60);
+  const steps: Step[] = [];
+  for (let weight = initialWeight; weight < 100; ) {
+    steps.push({ weight, bakeSeconds, adaptive: { minRequests: minRequestsPerStep } });
+    const next = roundWeight(Math.min(weight * 2, weight + maxStepWeight));
+    if (next >= 100) break;
+    weight = next;
+  }
+  return steps;
+}
 
 /**
  * A step's weight is a percentage with at most this many decimals (steps of 0.001%). The rollout state
@@ -63,7 +110,10 @@ const LINEAR = /^Linear(\d+)PercentEvery(\d+)Minutes?$/;
  * @throws RangeError with a message naming the offending value.
  */
 export function resolveStrategy(strategy: StrategyInput = DEFAULT_STRATEGY): Step[] {
-  if (typeof strategy !== 'string') return customSteps(strategy);
+  if (typeof strategy !== 'string') {
+    return 'adaptive' in strategy ? adaptiveRamp(adaptiveBounds(strategy.adaptive)) : customSteps(strategy);
+  }
+  if (strategy === 'Adaptive') return adaptiveRamp(ADAPTIVE_DEFAULTS);
   const name = strategy.startsWith(PREFIX) ? strategy.slice(PREFIX.length) : strategy;
   if (name === 'AllAtOnce') return [];
   const canary = CANARY.exec(name);
@@ -84,9 +134,36 @@ export function resolveStrategy(strategy: StrategyInput = DEFAULT_STRATEGY): Ste
     return steps;
   }
   throw new RangeError(
-    `strategy '${strategy}' is not known; use one of ${PREDEFINED_STRATEGIES.join(', ')} ` +
+    `strategy '${strategy}' is not known; use one of ${PREDEFINED_STRATEGIES.join(', ')}, Adaptive ` +
       `(optionally prefixed '${PREFIX}'), or {"steps":[{"weight":5,"bakeMinutes":2}]}`,
   );
+}
+
+/** The given bounds over the defaults; a bound out of range is refused, naming it. */
+export function adaptiveBounds(given: Partial<AdaptiveBounds>): AdaptiveBounds {
+  const bounds = { ...ADAPTIVE_DEFAULTS, ...given };
+  const { initialWeight, maxStepWeight, minBakeMinutes, minRequestsPerStep } = bounds;
+  if (!(initialWeight > 0 && initialWeight < 100) || finerThanRecorded(initialWeight)) {
+    throw new RangeError(
+      `strategy.adaptive.initialWeight is ${initialWeight}; it must be above 0 and below 100, with at most ${WEIGHT_DECIMALS} decimals`,
+    );
+  }
+  if (!(maxStepWeight > 0 && maxStepWeight <= 100)) {
+    throw new RangeError(
+      `strategy.adaptive.maxStepWeight is ${maxStepWeight}; it must be above 0 and at most 100`,
+    );
+  }
+  if (!(minBakeMinutes > 0 && minBakeMinutes <= 2880)) {
+    throw new RangeError(
+      `strategy.adaptive.minBakeMinutes is ${minBakeMinutes}; it must be above 0 and at most 2880`,
+    );
+  }
+  if (!(Number.isInteger(minRequestsPerStep) && minRequestsPerStep >= 0)) {
+    throw new RangeError(
+      `strategy.adaptive.minRequestsPerStep is ${minRequestsPerStep}; it must be a whole number, 0 or more`,
+    );
+  }
+  return bounds;
 }
 
 function customSteps(strategy: CustomStrategy): Step[] {

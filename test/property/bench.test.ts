@@ -3,7 +3,7 @@ import { mannWhitneyGreaterP } from '../../bench/mann-whitney';
 import { draws, WORLDS, type World, WorldRun } from '../../bench/model';
 import { controller } from '../../bench/policies';
 import { releaseGoals, runReleaseBench, simulateRelease } from '../../bench/release';
-import { goals, runBench } from '../../bench/run';
+import { goals, runBench, STRATEGIES } from '../../bench/run';
 import { simulateRollout } from '../../bench/simulate';
 import { resolveStrategy } from '../../shared/core/strategy';
 
@@ -20,7 +20,7 @@ describe('the policy benchmark', () => {
     const b = runBench({ runs: 20, seed: 5, policies: ['fledge', 'flagger'], worlds });
 
     expect(a).toEqual(b);
-    expect(a).toHaveLength(2 * 2 * 3);
+    expect(a).toHaveLength(2 * STRATEGIES.length * 3);
   });
 
   it("runs fledge through the Lambda's decision code: a 10x canary is rolled back, a healthy one promoted", () => {
