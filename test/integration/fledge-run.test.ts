@@ -70,6 +70,29 @@ describe('fledge run against moto', () => {
     expect(await readAlias('faulty-fn', 'live')).toEqual({ version: '1', weights: {} });
   });
 
+  it('runs strategy Adaptive: a healthy version promoted from its ramp, a faulty one rolled back', async () => {
+    await createFunctionWithAlias('adaptive-fn', 'live', 2);
+    await publishLambdaMinutes('adaptive-fn', 'live', START, 40, {
+      '1': { requests: 900, errors: 4 },
+      '2': { requests: 100, errors: 0 },
+    });
+    const healthy = await fledge({ target: target('adaptive-fn', '2'), strategy: 'Adaptive' });
+    const faulty = await fledge(
+      { target: target('faulty-fn', '2'), strategy: { adaptive: { initialWeight: 2 } } },
+      ['--json'],
+    );
+
+    expect(healthy.code).toBe(0);
+    // The person's progress names the ramp's weights as SetWeight applies them.
+    expect(healthy.stdout).toMatch(/step 1\/5: 5% to version 2/);
+    expect(healthy.stdout).toMatch(/step 2\/5: 10% to version 2/);
+    expect(healthy.stdout).toMatch(/^PROMOTED: canary shown not 4x worse/m);
+    expect(await readAlias('adaptive-fn', 'live')).toEqual({ version: '2', weights: {} });
+    expect(faulty.code).toBe(1);
+    expect(lastJson(faulty.stdout)).toMatchObject({ outcome: 'rolled-back', weight: 0 });
+    expect(await readAlias('faulty-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
   it('shows progress to a person without --json', async () => {
     const { stdout } = await fledge({
       target: target('faulty-fn', '2'),
