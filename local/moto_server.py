@@ -91,6 +91,12 @@ Speed, changing no answer:
   time per request under the fault matrix (cProfile).
 - werkzeug logs each request line; nothing reads it (local/moto.ts keeps stderr for start-up errors).
 
+CloudWatch ListMetrics
+  * Each series once, as AWS lists it. moto compares every dimension of a datum with every dimension of
+    each series already listed, so a series of two or more dimensions never matched itself: it listed
+    the series once per datum, comparing each with all listed so far (quadratic in the data points; a
+    Plan's ListMetrics then outlasted the fault matrix's scaled timeouts on a busy machine).
+
 Used by local/moto.ts for the demo and the tests. Each patch is small and named after what it emulates.
 """
 
@@ -106,6 +112,7 @@ from moto.apigateway import exceptions as apigateway_exceptions
 from moto.apigateway import models as apigateway_models
 from moto.apigateway import responses as apigateway_responses
 from moto.cloudformation import parsing
+from moto.cloudwatch import models as cloudwatch_models
 from moto.events import models as events_models
 from moto.iam import access_control
 from urllib.parse import unquote
@@ -819,6 +826,26 @@ apigateway_models.Stage.__init__ = _stage_with_canary
 apigateway_models.Stage.to_json = _stage_json_with_canary
 apigateway_models.APIGatewayBackend.update_stage = _update_stage_with_canary
 apigateway_responses.APIGatewayResponse.create_deployment = _create_deployment_with_canary
+
+def _filtered_metrics_once_each(self, metric_name, namespace, dimensions):
+    wanted = [cloudwatch_models.Dimension(d["Name"], d.get("Value")) for d in dimensions or []]
+    listed, seen = [], set()
+    for datum in self.get_all_metrics():
+        if namespace and namespace != datum.namespace:
+            continue
+        if metric_name and metric_name != datum.name:
+            continue
+        key = (datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions))
+        if datum.dimensions and key in seen:
+            continue
+        if wanted and any(w not in datum.dimensions for w in wanted):
+            continue
+        seen.add(key)
+        listed.append(datum)
+    return listed
+
+
+cloudwatch_models.CloudWatchBackend.get_filtered_metrics = _filtered_metrics_once_each
 
 _MOTO_MODULES = tuple(moto_backends.list_of_moto_modules())
 moto_backends.list_of_moto_modules = lambda: _MOTO_MODULES

@@ -13,6 +13,7 @@ import {
   PutMethodCommand,
   UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
+import { CloudWatchClient, ListMetricsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -708,5 +709,48 @@ describe('ELBv2 forward actions, as ELB takes them', () => {
     ]);
     const empty = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: groups[2] }));
     expect(empty.TargetHealthDescriptions).toEqual([]);
+  });
+});
+
+describe('CloudWatch ListMetrics, as CloudWatch lists series', () => {
+  it('lists a series of several dimensions once however many data points it has', async () => {
+    const cloudWatch = new CloudWatchClient({});
+    const dimensions = [
+      { Name: 'ApiName', Value: 'semantics-list' },
+      { Name: 'Stage', Value: 'prod' },
+    ];
+    for (let minute = 0; minute < 5; minute++) {
+      await cloudWatch.send(
+        new PutMetricDataCommand({
+          Namespace: 'Semantics/List',
+          MetricData: [
+            {
+              MetricName: 'Count',
+              Dimensions: dimensions,
+              Value: 10,
+              Timestamp: new Date(Date.now() - minute * 60_000),
+            },
+            {
+              MetricName: 'Count',
+              Dimensions: [dimensions[0] as { Name: string; Value: string }],
+              Value: 1,
+              Timestamp: new Date(Date.now() - minute * 60_000),
+            },
+          ],
+        }),
+      );
+    }
+
+    const listed = await cloudWatch.send(
+      new ListMetricsCommand({ Namespace: 'Semantics/List', MetricName: 'Count' }),
+    );
+
+    const series = (listed.Metrics ?? []).map((m) =>
+      (m.Dimensions ?? [])
+        .map((d) => `${d.Name}=${d.Value}`)
+        .sort()
+        .join(','),
+    );
+    expect(series.sort()).toEqual(['ApiName=semantics-list', 'ApiName=semantics-list,Stage=prod']);
   });
 });
