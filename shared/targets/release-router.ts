@@ -155,7 +155,10 @@ export function releaseContext(members: readonly MemberContext[]): TrafficContex
 }
 
 /** Each target's context inside the release's: its sides as Plan read them, its last write and weight. */
-export function memberContexts(context: TrafficContext, members: readonly ReleaseMember[]): TrafficContext[] {
+export function memberContexts<M extends { label: string }>(
+  context: TrafficContext,
+  members: readonly M[],
+): TrafficContext[] {
   const snapshot = context.snapshot as Partial<ReleaseSnapshot> | undefined;
   const saved = snapshot?.release;
   if (!Array.isArray(saved) || saved.length !== members.length) {
