@@ -113,82 +113,82 @@ describe('a release of three Lambda aliases and a Route 53 pair, through fledge 
     records = new DynamoDbRolloutRecords(TABLE, dynamoDbClient(), {
       describe: async () => ({ status: 'RUNNING' }),
     });
-    await world('relgood');
-    await world('relbad', 'cart');
-    await world('relbusy');
+    await world('runhealthy');
+    await world('runfaulty', 'cart');
+    await world('runbusy');
   });
 
   it('promotes every target when all are healthy', async () => {
-    const { code, report } = await run(releaseInput('relgood'));
+    const { code, report } = await run(releaseInput('runhealthy'));
 
     expect(report).toMatchObject({ outcome: 'promoted', weight: 100 });
     expect(code).toBe(0);
-    const aliases = await aliasVersions('relgood');
+    const aliases = await aliasVersions('runhealthy');
     for (const alias of aliases) expect(alias).toEqual({ version: '2', weights: {} });
     // Route 53's promotion finalizes: the stable record serves the new fleet's values with all the weight.
-    expect(await pair('relgood')).toEqual({
+    expect(await pair('runhealthy')).toEqual({
       primary: { weight: 100, values: ['192.0.2.11'] },
       canary: { weight: 0, values: ['192.0.2.11'] },
     });
-    const ended = await recordsOf('relgood');
+    const ended = await recordsOf('runhealthy');
     expect(ended.map((r) => [r?.status, r?.owner === ended[0]?.owner])).toEqual(
       FUNCTIONS.map(() => ['promoted', true]),
     );
   });
 
   it('rolls every target back to its baseline when one is faulty, the healthy ones included', async () => {
-    const { code, report } = await run(releaseInput('relbad'));
+    const { code, report } = await run(releaseInput('runfaulty'));
 
     expect(code).toBe(1);
     expect(report).toMatchObject({ outcome: 'rolled-back', weight: 0 });
-    expect(String(report.reason)).toMatch(/relbad-cart:live/);
-    expect(String(report.reason)).not.toMatch(/relbad-checkout:live/);
-    const aliases = await aliasVersions('relbad');
+    expect(String(report.reason)).toMatch(/runfaulty-cart:live/);
+    expect(String(report.reason)).not.toMatch(/runfaulty-checkout:live/);
+    const aliases = await aliasVersions('runfaulty');
     for (const alias of aliases) expect(alias).toEqual({ version: '1', weights: {} });
-    expect(await pair('relbad')).toEqual({
+    expect(await pair('runfaulty')).toEqual({
       primary: { weight: 100, values: ['192.0.2.10'] },
       canary: { weight: 0, values: ['192.0.2.11'] },
     });
-    const ended = await recordsOf('relbad');
+    const ended = await recordsOf('runfaulty');
     expect(ended.map((r) => [r?.status, r?.release?.name])).toEqual(
-      FUNCTIONS.map(() => ['rolled-back', 'relbad-release']),
+      FUNCTIONS.map(() => ['rolled-back', 'runfaulty-release']),
     );
   });
 
   it('refuses a release one of whose targets another rollout holds: nothing taken, nothing moved', async () => {
     await records.acquire({
-      key: 'lambda-alias#relbusy-worker#live',
+      key: 'lambda-alias#runbusy-worker#live',
       owner: 'another-execution',
       since: START.toISOString(),
       updatedAt: START.toISOString(),
       status: 'baking',
-      target: { type: 'lambda-alias', functionName: 'relbusy-worker', alias: 'live', version: '2' },
-      label: 'alias relbusy-worker:live',
+      target: { type: 'lambda-alias', functionName: 'runbusy-worker', alias: 'live', version: '2' },
+      label: 'alias runbusy-worker:live',
     });
-    const before = await pair('relbusy');
+    const before = await pair('runbusy');
 
-    const { code, report } = await run(releaseInput('relbusy'));
+    const { code, report } = await run(releaseInput('runbusy'));
 
     expect(code).toBe(2);
     expect(String(report.reason)).toMatch(
-      /took none of its targets: alias relbusy-worker:live .*holds this target/,
+      /took none of its targets: alias runbusy-worker:live .*holds this target/,
     );
-    expect(await records.get('lambda-alias#relbusy-checkout#live')).toBeUndefined();
-    expect(await records.get('lambda-alias#relbusy-cart#live')).toBeUndefined();
-    expect((await records.get('lambda-alias#relbusy-worker#live'))?.owner).toBe('another-execution');
-    for (const alias of await aliasVersions('relbusy')) expect(alias).toEqual({ version: '1', weights: {} });
-    expect(await pair('relbusy')).toEqual(before);
+    expect(await records.get('lambda-alias#runbusy-checkout#live')).toBeUndefined();
+    expect(await records.get('lambda-alias#runbusy-cart#live')).toBeUndefined();
+    expect((await records.get('lambda-alias#runbusy-worker#live'))?.owner).toBe('another-execution');
+    for (const alias of await aliasVersions('runbusy')) expect(alias).toEqual({ version: '1', weights: {} });
+    expect(await pair('runbusy')).toEqual(before);
   });
 
   it('refuses a target that does not fit, naming its place in targets, and changes nothing', async () => {
-    const input = releaseInput('relbusy');
+    const input = releaseInput('runbusy');
     const targets = [...input.targets];
-    targets[1] = { type: 'lambda-alias', functionName: 'relbusy-cart', alias: 'live', version: '' };
+    targets[1] = { type: 'lambda-alias', functionName: 'runbusy-cart', alias: 'live', version: '' };
 
     const { code, report } = await run({ ...input, targets });
 
     expect(code).toBe(2);
     expect(String(report.reason)).toMatch(/targets\[1\]/);
-    expect(await records.get('lambda-alias#relbusy-checkout#live')).toBeUndefined();
+    expect(await records.get('lambda-alias#runbusy-checkout#live')).toBeUndefined();
   });
 });
