@@ -4,12 +4,15 @@
  * every target, one check judges them all.
  */
 import { describe, expect, it } from 'vitest';
-import { runLocal } from '../../cli/local/runner';
+import { type EventLog, runLocal } from '../../cli/local/runner';
+import { chartOption } from '../../cli/reports/page/charts';
 import { toReport } from '../../cli/reports/progress';
 import { LifecycleEventSchemas } from '../../shared/core/event-schemas';
 import type { CountsQuery } from '../../shared/core/ports';
 import type { Target } from '../../shared/core/schema';
 import type { PairedMinute } from '../../shared/core/sequential-test';
+import { fromLocalRun } from '../../shared/report/history';
+import { buildTimeline } from '../../shared/report/timeline';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 
 const FUNCTIONS = ['checkout', 'cart', 'worker'] as const;
@@ -55,6 +58,7 @@ async function runRelease(
     faulty?: string;
     setup?: (routers: Record<string, FakeRouter>) => void;
     run?: Partial<Parameters<typeof runLocal>[0]>;
+    onDeps?: (deps: ReturnType<typeof fakeDeps>) => void;
   } = {},
 ) {
   const routers = Object.fromEntries(FUNCTIONS.map((fn) => [fn, new FakeRouter()])) as Record<
@@ -65,6 +69,7 @@ async function runRelease(
   const rates = Object.fromEntries(FUNCTIONS.map((fn) => [fn, fn === options.faulty ? 0.05 : 0.005]));
   const metrics = new PerTargetMetrics(routers, rates);
   const base = fakeDeps(routers.checkout as FakeRouter, metrics);
+  options.onDeps?.(base);
   const deps = {
     ...base,
     router: (target: Target) => routers[(target as { functionName: string }).functionName] as FakeRouter,
@@ -182,5 +187,40 @@ describe('a release on the canary state machine', () => {
     }
     const records = await Promise.all(FUNCTIONS.map((fn) => deps.records.get(`lambda-alias#${fn}#live`)));
     expect(records.map((r) => r?.status)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
+  });
+
+  it('draws the report with a row of panels per target, each on its own minutes', async () => {
+    const events: Array<{ at: string; event: EventLog }> = [];
+    let clock: { now(): Date } | undefined;
+    const { result, deps } = await runRelease({
+      faulty: 'worker',
+      run: { onEvent: (event) => events.push({ at: (clock as { now(): Date }).now().toISOString(), event }) },
+      onDeps: (d) => {
+        clock = d.clock;
+      },
+    });
+
+    const timeline = buildTimeline(result.executionArn, fromLocalRun(events as never));
+    const titles = (chartOption(timeline).yAxis as Array<{ name: string }>).map((a) => a.name);
+
+    expect(deps.clock).toBe(clock);
+    expect(timeline.title).toBe('release shop (checkout:live, cart:live, worker:live)');
+    expect(timeline.targets?.map((t) => t.title)).toEqual(
+      FUNCTIONS.map((fn) => `alias ${fn}:live (version 1 → 2)`),
+    );
+    for (const target of timeline.targets ?? []) expect(target.minutes.length).toBeGreaterThan(0);
+    // The faulty target's minutes are its own: its canary errs ten times as often as the others (per minute rounded)..
+    const canaryErrors = (timeline.targets ?? []).map((t) =>
+      t.minutes.reduce((n, m) => n + m.canary.errors, 0),
+    );
+    expect(canaryErrors[2]).toBeGreaterThan(3 * Math.max(canaryErrors[0] ?? 0, canaryErrors[1] ?? 0, 1));
+    expect(titles).toEqual(
+      expect.arrayContaining(
+        FUNCTIONS.flatMap((fn) => [
+          `alias ${fn}:live (version 1 → 2): error rate per minute (%)`,
+          `alias ${fn}:live (version 1 → 2): requests per minute (stacked)`,
+        ]),
+      ),
+    );
   });
 });
