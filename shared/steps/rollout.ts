@@ -129,6 +129,8 @@ export interface Outcome {
   forced?: Forced;
   /** The provisioned concurrency fledge gave the canary, where it ended, and its concurrency-hours. */
   provisioned?: Provisioned & { hours: number };
+  /** A release's name and every target with its change, all ended the same way (`target` is its first). */
+  release?: { name?: string; targets: string[] };
 }
 
 /** Applies the weight of the current step and schedules its first check. */
@@ -638,6 +640,14 @@ function outcome(
     ...(state.lastVerdict ? { verdict: state.lastVerdict } : {}),
     ...(state.forced ? { forced: state.forced } : {}),
     ...provisionedOutcome(state, deps.clock.now()),
+    ...(state.release
+      ? {
+          release: {
+            ...(state.release.name ? { name: state.release.name } : {}),
+            targets: state.release.members.map((m) => m.label),
+          },
+        }
+      : {}),
   };
 }
 

@@ -121,7 +121,15 @@ describe('a release of three Lambda aliases and a Route 53 pair, through fledge 
   it('promotes every target when all are healthy', async () => {
     const { code, report } = await run(releaseInput('runhealthy'));
 
-    expect(report).toMatchObject({ outcome: 'promoted', weight: 100 });
+    expect(report).toMatchObject({
+      outcome: 'promoted',
+      weight: 100,
+      release: {
+        name: 'runhealthy-release',
+        targets: expect.arrayContaining(['alias runhealthy-cart:live (version 1 → 2)']),
+      },
+    });
+    expect((report.release as { targets: string[] }).targets).toHaveLength(4);
     expect(code).toBe(0);
     const aliases = await aliasVersions('runhealthy');
     for (const alias of aliases) expect(alias).toEqual({ version: '2', weights: {} });
