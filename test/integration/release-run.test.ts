@@ -11,7 +11,7 @@ import { createWeightedPair, createZone, listRecords } from '../../local/route53
 import { dynamoDbClient } from '../../shared/aws/clients';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { publishLambdaMinutes, publishSideMinutes, readAlias } from '../support/aws';
-import { fledgeRun } from '../support/cli';
+import { fledgeArgs, fledgeRun } from '../support/cli';
 
 const START = new Date('2026-12-04T09:00:00.000Z');
 const FUNCTIONS = ['checkout', 'cart', 'worker'] as const;
@@ -160,6 +160,21 @@ describe('a release of three Lambda aliases and a Route 53 pair, through fledge 
     const ended = await recordsOf('runfaulty');
     expect(ended.map((r) => [r?.status, r?.release?.name])).toEqual(
       FUNCTIONS.map(() => ['rolled-back', 'runfaulty-release']),
+    );
+    // One target's record cannot start the release again: retrying it would move that target alone.
+    const retried = await fledgeArgs(
+      [
+        'retry',
+        'runfaulty-cart:live',
+        '--state-machine',
+        'arn:aws:states:us-east-1:000000000000:stateMachine:fledge-canary',
+        '--json',
+      ],
+      env,
+    );
+    expect(retried.code).not.toBe(0);
+    expect(String(retried.report.reason)).toMatch(
+      /was part of a release \(runfaulty-release\): start the release again/,
     );
   });
 
