@@ -59,6 +59,7 @@ async function runRelease(
     setup?: (routers: Record<string, FakeRouter>) => void;
     run?: Partial<Parameters<typeof runLocal>[0]>;
     onDeps?: (deps: ReturnType<typeof fakeDeps>) => void;
+    input?: unknown;
   } = {},
 ) {
   const routers = Object.fromEntries(FUNCTIONS.map((fn) => [fn, new FakeRouter()])) as Record<
@@ -74,7 +75,12 @@ async function runRelease(
     ...base,
     router: (target: Target) => routers[(target as { functionName: string }).functionName] as FakeRouter,
   };
-  const result = await runLocal({ input: releaseInput(), deps, virtualClock: base.clock, ...options.run });
+  const result = await runLocal({
+    input: options.input ?? releaseInput(),
+    deps,
+    virtualClock: base.clock,
+    ...options.run,
+  });
   return { result, report: toReport(result), routers, deps: base };
 }
 
@@ -222,5 +228,22 @@ describe('a release on the canary state machine', () => {
         ]),
       ),
     );
+  });
+
+  it('runs a release a deploy event names, claiming the event once', async () => {
+    const event = {
+      id: 'deploy-7',
+      source: 'my.ci',
+      'detail-type': 'Canary Release Requested',
+      detail: releaseInput(),
+    };
+
+    const { result, routers, deps } = await runRelease({ input: event });
+
+    expect(result.status).toBe('SUCCEEDED');
+    for (const fn of FUNCTIONS) expect(routers[fn]?.version).toBe('2');
+    const started = deps.events.published.find((e) => e.detailType === 'Canary Started');
+    expect(started?.detail.trigger).toEqual({ source: 'deploy-event', eventId: 'deploy-7' });
+    expect(started?.detail.release).toMatchObject({ name: 'shop' });
   });
 });
