@@ -1,9 +1,11 @@
 /**
- * `npm run demo`: six real rollouts against moto on the virtual clock, through the real state machine.
+ * `npm run demo`: eight real runs against moto on the virtual clock, through the real state machine.
  * A Lambda alias: a healthy version is promoted, a faulty one (10x the errors) rolled back. A two-fleet
  * app behind Route 53 weighted records: a healthy fleet reaches 100% and is finalized, a faulty one is
  * sent back to the stable fleet. Two target groups behind an ALB rule: a healthy one promoted, a faulty
- * one rolled back. Simulated traffic follows the split as it really is in moto.
+ * one rolled back. A release of three functions (orders, payments, shipping) moved as one: healthy, all
+ * three promoted; with payments faulty, all three rolled back, the healthy two included. Simulated
+ * traffic follows the split as it really is in moto.
  */
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { runLocal } from '../cli/local/runner';
@@ -75,8 +77,24 @@ try {
         ),
       }),
   );
+  // A service of three functions released together, each with versions 1-3 behind alias "live"; version
+  // 3 of payments fails 5% of its invocations.
+  const SERVICE = ['orders', 'payments', 'shipping'] as const;
+  for (const fn of SERVICE) await createFunctionWithAlias(fn, 'live', 3);
+  const serviceTraffic = SERVICE.map(
+    (fn, i) =>
+      new TrafficSimulator({
+        namespace: 'AWS/Lambda',
+        requestsMetric: 'Invocations',
+        errorsMetric: 'Errors',
+        requestsPerMinute: 1000,
+        seed: 17 + i,
+        readSplit: aliasSplit(fn, 'live', fn === 'payments' ? { '3': 0.05 } : {}, 0.005),
+      }),
+  );
   clock.onAdvance(async (from, to) => {
     await lambdaTraffic.simulate(from, to);
+    for (const fn of serviceTraffic) await fn.simulate(from, to);
     await mediaTraffic.simulate(from, to);
     for (const shop of shopTraffic) await shop.simulate(from, to);
   });
@@ -141,6 +159,24 @@ try {
   const showShop = (shop: keyof typeof shops) => async () =>
     `rule weights ${JSON.stringify(await ruleWeights(shops[shop].ruleArn))}`;
 
+  const serviceRelease = (version: string) => ({
+    release: `service-v${version}`,
+    targets: SERVICE.map((fn) => ({ type: 'lambda-alias', functionName: fn, alias: 'live', version })),
+    strategy: 'Canary10Percent5Minutes',
+  });
+  const showService = async () => {
+    const lambda = new LambdaClient({});
+    const aliases = await Promise.all(
+      SERVICE.map((fn) => lambda.send(new GetAliasCommand({ FunctionName: fn, Name: 'live' }))),
+    );
+    return aliases
+      .map(
+        (a, i) =>
+          `${SERVICE[i]}:live → ${a.FunctionVersion}${a.RoutingConfig?.AdditionalVersionWeights ? ` ${JSON.stringify(a.RoutingConfig.AdditionalVersionWeights)}` : ''}`,
+      )
+      .join(', ');
+  };
+
   const rollouts: Rollout[] = [
     {
       title: 'Lambda: healthy version 2 (0.5% errors, like the baseline), Linear10PercentEvery1Minute',
@@ -177,6 +213,18 @@ try {
       expected: 'rolled-back',
       input: shopRelease('bad'),
       show: showShop('bad'),
+    },
+    {
+      title: 'Release: orders, payments and shipping version 2, all healthy, Canary10Percent5Minutes',
+      expected: 'promoted',
+      input: serviceRelease('2'),
+      show: showService,
+    },
+    {
+      title: 'Release: orders, payments and shipping version 3, payments faulty (5% errors)',
+      expected: 'rolled-back',
+      input: serviceRelease('3'),
+      show: showService,
     },
   ];
   const reports: RunReport[] = [];

@@ -40,15 +40,22 @@ export function holdLease(
   return {
     observe(event) {
       if (timer || stopped || event.type !== 'StateExited' || event.state.name !== 'Plan') return;
-      const held = (
-        event.state.output as { rollout?: { record?: { key: string; owner: string } } } | undefined
-      )?.rollout?.record;
+      const rollout = (
+        event.state.output as
+          | {
+              rollout?: { record?: { key: string; owner: string }; release?: { members: { key: string }[] } };
+            }
+          | undefined
+      )?.rollout;
+      const held = rollout?.record;
       if (!held) return;
-      void beat(held.key, held.owner);
-      timer = setInterval(
-        () => void beat(held.key, held.owner),
-        options.intervalMs ?? HEARTBEAT_SECONDS * 1000,
-      );
+      // A release holds every target's record: each has its lease, so none looks abandoned.
+      const keys = rollout.release?.members.map((m) => m.key) ?? [held.key];
+      const beatAll = () => {
+        for (const key of keys) void beat(key, held.owner);
+      };
+      beatAll();
+      timer = setInterval(beatAll, options.intervalMs ?? HEARTBEAT_SECONDS * 1000);
       timer.unref();
     },
     stop,

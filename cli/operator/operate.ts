@@ -37,6 +37,8 @@ export interface Found {
   record: RolloutRecord;
   requests: OperatorRequests;
   execution: ExecutionState;
+  /** A release's other targets' records, in its order (the record above is its first target's). */
+  others?: RolloutRecord[];
 }
 
 /** The record a command acts on, active or last ended. */
@@ -45,12 +47,34 @@ export async function findRollout(
   records: RolloutRecords,
   executions: Executions,
 ): Promise<Found> {
-  const record = await lookup(ref, records);
-  const [requests, execution] = await Promise.all([
+  const record = await releaseLead(await lookup(ref, records), records);
+  const [requests, execution, others] = await Promise.all([
     records.requests(record.key),
     executions.describe(record.owner),
+    otherTargets(record, records),
   ]);
-  return { record, requests, execution };
+  return { record, requests, execution, ...(others ? { others } : {}) };
+}
+
+/**
+ * A release's requests sit beside its first target's record, which its checks read: a command that
+ * names another of its targets acts on the release through that record, never on one target alone.
+ */
+async function releaseLead(record: RolloutRecord, records: RolloutRecords): Promise<RolloutRecord> {
+  const lead = record.release?.keys[0];
+  if (!lead || lead === record.key) return record;
+  const found = await records.get(lead);
+  return found?.owner === record.owner ? found : record;
+}
+
+async function otherTargets(
+  record: RolloutRecord,
+  records: RolloutRecords,
+): Promise<RolloutRecord[] | undefined> {
+  const keys = record.release?.keys.slice(1);
+  if (!keys) return undefined;
+  const found = await Promise.all(keys.map((key) => records.get(key)));
+  return found.filter((r): r is RolloutRecord => r?.owner === record.owner);
 }
 
 /**
@@ -105,7 +129,9 @@ export function checkRolloutRef(ref: RolloutRef): void {
   if (ref.input !== undefined) targetOfInput(ref.input);
   if (ref.rollout !== undefined) rolloutKey(ref.rollout);
   else if (ref.input === undefined)
-    throw new UsageError('name the rollout: an execution ARN, <function>:<alias>, or --input <file>');
+    throw new UsageError(
+      'name the rollout: an execution ARN, <function>:<alias>, a release name, or --input <file>',
+    );
 }
 
 function targetOfInput(input: unknown): Target {
@@ -119,9 +145,9 @@ function targetOfInput(input: unknown): Target {
 }
 
 /** The record key an alias name reads, or the execution ARN to look up by. */
-function rolloutKey(name: string): { key: string } | { arn: string } {
+function rolloutKey(name: string): { key: string } | { arn: string } | { release: string } {
   const how =
-    'name an execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<name>), a Lambda target as <function>:<alias>, or pass --input <file> (Route 53 targets)';
+    'name an execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<name>), a Lambda target as <function>:<alias>, a release by its name, or pass --input <file> (Route 53 targets)';
   if (name.startsWith('arn:')) {
     if (!isExecutionArn(name))
       throw new UsageError(
@@ -129,6 +155,7 @@ function rolloutKey(name: string): { key: string } | { arn: string } {
       );
     return { arn: name };
   }
+  if (RELEASE_NAME.test(name)) return { release: name };
   const [functionName, alias, extra] = name.split(':');
   if (!functionName || !alias || extra !== undefined)
     throw new UsageError(`the rollout argument '${name}' is not a rollout: ${how}`);
@@ -154,7 +181,25 @@ async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<Rollout
   const name = ref.rollout as string;
   const found = rolloutKey(name);
   if ('arn' in found) return orNone(await records.forExecution(found.arn), name);
+  if ('release' in found) {
+    const release = await releaseNamed(found.release, records);
+    if (!release) {
+      throw new RequestRefusedError(
+        `no release named '${name}' is in progress (a Lambda target is named <function>:<alias>); nothing was changed`,
+      );
+    }
+    return release;
+  }
   return orNone(await records.get(found.key), name);
+}
+
+/** A release's name as the input gives it (schema.ts): no `:`, so never a `<function>:<alias>`. */
+const RELEASE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The first target's record of the release in progress by that name (the one its checks read). */
+async function releaseNamed(name: string, records: RolloutRecords): Promise<RolloutRecord | undefined> {
+  const held = (await records.active()).filter((r) => r.release?.name === name);
+  return held.find((r) => r.key === r.release?.keys[0]) ?? held[0];
 }
 
 function orNone(record: RolloutRecord | undefined, what: string): RolloutRecord {
@@ -351,11 +396,17 @@ export interface Status {
   paused?: OperatorRequests['pause'];
   pending?: { action: string; by: string; at: string } | undefined;
   outcome?: RolloutRecord['outcome'];
+  /** A release's targets, each as its record says (the release's step and checks are above). */
+  targets?: Array<{ rollout: string; key: string; status: RolloutRecord['status']; weight: number }>;
 }
 
-export function statusOf({ record, requests, execution }: Found): Status {
+export function statusOf({ record, requests, execution, others }: Found): Status {
+  const release = record.release;
+  const members = others ? [record, ...others] : [record];
   return {
-    rollout: record.label,
+    rollout: release
+      ? `release ${release.name ?? record.owner} (${release.keys.length} targets)`
+      : record.label,
     key: record.key,
     status: record.status,
     owner: record.owner,
@@ -372,6 +423,16 @@ export function statusOf({ record, requests, execution }: Found): Status {
       ? { pending: { action: requests.command.action, by: requests.command.by, at: requests.command.at } }
       : {}),
     ...(record.outcome ? { outcome: record.outcome } : {}),
+    ...(release
+      ? {
+          targets: members.map((m) => ({
+            rollout: m.label,
+            key: m.key,
+            status: m.status,
+            weight: m.traffic?.weight ?? 0,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -410,5 +471,7 @@ export function describeStatus(s: Status): string[] {
   if (s.pending)
     lines.push(`  ${s.pending.action} requested by ${s.pending.by} at ${s.pending.at}, for the next check`);
   if (s.outcome) lines.push(`  ${s.outcome.outcome} at ${s.outcome.at}: ${s.outcome.reason}`);
+  for (const t of s.targets ?? [])
+    lines.push(`  ${t.rollout}: ${t.status}${isActive(t.status) ? `, ${t.weight}% on the canary` : ''}`);
   return lines;
 }

@@ -11,10 +11,19 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { InvalidInputError } from '../../shared/core/errors';
+import type { TrafficContext } from '../../shared/core/ports';
 import { fromExecutionHistory } from '../../shared/report/history';
 import type { Deps } from '../../shared/steps/deps';
-import { checkReferences, fitToTarget, validateInput as validateRollout } from '../../shared/steps/validate';
+import { isReleaseInput } from '../../shared/steps/plan-release';
+import {
+  checkReferences,
+  fitToTarget,
+  type ValidInput,
+  validateReleaseInput,
+  validateInput as validateRollout,
+} from '../../shared/steps/validate';
 import { kindOf } from '../../shared/targets/kinds';
+import { memberContexts, ReleaseRouter } from '../../shared/targets/release-router';
 import type { EventLog, LocalRunResult } from '../local/runner';
 
 /**
@@ -27,11 +36,42 @@ export async function validateInput(
   input: unknown,
   deps: Pick<Deps, 'router' | 'metrics' | 'hooks'>,
 ): Promise<string> {
+  if (isReleaseInput(input)) return validateRelease(input, deps);
   const valid = validateRollout(input);
   await checkReferences(valid, deps);
   const { target } = valid.input;
   const context = await deps.router(target).prepare((read) => fitToTarget(valid, read), { readOnly: true });
   return kindOf(target).transition(context);
+}
+
+/**
+ * A release's input as Plan checks it: each target as a rollout of it alone, then every target read
+ * (not prepared) and fitted to the schedule. Returns each target's change.
+ */
+async function validateRelease(
+  input: unknown,
+  deps: Pick<Deps, 'router' | 'metrics' | 'hooks'>,
+): Promise<string> {
+  const valid = validateReleaseInput(input);
+  await checkReferences(valid.members[0] as ValidInput, deps);
+  const router = new ReleaseRouter(
+    valid.members.map((member) => ({
+      label: kindOf(member.input.target).label(member.input.target),
+      router: deps.router(member.input.target),
+      check: (read: TrafficContext) => {
+        fitToTarget(member, read);
+      },
+    })),
+  );
+  const read = await router.prepare(undefined, { readOnly: true });
+  const targets = valid.members.map((m) => m.input.target);
+  const sides = memberContexts(
+    read,
+    targets.map((t) => ({ label: kindOf(t).label(t) })),
+  );
+  return targets
+    .map((t, i) => `${kindOf(t).label(t)}: ${kindOf(t).transition(sides[i] as TrafficContext)}`)
+    .join(', ');
 }
 
 export interface Started {

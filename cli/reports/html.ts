@@ -127,7 +127,9 @@ const STATUS_TEXT: Record<RunStatus, string> = {
 };
 
 function summaryList(t: Timeline, generatedAt: string): string {
-  const side = (id: string | undefined) => (id === undefined ? '?' : t.target ? sideLabel(t.target, id) : id);
+  // A release's sides name each target already (`checkout:live: 6, cart:live: 11`).
+  const side = (id: string | undefined) =>
+    id === undefined ? '?' : t.target && !t.targets ? sideLabel(t.target, id) : id;
   const rows: Array<[string, string]> = [];
   if (t.baseline !== undefined || t.canary !== undefined) {
     rows.push(['Release', `${side(t.baseline)} → ${side(t.canary)}`]);

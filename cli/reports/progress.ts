@@ -180,6 +180,8 @@ function seen(verdict: Verdict): string {
 
 /** How a person names one side of a target: a Lambda version, or a weighted record. */
 function side(rollout: RolloutState, which: 'baseline' | 'canary'): string {
+  // A release's sides name each target already: `orders:live: 2, payments:live: 2`.
+  if (rollout.release) return `(${rollout.traffic[which]})`;
   return sideLabel(rollout.target, rollout.traffic[which]);
 }
 

@@ -35,12 +35,25 @@ export function readJsonFile(path: string, what: string): unknown {
 export function describeInputTarget(input: unknown): string {
   const raw = (input ?? {}) as {
     target?: Record<string, unknown>;
+    targets?: unknown;
+    release?: unknown;
     'detail-type'?: unknown;
     detail?: unknown;
   };
+  if (Array.isArray(raw.targets)) return describeRawRelease(raw.targets, raw.release);
   const target = raw.target ?? (raw.detail as { target?: Record<string, unknown> } | undefined)?.target;
   const described = target ? describeRawTarget(target) : undefined;
   if (described) return described;
   if (typeof raw['detail-type'] === 'string') return `the target of the '${raw['detail-type']}' event`;
   return 'the target in the input';
+}
+
+/** A release's input before validation: its name, and each target a person can recognise. */
+function describeRawRelease(targets: unknown[], name: unknown): string {
+  const named = targets.map((entry) => {
+    const raw = (entry ?? {}) as Record<string, unknown>;
+    const target = (raw.target ?? raw) as Record<string, unknown>;
+    return describeRawTarget(target) ?? 'a target of an unknown type';
+  });
+  return `${typeof name === 'string' ? `the release ${name}` : 'a release'} of ${targets.length} targets (${named.join(', ')})`;
 }

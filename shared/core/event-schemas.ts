@@ -73,6 +73,15 @@ const Common = {
   }),
   // Set on every event of a rollout run in-process by `fledge run`: its executionId is made up.
   local: z.literal(true).optional(),
+  // Set on a release's events (docs/RELEASES.md): its name and every target with its change; `target`,
+  // `baseline` and `canary` are then its first target's and the release's sides.
+  release: z
+    .object({
+      name: z.string().optional(),
+      targets: z.array(z.object({ target: TargetSchema, label: z.string() }).strict()).min(2),
+    })
+    .strict()
+    .optional(),
   severity: Severity,
   summary: Summary,
 };

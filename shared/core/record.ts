@@ -78,8 +78,16 @@ export interface RolloutRecord {
    * while it is fresh the run is alive and nobody else restores its target (see `localRunLease`).
    */
   heartbeatAt?: string | undefined;
+  /** The release this record's target belongs to: its name and every target's record, in order. */
+  release?: RecordRelease | undefined;
   /** What started the rollout (lifecycle events carry it). */
   trigger?: { source: 'console' | 'local' | 'deploy-event' | 'lambda-publish'; eventId?: string } | undefined;
+}
+
+/** What a release's records say of it: the release's name and every target's record key, in order. */
+export interface RecordRelease {
+  name?: string;
+  keys: string[];
 }
 
 /** The state of the execution that holds a record, as Step Functions reports it. */

@@ -89,10 +89,22 @@ export interface Timeline {
   minutes: PairedMinute[];
   checks: CheckPoint[];
   events: TimelineEvent[];
+  /**
+   * A release's targets, in its order, each with its own minutes (the report draws a row of panels per
+   * target). `minutes` above is then the first target's.
+   */
+  targets?: ReleaseTimeline[];
 }
 
-type Draft = Omit<Timeline, 'minutes'> & {
+/** One target of a release in the report: its name and change, and its minutes of counts. */
+export interface ReleaseTimeline {
+  title: string;
+  minutes: PairedMinute[];
+}
+
+type Draft = Omit<Timeline, 'minutes' | 'targets'> & {
   minutes: Map<string, PairedMinute>;
+  targets?: Array<{ title: string; minutes: Map<string, PairedMinute> }>;
   /** The rollout as the previous check left it: what operators did shows as what changed since. */
   previous?: RolloutState;
 };
@@ -124,6 +136,11 @@ const ON_EXIT: Record<string, StateHandler> = {
     const verdict = rollout?.lastVerdict;
     if (!rollout || !verdict) return;
     for (const minute of rollout.lastMinutes ?? []) draft.minutes.set(minute.at, minute);
+    rollout.release?.members.forEach((member, i) => {
+      const seen = draft.targets?.[i]?.minutes;
+      for (const minute of member.lastMinutes ?? []) seen?.set(minute.at, minute);
+      if (i === 0) for (const minute of member.lastMinutes ?? []) draft.minutes.set(minute.at, minute);
+    });
     draft.checks.push({
       at: entry.at,
       n: rollout.progress.checks,
@@ -203,8 +220,11 @@ export function buildTimeline(
   }
   const minutes = [...draft.minutes.values()].sort((a, b) => a.at.localeCompare(b.at));
   const events = [...draft.events, ...extraEvents].sort((a, b) => a.at.localeCompare(b.at));
-  const { previous: _previous, ...timeline } = draft;
-  return { ...timeline, minutes, events };
+  const { previous: _previous, targets: drafted, ...timeline } = draft;
+  const inOrder = (seen: Map<string, PairedMinute>) =>
+    [...seen.values()].sort((a, b) => a.at.localeCompare(b.at));
+  const targets = drafted?.map((t) => ({ title: t.title, minutes: inOrder(t.minutes) }));
+  return { ...timeline, minutes, events, ...(targets ? { targets } : {}) };
 }
 
 /**
@@ -311,7 +331,10 @@ function describeInput(draft: Draft, input: unknown): void {
 
 function describeRollout(draft: Draft, rollout: RolloutState): void {
   draft.target = rollout.target;
-  draft.title = safeLabel(rollout.target) ?? draft.title;
+  draft.title = (rollout.release ? rollout.label : safeLabel(rollout.target)) ?? draft.title;
+  if (rollout.release) {
+    draft.targets = rollout.release.members.map((m) => ({ title: m.label, minutes: new Map() }));
+  }
   draft.baseline = rollout.traffic.baseline;
   draft.canary = rollout.traffic.canary;
   draft.strategy = rollout.strategy;

@@ -17,7 +17,8 @@ import { interpretTrigger } from '../core/triggers';
 import { kindOf } from '../targets/kinds';
 import { bestEffort } from './bookkeeping';
 import type { Deps } from './deps';
-import { eventDetail, type RolloutState, recordOf } from './rollout';
+import { isReleaseInput, planRelease } from './plan-release';
+import { eventDetail, type RolloutState, recordsOf, saveRecords } from './rollout';
 import { checkReferences, fitToTarget, scheduleFit, type ValidInput, validateInput } from './validate';
 
 export interface PlanContext {
@@ -35,8 +36,8 @@ export interface SkippedRun {
 
 export type PlanDeps = Pick<Deps, 'clock' | 'router' | 'metrics' | 'records' | 'events' | 'tags' | 'hooks'>;
 
-type TriggerInfo = RolloutState['trigger'];
-type Thresholds = Record<string, { canary: number; baseline: number }>;
+export type TriggerInfo = RolloutState['trigger'];
+export type Thresholds = Record<string, { canary: number; baseline: number }>;
 
 /**
  * Validates the input and fixes the plan. Every refusal comes before anything is written, and names the
@@ -51,6 +52,7 @@ export async function plan(
 ): Promise<RolloutState | SkippedRun> {
   const trigger = await recognise(raw, deps, context);
   if ('next' in trigger) return trigger;
+  if (isReleaseInput(trigger.input)) return planRelease(trigger.input, raw, trigger.info, deps, context);
   const valid = validateInput(trigger.input, raw);
   await checkReferences(valid, deps);
   const now = deps.clock.now();
@@ -136,7 +138,7 @@ async function takeTarget(
   }
 }
 
-async function freeRefused(record: RolloutRecord, error: unknown, deps: PlanDeps): Promise<void> {
+export async function freeRefused(record: RolloutRecord, error: unknown, deps: PlanDeps): Promise<void> {
   await bestEffort('freeing the target after a refused plan', () =>
     deps.records.finish({
       ...record,
@@ -211,9 +213,9 @@ function fixSchedule(
 }
 
 /** Records the plan and publishes `Canary Started` with the steps and the forecast. */
-async function announce(state: RolloutState, deps: PlanDeps, now: Date): Promise<void> {
+export async function announce(state: RolloutState, deps: PlanDeps, now: Date): Promise<void> {
   await bestEffort('recording the plan', () =>
-    deps.records.save(recordOf(state, 'planned', now.toISOString())),
+    saveRecords(deps, recordsOf(state, 'planned', now.toISOString())),
   );
   await deps.events.publish('Canary Started', {
     ...eventDetail(state),
@@ -230,7 +232,7 @@ export const HISTORY_MINUTES = 60;
  * with latency analysis, each percentile over the hour, which fixes the thresholds slow requests are
  * counted against. Read before anything is locked or written.
  */
-async function readLastHour(
+export async function readLastHour(
   { input }: ValidInput,
   deps: Pick<Deps, 'metrics'>,
   now: Date,

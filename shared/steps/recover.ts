@@ -50,16 +50,79 @@ export interface RecoverOptions {
   waitUpToMs?: number;
 }
 
-/** Recovers the rollout an execution held, if any (its status change, or `fledge run` ending). */
+/**
+ * Recovers the rollout an execution held, if any (its status change, or `fledge run` ending): every
+ * target of a release, each through its own record, as one result (see `combined`).
+ */
 export async function recoverExecution(
   executionArn: string,
   deps: RecoverDeps,
   ended?: ExecutionState,
   options: RecoverOptions = {},
 ): Promise<Recovery | undefined> {
-  const record = await deps.records.forExecution(executionArn);
-  if (!record) return undefined;
-  return recoverRecord(record, ended ?? (await deps.executions.describe(executionArn)), deps, options);
+  const results = await recoverEveryTarget(executionArn, deps, ended, options);
+  return results.length > 0 ? combined(results) : undefined;
+}
+
+/**
+ * Recovers each record an execution held (one, or each target of a release), each tried even when
+ * another fails: a release's targets are restored one by one, each by its own router and record.
+ */
+export async function recoverEveryTarget(
+  executionArn: string,
+  deps: RecoverDeps,
+  ended?: ExecutionState,
+  options: RecoverOptions = {},
+): Promise<Recovery[]> {
+  const records = await deps.records.allForExecution(executionArn);
+  if (records.length === 0) return [];
+  const execution = ended ?? (await deps.executions.describe(executionArn));
+  const results: Recovery[] = [];
+  for (const record of records) {
+    try {
+      results.push(await recoverRecord(record, execution, deps, options));
+    } catch (error) {
+      // One rollout's recovery throws as it always has; a release's goes on to its other targets.
+      if (records.length === 1) throw error;
+      const { name, message } = error as Error;
+      results.push({
+        key: record.key,
+        label: record.label,
+        owner: record.owner,
+        action: 'failed',
+        reason: `${name}: ${message}`,
+      });
+    }
+  }
+  return results;
+}
+
+const ACTION_ORDER: ReadonlyArray<Recovery['action']> = [
+  'failed',
+  'conflict',
+  'rolled-back',
+  'closed',
+  'none',
+];
+
+/**
+ * A release's recoveries as one: the action that matters most (failed, then conflict, rolled back,
+ * closed, none) and a reason naming each target. One recovery is itself.
+ */
+export function combined(results: readonly Recovery[]): Recovery {
+  const [only] = results;
+  if (only && results.length === 1) return only;
+  const first = results[0] as Recovery;
+  const action = ACTION_ORDER.find((a) => results.some((r) => r.action === a)) ?? 'none';
+  const weights = results.flatMap((r) => (r.weight === undefined ? [] : [r.weight]));
+  return {
+    key: first.key,
+    label: results.map((r) => r.label).join(', '),
+    owner: first.owner,
+    action,
+    reason: results.map((r) => `${r.label}: ${r.action} (${r.reason})`).join('; '),
+    ...(weights.length > 0 ? { weight: Math.max(...weights) } : {}),
+  };
 }
 
 /**
@@ -364,13 +427,9 @@ export async function recoverEvent(
       ...(typeof stopDate === 'number' ? { stopDate: new Date(stopDate).toISOString() } : {}),
     };
     // The event carries no output; a SUCCEEDED run's record is closed from DescribeExecution.
-    const found = await recoverExecution(
-      executionArn,
-      deps,
-      ended.status === 'SUCCEEDED' ? undefined : ended,
-      { waitUpToMs: invocation.remainingMs === undefined ? 0 : inProcessWaitMs(invocation.remainingMs) },
-    );
-    results = found ? [found] : [];
+    results = await recoverEveryTarget(executionArn, deps, ended.status === 'SUCCEEDED' ? undefined : ended, {
+      waitUpToMs: invocation.remainingMs === undefined ? 0 : inProcessWaitMs(invocation.remainingMs),
+    });
   } else {
     results = await sweep(deps);
   }

@@ -31,6 +31,7 @@ import { kindOf } from '../targets/kinds';
 import { bestEffort } from './bookkeeping';
 import { provisionedSummary, releaseAtEnd } from './capacity';
 import type { Deps } from './deps';
+import { judgeRelease, type ReleaseState, releaseRecords, routerOf } from './release';
 
 /** Everything the state machine carries between steps, under `$.rollout`. */
 export interface RolloutState {
@@ -102,6 +103,12 @@ export interface RolloutState {
   lastOperator?: { applied?: OperatorCommand; pause?: Pause };
   /** A promotion or rollback a person forced (fledge promote/abort/reject, a pause or gate timeout). */
   forced?: Forced;
+  /**
+   * Set for a release (several targets as one): every target, its record, metrics and last check. The
+   * fields above that name one target (target, metrics, latency, prior, record) are then its first's,
+   * and `traffic` is the release's (shared/targets/release-router.ts).
+   */
+  release?: ReleaseState;
   /** Set by a Catch in the state machine when a step failed. */
   error?: { Error: string; Cause: string };
 }
@@ -123,6 +130,8 @@ export interface Outcome {
   forced?: Forced;
   /** The provisioned concurrency fledge gave the canary, where it ended, and its concurrency-hours. */
   provisioned?: Provisioned & { hours: number };
+  /** A release's name and every target with its change, all ended the same way (`target` is its first). */
+  release?: { name?: string; targets: string[] };
 }
 
 /** Applies the weight of the current step and schedules its first check. */
@@ -150,10 +159,11 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
       },
     };
   }
-  await deps.records.save(
-    recordOf(state, 'shifting', now, { intent: { action: 'set-weight', weight: step.weight, at: now } }),
+  await saveRecords(
+    deps,
+    recordsOf(state, 'shifting', now, { intent: { action: 'set-weight', weight: step.weight, at: now } }),
   );
-  const applied = await deps.router(state.target).setWeight(step.weight, state.traffic);
+  const applied = await routerOf(state, deps).setWeight(step.weight, state.traffic);
   const next: RolloutState = {
     ...state,
     ...coldAfter(state, applied.weight, deps.clock.now()),
@@ -173,7 +183,7 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
     }),
     next: { action: 'hold', reason: applied.detail },
   };
-  await saveAfterWrite('recording the applied weight', recordOf(next, 'baking', now), state, deps, {
+  await saveAfterWrite('recording the applied weight', recordsOf(next, 'baking', now), state, deps, {
     weight: applied.weight,
     left: `${applied.weight}% on the canary, ${100 - applied.weight}% on the baseline`,
   });
@@ -231,9 +241,7 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
       deps.metrics.alarmsInAlarm(state.analysis.alarms),
       deps.metrics.unhealthyChecks(state.analysis.healthChecks),
     ]),
-    readCounts
-      ? deps.metrics.pairedMinutes(state.metrics, window, state.latency)
-      : Promise.resolve(undefined),
+    readCounts ? readMinutes(state, deps, window) : Promise.resolve(undefined),
     deps.records.requests(state.record.key),
   ]);
   const requests = asked.status === 'fulfilled' ? asked.value : {};
@@ -248,25 +256,33 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   if (transient) throw transient;
   const readError = failures[0] ? `${failures[0].name}: ${failures[0].message}` : undefined;
   const [alarmsInAlarm, unhealthyChecks] = gates.status === 'fulfilled' ? gates.value : [[], []];
-  const minutes = counts.status === 'fulfilled' ? counts.value : undefined;
-  const { verdict, decision: analysed } = assess({
-    steps: state.steps,
-    progress: state.progress,
-    config: judgeConfig(state),
-    now,
-    window,
-    minutes: minutes && withoutColdLatency(minutes, state.coldCanary?.minutes),
-    alarmsInAlarm,
-    unhealthyChecks,
-    latency: state.latency.map((l) => ({ statistic: l.statistic, ...l.thresholds })),
-    prior: state.prior,
-    names: {
-      requests: metricName(state.metrics.canary.requests),
-      errors: metricName(state.metrics.canary.errors),
-      ...(state.latency[0] ? { latency: metricName(state.latency[0].canary) } : {}),
-    },
-    readError,
-  });
+  const perTarget = counts.status === 'fulfilled' ? counts.value : undefined;
+  const minutes = perTarget?.[0];
+  const shared = { steps: state.steps, progress: state.progress, now, window };
+  const gated = { alarmsInAlarm, unhealthyChecks, readError };
+  const released =
+    state.release &&
+    judgeRelease(
+      state.release,
+      { ...shared, ...gated, analysis: state.analysis },
+      state.release.members.map((_, i) => perTarget?.[i]),
+      (member, seen) => newMinutes(seen, member.lastVerdict, state.analysis.metricLagMinutes),
+    );
+  const { verdict, decision: analysed } =
+    released ??
+    assess({
+      ...shared,
+      ...gated,
+      config: judgeConfig(state),
+      minutes: minutes && withoutColdLatency(minutes, state.coldCanary?.minutes),
+      latency: state.latency.map((l) => ({ statistic: l.statistic, ...l.thresholds })),
+      prior: state.prior,
+      names: {
+        requests: metricName(state.metrics.canary.requests),
+        errors: metricName(state.metrics.canary.errors),
+        ...(state.latency[0] ? { latency: metricName(state.latency[0].canary) } : {}),
+      },
+    });
   const operated = applyOperator({
     decision: analysed,
     verdict,
@@ -278,11 +294,6 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     recheckSeconds: Math.round(state.analysis.checkIntervalMinutes * 60),
   });
   const decision = operated.decision;
-  // A minute younger than two minutes may still be partly reported: it comes again, complete, in the next
-  // check's lastMinutes, so a reader keeps each minute's last occurrence.
-  const seen = state.lastVerdict?.evidence?.window.end;
-  const recheck = Math.max(0, 2 - state.analysis.metricLagMinutes) * MINUTE_MS;
-  const seenUntil = seen ? new Date(Date.parse(seen) - recheck).toISOString() : '';
   // Requests that could not be read leave the pause as last seen: a report must not show a resume.
   const pause = asked.status === 'fulfilled' ? requests.pause : state.lastOperator?.pause;
   const { lastOperator: _previous, ...carried } = state;
@@ -298,7 +309,8 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
       : {}),
     lastVerdict: verdict,
     checkedAt: now.toISOString(),
-    lastMinutes: (minutes ?? []).filter((m) => m.at >= seenUntil),
+    lastMinutes: released ? [] : newMinutes(minutes, state.lastVerdict, state.analysis.metricLagMinutes),
+    ...(released ? { release: { ...state.release, members: released.members } } : {}),
     progress: decision.progress,
     operator: operated.progress,
     ...(operated.forced ? { forced: operated.forced } : {}),
@@ -315,7 +327,7 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   let lost: Error | undefined;
   await bestEffort('recording the check', async () => {
     try {
-      await deps.records.save(recordOf(next, 'baking', now.toISOString()));
+      await saveRecords(deps, recordsOf(next, 'baking', now.toISOString()));
     } catch (error) {
       if ((error as Error).name !== 'TrafficConflictError') throw error;
       lost = error as Error;
@@ -331,6 +343,31 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
   return next;
 }
 
+/** Each target's minutes since the canary first got traffic: one list, or one per target of a release. */
+async function readMinutes(
+  state: RolloutState,
+  deps: Pick<EvaluateDeps, 'metrics'>,
+  window: { start: Date; end: Date },
+): Promise<PairedMinute[][]> {
+  const targets = state.release?.members ?? [state];
+  return Promise.all(targets.map((t) => deps.metrics.pairedMinutes(t.metrics, window, t.latency)));
+}
+
+/**
+ * The minutes a check saw for the first time. A minute younger than two minutes may still be partly
+ * reported: it comes again, complete, in the next check's, so a reader keeps each minute's last occurrence.
+ */
+function newMinutes(
+  minutes: readonly PairedMinute[] | undefined,
+  lastVerdict: Verdict | undefined,
+  metricLagMinutes: number,
+): PairedMinute[] {
+  const seen = lastVerdict?.evidence?.window.end;
+  const recheck = Math.max(0, 2 - metricLagMinutes) * MINUTE_MS;
+  const seenUntil = seen ? new Date(Date.parse(seen) - recheck).toISOString() : '';
+  return (minutes ?? []).filter((m) => m.at >= seenUntil);
+}
+
 function metricName(ref: MetricRef): string {
   return `${ref.namespace} ${ref.metricName}`;
 }
@@ -341,8 +378,9 @@ export type EndDeps = Pick<Deps, 'clock' | 'router' | 'events' | 'records'>;
 export async function promote(state: RolloutState, deps: EndDeps): Promise<Outcome> {
   const at = deps.clock.now().toISOString();
   try {
-    await deps.records.save(
-      recordOf(state, 'promoting', at, { intent: { action: 'promote', weight: 100, at } }),
+    await saveRecords(
+      deps,
+      recordsOf(state, 'promoting', at, { intent: { action: 'promote', weight: 100, at } }),
     );
   } catch (error) {
     // An earlier attempt of this very step may have promoted and closed the record (its last request
@@ -350,7 +388,7 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     const held = await deps.records.get(state.record.key);
     if (held?.owner !== state.record.owner || held.status !== 'promoted') throw error;
   }
-  const applied = await deps.router(state.target).promote(state.traffic);
+  const applied = await routerOf(state, deps).promote(state.traffic);
   const provisioned = await releaseAtEnd(state, deps, eventDetail(state));
   const promoted: RolloutState = {
     ...state,
@@ -362,7 +400,7 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
   if (state.hooks.afterAllowTraffic) {
     await saveAfterWrite(
       'recording the promotion',
-      recordOf(promoted, 'verifying', result.finishedAt),
+      recordsOf(promoted, 'verifying', result.finishedAt),
       state,
       deps,
       {
@@ -372,7 +410,7 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     );
   } else {
     await bestEffort('recording the promotion', () =>
-      deps.records.finish(recordOf(promoted, 'promoted', result.finishedAt, { outcome: summary(result) })),
+      finishRecords(deps, recordsOf(promoted, 'promoted', result.finishedAt, { outcome: summary(result) })),
     );
   }
   await deps.events.publish('Canary Promoted', {
@@ -398,9 +436,12 @@ export interface RolledBack {
 export async function rollback(state: RolloutState, deps: EndDeps): Promise<RolledBack> {
   const at = deps.clock.now().toISOString();
   await bestEffort('recording the rollback intent', () =>
-    deps.records.save(recordOf(state, 'rolling-back', at, { intent: { action: 'rollback', weight: 0, at } })),
+    saveRecords(
+      deps,
+      recordsOf(state, 'rolling-back', at, { intent: { action: 'rollback', weight: 0, at } }),
+    ),
   );
-  const applied = await deps.router(state.target).rollback(state.traffic);
+  const applied = await routerOf(state, deps).rollback(state.traffic);
   const provisioned = await releaseAtEnd(state, deps, eventDetail(state));
   const reason = state.error
     ? `${state.error.Error} during the rollout: ${causeMessage(state.error.Cause)}`
@@ -412,7 +453,7 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
   };
   const result = outcome(back, deps, 'rolled-back', reason, applied.weight);
   await bestEffort('recording the rollback', () =>
-    deps.records.finish(recordOf(back, 'rolled-back', result.finishedAt, { outcome: summary(result) })),
+    finishRecords(deps, recordsOf(back, 'rolled-back', result.finishedAt, { outcome: summary(result) })),
   );
   await deps.events.publish('Canary Rolled Back', {
     ...eventDetail(state),
@@ -435,7 +476,7 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
  */
 async function saveAfterWrite(
   what: string,
-  record: RolloutRecord,
+  records: readonly RolloutRecord[],
   state: RolloutState,
   deps: Pick<Deps, 'records' | 'events'>,
   landed: { weight: number; left: string },
@@ -443,7 +484,7 @@ async function saveAfterWrite(
   let lost: Error | undefined;
   await bestEffort(what, async () => {
     try {
-      await deps.records.save(record);
+      await saveRecords(deps, records);
     } catch (error) {
       // A save throws TrafficConflictError only when the record is no longer this execution's, or ended.
       if ((error as Error).name !== 'TrafficConflictError') throw error;
@@ -505,6 +546,35 @@ export function recordOf(
   };
 }
 
+/** The records the state describes: the target's, or one per target of a release. */
+export function recordsOf(
+  state: RolloutState,
+  status: RecordStatus,
+  at: string,
+  extra: { intent?: Intent; outcome?: RolloutRecord['outcome'] } = {},
+): RolloutRecord[] {
+  const record = recordOf(state, status, at, extra);
+  return state.release ? releaseRecords(state.release, record) : [record];
+}
+
+/** Saves each record in turn (a release's in its order); the first refusal stops the rest. */
+export async function saveRecords(
+  deps: Pick<Deps, 'records'>,
+  records: readonly RolloutRecord[],
+): Promise<void> {
+  for (const record of records) await deps.records.save(record);
+}
+
+/** Ends every record, each tried even when another fails; throws the first failure after. */
+export async function finishRecords(
+  deps: Pick<Deps, 'records'>,
+  records: readonly RolloutRecord[],
+): Promise<void> {
+  const results = await Promise.allSettled(records.map((r) => deps.records.finish(r)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** The pause time a rollout has used as of `at`, when it has paused at all. */
 function pauseUsed(operator: OperatorProgress | undefined, at: string): { pausedMinutes?: number } {
   if (!operator?.pause && !operator?.pausedSeconds) return {};
@@ -535,6 +605,15 @@ export function eventDetail(state: RolloutState): Record<string, unknown> {
     canary: state.traffic.canary,
     strategy: state.strategy,
     trigger: state.trigger,
+    ...(state.release ? { release: releaseDetail(state.release) } : {}),
+  };
+}
+
+/** A release in its events: its name and every target, each with its own change. */
+function releaseDetail(release: ReleaseState): Record<string, unknown> {
+  return {
+    ...(release.name ? { name: release.name } : {}),
+    targets: release.members.map((m) => ({ target: m.target, label: m.label })),
   };
 }
 
@@ -565,6 +644,14 @@ function outcome(
     ...(state.lastVerdict ? { verdict: state.lastVerdict } : {}),
     ...(state.forced ? { forced: state.forced } : {}),
     ...provisionedOutcome(state, deps.clock.now()),
+    ...(state.release
+      ? {
+          release: {
+            ...(state.release.name ? { name: state.release.name } : {}),
+            targets: state.release.members.map((m) => m.label),
+          },
+        }
+      : {}),
   };
 }
 

@@ -12,6 +12,7 @@
  * - rollback restores every target, those that passed too, each tried even when another fails; if any
  *   fails, the error names each target's traffic (the state machine's RollbackFailed carries it).
  */
+import { InvalidInputError } from '../core/errors';
 import type { Applied, LiveSplit, TrafficContext, TrafficRouter } from '../core/ports';
 
 /** One target of a release: how a person names it, and its kind's router. */
@@ -58,12 +59,16 @@ export class ReleaseRouter implements TrafficRouter {
     options: { readOnly?: boolean },
   ): Promise<TrafficContext> {
     const contexts: MemberContext[] = [];
-    for (const member of this.members) {
-      const context = await member.router.prepare((c) => {
-        member.check?.(c);
-        check?.(c);
-      }, options);
-      contexts.push({ label: member.label, context });
+    for (const [i, member] of this.members.entries()) {
+      try {
+        const context = await member.router.prepare((c) => {
+          member.check?.(c);
+          check?.(c);
+        }, options);
+        contexts.push({ label: member.label, context });
+      } catch (error) {
+        throw placed(error, i, member.label);
+      }
     }
     return releaseContext(contexts);
   }
@@ -124,6 +129,20 @@ export class ReleaseRouter implements TrafficRouter {
   }
 }
 
+/**
+ * A refusal of one target, as the release's input names it: `targets[2] (checkout:live): targets[2].version
+ * '7' is not a published version …`. Other failures (transient, denied) keep their name and message.
+ */
+function placed(error: unknown, index: number, label: string): unknown {
+  if (!(error instanceof InvalidInputError)) return error;
+  const message = error.message
+    .replace(/^invalid (rollout|release) input: /, '')
+    .replace(/(^|[^\w.[\]])target\./g, `$1targets[${index}].`);
+  return new InvalidInputError(`invalid release input: targets[${index}] (${label}): ${message}`, {
+    cause: error,
+  });
+}
+
 /** Marks the targets a promotion stopped before. */
 const NOT_TRIED = Object.assign(new Error('not tried: an earlier target failed first'), { name: 'NotTried' });
 
@@ -155,7 +174,10 @@ export function releaseContext(members: readonly MemberContext[]): TrafficContex
 }
 
 /** Each target's context inside the release's: its sides as Plan read them, its last write and weight. */
-export function memberContexts(context: TrafficContext, members: readonly ReleaseMember[]): TrafficContext[] {
+export function memberContexts<M extends { label: string }>(
+  context: TrafficContext,
+  members: readonly M[],
+): TrafficContext[] {
   const snapshot = context.snapshot as Partial<ReleaseSnapshot> | undefined;
   const saved = snapshot?.release;
   if (!Array.isArray(saved) || saved.length !== members.length) {

@@ -101,7 +101,8 @@ const SHORT = { steps: [{ weight: 10, bakeMinutes: 2 }] };
 export interface TargetWorld {
   /** Creates the lane's target and its metrics in moto. */
   setup(lane: number, moto: Clients): Promise<void>;
-  input(lane: number, release: Release): { target: Record<string, unknown> } & Record<string, unknown>;
+  /** A rollout's input (`target`) or a release's (`targets`). */
+  input(lane: number, release: Release): Record<string, unknown>;
   /** Puts the target back to 100% on the stable side, as before any rollout. */
   reset(lane: number, moto: Clients): Promise<void>;
   /** The traffic now: which side has it, and whether it is split. */
@@ -162,6 +163,14 @@ export interface CaseResult {
 
 export const TABLE = 'fledge-faults';
 
+/** The record of each target an input names: a rollout's one, or each of a release's. */
+function recordKeysOf(input: Record<string, unknown>): string[] {
+  const targets = Array.isArray(input.targets)
+    ? (input.targets as Array<Record<string, unknown>>).map((entry) => entry.target ?? entry)
+    : [input.target];
+  return targets.map((target) => recordKey(target as Target));
+}
+
 class Lane {
   readonly proxy: FaultProxy;
   #endpoint = '';
@@ -216,9 +225,9 @@ class Lane {
     const deps = this.deps();
     await world.reset(this.index, this.#direct);
     const input = world.input(this.index, release);
-    await this.#direct.dynamo.send(
-      new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: recordKey(input.target as Target) } } }),
-    );
+    const keys = recordKeysOf(input);
+    for (const key of keys)
+      await this.#direct.dynamo.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: key } } }));
     this.proxy.arm(rule);
     const attempts: string[] = [];
     const clock = new VirtualClock(START);
@@ -271,12 +280,12 @@ class Lane {
     }
     const traffic = await world.traffic(this.index, this.#direct);
     const leftovers = (await world.leftovers?.(this.index, this.#direct)) ?? [];
-    const record = await this.#direct.dynamo.send(
-      new GetItemCommand({
-        TableName: TABLE,
-        Key: { pk: { S: recordKey(input.target as Target) } },
-        ConsistentRead: true,
-      }),
+    const records = await Promise.all(
+      keys.map((key) =>
+        this.#direct.dynamo.send(
+          new GetItemCommand({ TableName: TABLE, Key: { pk: { S: key } }, ConsistentRead: true }),
+        ),
+      ),
     );
     return {
       ...(rule ? { rule } : {}),
@@ -284,7 +293,7 @@ class Lane {
       run: { status: result.status, error: result.error, cause: result.cause },
       ...(recovery ? { recovery } : {}),
       traffic,
-      recordActive: record.Item?.active?.BOOL === true,
+      recordActive: records.some((record) => record.Item?.active?.BOOL === true),
       leftovers,
       injected,
       attempts,
@@ -854,5 +863,75 @@ export const elbWorld: TargetWorld = {
     }
     if (sw > 0 && cw > 0) return { split: true, summary };
     return { split: false, on: cw > 0 ? 'canary' : 'baseline', summary };
+  },
+};
+
+/**
+ * A release of three targets per lane: the lane's Lambda alias (versions 2 healthy, 3 faulty), a second
+ * alias (always its healthy version 2) and the lane's Route 53 pair (healthy fleet metrics). A faulty
+ * release is the first alias's faulty version beside healthy others: every target must end on its
+ * baseline. Traffic is the release's: split when any target is split or the targets disagree (mixed).
+ */
+export const releaseWorld: TargetWorld = {
+  async setup(lane, moto) {
+    await lambdaWorld.setup(lane, moto);
+    await route53World.setup(lane, moto);
+    const { createFunctionWithAlias } = await import('../../local/fixtures');
+    const { publishLambdaMinutes } = await import('../support/aws');
+    await createFunctionWithAlias(`faults-fn2-${lane}`, 'live', 2);
+    await publishLambdaMinutes(`faults-fn2-${lane}`, 'live', START, 30, {
+      '1': { requests: 9000, errors: 45 },
+      '2': { requests: 1000, errors: 5 },
+    });
+  },
+  input(lane, release) {
+    const alias = lambdaWorld.input(lane, release).target as Record<string, unknown>;
+    const dns = route53World.input(lane, 'healthy') as {
+      target: Record<string, unknown>;
+      analysis: Record<string, unknown>;
+    };
+    return {
+      release: `faults-release-${lane}`,
+      targets: [
+        alias,
+        { type: 'lambda-alias', functionName: `faults-fn2-${lane}`, alias: 'live', version: '2' },
+        { target: dns.target, analysis: { requests: dns.analysis.requests, errors: dns.analysis.errors } },
+      ],
+      strategy: SHORT,
+      analysis: { alarms: [`faults-alarm-${lane}`], metricLagMinutes: 1 },
+    };
+  },
+  async reset(lane, moto) {
+    await lambdaWorld.reset(lane, moto);
+    await moto.lambda.send(
+      new UpdateAliasCommand({
+        FunctionName: `faults-fn2-${lane}`,
+        Name: 'live',
+        FunctionVersion: '1',
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      }),
+    );
+    await route53World.reset(lane, moto);
+  },
+  async traffic(lane, moto) {
+    const second = await moto.lambda.send(
+      new GetAliasCommand({ FunctionName: `faults-fn2-${lane}`, Name: 'live' }),
+    );
+    const weights = second.RoutingConfig?.AdditionalVersionWeights ?? {};
+    const fn2: Traffic =
+      Object.keys(weights).length > 0
+        ? { split: true, summary: `fn2 version ${second.FunctionVersion} ${JSON.stringify(weights)}` }
+        : {
+            split: false,
+            on: second.FunctionVersion === '1' ? 'baseline' : 'canary',
+            summary: `fn2 version ${second.FunctionVersion}`,
+          };
+    const each = [await lambdaWorld.traffic(lane, moto), fn2, await route53World.traffic(lane, moto)];
+    const summary = each.map((t) => t.summary).join('; ');
+    const sides = new Set(each.map((t) => t.on));
+    if (each.some((t) => t.split) || sides.size > 1)
+      return { split: true, summary: `mixed or split: ${summary}` };
+    const on = each[0]?.on;
+    return { split: false, ...(on ? { on } : {}), summary };
   },
 };

@@ -26,7 +26,10 @@ export function faultSuite(
   name: string,
   world: TargetWorld,
   trafficOp: string,
-  extra: { states: string[]; ops: string[]; only?: string[] } = { states: [], ops: [] },
+  extra: { states: string[]; ops: string[]; only?: string[]; planWrite?: string } = {
+    states: [],
+    ops: [],
+  },
 ): void {
   let moto: Moto;
   let matrix: Matrix;
@@ -63,7 +66,8 @@ export function faultSuite(
       expect(ops).toContain('Evaluate cloudwatch:GetMetricData');
       expect(ops).toContain('Evaluate cloudwatch:DescribeAlarms');
       expect(ops).toContain('SetWeight dynamodb:UpdateItem');
-      expect(ops).toContain('Plan dynamodb:PutItem');
+      // A rollout takes its record with PutItem; a release takes all of them in one transaction.
+      expect(ops).toContain(`Plan ${extra.planWrite ?? 'dynamodb:PutItem'}`);
     });
 
     for (const mode of ['once', 'every'] as const) {

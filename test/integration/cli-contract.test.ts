@@ -106,9 +106,9 @@ describe('a usage error', () => {
     ],
     [
       // No table is configured here: what is wrong with the name comes first.
-      'a rollout name with no alias',
-      () => ['status', 'checkout'],
-      /^the rollout argument 'checkout' is not a rollout: name an execution ARN/,
+      'a rollout name that is neither <function>:<alias> nor a release name',
+      () => ['status', 'check out'],
+      /^the rollout argument 'check out' is not a rollout: name an execution ARN/,
     ],
     [
       'a rollout name with too many parts',

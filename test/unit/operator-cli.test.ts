@@ -16,6 +16,7 @@ import type { EventLog } from '../../cli/local/runner';
 import { locate, requireStateMachine } from '../../cli/operator/deployment';
 import { follow, startExecution, validateInput } from '../../cli/operator/start';
 import { describeEvent, toReport } from '../../cli/reports/progress';
+import type { Target } from '../../shared/core/schema';
 import { FakeMetrics, FakeRouter, fakeDeps } from '../support/fakes';
 import { recordRollout } from '../support/rollouts';
 import { toExecutionHistory } from '../support/sfn-history';
@@ -139,6 +140,57 @@ describe('fledge start, before it starts an execution', () => {
       /gates\.beforePromotion: AllAtOnce moves all traffic/,
     );
     expect(read).not.toHaveBeenCalled();
+  });
+});
+
+describe('fledge start with a release, before it starts an execution', () => {
+  const release = (versions: string[]) => ({
+    release: 'shop',
+    targets: versions.map((version, i) => ({
+      type: 'lambda-alias',
+      functionName: `fn-${i}`,
+      alias: 'live',
+      version,
+    })),
+  });
+  const wired = (routers: FakeRouter[]) => {
+    const deps = fakeDeps(routers[0] as FakeRouter, new FakeMetrics(() => undefined));
+    return {
+      ...deps,
+      router: (target: Target) =>
+        routers[Number((target as { functionName: string }).functionName.slice(3))] as FakeRouter,
+    };
+  };
+
+  it('names each target and its change when every target fits', async () => {
+    const routers = [new FakeRouter('2'), new FakeRouter('5', ['1', '5'])];
+
+    await expect(validateInput(release(['2', '5']), wired(routers))).resolves.toBe(
+      'fn-0:live: version 1 → 2, fn-1:live: version 1 → 5',
+    );
+  });
+
+  it('refuses, as Plan does, a target that does not fit, naming its place; no target is prepared', async () => {
+    const routers = [new FakeRouter('2'), new FakeRouter('2'), new FakeRouter('7')];
+    routers[1] = Object.assign(new FakeRouter('2'), { requestSeconds: 900 });
+    const input = { ...release(['2', '2', '7']), analysis: { metricLagMinutes: 2 } };
+    const prepared = routers.map((r) => vi.spyOn(r, 'prepare'));
+
+    const refusal = validateInput(input, wired(routers));
+
+    await expect(refusal).rejects.toThrow(
+      /^invalid release input: targets\[1\] \(fn-1:live\): analysis\.metricLagMinutes: 2 is shorter/,
+    );
+    // Read once each up to the refused target, never prepared for real (a second call).
+    expect(prepared.map((p) => p.mock.calls.length)).toEqual([1, 1, 0]);
+  });
+
+  it('refuses a target whose version is not published with targets[i].version', async () => {
+    const routers = [new FakeRouter('2'), new FakeRouter('2'), new FakeRouter('7')];
+
+    await expect(validateInput(release(['2', '2', '7']), wired(routers))).rejects.toThrow(
+      "invalid release input: targets[2] (fn-2:live): targets[2].version '7' is not a published version",
+    );
   });
 });
 

@@ -289,7 +289,7 @@ describe('a pause once the rollout has used its pause budget', () => {
 
 describe('a rollout named wrongly', () => {
   it.each([
-    ['checkout', /^the rollout argument 'checkout' is not a rollout: name an execution ARN/],
+    ['check out', /^the rollout argument 'check out' is not a rollout: name an execution ARN/],
     ['a:b:c', /^the rollout argument 'a:b:c' is not a rollout/],
     [':live', /^the rollout argument ':live' is not a rollout/],
     [
@@ -336,5 +336,64 @@ describe('a rollout named wrongly', () => {
       message: expect.stringMatching(field),
     });
     expect(() => checkRolloutRef({ rollout: 'checkout:live', input })).toThrow(field);
+  });
+});
+
+describe('a release, named by its name or by any of its targets', () => {
+  const member = (fn: string): RolloutRecord => ({
+    key: `lambda-alias#${fn}#live`,
+    owner: OWNER,
+    since: '2026-12-04T10:00:00Z',
+    updatedAt: '2026-12-04T10:00:00Z',
+    status: 'baking',
+    target: { type: 'lambda-alias', functionName: fn, alias: 'live', version: '2' },
+    label: `alias ${fn}:live (version 1 → 2)`,
+    traffic: { baseline: '1', canary: '2', weight: fn === 'cart' ? 20 : 10 },
+    step: { index: 1, of: 9 },
+    release: { name: 'shop-1', keys: ['lambda-alias#checkout#live', 'lambda-alias#cart#live'] },
+  });
+  async function release() {
+    const records = new MemoryRolloutRecords(running);
+    await records.acquireAll([member('checkout'), member('cart')]);
+    return records;
+  }
+
+  it('leaves a command by the release name beside its first target, which its checks read', async () => {
+    const records = await release();
+
+    const found = await findRollout({ rollout: 'shop-1' }, records, running);
+    await act('abort', found, records, { reason: 'bad deploy', by: 'alice' });
+
+    expect(found.record.key).toBe('lambda-alias#checkout#live');
+    expect((await records.requests('lambda-alias#checkout#live')).command).toMatchObject({ action: 'abort' });
+    expect((await records.requests('lambda-alias#cart#live')).command).toBeUndefined();
+  });
+
+  it('acts on the release, not one target alone, when a command names another of its targets', async () => {
+    const records = await release();
+
+    const found = await findRollout({ rollout: 'cart:live' }, records, running);
+    await act('pause', found, records, { reason: 'look', by: 'bob' });
+
+    expect(found.record.key).toBe('lambda-alias#checkout#live');
+    expect((await records.requests('lambda-alias#checkout#live')).pause?.by).toBe('bob');
+  });
+
+  it('shows the release with each of its targets in fledge status', async () => {
+    const records = await release();
+
+    const lines = describeStatus(statusOf(await findRollout({ rollout: 'shop-1' }, records, running)));
+
+    expect(lines[0]).toMatch(/^release shop-1 \(2 targets\): baking, 10% on the canary, step 2 of 9/);
+    expect(lines).toContain('  alias checkout:live (version 1 → 2): baking, 10% on the canary');
+    expect(lines).toContain('  alias cart:live (version 1 → 2): baking, 20% on the canary');
+  });
+
+  it('refuses a release name that is not in progress, naming it', async () => {
+    const records = await release();
+
+    await expect(findRollout({ rollout: 'shop-2' }, records, running)).rejects.toThrow(
+      "no release named 'shop-2' is in progress",
+    );
   });
 });

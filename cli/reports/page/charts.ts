@@ -114,7 +114,8 @@ export function chartOption(timeline: Timeline): EChartsOption {
 }
 
 function panels(timeline: Timeline): Panel[] {
-  const list: Panel[] = [weightPanel(timeline), ratePanel(timeline), requestsPanel(timeline)];
+  if (timeline.targets) return releasePanels(timeline, timeline.targets);
+  const list: Panel[] = [weightPanel(timeline), ratePanel(timeline.minutes), requestsPanel(timeline.minutes)];
   const evidence = evidencePanel(timeline);
   if (evidence) list.push(evidence);
   list.push(...latencyPanels(timeline));
@@ -176,7 +177,24 @@ function eventLines(timeline: Timeline) {
   return { symbol: 'none', silent: true, data };
 }
 
-function ratePanel(timeline: Timeline): Panel {
+/**
+ * A release: the weight every target moves by, the evidence and latency of the checks, and a row of
+ * panels per target (its error rates, its requests), each titled with the target.
+ */
+function releasePanels(timeline: Timeline, targets: NonNullable<Timeline['targets']>): Panel[] {
+  const list: Panel[] = [weightPanel(timeline)];
+  for (const target of targets) {
+    list.push(
+      ratePanel(target.minutes, `${target.title}: error rate per minute (%)`),
+      requestsPanel(target.minutes, `${target.title}: requests per minute (stacked)`),
+    );
+  }
+  const evidence = evidencePanel(timeline);
+  if (evidence) list.push(evidence);
+  return list;
+}
+
+function ratePanel(minutes: Timeline['minutes'], title = 'Error rate per minute (%)'): Panel {
   const line = (name: string, color: string, arm: 'canary' | 'baseline'): SeriesOption => ({
     name,
     type: 'line',
@@ -184,10 +202,10 @@ function ratePanel(timeline: Timeline): Panel {
     symbol: arm === 'canary' ? 'triangle' : 'circle',
     symbolSize: 6,
     connectNulls: false,
-    data: timeline.minutes.map((m) => [ms(m.at), percent(m[arm])]),
+    data: minutes.map((m) => [ms(m.at), percent(m[arm])]),
   });
   return {
-    title: 'Error rate per minute (%)',
+    title,
     yAxis: { type: 'value', min: 0 },
     series: bothArms(line, SERIES.canaryRate, SERIES.baselineRate),
   };
@@ -202,10 +220,10 @@ function bothArms(
   return [series(canaryName, COLORS.canary, 'canary'), series(baselineName, COLORS.baseline, 'baseline')];
 }
 
-function requestsPanel(timeline: Timeline): Panel {
+function requestsPanel(minutes: Timeline['minutes'], title = 'Requests per minute (stacked)'): Panel {
   // Stacked steps, not bars: ECharts pads a time axis that carries bars, which would shift this panel
   // against the others. Each minute's count holds from its start to the next minute.
-  const last = timeline.minutes.at(-1);
+  const last = minutes.at(-1);
   const area = (name: string, color: string, arm: 'canary' | 'baseline'): SeriesOption => ({
     name,
     type: 'line',
@@ -216,12 +234,12 @@ function requestsPanel(timeline: Timeline): Panel {
     lineStyle: { width: 1 },
     areaStyle: { opacity: 0.35 },
     data: [
-      ...timeline.minutes.map((m) => [ms(m.at), m[arm].requests]),
+      ...minutes.map((m) => [ms(m.at), m[arm].requests]),
       ...(last ? [[ms(last.at) + MINUTE, last[arm].requests]] : []),
     ],
   });
   return {
-    title: 'Requests per minute (stacked)',
+    title,
     yAxis: { type: 'value', min: 0 },
     series: bothArms(area, SERIES.canaryRequests, SERIES.baselineRequests),
   };
