@@ -243,11 +243,13 @@ function releaseHold(
 ): { minutes: number; reason?: string } {
   const first = valid.members[0] as ValidInput;
   const configured = first.input.analysis.insufficientData.maxExtraMinutes;
-  if (configured !== undefined) return { minutes: configured };
-  const perTarget = histories.map((h) => extraHold(undefined, h.prior).minutes);
-  const wanted = releaseExtraMinutes(perTarget, first.input.analysis.beta);
   const fits = (minutes: number) =>
     valid.members.every((m) => scheduleFit(m, steps, lagMinutes, minutes).length === 0);
+  // Each target fitted its own steps; the release's take the longest of each, which must fit too.
+  if (configured !== undefined && fits(configured)) return { minutes: configured };
+  const perTarget =
+    configured !== undefined ? [configured] : histories.map((h) => extraHold(undefined, h.prior).minutes);
+  const wanted = configured ?? releaseExtraMinutes(perTarget, first.input.analysis.beta);
   let minutes = wanted;
   while (minutes > perTarget.reduce((a, b) => Math.min(a, b)) && !fits(minutes)) minutes -= 5;
   if (!fits(minutes)) {
