@@ -13,16 +13,17 @@ import { resolvedAnalysis } from '../core/schema';
 import type { Step } from '../core/strategy';
 import { kindOf } from '../targets/kinds';
 import { ReleaseRouter } from '../targets/release-router';
-import { bestEffort } from './bookkeeping';
 import {
   announce,
   freeRefused,
+  newRecord,
   type PlanContext,
   type PlanDeps,
   readLastHour,
   type SkippedRun,
   type Thresholds,
   type TriggerInfo,
+  withClaimedEvent,
 } from './plan';
 import { memberTraffic, type ReleaseMemberState, type ReleaseState, sparseErrors } from './release';
 import type { RolloutState } from './rollout';
@@ -81,30 +82,17 @@ async function takeTargets(
   owner: string,
   now: Date,
 ): Promise<TakenRelease | SkippedRun> {
-  if (trigger.eventId) {
-    const earlier = await deps.records.claimEvent(trigger.eventId, owner, now);
-    if (earlier) {
-      const reason = `event ${trigger.eventId} was already delivered; it started ${earlier}`;
-      return { next: { action: 'skip', reason }, trigger };
-    }
-  }
   const targets = valid.members.map((m) => m.input.target);
   const keys = targets.map(recordKey);
   const name = valid.input.release;
-  const records = targets.map(
-    (target): RolloutRecord => ({
-      key: recordKey(target),
-      owner,
-      since: now.toISOString(),
-      updatedAt: now.toISOString(),
-      status: 'planning',
-      target,
-      label: recordLabel(target),
-      release: { ...(name ? { name } : {}), keys },
-    }),
-  );
-  const fitted: TakenRelease['fitted'] = [];
-  try {
+  return withClaimedEvent(trigger, deps, owner, now, async () => {
+    const records = targets.map(
+      (target): RolloutRecord => ({
+        ...newRecord(target, owner, now),
+        release: { ...(name ? { name } : {}), keys },
+      }),
+    );
+    const fitted: TakenRelease['fitted'] = [];
     await deps.records.acquireAll(records);
     try {
       const router = new ReleaseRouter(
@@ -127,13 +115,7 @@ async function takeTargets(
       }
       throw error;
     }
-  } catch (error) {
-    if (trigger.eventId && !willBeRetried(error)) {
-      const eventId = trigger.eventId;
-      await bestEffort('forgetting the refused event', () => deps.records.releaseEvent(eventId, owner));
-    }
-    throw error;
-  }
+  });
 }
 
 /**

@@ -11,7 +11,7 @@ import { extraHold, forecastRollout, latencyThresholds, type Prior, summarizeHis
 import { armQueries, stableMetrics } from '../core/metric-queries';
 import type { MetricRef, SideQuery, TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
-import { DEFAULT_METRIC_LAG_MINUTES, resolvedAnalysis } from '../core/schema';
+import { DEFAULT_METRIC_LAG_MINUTES, resolvedAnalysis, type Target } from '../core/schema';
 import type { Step } from '../core/strategy';
 import { interpretTrigger } from '../core/triggers';
 import { kindOf } from '../targets/kinds';
@@ -98,24 +98,9 @@ async function takeTarget(
   now: Date,
 ): Promise<Taken | SkippedRun> {
   const { target } = valid.input;
-  if (trigger.eventId) {
-    const earlier = await deps.records.claimEvent(trigger.eventId, owner, now);
-    if (earlier) {
-      const reason = `event ${trigger.eventId} was already delivered; it started ${earlier}`;
-      return { next: { action: 'skip', reason }, trigger };
-    }
-  }
-  const record: RolloutRecord = {
-    key: recordKey(target),
-    owner,
-    since: now.toISOString(),
-    updatedAt: now.toISOString(),
-    status: 'planning',
-    target,
-    label: recordLabel(target),
-  };
-  let fitted: Omit<Taken, 'record' | 'traffic'> | undefined;
-  try {
+  return withClaimedEvent(trigger, deps, owner, now, async () => {
+    const record = newRecord(target, owner, now);
+    let fitted: Omit<Taken, 'record' | 'traffic'> | undefined;
     await deps.records.acquire(record);
     try {
       const traffic = await deps.router(target).prepare((context) => {
@@ -129,13 +114,51 @@ async function takeTarget(
       if (!willBeRetried(error)) await freeRefused(record, error, deps);
       throw error;
     }
+  });
+}
+
+/**
+ * Claims the trigger's event (a redelivered one is skipped), then runs `take`. A refusal forgets the event,
+ * so a corrected redelivery can start; a transient failure keeps it for the state machine's retry as the
+ * same owner.
+ */
+export async function withClaimedEvent<T>(
+  trigger: TriggerInfo,
+  deps: PlanDeps,
+  owner: string,
+  now: Date,
+  take: () => Promise<T>,
+): Promise<T | SkippedRun> {
+  const eventId = trigger.eventId;
+  if (eventId) {
+    const earlier = await deps.records.claimEvent(eventId, owner, now);
+    if (earlier) {
+      const reason = `event ${eventId} was already delivered; it started ${earlier}`;
+      return { next: { action: 'skip', reason }, trigger };
+    }
+  }
+  try {
+    return await take();
   } catch (error) {
-    if (trigger.eventId && !willBeRetried(error)) {
-      const eventId = trigger.eventId;
+    if (eventId && !willBeRetried(error)) {
       await bestEffort('forgetting the refused event', () => deps.records.releaseEvent(eventId, owner));
     }
     throw error;
   }
+}
+
+/** A target's record as Plan first writes it: held by this execution, planning. */
+export function newRecord(target: Target, owner: string, now: Date): RolloutRecord {
+  const at = now.toISOString();
+  return {
+    key: recordKey(target),
+    owner,
+    since: at,
+    updatedAt: at,
+    status: 'planning',
+    target,
+    label: recordLabel(target),
+  };
 }
 
 export async function freeRefused(record: RolloutRecord, error: unknown, deps: PlanDeps): Promise<void> {
