@@ -5,16 +5,7 @@
  * recovery sweep runs with AWS healthy again, as it would minutes later, and the invariants are checked.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import {
-  APIGatewayClient,
-  CreateDeploymentCommand,
-  CreateRestApiCommand,
-  GetResourcesCommand,
-  GetStageCommand,
-  PutIntegrationCommand,
-  PutMethodCommand,
-  UpdateStageCommand,
-} from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, GetStageCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -53,6 +44,7 @@ import { ApiGatewayCanaryRouter } from '../../shared/targets/apigateway-canary/r
 import { ElbWeightedRouter } from '../../shared/targets/elb-weighted/router';
 import { LambdaAliasRouter } from '../../shared/targets/lambda-alias/router';
 import { Route53WeightedRouter } from '../../shared/targets/route53-weighted/router';
+import { restApiWithDeployments } from '../support/apigateway';
 import { type CallSite, type Fault, FaultProxy, type FaultRule } from '../support/fault-proxy';
 
 /** Every limit scaled down together from production's (shared/lambda/timeouts.ts), keeping their ratios. */
@@ -702,24 +694,9 @@ export const apiGatewayWorld: TargetWorld = {
   async setup(lane, moto) {
     await createAlarm(moto, lane);
     const { publishSideMinutes } = await import('../support/aws');
-    const api = await moto.apiGateway.send(new CreateRestApiCommand({ name: `faults-api-${lane}` }));
-    const restApiId = api.id ?? '';
-    const resources = await moto.apiGateway.send(new GetResourcesCommand({ restApiId }));
-    const resourceId = resources.items?.[0]?.id ?? '';
-    await moto.apiGateway.send(
-      new PutMethodCommand({ restApiId, resourceId, httpMethod: 'GET', authorizationType: 'NONE' }),
-    );
-    await moto.apiGateway.send(
-      new PutIntegrationCommand({ restApiId, resourceId, httpMethod: 'GET', type: 'MOCK' }),
-    );
-    const deploy = async (stageName?: string) =>
-      (await moto.apiGateway.send(new CreateDeploymentCommand({ restApiId, stageName }))).id ?? '';
-    restApis[lane] = {
-      restApiId,
-      stable: await deploy('prod'),
-      healthy: await deploy(),
-      faulty: await deploy(),
-    };
+    const api = await restApiWithDeployments(`faults-api-${lane}`, { client: moto.apiGateway, releases: 2 });
+    const [healthy = '', faulty = ''] = api.releases;
+    restApis[lane] = { restApiId: api.restApiId, stable: api.stable, healthy, faulty };
     await publishSideMinutes('Faults', `api-healthy-${lane}`, START, 30, {
       stable: { requests: 9000, errors: 45 },
       canary: { requests: 1000, errors: 5 },

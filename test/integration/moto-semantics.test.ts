@@ -5,12 +5,8 @@
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
-  CreateRestApiCommand,
-  GetResourcesCommand,
   GetStageCommand,
   type PatchOperation,
-  PutIntegrationCommand,
-  PutMethodCommand,
   UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, ListMetricsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -57,6 +53,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFunctionWithAlias } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { createWeightedPair, createZone, listRecords } from '../../local/route53-fixtures';
+import { restApiWithTwoDeployments } from '../support/apigateway';
 
 beforeAll(() => useEndpoint(inject('motoEndpoint')));
 
@@ -349,25 +346,11 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
   const update = (restApiId: string, patchOperations: PatchOperation[]) =>
     apigw.send(new UpdateStageCommand({ restApiId, stageName: 'prod', patchOperations }));
 
-  /** A REST API with one mock method, its stage `prod` on a first deployment, and a second deployment. */
-  async function restApiWithTwoDeployments(name: string) {
-    const api = await apigw.send(new CreateRestApiCommand({ name }));
-    const restApiId = api.id ?? '';
-    const resources = await apigw.send(new GetResourcesCommand({ restApiId }));
-    const resourceId = resources.items?.[0]?.id ?? '';
-    await apigw.send(
-      new PutMethodCommand({ restApiId, resourceId, httpMethod: 'GET', authorizationType: 'NONE' }),
-    );
-    await apigw.send(new PutIntegrationCommand({ restApiId, resourceId, httpMethod: 'GET', type: 'MOCK' }));
-    const stable = await apigw.send(
-      new CreateDeploymentCommand({ restApiId, stageName: 'prod', variables: { backend: 'v1' } }),
-    );
-    const release = await apigw.send(new CreateDeploymentCommand({ restApiId }));
-    return { restApiId, stable: stable.id ?? '', release: release.id ?? '' };
-  }
+  const twoDeployments = (name: string) =>
+    restApiWithTwoDeployments(name, { client: apigw, stableVariables: { backend: 'v1' } });
 
   it('attaches a canary, shifts it, promotes it and removes it with the documented patch paths', async () => {
-    const { restApiId, stable, release } = await restApiWithTwoDeployments('semantics-canary');
+    const { restApiId, stable, release } = await twoDeployments('semantics-canary');
 
     const attached = await update(restApiId, [
       { op: 'replace', path: '/canarySettings/deploymentId', value: release },
@@ -400,7 +383,7 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
   });
 
   it('refuses a percentTraffic outside 0.0-100.0 and applies nothing of that update', async () => {
-    const { restApiId, release } = await restApiWithTwoDeployments('semantics-canary-percent');
+    const { restApiId, release } = await twoDeployments('semantics-canary-percent');
     await update(restApiId, [
       { op: 'replace', path: '/canarySettings/deploymentId', value: release },
       { op: 'replace', path: '/canarySettings/percentTraffic', value: '5' },
@@ -425,7 +408,7 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
   });
 
   it('starts a canary made by an update on the stage own deployment, as the developer guide says', async () => {
-    const { restApiId, stable } = await restApiWithTwoDeployments('semantics-canary-initial');
+    const { restApiId, stable } = await twoDeployments('semantics-canary-initial');
 
     const attached = await update(restApiId, [
       { op: 'replace', path: '/canarySettings/percentTraffic', value: '0.0' },
@@ -439,7 +422,7 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
   });
 
   it('refuses a canary on a deployment that does not exist, and a copy from a canary that is not there', async () => {
-    const { restApiId, stable, release } = await restApiWithTwoDeployments('semantics-canary-refusals');
+    const { restApiId, stable, release } = await twoDeployments('semantics-canary-refusals');
 
     await expect(
       update(restApiId, [{ op: 'replace', path: '/canarySettings/deploymentId', value: 'nope' }]),
@@ -459,7 +442,7 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
   });
 
   it('makes a CreateDeployment with canarySettings the canary, and refuses a non-canary one while it is on', async () => {
-    const { restApiId, stable } = await restApiWithTwoDeployments('semantics-canary-deploy');
+    const { restApiId, stable } = await twoDeployments('semantics-canary-deploy');
 
     const canary = await apigw.send(
       new CreateDeploymentCommand({
@@ -485,7 +468,7 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
   });
 
   it('refuses a canary CreateDeployment to a stage that does not exist yet', async () => {
-    const { restApiId } = await restApiWithTwoDeployments('semantics-canary-nostage');
+    const { restApiId } = await twoDeployments('semantics-canary-nostage');
 
     await expect(
       apigw.send(
@@ -498,7 +481,7 @@ describe('API Gateway REST stage canary, as API Gateway documents it', () => {
   });
 
   it('keeps a stage settings when a plain CreateDeployment moves it to a new deployment', async () => {
-    const { restApiId } = await restApiWithTwoDeployments('semantics-deploy-keeps');
+    const { restApiId } = await twoDeployments('semantics-deploy-keeps');
     await update(restApiId, [{ op: 'replace', path: '/description', value: 'production' }]);
 
     const next = await apigw.send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
