@@ -130,49 +130,63 @@ describe('fledge run, interrupted', () => {
   });
 });
 
+/**
+ * An execution in moto's Step Functions (a machine that only waits) whose rollout Plan took and
+ * SetWeight shifted, as the deployed functions would have before it was stopped.
+ */
+async function executionMidBake(machineName: string, input: Record<string, unknown>) {
+  const sfn = new SFNClient({});
+  const machine = await sfn.send(
+    new CreateStateMachineCommand({
+      name: machineName,
+      roleArn: 'arn:aws:iam::123456789012:role/fledge-states',
+      definition: JSON.stringify({
+        StartAt: 'Wait',
+        States: { Wait: { Type: 'Wait', Seconds: 3600, End: true } },
+      }),
+    }),
+  );
+  const started = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, input: JSON.stringify(input) }),
+  );
+  const executionArn = started.executionArn ?? '';
+  const deps = {
+    ...wireDeps(),
+    clock: new VirtualClock(START),
+    records: new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions),
+  };
+  const planned = (await plan(input, deps, { executionId: executionArn })) as RolloutState;
+  await setWeight(planned, deps);
+  return { sfn, executionArn, deps, planned };
+}
+
+/**
+ * Stops the execution, then feeds the recover function the status-change event Step Functions puts on
+ * the default bus, as EventBridge delivers it, 5 s after the stop. The function waits on its clock
+ * (virtual here) until no Task Lambda of the execution can still be running, then acts.
+ */
+async function stopAndRecover({ sfn, executionArn, deps }: Awaited<ReturnType<typeof executionMidBake>>) {
+  await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
+  const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const stopDate = stopped.stopDate ?? new Date();
+  const recoverClock = new VirtualClock(new Date(stopDate.getTime() + 5_000));
+  const results = await recoverHandler(() => ({ ...deps, clock: recoverClock }))(
+    statusChangeEvent(stopped, { account: '123456789012', region: 'us-east-1' }) as never,
+    lambdaContext('recover', 300_000),
+  );
+  return { stopped, stopDate, recoverClock, results };
+}
+
 describe('the recover function', () => {
   it('restores the baseline of an execution stopped in Step Functions, frees the target, and the next rollout runs', async () => {
     // Prepare: an execution in moto's Step Functions that planned and shifted 30% before being stopped.
     await healthy('stopped-fn');
-    const sfn = new SFNClient({});
-    const machine = await sfn.send(
-      new CreateStateMachineCommand({
-        name: 'fledge-canary-recovery',
-        roleArn: 'arn:aws:iam::123456789012:role/fledge-states',
-        definition: JSON.stringify({
-          StartAt: 'Wait',
-          States: { Wait: { Type: 'Wait', Seconds: 3600, End: true } },
-        }),
-      }),
-    );
-    const started = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: machine.stateMachineArn,
-        input: JSON.stringify(release('stopped-fn')),
-      }),
-    );
-    const executionArn = started.executionArn ?? '';
-    const clock = new VirtualClock(START);
-    const deps = {
-      ...wireDeps(),
-      clock,
-      records: new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions),
-    };
-    const planned = (await plan(release('stopped-fn'), deps, { executionId: executionArn })) as RolloutState;
-    await setWeight(planned, deps);
+    const execution = await executionMidBake('fledge-canary-recovery', release('stopped-fn'));
+    const { deps } = execution;
     const busy = await fledgeRun(release('stopped-fn'), START, ['--json'], { FLEDGE_TABLE: TABLE });
-    await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
-    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    // The event comes seconds after the stop, when a Task Lambda of the execution may still be running:
-    // the function waits on its clock (virtual here) until none can, then acts.
-    const stopDate = stopped.stopDate ?? new Date();
-    const recoverClock = new VirtualClock(new Date(stopDate.getTime() + 5_000));
 
-    // Act: the event Step Functions puts on the default bus, as EventBridge delivers it.
-    const results = await recoverHandler(() => ({ ...deps, clock: recoverClock }))(
-      statusChangeEvent(stopped, { account: '123456789012', region: 'us-east-1' }) as never,
-      lambdaContext('recover', 300_000),
-    );
+    // Act: stop it, and the recover function gets the event.
+    const { stopped, stopDate, recoverClock, results } = await stopAndRecover(execution);
     const record = await deps.records.get('lambda-alias#stopped-fn#live');
     const next = await fledgeRun(release('stopped-fn'), START, ['--json'], { FLEDGE_TABLE: TABLE });
 
@@ -197,39 +211,12 @@ describe.each(newerKinds(START))('the recover function, on an $kind target', ({ 
     // Prepare: an execution in moto's Step Functions that planned and shifted 30% before being stopped.
     const target = await prepare(`${kind.split('-')[0]}-stopped`);
     const input = { ...target.input, strategy: { steps: [{ weight: 30, bakeMinutes: 5 }] } };
-    const sfn = new SFNClient({});
-    const machine = await sfn.send(
-      new CreateStateMachineCommand({
-        name: `fledge-canary-recovery-${kind}`,
-        roleArn: 'arn:aws:iam::123456789012:role/fledge-states',
-        definition: JSON.stringify({
-          StartAt: 'Wait',
-          States: { Wait: { Type: 'Wait', Seconds: 3600, End: true } },
-        }),
-      }),
-    );
-    const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, input: JSON.stringify(input) }),
-    );
-    const executionArn = started.executionArn ?? '';
-    const deps = {
-      ...wireDeps(),
-      clock: new VirtualClock(START),
-      records: new DynamoDbRolloutRecords(TABLE, undefined, stepFunctionsExecutions),
-    };
-    const planned = (await plan(input, deps, { executionId: executionArn })) as RolloutState;
-    await setWeight(planned, deps);
+    const execution = await executionMidBake(`fledge-canary-recovery-${kind}`, input);
+    const { deps, planned } = execution;
     const split = await target.split();
-    await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by an operator' }));
-    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    const stopDate = stopped.stopDate ?? new Date();
-    const recoverClock = new VirtualClock(new Date(stopDate.getTime() + 5_000));
 
-    // Act: the event Step Functions puts on the default bus, as EventBridge delivers it.
-    const results = await recoverHandler(() => ({ ...deps, clock: recoverClock }))(
-      statusChangeEvent(stopped, { account: '123456789012', region: 'us-east-1' }) as never,
-      lambdaContext('recover', 300_000),
-    );
+    // Act: stop it, and the recover function gets the event.
+    const { results } = await stopAndRecover(execution);
 
     // Assess
     expect(split).not.toEqual(target.onStable);
