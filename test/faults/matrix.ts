@@ -604,29 +604,45 @@ const r53record = (lane: number, id: string, weight: number, ip: string): Resour
   ResourceRecords: [{ Value: ip }],
 });
 
+/** Thirty minutes of the lane's healthy and faulty canary (0.5% and 10% errors) beside their stable side. */
+async function publishLaneMinutes(lane: number, prefix = ''): Promise<void> {
+  const { publishSideMinutes } = await import('../support/aws');
+  for (const [release, canaryErrors] of [
+    ['healthy', 5],
+    ['faulty', 100],
+  ] as const) {
+    await publishSideMinutes('Faults', `${prefix}${release}-${lane}`, START, 30, {
+      stable: { requests: 9000, errors: 45 },
+      canary: { requests: 1000, errors: canaryErrors },
+    });
+  }
+}
+
+/** The analysis of a lane's release on the metrics publishLaneMinutes wrote, and the lane's alarm. */
+function laneAnalysis(lane: number, release: Release, prefix = '') {
+  const metric = (metricName: string) => ({
+    namespace: 'Faults',
+    metricName,
+    stable: { App: `${prefix}${release}-${lane}`, Side: 'stable' },
+    canary: { App: `${prefix}${release}-${lane}`, Side: 'canary' },
+  });
+  return {
+    requests: metric('Requests'),
+    errors: metric('Errors'),
+    alarms: [`faults-alarm-${lane}`],
+    metricLagMinutes: 1,
+  };
+}
+
 export const route53World: TargetWorld = {
   async setup(lane, moto) {
     await createAlarm(moto, lane);
     const { createZone, createWeightedPair } = await import('../../local/route53-fixtures');
-    const { publishSideMinutes } = await import('../support/aws');
     zoneIds[lane] = await createZone(`faults${lane}.example`);
     await createWeightedPair(zoneIds[lane] ?? '', `app.faults${lane}.example`, STABLE_IP, OLD_CANARY_IP, 5);
-    await publishSideMinutes('Faults', `healthy-${lane}`, START, 30, {
-      stable: { requests: 9000, errors: 45 },
-      canary: { requests: 1000, errors: 5 },
-    });
-    await publishSideMinutes('Faults', `faulty-${lane}`, START, 30, {
-      stable: { requests: 9000, errors: 45 },
-      canary: { requests: 1000, errors: 100 },
-    });
+    await publishLaneMinutes(lane);
   },
   input(lane, release) {
-    const metric = (metricName: string) => ({
-      namespace: 'Faults',
-      metricName,
-      stable: { App: `${release}-${lane}`, Side: 'stable' },
-      canary: { App: `${release}-${lane}`, Side: 'canary' },
-    });
     return {
       target: {
         type: 'route53-weighted',
@@ -638,12 +654,7 @@ export const route53World: TargetWorld = {
         canaryValue: [NEW_FLEET_IP],
       },
       strategy: SHORT,
-      analysis: {
-        requests: metric('Requests'),
-        errors: metric('Errors'),
-        alarms: [`faults-alarm-${lane}`],
-        metricLagMinutes: 1,
-      },
+      analysis: laneAnalysis(lane, release),
     };
   },
   async reset(lane, moto) {
@@ -693,26 +704,12 @@ const restApis: Record<number, { restApiId: string; stable: string; healthy: str
 export const apiGatewayWorld: TargetWorld = {
   async setup(lane, moto) {
     await createAlarm(moto, lane);
-    const { publishSideMinutes } = await import('../support/aws');
     const api = await restApiWithDeployments(`faults-api-${lane}`, { client: moto.apiGateway, releases: 2 });
     const [healthy = '', faulty = ''] = api.releases;
     restApis[lane] = { restApiId: api.restApiId, stable: api.stable, healthy, faulty };
-    await publishSideMinutes('Faults', `api-healthy-${lane}`, START, 30, {
-      stable: { requests: 9000, errors: 45 },
-      canary: { requests: 1000, errors: 5 },
-    });
-    await publishSideMinutes('Faults', `api-faulty-${lane}`, START, 30, {
-      stable: { requests: 9000, errors: 45 },
-      canary: { requests: 1000, errors: 100 },
-    });
+    await publishLaneMinutes(lane, 'api-');
   },
   input(lane, release) {
-    const metric = (metricName: string) => ({
-      namespace: 'Faults',
-      metricName,
-      stable: { App: `api-${release}-${lane}`, Side: 'stable' },
-      canary: { App: `api-${release}-${lane}`, Side: 'canary' },
-    });
     const api = restApis[lane];
     return {
       target: {
@@ -722,12 +719,7 @@ export const apiGatewayWorld: TargetWorld = {
         deploymentId: (release === 'healthy' ? api?.healthy : api?.faulty) ?? '',
       },
       strategy: SHORT,
-      analysis: {
-        requests: metric('Requests'),
-        errors: metric('Errors'),
-        alarms: [`faults-alarm-${lane}`],
-        metricLagMinutes: 1,
-      },
+      analysis: laneAnalysis(lane, release, 'api-'),
     };
   },
   async reset(lane, moto) {
@@ -768,24 +760,10 @@ export const elbWorld: TargetWorld = {
   async setup(lane, moto) {
     await createAlarm(moto, lane);
     const { createWeightedRule } = await import('../../local/elb-fixtures');
-    const { publishSideMinutes } = await import('../support/aws');
     elbRules[lane] = await createWeightedRule(`faults-elb-${lane}`);
-    await publishSideMinutes('Faults', `healthy-${lane}`, START, 30, {
-      stable: { requests: 9000, errors: 45 },
-      canary: { requests: 1000, errors: 5 },
-    });
-    await publishSideMinutes('Faults', `faulty-${lane}`, START, 30, {
-      stable: { requests: 9000, errors: 45 },
-      canary: { requests: 1000, errors: 100 },
-    });
+    await publishLaneMinutes(lane);
   },
   input(lane, release) {
-    const metric = (metricName: string) => ({
-      namespace: 'Faults',
-      metricName,
-      stable: { App: `${release}-${lane}`, Side: 'stable' },
-      canary: { App: `${release}-${lane}`, Side: 'canary' },
-    });
     const { listenerArn, ruleArn, stable, canary } = elbRules[lane] ?? {
       listenerArn: '',
       ruleArn: '',
@@ -795,12 +773,7 @@ export const elbWorld: TargetWorld = {
     return {
       target: { type: 'elb-weighted', listenerArn, ruleArn, stable, canary },
       strategy: SHORT,
-      analysis: {
-        requests: metric('Requests'),
-        errors: metric('Errors'),
-        alarms: [`faults-alarm-${lane}`],
-        metricLagMinutes: 1,
-      },
+      analysis: laneAnalysis(lane, release),
     };
   },
   async reset(lane, moto) {
