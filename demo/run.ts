@@ -245,7 +245,9 @@ try {
   console.log('\nsummary:');
   reports.forEach((r, i) => {
     const minutes =
-      r.startedAt && r.finishedAt ? (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 60_000 : NaN;
+      r.startedAt && r.finishedAt
+        ? Number(((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 60_000).toFixed(1))
+        : NaN;
     console.log(
       `  ${rollouts[i]?.title}: ${r.outcome} after ${minutes} simulated minutes, ${r.checks} checks`,
     );

@@ -307,7 +307,7 @@ export function conclude(judged: Judged): Verdict {
       verdict: 'fail',
       reason:
         `canary error rate is higher than baseline's${config.tolerance > 0 ? ` beyond the ${pct(config.tolerance)} tolerance` : ''}: ${rates}; ` +
-        `e-value ${round(regression.eValue)} ≥ ${regression.threshold} (alpha ${judged.alphaErrors})`,
+        `e-value ${round(regression.eValue)} ≥ ${round(regression.threshold)} (alpha ${round(judged.alphaErrors)})`,
       evidence,
     };
   }
@@ -318,7 +318,7 @@ export function conclude(judged: Judged): Verdict {
       reason:
         `canary ${slow.statistic} latency is worse than baseline's: ${slow.canary.slow}/${slow.canary.samples} canary ` +
         `requests slower than ${slow.thresholds.canary} vs ${slow.baseline.slow}/${slow.baseline.samples} baseline ` +
-        `requests slower than ${slow.thresholds.baseline}; e-value ${slow.eValue} ≥ ${slow.threshold}`,
+        `requests slower than ${slow.thresholds.baseline}; e-value ${round(slow.eValue)} ≥ ${round(slow.threshold)}`,
       evidence,
     };
   }
@@ -355,7 +355,7 @@ export function conclude(judged: Judged): Verdict {
       verdict: 'pass',
       reason:
         `canary shown not ${config.maxRegression.ratio}x worse than baseline: ${rates}; ` +
-        `promotion evidence ${round(safety.eValue)} ≥ ${safety.threshold} (beta ${config.beta})`,
+        `promotion evidence ${round(safety.eValue)} ≥ ${round(safety.threshold)} (beta ${round(config.beta)})`,
       evidence,
     };
   }
@@ -371,8 +371,8 @@ export function conclude(judged: Judged): Verdict {
     verdict: 'inconclusive',
     pending: 'evidence',
     reason:
-      `watching: ${rates}; rollback evidence ${round(regression.eValue)} of ${regression.threshold}, ` +
-      `promotion evidence ${round(safety.eValue)} of ${safety.threshold}` +
+      `watching: ${rates}; rollback evidence ${round(regression.eValue)} of ${round(regression.threshold)}, ` +
+      `promotion evidence ${round(safety.eValue)} of ${round(safety.threshold)}` +
       (more === null || more === undefined
         ? ''
         : `; promotion needs about ${fmtCount(more)} more canary requests at the baseline's error rate`),

@@ -187,4 +187,24 @@ describe('conclude', () => {
     expect(verdict.verdict).toBe('pass');
     expect(verdict).toEqual(judge({ window, minutes: data, alarmsInAlarm: [], config }));
   });
+
+  it("says a release's share of alpha and beta (alpha/n, beta/n) in four digits, not a float's seventeen", () => {
+    const share = { alpha: 0.01 / 3, beta: 0.01 / 3 };
+
+    const passed = judge({
+      window,
+      minutes: minutes(10, [500, 2], [500, 2]),
+      alarmsInAlarm: [],
+      config: { ...config, ...share },
+    });
+    const failed = judge({
+      window,
+      minutes: minutes(3, [500, 25], [500, 2]),
+      alarmsInAlarm: [],
+      config: { ...config, ...share },
+    });
+
+    expect(passed.reason).toMatch(/promotion evidence [\d.]+ ≥ 300 \(beta 0\.003333\)$/);
+    expect(failed.reason).toMatch(/e-value [\d.]+ ≥ 300 \(alpha 0\.003333\)$/);
+  });
 });
