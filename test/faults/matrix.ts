@@ -84,6 +84,10 @@ const TASK_STATES = [
  */
 const PROVISION_WALL_MS = 100;
 
+/** The recovery sweep's runs after a case, the first at once and each later one twice as far apart. */
+const SWEEP_ATTEMPTS = 5;
+const SWEEP_PAUSE_MS = 250;
+
 export type Release = 'healthy' | 'faulty';
 
 /** One 10% step of two minutes: every state runs, and a run is a few checks long. */
@@ -260,15 +264,18 @@ class Lane {
       output: result.output === undefined ? undefined : JSON.stringify(result.output),
       tasksEnded: true,
     };
-    // The sweep runs every few minutes and its Lambda retries: try until it gets through.
+    // The sweep runs every few minutes and its Lambda retries: try until it gets through. Its next run
+    // comes minutes later, so a moment when moto is slow under the other lanes (a request past the
+    // lane's scaled timeout) is waited out, not met five times within the same second.
     let recovery: Recovery | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         recovery = await recoverExecution(result.executionArn, { ...deps, clock }, ended);
-        if (recovery?.action !== 'failed' || attempt >= 5) break;
+        if (recovery?.action !== 'failed' || attempt >= SWEEP_ATTEMPTS) break;
       } catch (error) {
-        if (attempt >= 5) throw error;
+        if (attempt >= SWEEP_ATTEMPTS) throw error;
       }
+      await new Promise((resolve) => setTimeout(resolve, SWEEP_PAUSE_MS * 2 ** (attempt - 1)));
     }
     const traffic = await world.traffic(this.index, this.#direct);
     const leftovers = (await world.leftovers?.(this.index, this.#direct)) ?? [];
