@@ -177,6 +177,28 @@ async function stopAndRecover({ sfn, executionArn, deps }: Awaited<ReturnType<ty
   return { stopped, stopDate, recoverClock, results };
 }
 
+describe.each(newerKinds(START))('fledge run killed outright, on an $kind target', ({ kind, prepare }) => {
+  it('leaves the split a kill leaves, and fledge recover --input restores the stable side', async () => {
+    const target = await prepare(`${kind.split('-')[0]}-killed`);
+    const input = { ...target.input, strategy: { steps: [{ weight: 30, bakeMinutes: 5 }] } };
+    const run = spawnFledge('run', input, []);
+    await run.waitFor(/step 1\/1: 30% to /);
+
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const split = await target.split();
+    const recovered = await fledgeCli('recover', input, ['--json']);
+    const again = await fledgeCli('recover', input, ['--json']);
+
+    expect(target.allOnStable(split)).toBe(false);
+    expect(recovered.code).toBe(0);
+    expect(recovered.report).toMatchObject({ outcome: 'rolled-back' });
+    expect(target.allOnStable(await target.split())).toBe(true);
+    expect(again.code).toBe(0);
+    expect(again.report).toMatchObject({ outcome: 'nothing-to-do' });
+  });
+});
+
 describe('the recover function', () => {
   it('restores the baseline of an execution stopped in Step Functions, frees the target, and the next rollout runs', async () => {
     // Prepare: an execution in moto's Step Functions that planned and shifted 30% before being stopped.

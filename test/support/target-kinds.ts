@@ -14,6 +14,8 @@ export interface KindCase {
     split(): Promise<unknown>;
     onStable: unknown;
     onCanary: unknown;
+    /** Every request on the stable side, whatever weights say so (a recovery without the first read keeps the stable weight it finds). */
+    allOnStable(split: unknown): boolean;
   }>;
   /** What status calls the rollout of the target `prepare(name)` made. */
   label(name: string): RegExp;
@@ -40,6 +42,10 @@ export function newerKinds(start: Date): KindCase[] {
           split: () => ruleWeights(ruleArn),
           onStable: { [`${name}-blue`]: 1, [`${name}-green`]: 0 },
           onCanary: { [`${name}-blue`]: 0, [`${name}-green`]: 1 },
+          allOnStable: (split) => {
+            const weights = split as Record<string, number>;
+            return weights[`${name}-green`] === 0 && (weights[`${name}-blue`] ?? 0) > 0;
+          },
         };
       },
     },
@@ -72,6 +78,10 @@ export function newerKinds(start: Date): KindCase[] {
           split: () => prodStage(api.restApiId),
           onStable: { deploymentId: api.stable, canarySettings: undefined },
           onCanary: { deploymentId: api.release, canarySettings: undefined },
+          allOnStable: (split) => {
+            const stage = split as { deploymentId?: string; canarySettings?: unknown };
+            return stage.deploymentId === api.stable && stage.canarySettings === undefined;
+          },
         };
       },
     },
