@@ -51,6 +51,11 @@ ELBv2 forward actions
     accepted any weight and any number. moto already keeps the whole action list it is given (order,
     authenticate actions, stickiness) and answers DescribeTargetHealth; the tests hold both.
 
+DynamoDB TransactWriteItems (speed, not semantics)
+  * moto deep-copies every table a transaction names, once per item, to undo a cancelled one: 250 ms a
+    transaction of three items beside 3,000 others, holding every other request. Here it keeps just
+    the items the transaction names (all it can change) and puts them back if it is cancelled: 8 ms.
+
 Route 53 (ChangeResourceRecordSets)
   * A batch is one transaction: every change is checked against the zone as the batch has changed it so
     far, and nothing is applied unless all pass. moto applies changes one by one.
@@ -122,6 +127,9 @@ from moto.awslambda import responses as lambda_responses
 from moto.awslambda import urls as lambda_urls
 from moto.awslambda.exceptions import PreconditionFailedException
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table as DynamoDbTable
 from moto.elbv2 import exceptions as elbv2_exceptions
 from moto.elbv2 import models as elbv2_models
 from moto.moto_api._internal import mock_random as random
@@ -846,6 +854,69 @@ def _filtered_metrics_once_each(self, metric_name, namespace, dimensions):
 
 
 cloudwatch_models.CloudWatchBackend.get_filtered_metrics = _filtered_metrics_once_each
+
+class _TablesByReference:
+    """The `copy` moto's DynamoDB backend sees: a table is "copied" as itself, anything else as before.
+
+    moto undoes a cancelled TransactWriteItems by deep-copying every table it names first, once per
+    item of the transaction: with a few thousand items in a table that holds the interpreter for
+    seconds, and every other request waits (the release fault matrix's Plans timed out on it). The
+    transaction below keeps the items it names instead, which is all a transaction can change.
+    """
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        return value if isinstance(value, DynamoDbTable) else copy.deepcopy(value, memo)
+
+
+def _transaction_keys(backend, transact_items):
+    keys = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName"))
+        source = op.get("Item") if op_type == "Put" else op.get("Key")
+        if table is None or not isinstance(source, dict) or table.hash_key_attr not in source:
+            continue
+        hash_value = DynamoType(source[table.hash_key_attr])
+        range_attr = table.range_key_attr
+        range_value = DynamoType(source[range_attr]) if range_attr and range_attr in source else None
+        if range_attr and range_value is None:
+            continue
+        keys.append((table, hash_value, range_value))
+    return keys
+
+
+def _restore(table, hash_value, range_value, item):
+    if range_value is not None:
+        if item is None:
+            table.items.get(hash_value, {}).pop(range_value, None)
+        else:
+            table.items[hash_value][range_value] = item
+    elif item is None:
+        table.items.pop(hash_value, None)
+    else:
+        table.items[hash_value] = item
+
+
+_transact_write_items = dynamodb_models.DynamoDBBackend.transact_write_items
+
+
+def _transact_write_items_keeping_its_items(self, transact_items):
+    kept = [
+        (table, h, r, copy.deepcopy(table.get_item(h, r)))
+        for table, h, r in _transaction_keys(self, transact_items)
+    ]
+    try:
+        return _transact_write_items(self, transact_items)
+    except Exception:
+        # moto put its "copies" (the tables themselves) back; put back what the items were.
+        for table, h, r, item in reversed(kept):
+            _restore(table, h, r, item)
+        raise
+
+
+dynamodb_models.copy = _TablesByReference
+dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items_keeping_its_items
 
 _MOTO_MODULES = tuple(moto_backends.list_of_moto_modules())
 moto_backends.list_of_moto_modules = lambda: _MOTO_MODULES

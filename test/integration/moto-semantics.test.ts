@@ -11,6 +11,13 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, ListMetricsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
   CreateSubnetCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
@@ -735,5 +742,92 @@ describe('CloudWatch ListMetrics, as CloudWatch lists series', () => {
         .join(','),
     );
     expect(series.sort()).toEqual(['ApiName=semantics-list', 'ApiName=semantics-list,Stage=prod']);
+  });
+});
+
+describe('DynamoDB TransactWriteItems, as DynamoDB applies it', () => {
+  const dynamo = new DynamoDBClient({});
+  const TABLE_NAME = 'semantics-transactions';
+  const item = (pk: string, n: string) => ({ pk: { S: pk }, n: { N: n } });
+  const read = async (pk: string) =>
+    (
+      await dynamo.send(
+        new GetItemCommand({ TableName: TABLE_NAME, Key: { pk: { S: pk } }, ConsistentRead: true }),
+      )
+    ).Item;
+
+  beforeAll(async () => {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: TABLE_NAME,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await dynamo.send(new PutItemCommand({ TableName: TABLE_NAME, Item: item('kept', '1') }));
+    await dynamo.send(new PutItemCommand({ TableName: TABLE_NAME, Item: item('busy', '1') }));
+  });
+
+  it('applies none of a cancelled transaction: its new item and its update are undone, the refused item unchanged', async () => {
+    const cancelled = dynamo
+      .send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: TABLE_NAME,
+                Item: item('fresh', '1'),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: TABLE_NAME,
+                Key: { pk: { S: 'kept' } },
+                UpdateExpression: 'SET n = :two',
+                ExpressionAttributeValues: { ':two': { N: '2' } },
+              },
+            },
+            {
+              Put: {
+                TableName: TABLE_NAME,
+                Item: item('busy', '2'),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      )
+      .catch((error: Error & { CancellationReasons?: Array<{ Code?: string }> }) => error);
+    const refused = await cancelled;
+
+    expect(refused).toMatchObject({ name: 'TransactionCanceledException' });
+    expect(
+      (refused as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons?.map((r) => r.Code),
+    ).toEqual(['None', 'None', 'ConditionalCheckFailed']);
+    expect(await read('fresh')).toBeUndefined();
+    expect(await read('kept')).toEqual(item('kept', '1'));
+    expect(await read('busy')).toEqual(item('busy', '1'));
+  });
+
+  it('applies all of a transaction that passes', async () => {
+    await dynamo.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: TABLE_NAME,
+              Item: item('second', '1'),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Delete: { TableName: TABLE_NAME, Key: { pk: { S: 'busy' } } } },
+        ],
+      }),
+    );
+
+    expect(await read('second')).toEqual(item('second', '1'));
+    expect(await read('busy')).toBeUndefined();
   });
 });
