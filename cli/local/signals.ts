@@ -223,6 +223,10 @@ export function freezableRouters(
         setWeight: guard((weight, context) => inner.setWeight(weight, context)),
         promote: guard((context) => inner.promote(context)),
         rollback: guard((context) => inner.rollback(context)),
+        // A class's methods are not own properties, so the spread above drops them: the canary's
+        // capacity (not traffic) passes through as the inner router has it.
+        ...(inner.provision ? { provision: inner.provision.bind(inner) } : {}),
+        ...(inner.unprovision ? { unprovision: inner.unprovision.bind(inner) } : {}),
       };
     },
     settled: async () => {

@@ -155,15 +155,25 @@ const ON_EXIT: Record<string, StateHandler> = {
     draft.previous = rollout;
   },
   ProvisionCanary: (draft, entry) => {
-    const plan = rolloutOf(entry.output)?.provisioned;
-    if (!plan || (plan.status !== 'READY' && plan.status !== 'FAILED')) return;
-    draft.events.push({
-      at: entry.at,
-      kind: 'capacity',
-      title: `${plan.count} provisioned concurrency on version ${plan.version}: ${plan.status}`,
-      detail: plan.status === 'FAILED' ? plan.reason : `${plan.basis}; requested at ${plan.requestedAt}`,
-      ok: plan.status === 'READY',
-    });
+    const rollout = rolloutOf(entry.output);
+    const release = rollout?.release;
+    // A release's loop ends READY or FAILED as a whole: its last pass says where each target's got to.
+    if (release && release.capacity !== 'READY' && release.capacity !== 'FAILED') return;
+    const plans = release
+      ? release.members.flatMap((m) => (m.provisioned ? [{ who: `${m.name}: `, plan: m.provisioned }] : []))
+      : rollout?.provisioned
+        ? [{ who: '', plan: rollout.provisioned }]
+        : [];
+    for (const { who, plan } of plans) {
+      if (plan.status !== 'READY' && plan.status !== 'FAILED') continue;
+      draft.events.push({
+        at: entry.at,
+        kind: 'capacity',
+        title: `${who}${plan.count} provisioned concurrency on version ${plan.version}: ${plan.status}`,
+        detail: plan.status === 'FAILED' ? plan.reason : `${plan.basis}; requested at ${plan.requestedAt}`,
+        ok: plan.status === 'READY',
+      });
+    }
   },
   Promote: (draft, entry) => {
     endWeight(draft, entry, 'promoted');
@@ -357,15 +367,20 @@ function endWeight(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExit
 /** Where the canary's provisioned concurrency ended, and its concurrency-hours, from the outcome. */
 function capacityEnded(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>): void {
   const output = entry.output as { outcome?: Outcome; rolledBack?: { outcome?: Outcome } } | undefined;
-  const plan = (output?.rolledBack?.outcome ?? output?.outcome)?.provisioned;
-  if (!plan) return;
-  draft.events.push({
-    at: plan.endedAt ?? entry.at,
-    kind: 'capacity',
-    title: `${plan.count} provisioned concurrency on version ${plan.version}: ${plan.status === 'removed' ? 'removed' : plan.status === 'left' ? 'left in place' : 'not removed'}, ${plan.hours} concurrency-hours`,
-    ...(plan.reason ? { detail: plan.reason } : {}),
-    ok: plan.status === 'removed' || plan.status === 'left',
-  });
+  const outcome = output?.rolledBack?.outcome ?? output?.outcome;
+  const plans = [
+    ...(outcome?.provisioned ? [{ who: '', plan: outcome.provisioned }] : []),
+    ...(outcome?.release?.provisioned ?? []).map((plan) => ({ who: `${plan.target}: `, plan })),
+  ];
+  for (const { who, plan } of plans) {
+    draft.events.push({
+      at: plan.endedAt ?? entry.at,
+      kind: 'capacity',
+      title: `${who}${plan.count} provisioned concurrency on version ${plan.version}: ${plan.status === 'removed' ? 'removed' : plan.status === 'left' ? 'left in place' : 'not removed'}, ${plan.hours} concurrency-hours`,
+      ...(plan.reason ? { detail: plan.reason } : {}),
+      ok: plan.status === 'removed' || plan.status === 'left',
+    });
+  }
 }
 
 function hook(draft: Draft, entry: Extract<HistoryEntry, { type: 'StateExited' }>, name: string): void {

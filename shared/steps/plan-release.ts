@@ -3,6 +3,7 @@
  * rollout of it alone would be, every target's record taken in one transaction, each target read (its
  * baseline, its last hour) and checked before any is prepared, and one schedule for all of them.
  */
+import { runsColdBesideWarm } from '../core/cold-start';
 import { InvalidInputError, willBeRetried } from '../core/errors';
 import { extraHold, forecastRollout, type Prior } from '../core/history';
 import { armQueries } from '../core/metric-queries';
@@ -144,11 +145,12 @@ function fixReleaseSchedule(
     } as ReleaseState,
     taken.traffic,
   );
-  const members = valid.members.map((member, i): ReleaseMemberState => {
+  const members = valid.members.map((member, i): ReleaseMemberState & { capacityNote?: string } => {
     const { target } = member.input;
     const traffic = sides[i] as TrafficContext;
     const history = histories[i] as History;
     const { counts, latency } = armQueries(target, member.input.analysis, traffic, history.thresholds);
+    const capacity = kindOf(target).canaryCapacity?.(target, steps, traffic) ?? {};
     return {
       target,
       name: kindOf(target).label(target),
@@ -160,19 +162,24 @@ function fixReleaseSchedule(
       ...(sparseErrors(target, member.input.analysis)
         ? { errorsPublishedOnlyWhenNonZero: true as const }
         : {}),
+      ...(capacity.plan ? { provisioned: capacity.plan } : {}),
+      ...(runsColdBesideWarm(traffic, capacity.plan) ? { coldCanary: { minutes: [] } } : {}),
+      ...(capacity.note ? { capacityNote: capacity.note } : {}),
     };
   });
   const forecast = slowestForecast(steps, histories, analysis);
   const lead = members[0] as ReleaseMemberState;
   const release: ReleaseState = {
     ...(valid.input.release ? { name: valid.input.release } : {}),
-    members,
+    members: members.map(({ capacityNote: _note, ...member }) => member),
+    ...(members.some((m) => m.provisioned) ? { capacity: 'planned' as const } : {}),
   };
   const planned =
     `a release of ${members.length} targets (${members.map((m) => m.label).join(', ')}): ` +
     `${steps.length} step(s) planned, each moving every target` +
     (lagReasons.length > 0 ? `; ${lagReasons.join('; ')}` : '') +
-    (extra.reason ? `; ${extra.reason}` : '');
+    (extra.reason ? `; ${extra.reason}` : '') +
+    capacityPlanned(members);
   return {
     target: lead.target,
     strategy,
@@ -203,6 +210,19 @@ function fixReleaseSchedule(
 export function releaseLabel(release: Pick<ReleaseState, 'name' | 'members'>): string {
   const names = release.members.map((m) => m.name).join(', ');
   return release.name ? `release ${release.name} (${names})` : `release of ${names}`;
+}
+
+/** What Plan says of each target's canary capacity: what it will ask for, or why none (its kind's note). */
+function capacityPlanned(members: ReadonlyArray<ReleaseMemberState & { capacityNote?: string }>): string {
+  const said = members.flatMap((m) => {
+    const plan = m.provisioned;
+    if (plan)
+      return [`${m.name}: ${plan.count} provisioned concurrency for version ${plan.version} (${plan.basis})`];
+    return m.capacityNote ? [`${m.name}: ${m.capacityNote}`] : [];
+  });
+  if (said.length === 0) return '';
+  const ready = members.some((m) => m.provisioned) ? ', every one READY before any traffic moves' : '';
+  return `; ${said.join('; ')}${ready}`;
 }
 
 /** One schedule for every target: each step at the longest bake any target's fitting asked for. */

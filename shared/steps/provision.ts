@@ -7,7 +7,8 @@ import { afterProvisionRead, type Provisioned } from '../core/provisioned';
 import { bestEffort } from './bookkeeping';
 import { withCapacity } from './capacity';
 import type { Deps } from './deps';
-import { pendingAbort, type RolloutState, recordOf } from './rollout';
+import type { ReleaseMemberState, ReleaseState } from './release';
+import { pendingAbort, type RolloutState, recordOf, recordsOf, saveRecords } from './rollout';
 
 export type ProvisionDeps = Pick<Deps, 'clock' | 'router' | 'records'>;
 
@@ -17,6 +18,7 @@ export type ProvisionDeps = Pick<Deps, 'clock' | 'router' | 'records'>;
  * before any traffic has moved.
  */
 export async function provisionCanary(state: RolloutState, deps: ProvisionDeps): Promise<RolloutState> {
+  if (state.release) return provisionRelease(state, state.release, deps);
   const planned = state.provisioned;
   if (!planned)
     throw new RangeError('ProvisionCanary ran for a rollout that planned no provisioned capacity');
@@ -28,7 +30,12 @@ export async function provisionCanary(state: RolloutState, deps: ProvisionDeps):
     await deps.records.save(recordOf({ ...state, provisioned: asked }, 'planned', at));
   }
   const provisioned = afterProvisionRead(asked, await router.provision(asked), now);
-  const next: RolloutState = { ...state, provisioned, ...(await whatNext(state, provisioned, deps)) };
+  const failed =
+    provisioned.status === 'FAILED'
+      ? `provisioned concurrency for version ${provisioned.version} failed (${provisioned.reason})`
+      : undefined;
+  const waiting = `version ${provisioned.version}'s provisioned concurrency was ${provisioned.status}`;
+  const next: RolloutState = { ...state, provisioned, ...(await whatNext(state, failed, waiting, deps)) };
   await bestEffort('recording the provisioned concurrency', () =>
     deps.records.save(recordOf(next, 'planned', at)),
   );
@@ -41,24 +48,80 @@ export async function provisionCanary(state: RolloutState, deps: ProvisionDeps):
  */
 async function whatNext(
   state: RolloutState,
-  provisioned: Provisioned,
+  failed: string | undefined,
+  waiting: string,
   deps: ProvisionDeps,
 ): Promise<Partial<Pick<RolloutState, 'next' | 'waitSeconds'>>> {
-  if (provisioned.status === 'FAILED') {
-    return {
-      next: {
-        action: 'rollback',
-        reason: `provisioned concurrency for version ${provisioned.version} failed (${provisioned.reason}); no traffic had moved`,
-      },
-    };
-  }
+  if (failed) return { next: { action: 'rollback', reason: `${failed}; no traffic had moved` } };
   const abort = await pendingAbort(state, deps);
   if (!abort) return {};
   return {
     waitSeconds: 1,
     next: {
       action: 'hold',
-      reason: `abort requested by ${abort.by} (${abort.reason}) while version ${provisioned.version}'s provisioned concurrency was ${provisioned.status}; no traffic had moved; the next check rolls back`,
+      reason: `abort requested by ${abort.by} (${abort.reason}) while ${waiting}; no traffic had moved; the next check rolls back`,
     },
   };
+}
+
+/**
+ * A release's ProvisionCanary: each target that planned capacity is asked for it once (every record says
+ * so first) and then read on each pass until READY; the release is READY when every target is, and one
+ * FAILED target rolls the whole release back before any target's traffic moves.
+ */
+async function provisionRelease(
+  state: RolloutState,
+  release: ReleaseState,
+  deps: ProvisionDeps,
+): Promise<RolloutState> {
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const asked = release.members.map((m) =>
+    m.provisioned && !m.provisioned.requestedAt
+      ? { ...m, provisioned: { ...m.provisioned, requestedAt: at } }
+      : m,
+  );
+  if (asked.some((m, i) => m !== release.members[i])) {
+    await saveRecords(deps, recordsOf({ ...state, release: { ...release, members: asked } }, 'planned', at));
+  }
+  const members = await Promise.all(asked.map((m) => readMember(m, deps, now)));
+  const failed = members.filter((m) => m.provisioned?.status === 'FAILED');
+  const capacity = failed.length > 0 ? 'FAILED' : members.every(isWarm) ? 'READY' : 'IN_PROGRESS';
+  const waiting = members
+    .flatMap((m) => (m.provisioned && !isWarm(m) ? [`${m.name}: ${m.provisioned.status}`] : []))
+    .join(', ');
+  const failure = failed.length
+    ? `provisioned concurrency failed for ${failed.map((m) => `${m.name} version ${m.provisioned?.version} (${m.provisioned?.reason})`).join('; ')}`
+    : undefined;
+  const next: RolloutState = {
+    ...state,
+    release: { ...release, members, capacity },
+    ...(await whatNext(
+      state,
+      failure,
+      `the release's provisioned concurrency was not READY (${waiting})`,
+      deps,
+    )),
+  };
+  await bestEffort('recording the provisioned concurrency', () =>
+    saveRecords(deps, recordsOf(next, 'planned', at)),
+  );
+  return next;
+}
+
+/** A target with no capacity planned is as ready as it will be. */
+function isWarm(member: ReleaseMemberState): boolean {
+  return !member.provisioned || member.provisioned.status === 'READY';
+}
+
+/** One target's capacity after a read; one READY or FAILED already is not read again. */
+async function readMember(
+  member: ReleaseMemberState,
+  deps: ProvisionDeps,
+  now: Date,
+): Promise<ReleaseMemberState> {
+  const plan = member.provisioned;
+  if (!plan || plan.status === 'READY' || plan.status === 'FAILED') return member;
+  const router = withCapacity(deps.router(member.target), member.target);
+  return { ...member, provisioned: afterProvisionRead(plan, await router.provision(plan), now) };
 }

@@ -9,6 +9,7 @@ import { type AssessInput, assess } from '../core/assess';
 import type { Decision } from '../core/decision';
 import type { Prior } from '../core/history';
 import type { CountsQuery, LatencyQuery, MetricRef, TrafficContext, TrafficRouter } from '../core/ports';
+import type { Provisioned } from '../core/provisioned';
 import type { RecordRelease, RolloutRecord } from '../core/record';
 import { combineDecisions, memberBudgets } from '../core/release';
 import type { AnalysisConfig, Target } from '../core/schema';
@@ -35,6 +36,10 @@ export interface ReleaseMemberState {
   lastVerdict?: Verdict;
   /** The minutes the last check saw for the first time, as a rollout's `lastMinutes`. */
   lastMinutes?: PairedMinute[];
+  /** The capacity its canary gets before any target takes traffic, as a rollout's `provisioned`. */
+  provisioned?: Provisioned;
+  /** Its canary runs on demand beside a warm stable side: as a rollout's `coldCanary`. */
+  coldCanary?: { minutes: string[] };
 }
 
 export interface ReleaseState {
@@ -42,6 +47,12 @@ export interface ReleaseState {
   name?: string;
   /** In the release's order: promotion switches them in it. */
   members: ReleaseMemberState[];
+  /**
+   * Set when any target's canary gets provisioned capacity: 'planned', then the release's status of it
+   * after each ProvisionCanary (READY when every target's is, FAILED as soon as one target's is). The
+   * state machine loops on it as it does on a rollout's `provisioned.status`.
+   */
+  capacity?: 'planned' | 'IN_PROGRESS' | 'READY' | 'FAILED';
 }
 
 type WithRelease = { target: Target; release?: ReleaseState | undefined };
@@ -78,6 +89,7 @@ export function releaseRecords(release: ReleaseState, record: RolloutRecord): Ro
     target: m.target,
     label: m.label,
     ...(traffic[i] ? { traffic: traffic[i] } : {}),
+    ...(m.provisioned ? { provisioned: m.provisioned } : {}),
     ...(m.lastVerdict && record.lastCheck
       ? { lastCheck: { ...record.lastCheck, verdict: m.lastVerdict.verdict } }
       : {}),

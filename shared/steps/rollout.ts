@@ -131,7 +131,12 @@ export interface Outcome {
   /** The provisioned concurrency fledge gave the canary, where it ended, and its concurrency-hours. */
   provisioned?: Provisioned & { hours: number };
   /** A release's name and every target with its change, all ended the same way (`target` is its first). */
-  release?: { name?: string; targets: string[] };
+  release?: {
+    name?: string;
+    targets: string[];
+    /** The provisioned concurrency each target's canary got (by the target's name), and its cost. */
+    provisioned?: Array<{ target: string } & Provisioned & { hours: number }>;
+  };
 }
 
 /** Applies the weight of the current step and schedules its first check. */
@@ -167,6 +172,9 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
   const next: RolloutState = {
     ...state,
     ...coldAfter(state, applied.weight, deps.clock.now()),
+    ...(state.release
+      ? { release: coldMembersAfter(state, state.release, applied.weight, deps.clock.now()) }
+      : {}),
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
     progress: {
       ...state.progress,
@@ -198,13 +206,32 @@ export async function setWeight(state: RolloutState, deps: SetWeightDeps): Promi
 }
 
 /** The cold canary's minutes with this step's, when its weight rose (a retried step adds it once). */
-function coldAfter(state: RolloutState, weight: number, now: Date): Pick<RolloutState, 'coldCanary'> {
+function coldAfter(
+  state: Pick<RolloutState, 'coldCanary' | 'traffic'>,
+  weight: number,
+  now: Date,
+): Pick<RolloutState, 'coldCanary'> {
   const cold = state.coldCanary;
   if (!cold || weight <= state.traffic.weight) return cold ? { coldCanary: cold } : {};
   const minute = coldMinuteOf(now);
   return {
     coldCanary: { minutes: cold.minutes.includes(minute) ? cold.minutes : [...cold.minutes, minute] },
   };
+}
+
+/** Each target of a release whose canary runs cold, with this step's minute (all move to one weight). */
+function coldMembersAfter(
+  state: RolloutState,
+  release: ReleaseState,
+  weight: number,
+  now: Date,
+): ReleaseState {
+  const members = release.members.map((m) =>
+    m.coldCanary
+      ? { ...m, ...coldAfter({ coldCanary: m.coldCanary, traffic: state.traffic }, weight, now) }
+      : m,
+  );
+  return { ...release, members };
 }
 
 /**
@@ -265,7 +292,10 @@ export async function evaluate(state: RolloutState, deps: EvaluateDeps): Promise
     judgeRelease(
       state.release,
       { ...shared, ...gated, analysis: state.analysis },
-      state.release.members.map((_, i) => perTarget?.[i]),
+      state.release.members.map((m, i) => {
+        const seen = perTarget?.[i];
+        return seen && withoutColdLatency(seen, m.coldCanary?.minutes);
+      }),
       (member, seen) => newMinutes(seen, member.lastVerdict, state.analysis.metricLagMinutes),
     );
   const { verdict, decision: analysed } =
@@ -389,11 +419,11 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     if (held?.owner !== state.record.owner || held.status !== 'promoted') throw error;
   }
   const applied = await routerOf(state, deps).promote(state.traffic);
-  const provisioned = await releaseAtEnd(state, deps, eventDetail(state));
+  const capacity = await capacityAtEnd(state, deps);
   const promoted: RolloutState = {
     ...state,
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
-    ...(provisioned ? { provisioned } : {}),
+    ...capacity,
   };
   const result = outcome(promoted, deps, 'promoted', state.next.reason, applied.weight);
   // With an afterAllowTraffic hook the run is not over: keep the target until the hook has passed.
@@ -442,14 +472,14 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
     ),
   );
   const applied = await routerOf(state, deps).rollback(state.traffic);
-  const provisioned = await releaseAtEnd(state, deps, eventDetail(state));
+  const capacity = await capacityAtEnd(state, deps);
   const reason = state.error
     ? `${state.error.Error} during the rollout: ${causeMessage(state.error.Cause)}`
     : state.next.reason;
   const back: RolloutState = {
     ...state,
     traffic: { ...state.traffic, weight: applied.weight, revision: applied.revision },
-    ...(provisioned ? { provisioned } : {}),
+    ...capacity,
   };
   const result = outcome(back, deps, 'rolled-back', reason, applied.weight);
   await bestEffort('recording the rollback', () =>
@@ -649,10 +679,45 @@ function outcome(
           release: {
             ...(state.release.name ? { name: state.release.name } : {}),
             targets: state.release.members.map((m) => m.label),
+            ...releaseProvisionedOutcome(state.release, deps.clock.now()),
           },
         }
       : {}),
   };
+}
+
+/** Each target's provisioned concurrency, where it ended and its concurrency-hours, by the target's name. */
+function releaseProvisionedOutcome(
+  release: ReleaseState,
+  now: Date,
+): Pick<NonNullable<Outcome['release']>, 'provisioned'> {
+  const rows = release.members.flatMap((m) => {
+    const summary = provisionedSummary(m.provisioned, now);
+    return summary ? [{ target: m.name, ...summary }] : [];
+  });
+  return rows.length > 0 ? { provisioned: rows } : {};
+}
+
+/**
+ * The canary's capacity removed once the traffic is where it ends: the rollout's, or each target's of a
+ * release, each tried whatever happens to another's (releaseAtEnd never throws).
+ */
+async function capacityAtEnd(
+  state: RolloutState,
+  deps: EndDeps,
+): Promise<Partial<Pick<RolloutState, 'provisioned' | 'release'>>> {
+  const detail = eventDetail(state);
+  if (!state.release) {
+    const provisioned = await releaseAtEnd(state, deps, detail);
+    return provisioned ? { provisioned } : {};
+  }
+  const members = await Promise.all(
+    state.release.members.map(async (m) => {
+      const provisioned = await releaseAtEnd(m, deps, detail);
+      return provisioned ? { ...m, provisioned } : m;
+    }),
+  );
+  return { release: { ...state.release, members } };
 }
 
 function provisionedOutcome(state: RolloutState, now: Date): Pick<Outcome, 'provisioned'> {

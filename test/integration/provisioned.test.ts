@@ -3,23 +3,17 @@
  * (local/moto_server.py: IN_PROGRESS for a second, then READY; FAILED for a version whose environment says
  * so): the real ASL, the real handlers and routers, records in moto's DynamoDB.
  */
-import {
-  GetProvisionedConcurrencyConfigCommand,
-  LambdaClient,
-  PublishVersionCommand,
-  PutProvisionedConcurrencyConfigCommand,
-  UpdateFunctionConfigurationCommand,
-} from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runLocal } from '../../cli/local/runner';
 import { toReport } from '../../cli/reports/progress';
 import { wireDeps } from '../../cli/shared/wiring';
-import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
+import { createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
 import { stepFunctionsExecutions } from '../../shared/aws/executions';
 import { DynamoDbRolloutRecords } from '../../shared/aws/records';
 import { VirtualClock } from '../../shared/core/clock';
 import { publishLambdaMinutes, readAlias } from '../support/aws';
+import { provisionedOf, aliasWithProvisioned as withProvisionedAlias } from '../support/provisioned';
 
 const START = new Date('2026-11-09T10:00:00.000Z');
 const TABLE = 'fledge-provisioned-test';
@@ -29,44 +23,9 @@ const release = (functionName: string) => ({
   strategy: { steps: [{ weight: 30, bakeMinutes: 5 }] },
 });
 
-/** The version's own provisioned concurrency, or undefined when it has none. */
-async function provisionedOf(functionName: string, qualifier: string) {
-  const lambda = new LambdaClient({});
-  try {
-    return await lambda.send(
-      new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: qualifier }),
-    );
-  } catch (error) {
-    if ((error as Error).name === 'ProvisionedConcurrencyConfigNotFoundException') return undefined;
-    throw error;
-  } finally {
-    lambda.destroy();
-  }
-}
-
-/** A function whose alias has 10 provisioned concurrency; version 2 fails its initialisation if asked. */
+/** A function whose alias has 10 provisioned concurrency, and its minutes. */
 async function aliasWithProvisioned(name: string, options: { canaryFails?: boolean } = {}) {
-  await createFunctionWithAlias(name, 'live', 1);
-  const lambda = new LambdaClient({});
-  // Version 2 differs from version 1 by its configuration (Lambda publishes nothing new otherwise).
-  await lambda.send(
-    new UpdateFunctionConfigurationCommand({
-      FunctionName: name,
-      Description: 'version 2',
-      ...(options.canaryFails
-        ? { Environment: { Variables: { MOTO_PROVISIONED_CONCURRENCY: 'FAILED' } } }
-        : {}),
-    }),
-  );
-  await lambda.send(new PublishVersionCommand({ FunctionName: name }));
-  await lambda.send(
-    new PutProvisionedConcurrencyConfigCommand({
-      FunctionName: name,
-      Qualifier: 'live',
-      ProvisionedConcurrentExecutions: 10,
-    }),
-  );
-  lambda.destroy();
+  await withProvisionedAlias(name, options);
   await publishLambdaMinutes(name, 'live', START, 90, {
     '1': { requests: 9000, errors: 45 },
     '2': { requests: 1000, errors: 5 },
