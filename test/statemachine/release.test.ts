@@ -9,10 +9,12 @@ import { chartOption } from '../../cli/reports/page/charts';
 import { toReport } from '../../cli/reports/progress';
 import { LifecycleEventSchemas } from '../../shared/core/event-schemas';
 import type { CountsQuery } from '../../shared/core/ports';
+import type { ProvisionedStatus } from '../../shared/core/provisioned';
 import type { Target } from '../../shared/core/schema';
 import type { PairedMinute } from '../../shared/core/sequential-test';
 import { fromLocalRun } from '../../shared/report/history';
 import { buildTimeline } from '../../shared/report/timeline';
+import type { RolloutState } from '../../shared/steps/rollout';
 import { FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
 
 const FUNCTIONS = ['checkout', 'cart', 'worker'] as const;
@@ -245,5 +247,146 @@ describe('a release on the canary state machine', () => {
     const started = deps.events.published.find((e) => e.detailType === 'Canary Started');
     expect(started?.detail.trigger).toEqual({ source: 'deploy-event', eventId: 'deploy-7' });
     expect(started?.detail.release).toMatchObject({ name: 'shop' });
+  });
+
+  describe('with provisioned concurrency on two of its aliases', () => {
+    /** checkout and cart have 20 on their alias (READY after three and two reads); worker has none. */
+    const warm = (cartStatuses: ProvisionedStatus[] = ['IN_PROGRESS', 'READY']) => ({
+      setup: (r: Record<string, FakeRouter>) => {
+        for (const fn of ['checkout', 'cart']) (r[fn] as FakeRouter).provisioned = { stable: 20, canary: 0 };
+        (r.checkout as FakeRouter).provisionStatuses = ['IN_PROGRESS', 'IN_PROGRESS', 'READY'];
+        (r.cart as FakeRouter).provisionStatuses = cartStatuses;
+      },
+    });
+
+    it('warms every PC canary to READY before any target moves, and removes it after promotion', async () => {
+      const events: Array<{ at: string; event: EventLog }> = [];
+      let clock: { now(): Date } | undefined;
+      const { result, report, routers, deps } = await runRelease({
+        ...warm(),
+        run: {
+          onEvent: (event) => events.push({ at: (clock as { now(): Date }).now().toISOString(), event }),
+        },
+        onDeps: (d) => {
+          clock = d.clock;
+        },
+      });
+
+      expect(result.status).toBe('SUCCEEDED');
+      // Linear10PercentEvery1Minute's largest step is 90%: 18 of the alias's 20. A READY target is not
+      // read again while the other warms; no target moves until both are READY.
+      expect(routers.checkout?.calls.slice(0, 4)).toEqual([
+        'provision:18:IN_PROGRESS',
+        'provision:18:IN_PROGRESS',
+        'provision:18:READY',
+        'setWeight:10',
+      ]);
+      expect(routers.cart?.calls.slice(0, 3)).toEqual([
+        'provision:18:IN_PROGRESS',
+        'provision:18:READY',
+        'setWeight:10',
+      ]);
+      expect(routers.worker?.calls[0]).toBe('setWeight:10');
+      for (const fn of ['checkout', 'cart'])
+        expect(routers[fn]?.calls.slice(-2)).toEqual(['promote', 'unprovision']);
+      expect(routers.worker?.calls).not.toContain('unprovision');
+      expect(result.path.filter((s) => s === 'WaitForProvisioned')).toHaveLength(2);
+      expect(report.release?.provisioned?.map((p) => [p.target, p.count, p.status])).toEqual([
+        ['checkout:live', 18, 'removed'],
+        ['cart:live', 18, 'removed'],
+      ]);
+      expect(report.release?.provisioned?.every((p) => p.hours > 0)).toBe(true);
+      const records = await Promise.all(FUNCTIONS.map((fn) => deps.records.get(`lambda-alias#${fn}#live`)));
+      expect(records.map((r) => r?.provisioned?.status)).toEqual(['removed', 'removed', undefined]);
+      const titles = buildTimeline(result.executionArn, fromLocalRun(events as never)).events.map(
+        (e) => e.title,
+      );
+      expect(titles).toEqual(
+        expect.arrayContaining([
+          'checkout:live: 18 provisioned concurrency on version 2: READY',
+          'cart:live: 18 provisioned concurrency on version 2: READY',
+          expect.stringMatching(
+            /^checkout:live: 18 provisioned concurrency on version 2: removed, [\d.]+ concurrency-hours$/,
+          ),
+          expect.stringMatching(/^cart:live: 18 provisioned concurrency on version 2: removed, /),
+        ]),
+      );
+    });
+
+    it('rolls every target back and removes every PC when one target is faulty', async () => {
+      const { result, report, routers } = await runRelease({ ...warm(), faulty: 'worker' });
+
+      expect(result.error).toBe('fledge.RolledBack');
+      expect(report.reason).toMatch(/^worker:live: /);
+      for (const fn of FUNCTIONS) expect(routers[fn]?.version).toBe('1');
+      for (const fn of ['checkout', 'cart'])
+        expect(routers[fn]?.calls.slice(-2)).toEqual(['rollback', 'unprovision']);
+      expect(report.release?.provisioned?.map((p) => p.status)).toEqual(['removed', 'removed']);
+    });
+
+    it('moves no target when one PC canary FAILED, and frees the other one’s too', async () => {
+      const { result, report, routers, deps } = await runRelease(warm(['IN_PROGRESS', 'FAILED']));
+
+      expect(result.error).toBe('fledge.RolledBack');
+      expect(report.reason).toMatch(
+        /^provisioned concurrency failed for cart:live version 2 \(FUNCTION_ERROR_INIT_FAILURE\); no traffic had moved$/,
+      );
+      expect(report.checks).toBe(0);
+      for (const fn of FUNCTIONS) {
+        expect(routers[fn]?.calls.filter((c) => c.startsWith('setWeight') || c === 'promote')).toEqual([]);
+        expect(routers[fn]?.weight).toBe(0);
+      }
+      // checkout was still IN_PROGRESS when cart FAILED: asked for, so removed too.
+      expect(routers.checkout?.calls).toEqual([
+        'provision:18:IN_PROGRESS',
+        'provision:18:IN_PROGRESS',
+        'rollback',
+        'unprovision',
+      ]);
+      expect(routers.cart?.calls.at(-1)).toBe('unprovision');
+      const records = await Promise.all(FUNCTIONS.map((fn) => deps.records.get(`lambda-alias#${fn}#live`)));
+      expect(records.map((r) => [r?.status, r?.provisioned?.status])).toEqual([
+        ['rolled-back', 'removed'],
+        ['rolled-back', 'removed'],
+        ['rolled-back', undefined],
+      ]);
+    });
+
+    it('judges a cold canary beside a warm alias as a single rollout does: its cold minutes kept apart', async () => {
+      const input = releaseInput({
+        targets: FUNCTIONS.map((fn) => ({
+          type: 'lambda-alias',
+          functionName: fn,
+          alias: 'live',
+          version: '2',
+          ...(fn === 'worker' ? { provisionedConcurrency: 'off' } : {}),
+        })),
+      });
+
+      let last: RolloutState | undefined;
+      const { result, routers } = await runRelease({
+        input,
+        setup: (r) => {
+          (r.worker as FakeRouter).provisioned = { stable: 20, canary: 0 };
+        },
+        run: {
+          taskOverrides: {
+            SetWeight: async (taskInput, real) => {
+              last = (await real(taskInput)) as RolloutState;
+              return last;
+            },
+          },
+        },
+      });
+
+      expect(result.status).toBe('SUCCEEDED');
+      expect(routers.worker?.calls).not.toContain('provision:18:READY');
+      expect(routers.worker?.calls).not.toContain('unprovision');
+      // worker's canary runs on demand beside its alias's 20: the minute of each of its nine weight
+      // rises is left out of its latency comparison; the other two are both warm (none provisioned).
+      const cold = last?.release?.members.map((m) => m.coldCanary?.minutes.length);
+      expect(cold).toEqual([undefined, undefined, 9]);
+      expect(last?.release?.capacity).toBeUndefined();
+    });
   });
 });
