@@ -185,7 +185,7 @@ async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<Rollout
     const release = await releaseNamed(found.release, records);
     if (!release) {
       throw new RequestRefusedError(
-        `no release named '${name}' is in progress (a Lambda target is named <function>:<alias>); nothing was changed`,
+        `no release named '${name}' is on record (a Lambda target is named <function>:<alias>); nothing was changed`,
       );
     }
     return release;
@@ -196,10 +196,13 @@ async function lookup(ref: RolloutRef, records: RolloutRecords): Promise<Rollout
 /** A release's name as the input gives it (schema.ts): no `:`, so never a `<function>:<alias>`. */
 const RELEASE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** The first target's record of the release in progress by that name (the one its checks read). */
+/**
+ * The first target's record (the one its checks read) of the release in progress by that name, or else
+ * of the newest one that ended, as a target's name finds its last rollout.
+ */
 async function releaseNamed(name: string, records: RolloutRecords): Promise<RolloutRecord | undefined> {
   const held = (await records.active()).filter((r) => r.release?.name === name);
-  return held.find((r) => r.key === r.release?.keys[0]) ?? held[0];
+  return held.find((r) => r.key === r.release?.keys[0]) ?? held[0] ?? (await records.forRelease(name));
 }
 
 function orNone(record: RolloutRecord | undefined, what: string): RolloutRecord {

@@ -117,6 +117,16 @@ export class MemoryRolloutRecords implements RolloutRecords {
     return [...this.records.values()].filter((r) => r.owner === owner).map((r) => structuredClone(r));
   }
 
+  async forRelease(name: string): Promise<RolloutRecord | undefined> {
+    const named = [...this.records.values()].filter((r) => r.release?.name === name);
+    const newest = named.reduce<RolloutRecord | undefined>(
+      (a, b) => (a && a.since >= b.since ? a : b),
+      undefined,
+    );
+    const lead = newest && named.find((r) => r.owner === newest.owner && r.key === r.release?.keys[0]);
+    return lead && structuredClone(lead);
+  }
+
   async active(): Promise<RolloutRecord[]> {
     return [...this.records.values()].filter((r) => isActive(r.status)).map((r) => structuredClone(r));
   }

@@ -168,6 +168,24 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
         },
       },
     };
+    // The newest release by its name, for `fledge status <release>` once it has ended. Last in the
+    // transaction: the records' cancellation reasons stay at i + 1.
+    const name = first.release?.name;
+    const named: TransactWriteItem[] = name
+      ? [
+          {
+            Put: {
+              TableName: this.table,
+              Item: {
+                pk: { S: releaseKey(name) },
+                kind: { S: 'release' },
+                owner: { S: first.owner },
+                expiresAt: { N: String(this.epoch() + ENDED_RECORD_DAYS * DAY_S) },
+              },
+            },
+          },
+        ]
+      : [];
     const items = records.map((record): TransactWriteItem => {
       const previous = takeOver.get(record.key);
       return {
@@ -205,7 +223,10 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     try {
       await awsCall('dynamodb:TransactWriteItems', () =>
         this.client.send(
-          new TransactWriteItemsCommand({ TransactItems: [pointer, ...items], ClientRequestToken: token }),
+          new TransactWriteItemsCommand({
+            TransactItems: [pointer, ...items, ...named],
+            ClientRequestToken: token,
+          }),
         ),
       );
       return undefined;
@@ -306,6 +327,11 @@ export class DynamoDbRolloutRecords implements RolloutRecords {
     const records = await Promise.all(keys.map((key) => this.get(key)));
     // A target another execution has taken since is no longer this one's to report or restore.
     return records.filter((r): r is RolloutRecord => r?.owner === owner);
+  }
+
+  async forRelease(name: string): Promise<RolloutRecord | undefined> {
+    const owner = (await this.getItem(releaseKey(name)))?.owner?.S;
+    return owner ? this.forExecution(owner) : undefined;
   }
 
   async active(): Promise<RolloutRecord[]> {
@@ -501,6 +527,10 @@ async function conditionFailed(
 
 function pointerKey(owner: string): string {
   return `execution#${owner}`;
+}
+
+function releaseKey(name: string): string {
+  return `release#${name}`;
 }
 
 function recordItem(record: RolloutRecord): Item {

@@ -190,6 +190,11 @@ export interface RolloutRecords {
   allForExecution(owner: string): Promise<RolloutRecord[]>;
   /** Every record that still holds its target. */
   active(): Promise<RolloutRecord[]>;
+  /**
+   * The first target's record of the newest release by that name, ended or not (as `get` gives a
+   * target's last rollout); undefined when none is on record, or its targets were taken since.
+   */
+  forRelease(name: string): Promise<RolloutRecord | undefined>;
   /** Records that `eventId` started `owner`; returns the earlier owner if the event was seen before. */
   claimEvent(eventId: string, owner: string, now: Date): Promise<string | undefined>;
   /** Forgets a claim, so a later delivery of the event is tried again (its rollout was refused). */

@@ -154,7 +154,7 @@ describe('fledge status, list, pause, resume, abort', () => {
   it('refuses a rollout that is not on record, and a command without its reason', async () => {
     refused(await cli('status', 'nobody:live'), /no rollout of nobody:live is on record/);
     refused(await cli('abort', 'nobody:live'), /needs --reason/);
-    refused(await cli('status', 'not-a-target'), /no release named 'not-a-target' is in progress/);
+    refused(await cli('status', 'not-a-target'), /no release named 'not-a-target' is on record/);
     refused(await cli('status', 'not a target'), /is not a rollout/);
     refused(
       await cli(

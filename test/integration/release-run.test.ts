@@ -142,6 +142,21 @@ describe('a release of three Lambda aliases and a Route 53 pair, through fledge 
     expect(ended.map((r) => [r?.status, r?.owner === ended[0]?.owner])).toEqual(
       FUNCTIONS.map(() => ['promoted', true]),
     );
+    // By its name once it has ended, as a target's name finds its last rollout.
+    const status = await fledgeArgs(['status', 'runhealthy-release', '--json'], env);
+    expect(status.code).toBe(0);
+    expect(status.report).toMatchObject({
+      rollout: 'release runhealthy-release (4 targets)',
+      status: 'promoted',
+      weight: 100,
+      owner: ended[0]?.owner,
+    });
+    expect((status.report.targets as Array<{ status: string }>).map((t) => t.status)).toEqual([
+      'promoted',
+      'promoted',
+      'promoted',
+      'promoted',
+    ]);
   });
 
   it('rolls every target back to its baseline when one is faulty, the healthy ones included', async () => {
@@ -160,6 +175,13 @@ describe('a release of three Lambda aliases and a Route 53 pair, through fledge 
     const ended = await recordsOf('runfaulty');
     expect(ended.map((r) => [r?.status, r?.release?.name])).toEqual(
       FUNCTIONS.map(() => ['rolled-back', 'runfaulty-release']),
+    );
+    const status = await fledgeArgs(['status', 'runfaulty-release', '--json'], env);
+    expect(status.report).toMatchObject({ status: 'rolled-back', weight: 0 });
+    const unknown = await fledgeArgs(['status', 'never-released', '--json'], env);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stdout + JSON.stringify(unknown.report)).toMatch(
+      /no release named 'never-released' is on record/,
     );
     // One target's record cannot start the release again: retrying it would move that target alone.
     const retried = await fledgeArgs(

@@ -389,11 +389,42 @@ describe('a release, named by its name or by any of its targets', () => {
     expect(lines).toContain('  alias cart:live (version 1 → 2): baking, 20% on the canary');
   });
 
-  it('refuses a release name that is not in progress, naming it', async () => {
+  it('refuses a release name that is not on record, naming it', async () => {
     const records = await release();
 
     await expect(findRollout({ rollout: 'shop-2' }, records, running)).rejects.toThrow(
-      "no release named 'shop-2' is in progress",
+      "no release named 'shop-2' is on record",
     );
+  });
+
+  it('finds the newest release of that name once it has ended, as a target finds its last rollout', async () => {
+    const records = new MemoryRolloutRecords(running);
+    const ended = (fn: string, owner: string, since: string): RolloutRecord => ({
+      ...member(fn),
+      owner,
+      since,
+      status: 'promoted',
+      traffic: { baseline: '1', canary: '2', weight: 100 },
+    });
+    // An older run of shop-1 on other targets, then the newer on checkout and cart, both ended.
+    const older = { keys: ['lambda-alias#a#live', 'lambda-alias#b#live'], name: 'shop-1' };
+    await records.acquireAll([
+      { ...ended('a', 'older', '2026-12-03T10:00:00Z'), key: older.keys[0] as string, release: older },
+      { ...ended('b', 'older', '2026-12-03T10:00:00Z'), key: older.keys[1] as string, release: older },
+    ]);
+    await records.acquireAll([
+      ended('cart', OWNER, '2026-12-04T10:00:00Z'),
+      ended('checkout', OWNER, '2026-12-04T10:00:00Z'),
+    ]);
+
+    const status = statusOf(await findRollout({ rollout: 'shop-1' }, records, running));
+
+    expect(status).toMatchObject({
+      key: 'lambda-alias#checkout#live',
+      owner: OWNER,
+      status: 'promoted',
+      weight: 100,
+    });
+    expect(status.targets?.map((t) => t.status)).toEqual(['promoted', 'promoted']);
   });
 });
