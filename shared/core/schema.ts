@@ -378,12 +378,13 @@ export type GatesConfig = z.infer<typeof GatesSchema>;
 export type MetricPair = z.infer<typeof MetricPairSchema>;
 export type LatencyConfig = z.infer<typeof LatencySchema>;
 
-/** The JSON Schema published for the console input. */
+/** The JSON Schema published for the console input: a rollout's (`target`) or a release's (`targets`). */
 export function deployInputJsonSchema(): Record<string, unknown> {
+  const either = z.union([DeployInputSchema, ReleaseInputSchema]);
   return {
-    ...z.toJSONSchema(DeployInputSchema, { io: 'input', unrepresentable: 'any' }),
+    ...z.toJSONSchema(either, { io: 'input', unrepresentable: 'any' }),
     $id: 'https://fledge.dev/schema/deploy-input.schema.json',
-    title: 'fledge rollout input',
+    title: 'fledge rollout or release input',
   };
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DeployInputSchema, deployInputJsonSchema } from '../../shared/core/schema';
@@ -171,6 +172,33 @@ describe('DeployInputSchema', () => {
 
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')).toMatch(message);
+  });
+
+  it.each([
+    ['examples/release.json', true],
+    ['a release of one target', false],
+    ['a release with a target that has no type', false],
+    ['a rollout of one target', true],
+  ])('the published JSON Schema takes %s: %s', (which, valid) => {
+    const release = JSON.parse(readFileSync(new URL('../../examples/release.json', import.meta.url), 'utf8'));
+    const inputs: Record<string, unknown> = {
+      'examples/release.json': release,
+      'a release of one target': { ...release, targets: release.targets.slice(0, 1) },
+      'a release with a target that has no type': {
+        ...release,
+        targets: [...release.targets.slice(0, 1), { functionName: 'cart', alias: 'live', version: '12' }],
+      },
+      'a rollout of one target': {
+        target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '7' },
+      },
+    };
+    // As a consumer of docs/schema reads it: a draft 2020-12 validator of its own, not fledge's zod.
+    const published = JSON.parse(
+      readFileSync(new URL('../../docs/schema/deploy-input.schema.json', import.meta.url), 'utf8'),
+    );
+    const validate = new Ajv2020({ strict: false }).compile(published);
+
+    expect(validate(inputs[which]), JSON.stringify(validate.errors)).toBe(valid);
   });
 
   it('publishes the JSON Schema that `npm run schema` generates', () => {
