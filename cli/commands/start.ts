@@ -85,12 +85,14 @@ async function start(options: StartOptions, retry?: { rollout: string | undefine
     }
     if (!found.record.input)
       throw new RefusedError(`${found.record.label}: its record keeps no input to start again`);
-    // Each record of a release keeps its own target: retrying one would release that target alone.
-    if (found.record.release)
+    // Each record of a release keeps its own target: retrying one would release that target alone. The
+    // release's first record keeps the release's input (since this version), which starts all of them.
+    const release = found.record.release;
+    if (release && release.input === undefined)
       throw new RefusedError(
-        `${found.record.label} was part of a release (${found.record.release.name ?? found.record.owner}): start the release again with \`fledge start --input <file>\`, which moves all its targets. Nothing was started`,
+        `${found.record.label} was part of a release (${release.name ?? found.record.owner}) whose record keeps no release input: start the release again with \`fledge start --input <file>\`, which moves all its targets. Nothing was started`,
       );
-    input = found.record.input;
+    input = release ? release.input : found.record.input;
   } else {
     input = readInput(options.input ?? '-');
   }

@@ -88,6 +88,11 @@ export interface RolloutRecord {
 export interface RecordRelease {
   name?: string;
   keys: string[];
+  /**
+   * The release's validated input, on its first target's record only (each record's `input` is its own
+   * target's): what `fledge retry` starts again.
+   */
+  input?: unknown;
 }
 
 /** The state of the execution that holds a record, as Step Functions reports it. */

@@ -173,6 +173,7 @@ function fixReleaseSchedule(
     ...(valid.input.release ? { name: valid.input.release } : {}),
     members: members.map(({ capacityNote: _note, ...member }) => member),
     ...(members.some((m) => m.provisioned) ? { capacity: 'planned' as const } : {}),
+    input: valid.input,
   };
   const planned =
     `a release of ${members.length} targets (${members.map((m) => m.label).join(', ')}): ` +

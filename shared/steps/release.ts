@@ -53,6 +53,8 @@ export interface ReleaseState {
    * state machine loops on it as it does on a rollout's `provisioned.status`.
    */
   capacity?: 'planned' | 'IN_PROGRESS' | 'READY' | 'FAILED';
+  /** The release's input as validated: its first target's record keeps it, for `fledge retry`. */
+  input?: unknown;
 }
 
 type WithRelease = { target: Target; release?: ReleaseState | undefined };
@@ -83,6 +85,7 @@ export function releaseRecords(release: ReleaseState, record: RolloutRecord): Ro
     ...(release.name ? { name: release.name } : {}),
     keys: release.members.map((m) => m.key),
   };
+  const withInput: RecordRelease = release.input === undefined ? named : { ...named, input: release.input };
   return release.members.map((m, i) => ({
     ...record,
     key: m.key,
@@ -94,7 +97,7 @@ export function releaseRecords(release: ReleaseState, record: RolloutRecord): Ro
       ? { lastCheck: { ...record.lastCheck, verdict: m.lastVerdict.verdict } }
       : {}),
     input: { ...(record.input as Record<string, unknown>), target: m.target },
-    release: named,
+    release: i === 0 ? withInput : named,
   }));
 }
 

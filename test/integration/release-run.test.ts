@@ -4,6 +4,7 @@
  * baseline, the healthy ones included; one target busy, nothing taken or moved.
  */
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFunctionWithAlias, createRolloutTable } from '../../local/fixtures';
 import { useEndpoint } from '../../local/moto';
@@ -19,6 +20,7 @@ const zones: Record<string, string> = {};
 const TABLE = 'fledge-release-run-test';
 const env = { FLEDGE_TABLE: TABLE };
 let records: DynamoDbRolloutRecords;
+let stateMachineArn = '';
 const run = (input: unknown) => fledgeRun(input, START, ['--json'], env);
 
 /** Each target's record in the release's order: who holds it and where it ended. */
@@ -113,6 +115,18 @@ describe('a release of three Lambda aliases and a Route 53 pair, through fledge 
     records = new DynamoDbRolloutRecords(TABLE, dynamoDbClient(), {
       describe: async () => ({ status: 'RUNNING' }),
     });
+    // A state machine that only waits: `fledge retry` starts an execution of it, which moves nothing.
+    const machine = await new SFNClient({}).send(
+      new CreateStateMachineCommand({
+        name: 'fledge-canary-release-run',
+        roleArn: 'arn:aws:iam::123456789012:role/fledge-states',
+        definition: JSON.stringify({
+          StartAt: 'Wait',
+          States: { Wait: { Type: 'Wait', Seconds: 3600, End: true } },
+        }),
+      }),
+    );
+    stateMachineArn = machine.stateMachineArn ?? '';
     await world('runhealthy');
     await world('runfaulty', 'cart');
     await world('runbusy');
@@ -183,21 +197,20 @@ describe('a release of three Lambda aliases and a Route 53 pair, through fledge 
     expect(unknown.stdout + JSON.stringify(unknown.report)).toMatch(
       /no release named 'never-released' is on record/,
     );
-    // One target's record cannot start the release again: retrying it would move that target alone.
+    // Retried by any of its targets' names, it starts again as the whole release, with the input it had.
     const retried = await fledgeArgs(
-      [
-        'retry',
-        'runfaulty-cart:live',
-        '--state-machine',
-        'arn:aws:states:us-east-1:000000000000:stateMachine:fledge-canary',
-        '--json',
-      ],
+      ['retry', 'runfaulty-cart:live', '--state-machine', stateMachineArn, '--json'],
       env,
     );
-    expect(retried.code).not.toBe(0);
-    expect(String(retried.report.reason)).toMatch(
-      /was part of a release \(runfaulty-release\): start the release again/,
+    expect(retried, retried.stdout).toMatchObject({ code: 0, report: { outcome: 'started' } });
+    const execution = await new SFNClient({}).send(
+      new DescribeExecutionCommand({ executionArn: String(retried.report.executionArn) }),
     );
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({
+      release: 'runfaulty-release',
+      targets: releaseInput('runfaulty').targets,
+      strategy: releaseInput('runfaulty').strategy,
+    });
   });
 
   it('refuses a release one of whose targets another rollout holds: nothing taken, nothing moved', async () => {
