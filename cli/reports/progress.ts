@@ -68,6 +68,18 @@ export function describeEvent(event: EventLog, options: ProgressOptions): string
       return rollout.forecast ? `${plan}\n  forecast: ${rollout.forecast.reason}` : plan;
     }
     case 'ProvisionCanary': {
+      const release = rollout?.release;
+      if (release) {
+        const each = release.members.flatMap((m) =>
+          m.provisioned
+            ? [
+                `${m.name} ${m.provisioned.count} on version ${m.provisioned.version}, ${m.provisioned.status}`,
+              ]
+            : [],
+        );
+        const why = release.capacity === 'FAILED' ? ' → roll back' : '';
+        return `provisioned concurrency: ${each.join('; ')}${why}`;
+      }
       const plan = rollout?.provisioned;
       if (!plan) return undefined;
       const why = plan.status === 'FAILED' ? ` (${plan.reason}) → roll back` : '';
@@ -187,11 +199,18 @@ function side(rollout: RolloutState, which: 'baseline' | 'canary'): string {
 
 /** What the canary's provisioned concurrency did and cost, for the result line; undefined without any. */
 export function provisionedLine(report: RunReport): string | undefined {
-  const plan = report.provisioned;
-  if (!plan) return undefined;
-  const end =
-    plan.status === 'removed' ? 'removed' : plan.status === 'left' ? 'left in place' : 'NOT removed';
-  return `  provisioned concurrency: ${plan.count} on version ${plan.version} (${plan.basis}), ${end}; ${plan.hours} concurrency-hours${plan.reason && end !== 'removed' ? ` - ${plan.reason}` : ''}`;
+  const plans = [
+    ...(report.provisioned ? [{ who: '', plan: report.provisioned }] : []),
+    ...(report.release?.provisioned ?? []).map((plan) => ({ who: `${plan.target}: `, plan })),
+  ];
+  if (plans.length === 0) return undefined;
+  return plans
+    .map(({ who, plan }) => {
+      const end =
+        plan.status === 'removed' ? 'removed' : plan.status === 'left' ? 'left in place' : 'NOT removed';
+      return `  provisioned concurrency: ${who}${plan.count} on version ${plan.version} (${plan.basis}), ${end}; ${plan.hours} concurrency-hours${plan.reason && end !== 'removed' ? ` - ${plan.reason}` : ''}`;
+    })
+    .join('\n');
 }
 
 /** The run's result as one object: the Outcome for promoted and rolled-back runs, else the error. */

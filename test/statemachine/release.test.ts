@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type EventLog, runLocal } from '../../cli/local/runner';
 import { chartOption } from '../../cli/reports/page/charts';
-import { toReport } from '../../cli/reports/progress';
+import { describeEvent, provisionedLine, toReport } from '../../cli/reports/progress';
 import { LifecycleEventSchemas } from '../../shared/core/event-schemas';
 import type { CountsQuery } from '../../shared/core/ports';
 import type { ProvisionedStatus } from '../../shared/core/provisioned';
@@ -261,11 +261,16 @@ describe('a release on the canary state machine', () => {
 
     it('warms every PC canary to READY before any target moves, and removes it after promotion', async () => {
       const events: Array<{ at: string; event: EventLog }> = [];
+      const lines: string[] = [];
       let clock: { now(): Date } | undefined;
       const { result, report, routers, deps } = await runRelease({
         ...warm(),
         run: {
-          onEvent: (event) => events.push({ at: (clock as { now(): Date }).now().toISOString(), event }),
+          onEvent: (event) => {
+            events.push({ at: (clock as { now(): Date }).now().toISOString(), event });
+            const line = describeEvent(event, { now: () => (clock as { now(): Date }).now() });
+            if (line?.startsWith('provisioned concurrency')) lines.push(line);
+          },
         },
         onDeps: (d) => {
           clock = d.clock;
@@ -296,6 +301,17 @@ describe('a release on the canary state machine', () => {
         ['cart:live', 18, 'removed'],
       ]);
       expect(report.release?.provisioned?.every((p) => p.hours > 0)).toBe(true);
+      expect(lines).toEqual([
+        'provisioned concurrency: checkout:live 18 on version 2, IN_PROGRESS; cart:live 18 on version 2, IN_PROGRESS',
+        'provisioned concurrency: checkout:live 18 on version 2, IN_PROGRESS; cart:live 18 on version 2, READY',
+        'provisioned concurrency: checkout:live 18 on version 2, READY; cart:live 18 on version 2, READY',
+      ]);
+      expect(provisionedLine(report)?.split('\n')).toEqual(
+        (report.release?.provisioned ?? []).map(
+          (p) =>
+            `  provisioned concurrency: ${p.target}: 18 on version 2 (90% of alias live's 20, the largest step's share), removed; ${p.hours} concurrency-hours`,
+        ),
+      );
       const records = await Promise.all(FUNCTIONS.map((fn) => deps.records.get(`lambda-alias#${fn}#live`)));
       expect(records.map((r) => r?.provisioned?.status)).toEqual(['removed', 'removed', undefined]);
       const titles = buildTimeline(result.executionArn, fromLocalRun(events as never)).events.map(
