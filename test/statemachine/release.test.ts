@@ -368,6 +368,37 @@ describe('a release on the canary state machine', () => {
       ]);
     });
 
+    it('removes every PC canary when the run is stopped, mid-bake or while one still warms', async () => {
+      for (const stopAt of ['Evaluate', 'ProvisionCanary'] as const) {
+        const stop = new AbortController();
+        let calls = 0;
+        const { result, routers, deps } = await runRelease({
+          ...warm(),
+          run: {
+            signal: stop.signal,
+            taskOverrides: {
+              [stopAt]: async (input: unknown, real: (input: unknown) => Promise<unknown>) => {
+                calls += 1;
+                if (calls === 2) stop.abort();
+                return real(input);
+              },
+            },
+          },
+        });
+
+        expect(result.status, stopAt).toBe('ABORTED');
+        for (const fn of ['checkout', 'cart'])
+          expect(routers[fn]?.calls.at(-1), `${stopAt} ${fn}`).toBe('unprovision');
+        expect(routers.worker?.calls, stopAt).not.toContain('unprovision');
+        const records = await Promise.all(FUNCTIONS.map((fn) => deps.records.get(`lambda-alias#${fn}#live`)));
+        expect(
+          records.map((r) => r?.provisioned?.status),
+          stopAt,
+        ).toEqual(['removed', 'removed', undefined]);
+        for (const fn of FUNCTIONS) expect(routers[fn]?.weight, `${stopAt} ${fn}`).toBe(0);
+      }
+    });
+
     it('judges a cold canary beside a warm alias as a single rollout does: its cold minutes kept apart', async () => {
       const input = releaseInput({
         targets: FUNCTIONS.map((fn) => ({
