@@ -84,6 +84,45 @@ describe('Plan of a release', () => {
     );
   });
 
+  it('sizes each PC alias’s canary by its own setting, keeps the input for a retry, and says so', async () => {
+    const { routers, deps } = setup();
+    (routers.checkout as FakeRouter).provisioned = { stable: 20, canary: 0 };
+    (routers.cart as FakeRouter).provisioned = { stable: 40, canary: 0 };
+    const input = releaseInput();
+    const targets = [...input.targets];
+    targets[1] = {
+      ...(targets[1] as object),
+      provisionedConcurrency: 7,
+    } as unknown as (typeof targets)[number];
+
+    const state = (await plan({ ...input, targets }, deps, { executionId: 'run-pc' })) as RolloutState;
+
+    // checkout: 90% of 20 (the largest step's share); cart: the input's 7; Route 53: none to give.
+    expect(
+      state.release?.members.map((m) => m.provisioned && [m.provisioned.count, m.provisioned.status]),
+    ).toEqual([[18, 'planned'], [7, 'planned'], undefined]);
+    expect(state.release?.capacity).toBe('planned');
+    expect(state.provisioned).toBeUndefined();
+    expect(state.next.reason).toMatch(
+      /checkout:live: 18 provisioned concurrency for version 2 \(.*\); cart:live: 7 provisioned concurrency for version 2 \(target.provisionedConcurrency\), every one READY before any traffic moves/,
+    );
+    expect(state.release?.input).toMatchObject({ release: 'shop' });
+    const lead = await deps.records.get('lambda-alias#checkout#live');
+    expect(lead?.release?.input).toMatchObject({ release: 'shop', targets: expect.any(Array) });
+    expect((await deps.records.get('lambda-alias#cart#live'))?.release?.input).toBeUndefined();
+  });
+
+  it('plans no capacity for a release whose aliases have none', async () => {
+    const { deps } = setup();
+
+    const state = (await plan(releaseInput(), deps, { executionId: 'run-nopc' })) as RolloutState;
+
+    expect(state.release?.capacity).toBeUndefined();
+    expect(
+      state.release?.members.every((m) => m.provisioned === undefined && m.coldCanary === undefined),
+    ).toBe(true);
+  });
+
   it('refuses a target that does not fit by its place, prepares none, and holds no record', async () => {
     const { routers, deps } = setup({ cart: ['1'] });
 
