@@ -79,6 +79,8 @@ const Common = {
     .object({
       name: z.string().optional(),
       targets: z.array(z.object({ target: TargetSchema, label: z.string() }).strict()).min(2),
+      // On Canary Promoted and Canary Rolled Back: each target's provisioned concurrency, by its name.
+      provisioned: z.array(Provisioned.extend({ target: z.string() })).optional(),
     })
     .strict()
     .optional(),

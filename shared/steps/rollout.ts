@@ -449,6 +449,7 @@ export async function promote(state: RolloutState, deps: EndDeps): Promise<Outco
     verdict: state.lastVerdict,
     ...(state.forced ? { forced: state.forced } : {}),
     ...(result.provisioned ? { provisioned: result.provisioned } : {}),
+    ...releaseProvisionedDetail(state, result),
   });
   return result;
 }
@@ -492,6 +493,7 @@ export async function rollback(state: RolloutState, deps: EndDeps): Promise<Roll
     evidence: state.lastVerdict?.evidence,
     ...(state.forced ? { forced: state.forced } : {}),
     ...(result.provisioned ? { provisioned: result.provisioned } : {}),
+    ...releaseProvisionedDetail(state, result),
   });
   // The Fail state's cause is this JSON: built here, because Step Functions' intrinsic is not available
   // everywhere the ASL runs with correct escaping.
@@ -637,6 +639,13 @@ export function eventDetail(state: RolloutState): Record<string, unknown> {
     trigger: state.trigger,
     ...(state.release ? { release: releaseDetail(state.release) } : {}),
   };
+}
+
+/** A release's end event with each target's provisioned concurrency, where it ended, and its cost. */
+function releaseProvisionedDetail(state: RolloutState, result: Outcome): Record<string, unknown> {
+  const provisioned = result.release?.provisioned;
+  if (!state.release || !provisioned) return {};
+  return { release: { ...releaseDetail(state.release), provisioned } };
 }
 
 /** A release in its events: its name and every target, each with its own change. */

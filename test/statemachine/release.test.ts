@@ -301,6 +301,11 @@ describe('a release on the canary state machine', () => {
         ['cart:live', 18, 'removed'],
       ]);
       expect(report.release?.provisioned?.every((p) => p.hours > 0)).toBe(true);
+      const promoted = deps.events.published.find((e) => e.detailType === 'Canary Promoted');
+      expect(promoted?.detail.release).toMatchObject({ provisioned: report.release?.provisioned });
+      expect(
+        LifecycleEventSchemas['Canary Promoted'].shape.release.safeParse(promoted?.detail.release).error,
+      ).toBeUndefined();
       expect(lines).toEqual([
         'provisioned concurrency: checkout:live 18 on version 2, IN_PROGRESS; cart:live 18 on version 2, IN_PROGRESS',
         'provisioned concurrency: checkout:live 18 on version 2, IN_PROGRESS; cart:live 18 on version 2, READY',
@@ -330,7 +335,7 @@ describe('a release on the canary state machine', () => {
     });
 
     it('rolls every target back and removes every PC when one target is faulty', async () => {
-      const { result, report, routers } = await runRelease({ ...warm(), faulty: 'worker' });
+      const { result, report, routers, deps } = await runRelease({ ...warm(), faulty: 'worker' });
 
       expect(result.error).toBe('fledge.RolledBack');
       expect(report.reason).toMatch(/^worker:live: /);
@@ -338,6 +343,11 @@ describe('a release on the canary state machine', () => {
       for (const fn of ['checkout', 'cart'])
         expect(routers[fn]?.calls.slice(-2)).toEqual(['rollback', 'unprovision']);
       expect(report.release?.provisioned?.map((p) => p.status)).toEqual(['removed', 'removed']);
+      const rolledBack = deps.events.published.find((e) => e.detailType === 'Canary Rolled Back');
+      expect(rolledBack?.detail.release).toMatchObject({ provisioned: report.release?.provisioned });
+      expect(
+        LifecycleEventSchemas['Canary Rolled Back'].shape.release.safeParse(rolledBack?.detail.release).error,
+      ).toBeUndefined();
     });
 
     it('moves no target when one PC canary FAILED, and frees the other one’s too', async () => {
