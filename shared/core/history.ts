@@ -200,7 +200,8 @@ export function forecastRollout(
       canaryRequests: null,
       reason:
         `the schedule takes ${fmt(scheduleMinutes)} minutes; the stable version served no requests in the last ` +
-        'hour, so how long the evidence for promotion takes cannot be said',
+        'hour, so how long the evidence for promotion takes cannot be said' +
+        adaptiveNote(steps),
     };
   }
   const rpm = prior.requestsPerMinute;

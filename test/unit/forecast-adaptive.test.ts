@@ -40,6 +40,13 @@ describe("Plan's forecast of an adaptive ramp", () => {
     expect(forecast.reason).toContain('may promote early');
   });
 
+  it('says so too when the last hour had no traffic to forecast from', () => {
+    const forecast = forecastRollout(resolveStrategy('Adaptive'), undefined, config);
+
+    expect(forecast.minutes).toBeNull();
+    expect(forecast.reason).toContain('may promote early');
+  });
+
   it('says nothing of the kind for a fixed schedule', () => {
     const forecast = forecastRollout(resolveStrategy('Linear10PercentEvery1Minute'), priorAt(1000), config);
 
