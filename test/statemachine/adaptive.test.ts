@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local/runner';
+import { recordRun } from '../../cli/reports/html';
 import { toReport } from '../../cli/reports/progress';
 import type { OperatorCommand } from '../../shared/core/operator';
 import type { RequestChange } from '../../shared/core/ports';
@@ -227,5 +228,21 @@ describe('the adaptive ramp in the state machine', () => {
     expect(failed.report.outcome).toBe('rolled-back');
     expect(failed.weights).toEqual([]);
     expect(failed.router.weight).toBe(0);
+  });
+
+  it("the report's timeline shows the ramp's weights, rung by rung, and the promotion", async () => {
+    const { router, deps } = world(0.005);
+    const recorder = recordRun(deps.clock);
+
+    await runLocal({ input, deps, virtualClock: deps.clock, onEvent: recorder.onEvent });
+    const timeline = recorder.timeline('adaptive');
+
+    const rungs = weightsOf(router);
+    expect(timeline.status).toBe('promoted');
+    expect(timeline.weights.map((w) => [w.label, w.weight])).toEqual([
+      ['start', 0],
+      ...rungs.map((weight, i) => [`step ${i + 1}/${RAMP.length}`, weight]),
+      ['promoted', 100],
+    ]);
   });
 });
