@@ -25,6 +25,7 @@ async function oneRollout(
   rate: number,
   seed: number,
   taskSeconds: number,
+  trace?: (line: string) => void,
 ): Promise<Timing> {
   const draw = draws(seed);
   const router = new FakeRouter();
@@ -73,7 +74,16 @@ async function oneRollout(
       // A task is not instant: the Wait state's start and the Lambda's run move the clock.
       SetWeight: async (taskInput, real) => {
         await deps.clock.advance(taskSeconds);
-        return real(taskInput);
+        const out = await real(taskInput);
+        trace?.(`${elapsed(deps.clock.now())} weight ${router.weight}%`);
+        return out;
+      },
+      // Promotion is a write like SetWeight's: 100% is reached when it returns.
+      Promote: async (taskInput, real) => {
+        await deps.clock.advance(taskSeconds);
+        const out = await real(taskInput);
+        trace?.(`${elapsed(deps.clock.now())} promoted`);
+        return out;
       },
       Evaluate: async (taskInput, real) => {
         await deps.clock.advance(taskSeconds);
@@ -85,6 +95,9 @@ async function oneRollout(
         const end = state.lastVerdict?.evidence?.window.end ?? '';
         if (end === '' || end === lastEnd) emptyChecks += 1;
         lastEnd = end;
+        trace?.(
+          `${elapsed(deps.clock.now())} check read minutes to ${end === '' ? '-' : elapsed(new Date(end))}: ${state.lastVerdict?.verdict ?? '-'}`,
+        );
         return out;
       },
     },
@@ -99,6 +112,12 @@ async function oneRollout(
   };
 }
 
+/** m:ss since the rollout began, for --trace. */
+const elapsed = (at: Date) => {
+  const s = Math.round((at.getTime() - T0.getTime()) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -112,11 +131,23 @@ async function main(): Promise<void> {
     .option('--strategy <name>', 'strategy', 'Linear10PercentEvery1Minute')
     .option('--task-seconds <n>', 'seconds each SetWeight and Evaluate takes', Number.parseFloat, 3)
     .option('--seed <n>', 'seed', (v) => Number.parseInt(v, 10), 20261204)
+    .option('--trace', "print the first rollout's weight changes and checks (elapsed m:ss)")
     .parse()
-    .opts<{ runs: number; rpm: number; strategy: string; seed: number; taskSeconds: number }>();
+    .opts<{
+      runs: number;
+      rpm: number;
+      strategy: string;
+      seed: number;
+      taskSeconds: number;
+      trace?: boolean;
+    }>();
   const runs: Timing[] = [];
-  for (let i = 0; i < options.runs; i++)
-    runs.push(await oneRollout(options.strategy, options.rpm, 0.005, options.seed + i, options.taskSeconds));
+  for (let i = 0; i < options.runs; i++) {
+    const trace = options.trace && i === 0 ? (line: string) => console.error(line) : undefined;
+    runs.push(
+      await oneRollout(options.strategy, options.rpm, 0.005, options.seed + i, options.taskSeconds, trace),
+    );
+  }
   const succeeded = runs.filter((r) => r.outcome === 'SUCCEEDED');
   const forecast = runs.find((r) => r.forecast !== null)?.forecast ?? null;
   console.log(

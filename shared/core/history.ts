@@ -200,7 +200,8 @@ export function forecastRollout(
       canaryRequests: null,
       reason:
         `the schedule takes ${fmt(scheduleMinutes)} minutes; the stable version served no requests in the last ` +
-        'hour, so how long the evidence for promotion takes cannot be said',
+        'hour, so how long the evidence for promotion takes cannot be said' +
+        adaptiveNote(steps),
     };
   }
   const rpm = prior.requestsPerMinute;
@@ -257,7 +258,8 @@ export function forecastRollout(
         `at ${traffic}, the evidence for promotion is unlikely within the schedule (${fmt(scheduleMinutes)} minutes) ` +
         `plus insufficientData.maxExtraMinutes (${config.insufficientData.maxExtraMinutes}): ${what.split(':')[0]}, ` +
         'which this traffic does not give in time; expect insufficient data. Longer steps, more traffic, or a ' +
-        'larger analysis.maxRegression (its ratio; its floor when the baseline rarely fails) shorten it',
+        'larger analysis.maxRegression (its ratio; its floor when the baseline rarely fails) shorten it' +
+        adaptiveNote(steps),
     };
   }
   const why =
@@ -270,8 +272,20 @@ export function forecastRollout(
     minutes: total,
     scheduleMinutes,
     canaryRequests: roundTo(canaryRequests),
-    reason: `expected to take about ${fmt(total)} minutes at ${traffic}: ${why}`,
+    reason: `expected to take about ${fmt(total)} minutes at ${traffic}: ${why}${adaptiveNote(steps)}`,
   };
+}
+
+/**
+ * What the forecast cannot know of an adaptive ramp: it promotes from any rung once the evidence is in,
+ * and climbs only while the canary's minutes favour it, so the minutes above are its ramp's, not a promise.
+ */
+function adaptiveNote(steps: readonly Step[]): string {
+  if (!steps.some((s) => s.adaptive)) return '';
+  return (
+    `; an adaptive ramp (${steps.map((s) => `${s.weight}%`).join(', ')}): it may promote early, from any ` +
+    "rung once the evidence is in, or hold a rung longer; when depends on the canary's minutes and cannot be known now"
+  );
 }
 
 /**

@@ -128,13 +128,20 @@ export function mayReplace(action: CommandAction, pending: OperatorCommand): boo
   return action === 'abort' && pending.action !== 'abort';
 }
 
-/** The gate between the current step and what follows it, if any. */
-export function gateAfter(steps: readonly Step[], stepIndex: number, gates: GateConfig): string | undefined {
+/**
+ * The gate between the current step and what follows it, if any. `promoting`: what follows is the
+ * promotion, as after the last step, or from any rung of an adaptive ramp once its evidence is in.
+ */
+export function gateAfter(
+  steps: readonly Step[],
+  stepIndex: number,
+  gates: GateConfig,
+  promoting = stepIndex === steps.length - 1,
+): string | undefined {
   const step = steps[stepIndex];
   if (!step) return undefined;
-  const last = stepIndex === steps.length - 1;
-  if (step.approve) return last ? 'promotion' : `step ${stepIndex + 1}`;
-  if (last && gates.beforePromotion) return 'promotion';
+  if (step.approve) return promoting ? 'promotion' : `step ${stepIndex + 1}`;
+  if (promoting && gates.beforePromotion) return 'promotion';
   return undefined;
 }
 
@@ -201,7 +208,7 @@ export function applyOperator(input: OperatorInput): OperatorResult {
   if (failing || decision.action === 'rollback') return { decision, progress, ...applied };
 
   const moving = decision.action === 'advance' || decision.action === 'promote';
-  const gate = moving ? gateAfter(input.steps, current, gates) : undefined;
+  const gate = moving ? gateAfter(input.steps, current, gates, decision.action === 'promote') : undefined;
   const waiting = gate && !progress.approved.includes(gate) ? gate : undefined;
   // The gate an approval or a rejection answers: the one this check stops at, or the one the rollout
   // was already waiting at when this check holds instead (its evidence dipped): an answer is never lost.

@@ -89,6 +89,23 @@ describe('fledge replay', () => {
     );
   });
 
+  it("shows an adaptive ramp's rungs and the weights it would have sent", async () => {
+    const input = {
+      target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '2' },
+      strategy: 'Adaptive',
+    };
+
+    const { code, stdout } = await replay(input, ['--baseline', '1']);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/steps 5%\/1m → 10%\/1m → 20%\/1m → 40%\/1m → 80%\/1m/);
+    expect(stdout).toMatch(/may promote early, from any rung/);
+    expect(stdout).toMatch(/^step 1\/5: would send 5% to version 2 /m);
+    expect(stdout).toMatch(/^step 2\/5: would send 10% to version 2 /m);
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^would have PROMOTED at /);
+    expect(await readAlias('replay-fn', 'live')).toEqual({ version: '1', weights: {} });
+  });
+
   it('prints progress and the decision for a person', async () => {
     const input = {
       target: { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: '3' },

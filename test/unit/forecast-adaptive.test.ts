@@ -1,0 +1,56 @@
+/**
+ * Plan's forecast of an adaptive ramp: it shows the ramp's rungs and says the ramp may promote early,
+ * which it cannot time before the canary's minutes are read.
+ */
+import { describe, expect, it } from 'vitest';
+import { forecastRollout, summarizeHistory } from '../../shared/core/history';
+import { resolveStrategy } from '../../shared/core/strategy';
+
+const hour = { start: new Date('2026-12-04T09:00:00Z'), end: new Date('2026-12-04T10:00:00Z') };
+/** The stable side's last hour at `rpm` requests a minute and a 0.5% error rate. */
+const priorAt = (rpm: number) =>
+  summarizeHistory(
+    Array.from({ length: 60 }, (_, i) => ({
+      at: new Date(hour.start.getTime() + i * 60_000).toISOString(),
+      requests: rpm,
+      errors: rpm / 200,
+    })),
+    hour,
+  );
+const config = {
+  beta: 0.01,
+  maxRegression: { ratio: 4, floor: 0.005 },
+  metricLagMinutes: 1,
+  insufficientData: { maxExtraMinutes: 15 },
+};
+
+describe("Plan's forecast of an adaptive ramp", () => {
+  it('names the rungs and says the ramp may promote early, from any rung', () => {
+    const forecast = forecastRollout(resolveStrategy('Adaptive'), priorAt(1000), config);
+
+    expect(forecast.minutes).not.toBeNull();
+    expect(forecast.reason).toContain('an adaptive ramp (5%, 10%, 20%, 40%, 80%)');
+    expect(forecast.reason).toMatch(/may promote early, from any rung once the evidence is in/);
+  });
+
+  it('says so too when the evidence is unlikely within the ramp', () => {
+    const forecast = forecastRollout(resolveStrategy('Adaptive'), priorAt(5), config);
+
+    expect(forecast.minutes).toBeNull();
+    expect(forecast.reason).toContain('may promote early');
+  });
+
+  it('says so too when the last hour had no traffic to forecast from', () => {
+    const forecast = forecastRollout(resolveStrategy('Adaptive'), undefined, config);
+
+    expect(forecast.minutes).toBeNull();
+    expect(forecast.reason).toContain('may promote early');
+  });
+
+  it('says nothing of the kind for a fixed schedule', () => {
+    const forecast = forecastRollout(resolveStrategy('Linear10PercentEvery1Minute'), priorAt(1000), config);
+
+    expect(forecast.reason).not.toContain('adaptive');
+    expect(forecast.reason).not.toContain('promote early');
+  });
+});
