@@ -21,7 +21,7 @@ export function define(command: Command): void {
     .requiredOption('--start <iso8601>', 'when the rollout started (its first weight change)', parseDate)
     .option(
       '--baseline <version>',
-      'the version that served beside the release in the window (default: from fledge’s rollout record of this release; without one, refused, naming the versions seen)',
+      'the version that served beside the release in the window (default: from fledge’s rollout record of this release; without one, refused, naming the versions seen); for a release of several targets, <target>=<version>, comma-separated (checkout:live=6,cart:live=11)',
     );
   withOutput(withAws(command)).action(replayCommand);
 }
@@ -30,8 +30,9 @@ async function replayCommand(options: ReplayOptions): Promise<void> {
   const { readInput } = await import('../shared/input');
   const { UsageError } = await import('../shared/exit');
   const input = readInput(options.input);
-  const target = (input as { target?: unknown } | null)?.target;
-  if (!target || typeof target !== 'object') throw new UsageError(`the input ${options.input} has no target`);
+  const { target, targets } = (input ?? {}) as { target?: unknown; targets?: unknown };
+  if ((!target || typeof target !== 'object') && !Array.isArray(targets))
+    throw new UsageError(`the input ${options.input} has no target (nor targets, for a release)`);
   const { checkAwsSetup } = await import('../shared/aws-setup');
   await checkAwsSetup(options.region);
   const [{ replay }, { printProgress, exitCode }, { VirtualClock }] = await Promise.all([
@@ -41,7 +42,7 @@ async function replayCommand(options: ReplayOptions): Promise<void> {
   ]);
   const clock = new VirtualClock(options.start);
   const report = await replay({
-    input: input as Parameters<typeof replay>[0]['input'],
+    input: input as Record<string, unknown>,
     start: options.start,
     baseline: options.baseline,
     clock,
@@ -52,6 +53,10 @@ async function replayCommand(options: ReplayOptions): Promise<void> {
     console.log(JSON.stringify(report));
   } else {
     const when = report.decidedAt ? ` at ${report.decidedAt}` : '';
+    // A release: each target's judgment at the last check, then the release's one verdict.
+    if ('targets' in report.replayed)
+      for (const t of report.replayed.targets)
+        console.log(`  ${t.label}: ${t.verdict ?? 'not judged'}${t.reason ? `: ${t.reason}` : ''}`);
     console.log(`would have ${report.outcome.toUpperCase()}${when}: ${report.reason}`);
   }
   // As `fledge run` would have exited: 0 would promote, 1 would roll back, 2 refused.

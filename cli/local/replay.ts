@@ -18,6 +18,7 @@ import type { Provisioned, ProvisionedRead } from '../../shared/core/provisioned
 import { recordKey } from '../../shared/core/record';
 import type { Target } from '../../shared/core/schema';
 import { targetLabel } from '../../shared/core/target-label';
+import { isReleaseInput } from '../../shared/steps/plan-release';
 import { kindOf } from '../../shared/targets/kinds';
 import { type RunReport, toReport } from '../reports/progress';
 import { MemoryRolloutRecords } from '../shared/memory-records';
@@ -141,12 +142,164 @@ export async function versionsInCloudWatch(
   return [...versions].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
 }
 
+/** One target of a replayed release: its judgment at the release's last check. */
+export interface ReplayedTarget {
+  /** `checkout:live`, as the release's messages name it. */
+  name: string;
+  /** `alias checkout:live (version 1 → 2)`. */
+  label: string;
+  baseline: string;
+  canary: string;
+  verdict?: string;
+  reason?: string;
+}
+
+export interface ReleaseReplayReport extends RunReport {
+  decidedAt?: string;
+  replay: true;
+  replayed: {
+    start: string;
+    targets: Array<ReplayedTarget & { actions: RecordingRouter['actions'] }>;
+  };
+}
+
+/** A release's targets as its input names them: a bare target, or `{target, analysis}`. */
+function releaseTargets(input: Record<string, unknown>): Target[] {
+  return (input.targets as unknown[]).map((entry) =>
+    typeof entry === 'object' && entry !== null && 'target' in entry
+      ? (entry as { target: Target }).target
+      : (entry as Target),
+  );
+}
+
+/**
+ * A release's `--baseline`: `checkout:live=1,cart:live=1`, each target by the name the release gives it.
+ * A bare version says nothing of which target it is the baseline of, and is refused.
+ */
+export function parseReleaseBaselines(
+  given: string | undefined,
+  names: readonly string[],
+): Map<string, string> {
+  const baselines = new Map<string, string>();
+  if (given === undefined) return baselines;
+  for (const part of given
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = part.lastIndexOf('=');
+    const name = part.slice(0, at);
+    if (at <= 0 || at === part.length - 1 || !names.includes(name))
+      throw new InvalidInputError(
+        `--baseline for a release is <target>=<version>, comma-separated, each target one of ${names.join(', ')}; got '${part}'`,
+      );
+    baselines.set(name, part.slice(at + 1));
+  }
+  return baselines;
+}
+
 export async function replay(options: {
-  input: { target: Target } & Record<string, unknown>;
+  input: Record<string, unknown>;
   start: Date;
   baseline?: string | undefined;
   onEvent?: (event: EventLog) => void;
   /** The replay's clock (default: a new one at `start`), for a caller that tells its time. */
+  clock?: VirtualClock;
+}): Promise<ReplayReport | ReleaseReplayReport> {
+  if (isReleaseInput(options.input)) return replayRelease(options);
+  return replayRollout(options as Parameters<typeof replayRollout>[0]);
+}
+
+/**
+ * A release's replay: every target behind its own recording router, its baseline resolved as a single
+ * rollout's is, and the real steps judging each at alpha / n and beta / n and deciding for all.
+ */
+async function replayRelease(options: Parameters<typeof replay>[0]): Promise<ReleaseReplayReport> {
+  const targets = releaseTargets(options.input);
+  const names = targets.map((t) => kindOf(t).label(t));
+  const given = parseReleaseBaselines(options.baseline, names);
+  const wired = defaultDeps();
+  const clock = options.clock ?? new VirtualClock(options.start);
+  const members = await Promise.all(
+    targets.map(async (target, i) => {
+      const name = names[i] as string;
+      const { canary } = kindOf(target).sides(target);
+      const baseline = await resolveBaseline(target, given.get(name), {
+        records: wired.records,
+        versionsSeen: versionsInCloudWatch,
+      });
+      return {
+        target,
+        name,
+        baseline,
+        canary,
+        router: new RecordingRouter(baseline, canary, () => clock.now()),
+      };
+    }),
+  );
+  const routers = new Map(members.map((m) => [recordKey(m.target), m.router]));
+  let lastRelease:
+    | { members?: Array<{ name: string; label: string; lastVerdict?: { verdict: string; reason: string } }> }
+    | undefined;
+  const result = await runLocal({
+    input: options.input,
+    deps: {
+      ...wired,
+      clock,
+      router: (target: Target) => {
+        const router = routers.get(recordKey(target));
+        if (!router)
+          throw new InvalidInputError(`replay: ${targetLabel(target)} is not a target of the release`);
+        return router;
+      },
+      records: new MemoryRolloutRecords(),
+      events: { publish: async () => undefined },
+      hooks: async () => undefined,
+    },
+    virtualClock: clock,
+    invoke: async () => ({ status: 'Succeeded', replay: 'not run in a replay' }),
+    onEvent: (event) => {
+      if (event.type === 'StateExited') {
+        const release = (event.state.output as { rollout?: { release?: typeof lastRelease } } | undefined)
+          ?.rollout?.release;
+        if (release?.members) lastRelease = release;
+      }
+      options.onEvent?.(event);
+    },
+  });
+  const report = toReport(result);
+  const decided = members
+    .flatMap((m) => m.router.actions)
+    .filter((a) => a.action === 'promote' || a.action === 'rollback')
+    .map((a) => a.at)
+    .sort()[0];
+  return {
+    ...report,
+    ...(decided ? { decidedAt: decided } : {}),
+    replay: true,
+    replayed: {
+      start: options.start.toISOString(),
+      targets: members.map((m, i) => {
+        const state = lastRelease?.members?.[i];
+        return {
+          name: m.name,
+          label: state?.label ?? targetLabel(m.target),
+          baseline: m.baseline,
+          canary: m.canary,
+          ...(state?.lastVerdict
+            ? { verdict: state.lastVerdict.verdict, reason: state.lastVerdict.reason }
+            : {}),
+          actions: m.router.actions,
+        };
+      }),
+    },
+  };
+}
+
+async function replayRollout(options: {
+  input: { target: Target } & Record<string, unknown>;
+  start: Date;
+  baseline?: string | undefined;
+  onEvent?: (event: EventLog) => void;
   clock?: VirtualClock;
 }): Promise<ReplayReport> {
   const { target } = options.input;

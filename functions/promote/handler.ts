@@ -1,7 +1,7 @@
 import { EventBridgePublisher } from '../../shared/aws/events';
 import { deployedRecords } from '../../shared/aws/records';
 import { type Clock, systemClock } from '../../shared/core/clock';
-import { type EndWeight, publishEndWeight } from '../../shared/lambda/end-metrics';
+import { type EndWeight, endWeightsOf, publishEndWeight } from '../../shared/lambda/end-metrics';
 import { stepHandler } from '../../shared/lambda/step-handler';
 import { type EndDeps, type Outcome, promote, type RolloutEvent } from '../../shared/steps/rollout';
 import { createRouter } from '../../shared/targets/routers';
@@ -14,9 +14,7 @@ const wire = (): EndDeps => ({
 });
 
 /** The weight the target ended at, for the dashboard (shared/lambda/end-metrics.ts). */
-const ended = (o: Outcome, event: RolloutEvent): EndWeight[] => [
-  { target: o.target, weight: o.weight, executionId: event.rollout.executionId, outcome: o.outcome },
-];
+const ended = (o: Outcome, event: RolloutEvent): EndWeight[] => endWeightsOf(o, event.rollout);
 
 /**
  * With `metrics` (the clock that stamps them), the end weight goes to CloudWatch: the deployed function.

@@ -26,16 +26,31 @@ export function publishCheckMetrics(metrics: Metrics): MiddlewareObj<RolloutEven
     after: (request) => {
       const state = request.response;
       if (!state?.lastVerdict) return;
-      recordCheck(metrics, state);
-      metrics.publishStoredMetrics();
+      publishCheck(metrics, state);
     },
   };
 }
 
-function recordCheck(metrics: Metrics, state: RolloutState): void {
-  const verdict = state.lastVerdict;
-  if (!verdict) return;
-  const target = targetLabel(state.target);
+/**
+ * A release's check is one set of lines per target, each with the target's own verdict and evidence, so
+ * the dashboard draws every target of the release as its own series; the action is the release's.
+ */
+function publishCheck(metrics: Metrics, state: RolloutState): void {
+  const judged = state.release?.members ?? [{ target: state.target, lastVerdict: state.lastVerdict }];
+  for (const { target, lastVerdict } of judged) {
+    if (!lastVerdict) continue;
+    recordTarget(metrics, state, target, lastVerdict);
+    metrics.publishStoredMetrics();
+  }
+}
+
+function recordTarget(
+  metrics: Metrics,
+  state: RolloutState,
+  of: RolloutState['target'],
+  verdict: NonNullable<RolloutState['lastVerdict']>,
+): void {
+  const target = targetLabel(of);
   const evidence = verdict.evidence;
   metrics.addDimension('Target', target);
   metrics.addMetric('CanaryWeight', MetricUnit.Percent, state.traffic.weight);

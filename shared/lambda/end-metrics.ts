@@ -15,6 +15,23 @@ export interface EndWeight {
 }
 
 /**
+ * The end weights of a rollout's end: its target's, or, for a release, every target's (they end together,
+ * at the same weight), so the dashboard draws each target of a release where it was left.
+ */
+export function endWeightsOf(
+  outcome: { target: Target; weight: number; outcome: string },
+  rollout: { executionId: string; release?: { members: ReadonlyArray<{ target: Target }> } | undefined },
+): EndWeight[] {
+  const targets = rollout.release?.members.map((m) => m.target) ?? [outcome.target];
+  return targets.map((target) => ({
+    target,
+    weight: outcome.weight,
+    executionId: rollout.executionId,
+    outcome: outcome.outcome,
+  }));
+}
+
+/**
  * The embedded-metric-format line of one end weight: `CanaryWeight` under the same namespace and
  * dimensions (`service`, `Target`) as each check's line (check-metrics.ts), so the dashboard's weight
  * follows the target to where the rollout left it instead of keeping the last check's. Stamped at the start

@@ -298,6 +298,8 @@ describe('observability resources', () => {
     expect(text).toContain(`stateMachine:${machine?.Properties.StateMachineName}`);
     for (const [, , , name] of SPLIT_ENDS) expect(text).toContain(`alarm:fledge-ci-${name}`);
     expect(text).toContain('alarm:fledge-ci-recovery-errors');
+    // A release's checks print a line per target: the table keeps a row for each, not the last one's.
+    expect(text).toMatch(/ by executionId, Target \|/);
     expect(body.widgets.map((w) => w.type)).toEqual([
       'text',
       'log',

@@ -179,4 +179,80 @@ describe('fledge replay', () => {
       });
     });
   });
+
+  describe('a release of several targets', () => {
+    const release = (versions: { a: string; b: string }) => ({
+      release: 'replayed-shop',
+      targets: [
+        { type: 'lambda-alias', functionName: 'replay-fn', alias: 'live', version: versions.a },
+        { type: 'lambda-alias', functionName: 'replay-fn-b', alias: 'live', version: versions.b },
+      ],
+      strategy: 'Linear10PercentEvery1Minute',
+    });
+    const BASELINES = ['--baseline', 'replay-fn:live=1,replay-fn-b:live=1'];
+
+    beforeAll(async () => {
+      await createFunctionWithAlias('replay-fn-b', 'live', 2);
+      await publishLambdaMinutes('replay-fn-b', 'live', START, 30, {
+        '1': { requests: 900, errors: 4 },
+        '2': { requests: 100, errors: 0 },
+      });
+    });
+
+    it('replays every target at alpha/n and beta/n and promotes the release only when all pass', async () => {
+      const { code, stdout } = await replay(release({ a: '2', b: '2' }), [...BASELINES, '--json']);
+
+      expect(code).toBe(0);
+      const report = last(stdout);
+      expect(report).toMatchObject({
+        outcome: 'promoted',
+        replay: true,
+        release: { name: 'replayed-shop' },
+        replayed: {
+          targets: [
+            { name: 'replay-fn:live', baseline: '1', canary: '2', verdict: 'pass' },
+            { name: 'replay-fn-b:live', baseline: '1', canary: '2', verdict: 'pass' },
+          ],
+        },
+      });
+      // Each target was judged at half the release's beta (the default 0.01, two targets): 1 / 0.005 = 200.
+      for (const t of (report.replayed as { targets: Array<{ reason: string }> }).targets)
+        expect(t.reason).toMatch(/≥ 200 \(beta 0\.005\)$/);
+      expect(await readAlias('replay-fn-b', 'live')).toEqual({ version: '1', weights: {} });
+    }, 60_000);
+
+    it('rolls the whole release back when one target regressed, printing each target and the verdict', async () => {
+      const json = await replay(release({ a: '3', b: '2' }), [...BASELINES, '--json']);
+      const { stdout } = await replay(release({ a: '3', b: '2' }), BASELINES);
+
+      expect(json.code).toBe(1);
+      expect(last(json.stdout)).toMatchObject({
+        outcome: 'rolled-back',
+        reason: expect.stringMatching(/^replay-fn:live: canary error rate is higher than baseline/),
+        replayed: {
+          targets: [
+            { name: 'replay-fn:live', verdict: 'fail' },
+            { name: 'replay-fn-b:live', canary: '2' },
+          ],
+        },
+      });
+      expect(stdout).toMatch(
+        /^ {2}alias replay-fn:live \(version 1 → 3\): fail: canary error rate is higher/m,
+      );
+      expect(stdout).toMatch(/^ {2}alias replay-fn-b:live \(version 1 → 2\): /m);
+      expect(stdout.trim().split('\n').at(-1)).toMatch(/^would have ROLLED-BACK at .*: replay-fn:live: /);
+    }, 60_000);
+
+    it('refuses a bare --baseline for a release: it names no target', async () => {
+      const { code, report } = await replay(release({ a: '2', b: '2' }), ['--baseline', '1', '--json']);
+
+      expect(code).toBe(2);
+      expect(report).toMatchObject({
+        outcome: 'rejected',
+        reason: expect.stringMatching(
+          /--baseline for a release is <target>=<version>.*replay-fn:live, replay-fn-b:live; got '1'/,
+        ),
+      });
+    });
+  });
 });

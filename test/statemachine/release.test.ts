@@ -447,3 +447,44 @@ describe('a release on the canary state machine', () => {
     });
   });
 });
+
+/**
+ * CodePipeline's Step Functions invoke action starts the state machine with its Input (InputType Literal) or
+ * the contents of a file in an input artifact (InputType FilePath) as the execution's input, a JSON string;
+ * the action succeeds when the execution SUCCEEDS (its output becomes the output artifact) and fails otherwise.
+ */
+describe('a release CodePipeline starts', () => {
+  /** The action's Input, or its input artifact's file, is the execution's input: a JSON text, parsed as Step Functions does. */
+  const asCodePipelinePasses = (input: unknown) => JSON.parse(JSON.stringify(input, null, 2)) as unknown;
+  const targetLabels = FUNCTIONS.map((fn) => `alias ${fn}:live (version 1 → 2)`);
+
+  it("SUCCEEDS when promoted, its output (the action's output artifact) naming every target", async () => {
+    const { result, routers } = await runRelease({ input: asCodePipelinePasses(releaseInput()) });
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      outcome: 'promoted',
+      weight: 100,
+      release: { name: 'shop', targets: targetLabels },
+      canary: 'checkout:live: 2, cart:live: 2, worker:live: 2',
+    });
+    for (const fn of FUNCTIONS) expect(routers[fn]?.version).toBe('2');
+  });
+
+  it('FAILS when rolled back, so the stage is red, the cause naming every target', async () => {
+    const { result, routers } = await runRelease({
+      faulty: 'cart',
+      input: asCodePipelinePasses(releaseInput()),
+    });
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('fledge.RolledBack');
+    expect(JSON.parse(String(result.cause))).toMatchObject({
+      outcome: 'rolled-back',
+      weight: 0,
+      reason: expect.stringMatching(/^cart:live: /),
+      release: { name: 'shop', targets: targetLabels },
+    });
+    for (const fn of FUNCTIONS) expect(routers[fn]?.version).toBe('1');
+  });
+});

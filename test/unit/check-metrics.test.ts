@@ -306,3 +306,62 @@ describe('the weight a rollout ends at', () => {
     expect(emf).toEqual([]);
   });
 });
+
+describe('the metrics of a release', () => {
+  /** A release of two functions at its first step, five minutes on, with its deps. */
+  async function releaseAtFirstCheck() {
+    const routers: Record<string, FakeRouter> = { checkout: new FakeRouter(), cart: new FakeRouter() };
+    const metrics = new FakeMetrics((at) => steadyMinute(at, 1000, 0.1, 0.005, 0.005));
+    const base = fakeDeps(routers.checkout as FakeRouter, metrics);
+    const deps = {
+      ...base,
+      router: (target: { functionName?: string }) => routers[String(target.functionName)] as FakeRouter,
+    } as typeof base;
+    const planned = (await plan(
+      {
+        release: 'shop',
+        targets: ['checkout', 'cart'].map((fn) => ({
+          type: 'lambda-alias',
+          functionName: fn,
+          alias: 'live',
+          version: '2',
+        })),
+        strategy: 'Canary10Percent5Minutes',
+      },
+      deps,
+      { executionId: 'arn:aws:states:eu-west-1:1:execution:m:r1' },
+    )) as RolloutState;
+    const rollout = await setWeight(planned, deps);
+    await deps.clock.advance(5 * 60);
+    return { deps, rollout };
+  }
+
+  it('publishes a check line and a count per target, each with its own verdict', async () => {
+    const { deps, rollout } = await releaseAtFirstCheck();
+    const handler = createHandler(() => deps, new Metrics({ namespace: 'fledge', serviceName: 'fledge' }));
+
+    const emf = await emfOf(() => handler({ rollout, executionId: rollout.executionId }, context));
+
+    const figures = emf.filter((l) => 'CanaryWeight' in l);
+    expect(figures.map((l) => l.Target)).toEqual(['checkout:live', 'cart:live']);
+    for (const line of figures)
+      expect(line).toMatchObject({
+        CanaryWeight: 10,
+        executionId: 'arn:aws:states:eu-west-1:1:execution:m:r1',
+      });
+    expect(emf.filter((l) => 'Checks' in l).map((l) => l.Target)).toEqual(['checkout:live', 'cart:live']);
+  });
+
+  it('publishes the weight every target of a release ended at', async () => {
+    const { deps, rollout } = await releaseAtFirstCheck();
+
+    const emf = await emfOf(() =>
+      promoteHandler(() => deps, deps.clock)({ rollout, executionId: rollout.executionId }, context),
+    );
+
+    expect(emf.map((l) => [l.Target, l.CanaryWeight, l.outcome])).toEqual([
+      ['checkout:live', 100, 'promoted'],
+      ['cart:live', 100, 'promoted'],
+    ]);
+  });
+});
