@@ -47,7 +47,8 @@ export class FaultProxy {
   readonly injected: Array<Seen & { fault: Fault }> = [];
   #server: Server | undefined;
   #sockets = new Set<Socket>();
-  #trickles = new Set<NodeJS.Timeout>();
+  /** The replies still trickling (hangs), each with its timer. */
+  #trickles = new Map<NodeJS.Timeout, ServerResponse>();
   #state = 'none';
   #invocation = 0;
   /** Per state invocation and operation: each SDK call (by its invocation id) and its ordinal. */
@@ -74,13 +75,26 @@ export class FaultProxy {
   }
 
   async stop(): Promise<void> {
-    for (const timer of this.#trickles) clearInterval(timer);
+    this.endHangs();
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
   }
 
-  /** Starts a new case: no fault, or the given one; counters reset. */
+  private endHangs(): void {
+    for (const [timer, res] of this.#trickles) {
+      clearInterval(timer);
+      res.destroy();
+    }
+    this.#trickles.clear();
+  }
+
+  /**
+   * Starts a new case: no fault, or the given one; counters reset. The last case's hangs end here, as a
+   * Lambda that timed out is gone with its connections: a reply still trickling for a case long over
+   * writes a byte every tenth of a second for nobody, and by the last fault a lane held hundreds of them.
+   */
   arm(rule?: FaultRule): void {
+    this.endHangs();
     this.#rule = rule;
     this.#fired = false;
     this.#invocation = 0;
@@ -149,7 +163,7 @@ export class FaultProxy {
       case 'hang': {
         res.writeHead(200, { 'content-type': contentType(protocol) });
         const timer = setInterval(() => res.write(' '), this.trickleMs);
-        this.#trickles.add(timer);
+        this.#trickles.set(timer, res);
         res.on('close', () => {
           clearInterval(timer);
           this.#trickles.delete(timer);
