@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startMoto } from '../local/moto';
-import { ACCOUNT_ROLLOUTS, runLoad } from './load';
+import { ACCOUNT_ROLLOUTS, LOAD_KINDS, runLoad, STRATEGY_OF } from './load';
 import { callsByOperation, capacity, goals } from './load-summary';
 
 const { values } = parseArgs({
@@ -30,7 +30,7 @@ try {
   const mix = (kind: string, faulty: boolean) =>
     result.loaded.filter((r) => r.spec.kind === kind && r.spec.faulty === faulty).length;
   console.log(
-    `mix: ${mix('lambda-alias', false)} healthy + ${mix('lambda-alias', true)} faulty Lambda aliases, ${mix('route53-weighted', false)} healthy + ${mix('route53-weighted', true)} faulty Route 53 pairs`,
+    `mix (healthy + faulty): ${LOAD_KINDS.map((kind) => `${kind} ${mix(kind, false)} + ${mix(kind, true)}`).join(', ')}`,
   );
   console.log(`outcomes matched (same seed alone)  ${g.outcomesMatched}/${g.rollouts}`);
   console.log(`rejected/failed by throttling       ${g.failedByThrottling}`);
@@ -39,12 +39,11 @@ try {
   console.log(`false conflicts                     ${g.falseConflicts}`);
   console.log(`weights reported but not read back  ${g.notReadBack}`);
   console.log(`requests throttled (then retried)   ${g.throttledRequests} of ${g.requests}`);
-  for (const kind of ['lambda-alias', 'route53-weighted'] as const) {
+  for (const kind of LOAD_KINDS) {
     const ops = callsByOperation(result, kind);
     if (ops.size === 0) continue;
-    const strategy = kind === 'lambda-alias' ? 'Canary10Percent5Minutes' : '10% 3 min, 50% 3 min';
     console.log(
-      `\n${kind} (${strategy}): API calls per rollout (SDK calls, alone; Step Functions' start and state transitions metered in-process)`,
+      `\n${kind} (${STRATEGY_OF[kind]}): API calls per rollout (SDK calls, alone; Step Functions' start and state transitions metered in-process)`,
     );
     for (const [op, n] of ops) console.log(`  ${op.padEnd(44)} ${n.toFixed(1)}`);
     console.log(`  quota use at AWS's full quotas, binding first:`);
@@ -54,7 +53,7 @@ try {
       );
     }
   }
-  const first = (['lambda-alias', 'route53-weighted'] as const).flatMap((kind) =>
+  const first = LOAD_KINDS.flatMap((kind) =>
     capacity(result, kind)
       .slice(0, 1)
       .map((use) => `${kind}: ${use.group.name} at about ${use.sustainedRollouts} rollouts in flight`),
