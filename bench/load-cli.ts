@@ -1,5 +1,6 @@
 /**
- * `npm run bench:load [-- --rollouts N --seed S]`: N rollouts (default 60) started within one virtual
+ * `npm run bench:load [-- --rollouts N --seed S --route53 0.2 --elb 0.15 --apigateway 0.15]`: N rollouts
+ * (default 60; those shares of the target kinds, the rest Lambda aliases) started within one virtual
  * minute, quotas scaled by N/300, against moto behind the quota emulator; then each alone. Prints the
  * goals, the calls per rollout per service, and which quota binds first at how many rollouts.
  */
@@ -9,17 +10,39 @@ import { ACCOUNT_ROLLOUTS, LOAD_KINDS, runLoad, STRATEGY_OF } from './load';
 import { callsByOperation, capacity, goals } from './load-summary';
 
 const { values } = parseArgs({
-  options: { rollouts: { type: 'string', default: '60' }, seed: { type: 'string', default: '1' } },
+  options: {
+    rollouts: { type: 'string', default: '60' },
+    seed: { type: 'string', default: '1' },
+    // Shares of the mix by target kind (the rest are Lambda aliases), e.g. --route53 0 --elb 1 for ELB only.
+    route53: { type: 'string', default: '0.2' },
+    elb: { type: 'string', default: '0.15' },
+    apigateway: { type: 'string', default: '0.15' },
+  },
 });
 const rollouts = Number(values.rollouts);
 const seed = Number(values.seed);
 if (!Number.isInteger(rollouts) || rollouts < 1) throw new Error(`--rollouts must be a whole number above 0`);
+const shares = {
+  route53Share: share('route53'),
+  elbShare: share('elb'),
+  apiGatewayShare: share('apigateway'),
+};
+if (shares.route53Share + shares.elbShare + shares.apiGatewayShare > 1)
+  throw new Error('--route53, --elb and --apigateway must add up to at most 1 (the rest are Lambda aliases)');
+
+function share(name: 'route53' | 'elb' | 'apigateway'): number {
+  const value = Number(values[name]);
+  if (!(value >= 0 && value <= 1))
+    throw new Error(`--${name} must be a share from 0 to 1, got '${values[name]}'`);
+  return value;
+}
 
 const moto = await startMoto();
 try {
   const result = await runLoad({
     rollouts,
     seed,
+    ...shares,
     motoEndpoint: moto.endpoint,
     log: (line) => console.log(line),
   });

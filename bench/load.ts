@@ -58,8 +58,10 @@ export interface LoadOptions {
   route53Share?: number;
   /** Share on ELB listener rules with weighted target groups (default 0.15). */
   elbShare?: number;
-  /** Share on API Gateway REST stage canaries (default 0.15); the rest are Lambda aliases. */
+  /** Share on API Gateway REST stage canaries (default 0.15). */
   apiGatewayShare?: number;
+  /** Share of releases of three targets (default 0.05); the rest are Lambda aliases. */
+  releaseShare?: number;
   /** Share of faulty canaries. */
   faultyShare?: number;
   /**
@@ -73,7 +75,13 @@ export interface LoadOptions {
 }
 
 /** The target kinds in the mix, in the order the bench reports them. */
-export const LOAD_KINDS = ['lambda-alias', 'route53-weighted', 'elb-weighted', 'apigateway-canary'] as const;
+export const LOAD_KINDS = [
+  'lambda-alias',
+  'route53-weighted',
+  'elb-weighted',
+  'apigateway-canary',
+  'release',
+] as const;
 export type LoadKind = (typeof LOAD_KINDS)[number];
 
 /** Each kind's strategy in the mix, as the bench prints it. */
@@ -82,6 +90,7 @@ export const STRATEGY_OF: Record<LoadKind, string> = {
   'route53-weighted': '10% 3 min, 50% 3 min',
   'elb-weighted': '10% 3 min, 50% 3 min',
   'apigateway-canary': 'Canary10Percent5Minutes',
+  release: 'two Lambda aliases and a Route 53 pair, 10% 3 min, 50% 3 min',
 };
 
 export interface Spec {
@@ -118,6 +127,7 @@ export function specs(options: LoadOptions): Spec[] {
   const route53 = options.route53Share ?? 0.2;
   const elb = route53 + (options.elbShare ?? 0.15);
   const apiGateway = elb + (options.apiGatewayShare ?? 0.15);
+  const release = apiGateway + (options.releaseShare ?? 0.05);
   const kindOf = (draw: number): LoadKind =>
     draw < route53
       ? 'route53-weighted'
@@ -125,7 +135,9 @@ export function specs(options: LoadOptions): Spec[] {
         ? 'elb-weighted'
         : draw < apiGateway
           ? 'apigateway-canary'
-          : 'lambda-alias';
+          : draw < release
+            ? 'release'
+            : 'lambda-alias';
   return Array.from({ length: options.rollouts }, (_, index) => ({
     index,
     kind: kindOf(random()),
@@ -199,7 +211,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
 interface Target {
   input: Record<string, unknown>;
-  traffic: (endpoint: string) => TrafficSimulator;
+  traffic: (endpoint: string) => Pick<TrafficSimulator, 'simulate'>;
+  /** The new version's share of the target's traffic (0-1), read from moto. */
   readBack: (endpoint: string) => Promise<number>;
 }
 
@@ -218,6 +231,7 @@ const TARGET_OF: Record<LoadKind, (name: string, spec: Spec) => Promise<Target>>
   'route53-weighted': route53Target,
   'elb-weighted': elbTarget,
   'apigateway-canary': apiGatewayTarget,
+  release: releaseTarget,
 };
 
 const errorRateOf = (spec: Spec) => (spec.faulty ? 0.05 : 0.005);
@@ -387,6 +401,45 @@ async function apiGatewayTarget(name: string, spec: Spec): Promise<Target> {
       const percent = canary ? (canary.percentTraffic ?? 0) / 100 : 0;
       if (stage.deploymentId === release) return canary && canary.deploymentId !== release ? 1 - percent : 1;
       return canary?.deploymentId === release ? percent : 0;
+    },
+  };
+}
+
+/**
+ * A release of three targets: a Lambda alias whose version 2 is the spec's (healthy or faulty), a second
+ * alias and a Route 53 pair, both healthy. A faulty release must end with all three on their baseline.
+ */
+async function releaseTarget(name: string, spec: Spec): Promise<Target> {
+  const healthy = (offset: number): Spec => ({
+    ...spec,
+    faulty: false,
+    trafficSeed: spec.trafficSeed + offset,
+  });
+  const parts = [
+    await lambdaAliasTarget(`${name}-a`, spec),
+    await lambdaAliasTarget(`${name}-b`, healthy(1)),
+    await route53Target(`${name}-c`, healthy(2)),
+  ];
+  const [first, second, dns] = parts.map((p) => p.input);
+  return {
+    input: {
+      release: name,
+      targets: [first?.target, second?.target, { target: dns?.target, analysis: dns?.analysis }],
+      strategy: TWO_STEPS,
+    },
+    traffic: (at) => {
+      const each = parts.map((p) => p.traffic(at));
+      return {
+        simulate: async (from, to) => {
+          for (const one of each) await one.simulate(from, to);
+        },
+      };
+    },
+    // One share when every target reads back the same; targets that disagree (a release half promoted)
+    // are a split service, read as 0.5.
+    readBack: async (at) => {
+      const shares = await Promise.all(parts.map((p) => p.readBack(at)));
+      return shares.every((share) => share === shares[0]) ? (shares[0] ?? 0) : 0.5;
     },
   };
 }
