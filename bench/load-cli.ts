@@ -1,7 +1,7 @@
 /**
- * `npm run bench:load [-- --rollouts N --seed S --route53 0.2 --elb 0.15 --apigateway 0.15]`: N rollouts
- * (default 60; those shares of the target kinds, the rest Lambda aliases) started within one virtual
- * minute, quotas scaled by N/300, against moto behind the quota emulator; then each alone. Prints the
+ * `npm run bench:load [-- --rollouts N --seed S --route53 0.2 --elb 0.15 --apigateway 0.15 --release 0.05]`:
+ * N rollouts (default 60; those shares of the target kinds and releases, the rest Lambda aliases) started
+ * within one virtual minute, quotas scaled by N/300, against moto behind the quota emulator; then each alone. Prints the
  * goals, the calls per rollout per service, and which quota binds first at how many rollouts.
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     route53: { type: 'string', default: '0.2' },
     elb: { type: 'string', default: '0.15' },
     apigateway: { type: 'string', default: '0.15' },
+    release: { type: 'string', default: '0.05' },
   },
 });
 const rollouts = Number(values.rollouts);
@@ -30,7 +31,7 @@ const shares = {
 if (shares.route53Share + shares.elbShare + shares.apiGatewayShare > 1)
   throw new Error('--route53, --elb and --apigateway must add up to at most 1 (the rest are Lambda aliases)');
 
-function share(name: 'route53' | 'elb' | 'apigateway'): number {
+function share(name: 'route53' | 'elb' | 'apigateway' | 'release'): number {
   const value = Number(values[name]);
   if (!(value >= 0 && value <= 1))
     throw new Error(`--${name} must be a share from 0 to 1, got '${values[name]}'`);
