@@ -73,7 +73,7 @@ try {
     console.log(`  quota use at AWS's full quotas, binding first:`);
     for (const use of capacity(result, kind)) {
       console.log(
-        `  ${use.group.name.padEnd(28)} ${use.callsPerRollout.toFixed(1).padStart(6)} calls/rollout  ${use.group.perSecond}/s  → ${use.sustainedRollouts} rollouts in flight at once  (${use.throttledUnderLoad} throttled under load)`,
+        `  ${use.group.name.padEnd(28)} ${use.callsPerRollout.toFixed(1).padStart(6)} calls/rollout  ${use.group.perSecond}/s  → ${use.sustainedRollouts} rollouts in flight at once  (${use.throttledUnderLoad} of the group's requests throttled under load, every kind)`,
       );
     }
   }
