@@ -105,7 +105,7 @@ export interface Spec {
 export interface RolloutRun {
   spec: Spec;
   report: RunReport;
-  /** The canary's share read back from moto once the run ended (0-1). */
+  /** The canary's share read back from moto once the run ended (0-1; a release whose targets disagree, 0.5). */
   readBack: number;
   path: string[];
   virtualMinutes: number;
@@ -124,20 +124,20 @@ export interface LoadResult {
 
 export function specs(options: LoadOptions): Spec[] {
   const random = mulberry32(options.seed);
-  const route53 = options.route53Share ?? 0.2;
-  const elb = route53 + (options.elbShare ?? 0.15);
-  const apiGateway = elb + (options.apiGatewayShare ?? 0.15);
-  const release = apiGateway + (options.releaseShare ?? 0.05);
-  const kindOf = (draw: number): LoadKind =>
-    draw < route53
-      ? 'route53-weighted'
-      : draw < elb
-        ? 'elb-weighted'
-        : draw < apiGateway
-          ? 'apigateway-canary'
-          : draw < release
-            ? 'release'
-            : 'lambda-alias';
+  const shares: Array<[LoadKind, number]> = [
+    ['route53-weighted', options.route53Share ?? 0.2],
+    ['elb-weighted', options.elbShare ?? 0.15],
+    ['apigateway-canary', options.apiGatewayShare ?? 0.15],
+    ['release', options.releaseShare ?? 0.05],
+  ];
+  const kindOf = (draw: number): LoadKind => {
+    let edge = 0;
+    for (const [kind, share] of shares) {
+      edge += share;
+      if (draw < edge) return kind;
+    }
+    return 'lambda-alias';
+  };
   return Array.from({ length: options.rollouts }, (_, index) => ({
     index,
     kind: kindOf(random()),
