@@ -1,25 +1,49 @@
 /**
- * `npm run bench:load [-- --rollouts N --seed S]`: N rollouts (default 60) started within one virtual
- * minute, quotas scaled by N/300, against moto behind the quota emulator; then each alone. Prints the
+ * `npm run bench:load [-- --rollouts N --seed S --route53 0.2 --elb 0.15 --apigateway 0.15 --release 0.05]`:
+ * N rollouts (default 60; those shares of the target kinds and releases, the rest Lambda aliases) started
+ * within one virtual minute, quotas scaled by N/300, against moto behind the quota emulator; then each alone. Prints the
  * goals, the calls per rollout per service, and which quota binds first at how many rollouts.
  */
 import { parseArgs } from 'node:util';
 import { startMoto } from '../local/moto';
-import { ACCOUNT_ROLLOUTS, runLoad } from './load';
+import { ACCOUNT_ROLLOUTS, LOAD_KINDS, runLoad, STRATEGY_OF } from './load';
 import { callsByOperation, capacity, goals } from './load-summary';
 
 const { values } = parseArgs({
-  options: { rollouts: { type: 'string', default: '60' }, seed: { type: 'string', default: '1' } },
+  options: {
+    rollouts: { type: 'string', default: '60' },
+    seed: { type: 'string', default: '1' },
+    // Shares of the mix by target kind (the rest are Lambda aliases), e.g. --route53 0 --elb 1 for ELB only.
+    route53: { type: 'string', default: '0.2' },
+    elb: { type: 'string', default: '0.15' },
+    apigateway: { type: 'string', default: '0.15' },
+    release: { type: 'string', default: '0.05' },
+  },
 });
 const rollouts = Number(values.rollouts);
 const seed = Number(values.seed);
 if (!Number.isInteger(rollouts) || rollouts < 1) throw new Error(`--rollouts must be a whole number above 0`);
+const shares = {
+  route53Share: share('route53'),
+  elbShare: share('elb'),
+  apiGatewayShare: share('apigateway'),
+};
+if (shares.route53Share + shares.elbShare + shares.apiGatewayShare > 1)
+  throw new Error('--route53, --elb and --apigateway must add up to at most 1 (the rest are Lambda aliases)');
+
+function share(name: 'route53' | 'elb' | 'apigateway' | 'release'): number {
+  const value = Number(values[name]);
+  if (!(value >= 0 && value <= 1))
+    throw new Error(`--${name} must be a share from 0 to 1, got '${values[name]}'`);
+  return value;
+}
 
 const moto = await startMoto();
 try {
   const result = await runLoad({
     rollouts,
     seed,
+    ...shares,
     motoEndpoint: moto.endpoint,
     log: (line) => console.log(line),
   });
@@ -30,7 +54,7 @@ try {
   const mix = (kind: string, faulty: boolean) =>
     result.loaded.filter((r) => r.spec.kind === kind && r.spec.faulty === faulty).length;
   console.log(
-    `mix: ${mix('lambda-alias', false)} healthy + ${mix('lambda-alias', true)} faulty Lambda aliases, ${mix('route53-weighted', false)} healthy + ${mix('route53-weighted', true)} faulty Route 53 pairs`,
+    `mix (healthy + faulty): ${LOAD_KINDS.map((kind) => `${kind} ${mix(kind, false)} + ${mix(kind, true)}`).join(', ')}`,
   );
   console.log(`outcomes matched (same seed alone)  ${g.outcomesMatched}/${g.rollouts}`);
   console.log(`rejected/failed by throttling       ${g.failedByThrottling}`);
@@ -39,22 +63,21 @@ try {
   console.log(`false conflicts                     ${g.falseConflicts}`);
   console.log(`weights reported but not read back  ${g.notReadBack}`);
   console.log(`requests throttled (then retried)   ${g.throttledRequests} of ${g.requests}`);
-  for (const kind of ['lambda-alias', 'route53-weighted'] as const) {
+  for (const kind of LOAD_KINDS) {
     const ops = callsByOperation(result, kind);
     if (ops.size === 0) continue;
-    const strategy = kind === 'lambda-alias' ? 'Canary10Percent5Minutes' : '10% 3 min, 50% 3 min';
     console.log(
-      `\n${kind} (${strategy}): API calls per rollout (SDK calls, alone; Step Functions' start and state transitions metered in-process)`,
+      `\n${kind} (${STRATEGY_OF[kind]}): API calls per rollout (SDK calls, alone; Step Functions' start and state transitions metered in-process)`,
     );
     for (const [op, n] of ops) console.log(`  ${op.padEnd(44)} ${n.toFixed(1)}`);
     console.log(`  quota use at AWS's full quotas, binding first:`);
     for (const use of capacity(result, kind)) {
       console.log(
-        `  ${use.group.name.padEnd(28)} ${use.callsPerRollout.toFixed(1).padStart(6)} calls/rollout  ${use.group.perSecond}/s  → ${use.sustainedRollouts} rollouts in flight at once  (${use.throttledUnderLoad} throttled under load)`,
+        `  ${use.group.name.padEnd(28)} ${use.callsPerRollout.toFixed(1).padStart(6)} calls/rollout  ${use.group.perSecond}/s  → ${use.sustainedRollouts} rollouts in flight at once  (${use.throttledUnderLoad} of the group's requests throttled under load, every kind)`,
       );
     }
   }
-  const first = (['lambda-alias', 'route53-weighted'] as const).flatMap((kind) =>
+  const first = LOAD_KINDS.flatMap((kind) =>
     capacity(result, kind)
       .slice(0, 1)
       .map((use) => `${kind}: ${use.group.name} at about ${use.sustainedRollouts} rollouts in flight`),

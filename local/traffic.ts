@@ -3,6 +3,7 @@
  * the AWS endpoint, divides the minute's requests by it, fails each side's share at that side's rate,
  * and publishes the CloudWatch counts the analysis reads.
  */
+import { APIGatewayClient, GetStageCommand } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeRulesCommand,
@@ -170,8 +171,9 @@ export function targetGroupSplit(
   loadBalancer: string,
   groupErrorRates: Record<string, number>,
   defaultRate: number,
+  endpoint?: string,
 ) {
-  const elb = new ElasticLoadBalancingV2Client({});
+  const elb = new ElasticLoadBalancingV2Client(endpoint ? { endpoint } : {});
   return async (): Promise<Side[]> => {
     const rules = await elb.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }));
     const forward = rules.Rules?.[0]?.Actions?.find((a) => a.Type === 'forward');
@@ -185,5 +187,35 @@ export function targetGroupSplit(
         LoadBalancer: loadBalancer,
       },
     }));
+  };
+}
+
+/**
+ * The split of a REST API stage and its canary, published as an app's own metrics with a `Side`
+ * dimension: the stage's own deployment is side `stable`, the canary's is side `canary` (as AWS/ApiGateway
+ * names the stage and its canary). Each side fails at the rate of the deployment it serves.
+ */
+export function stageSplit(
+  restApiId: string,
+  stageName: string,
+  app: string,
+  deploymentErrorRates: Record<string, number>,
+  defaultRate: number,
+  endpoint?: string,
+) {
+  const apigw = new APIGatewayClient(endpoint ? { endpoint } : {});
+  return async (): Promise<Side[]> => {
+    const stage = await apigw.send(new GetStageCommand({ restApiId, stageName }));
+    const canary = stage.canarySettings;
+    const percent = canary ? (canary.percentTraffic ?? 0) : 0;
+    const side = (name: string, deploymentId: string | undefined, share: number): Side => ({
+      share,
+      errorRate: deploymentErrorRates[deploymentId ?? ''] ?? defaultRate,
+      dimensions: { App: app, Side: name },
+    });
+    return [
+      side('stable', stage.deploymentId, 1 - percent / 100),
+      side('canary', canary?.deploymentId ?? stage.deploymentId, percent / 100),
+    ];
   };
 }

@@ -2,18 +2,25 @@
  * The quota emulator: each service's throttling answer is one the SDK names and retries as throttling,
  * and buckets refill on the clock given, not the wall's.
  */
-import { APIGatewayClient, GetStageCommand } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, GetStageCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { useEndpoint } from '../../local/moto';
-import { QuotaEmulator, type QuotaGroup, scaleQuotas, TokenBucket } from '../../local/quota-emulator';
+import {
+  AWS_QUOTAS,
+  QuotaEmulator,
+  type QuotaGroup,
+  scaleQuotas,
+  TokenBucket,
+} from '../../local/quota-emulator';
 
 const ONE_PER_HOUR = (name: string, service: QuotaGroup['service']): QuotaGroup => ({
   name,
@@ -146,6 +153,36 @@ describe('the quota emulator', () => {
       ['ListResourceRecordSets', undefined, false],
       ['ListResourceRecordSets', undefined, false],
       ['ListResourceRecordSets', undefined, false],
+    ]);
+  });
+
+  it("meters ELB's reads and writes in their own buckets, and names API Gateway's operations", async () => {
+    emulator.reset(
+      () => now,
+      AWS_QUOTAS.filter((g) => g.service === 'elbv2' || g.service === 'apigateway').map((g) => ({
+        ...g,
+        burst: 1,
+        perSecond: 1 / 3600,
+      })),
+    );
+    const elb = new ElasticLoadBalancingV2Client({ endpoint, maxAttempts: 1 });
+    const ruleArn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/a/1/2/3';
+    const quietly = (p: Promise<unknown>) => p.catch(() => undefined);
+    await quietly(elb.send(new DescribeRulesCommand({ RuleArns: [ruleArn] })));
+    await quietly(elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: [] })));
+    await quietly(elb.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: [] })));
+    const apigw = new APIGatewayClient({ endpoint, maxAttempts: 1 });
+    await quietly(apigw.send(new GetStageCommand({ restApiId: 'none', stageName: 'live' })));
+    await quietly(apigw.send(new UpdateStageCommand({ restApiId: 'none', stageName: 'live' })));
+
+    expect(emulator.calls.map((c) => [c.op, c.group, c.throttled])).toEqual([
+      ['DescribeRules', 'elbv2:describe', false],
+      // A write takes no token from the reads' bucket: the first is served, the second finds its own empty.
+      ['ModifyRule', 'elbv2:modify', false],
+      ['ModifyRule', 'elbv2:modify', true],
+      ['GetStage', 'apigateway:all', false],
+      // API Gateway's 10/s is one bucket for every management call.
+      ['UpdateStage', 'apigateway:all', true],
     ]);
   });
 });
