@@ -3,20 +3,10 @@
  * which it cannot time before the canary's minutes are read.
  */
 import { describe, expect, it } from 'vitest';
-import { forecastRollout, summarizeHistory } from '../../shared/core/history';
+import { forecastRollout } from '../../shared/core/history';
 import { resolveStrategy } from '../../shared/core/strategy';
+import { priorAt } from '../support/prior';
 
-const hour = { start: new Date('2026-12-04T09:00:00Z'), end: new Date('2026-12-04T10:00:00Z') };
-/** The stable side's last hour at `rpm` requests a minute and a 0.5% error rate. */
-const priorAt = (rpm: number) =>
-  summarizeHistory(
-    Array.from({ length: 60 }, (_, i) => ({
-      at: new Date(hour.start.getTime() + i * 60_000).toISOString(),
-      requests: rpm,
-      errors: rpm / 200,
-    })),
-    hour,
-  );
 const config = {
   beta: 0.01,
   maxRegression: { ratio: 4, floor: 0.005 },
