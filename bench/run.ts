@@ -243,13 +243,17 @@ async function main(): Promise<void> {
     worlds,
     ...(analysis ? { analysis } : {}),
   });
-  // Releases of several targets (issue 20): the same runs per row, every strategy.
+  // Releases of several targets (issue 20): the same runs per row, every strategy a release takes (Plan
+  // refuses Adaptive for a release: validateReleaseInput).
   const releases = options.worlds
     ? []
     : runReleaseBench(
         options.runs,
         options.seed,
-        STRATEGIES.map((name) => ({ name, steps: resolveStrategy(name) })),
+        STRATEGIES.filter((name) => name !== 'Adaptive').map((name) => ({
+          name,
+          steps: resolveStrategy(name),
+        })),
         draws,
       );
   const seconds = (Date.now() - started) / 1000;

@@ -99,8 +99,9 @@ export function validateReleaseInput(input: unknown, raw: unknown = input): Vali
       );
     }
   });
-  if (problems.length > 0) throw new InvalidInputError(`invalid release input: ${problems.join('; ')}`);
   const steps = members[0]?.steps ?? [];
+  if (steps.some((step) => step.adaptive)) problems.push(ADAPTIVE_RELEASE_REFUSAL);
+  if (problems.length > 0) throw new InvalidInputError(`invalid release input: ${problems.join('; ')}`);
   return {
     input: parsed.data,
     members,
@@ -108,6 +109,16 @@ export function validateReleaseInput(input: unknown, raw: unknown = input): Vali
     stateBytes: byteSize(raw) + byteSize(parsed.data) + byteSize(steps),
   };
 }
+
+/**
+ * The adaptive ramp climbs a rung only while the evidence at it leans healthy; a release would need
+ * every target to lean so at once, and measured (`npm run bench`, five healthy targets) it promoted
+ * half of them, the rest held on low rungs until they ran out of time. Refused until it has a rule of
+ * its own for several targets.
+ */
+const ADAPTIVE_RELEASE_REFUSAL =
+  'strategy: the Adaptive ramp cannot run a release yet (five healthy targets were released only half ' +
+  'the time); use a fixed strategy such as Linear10PercentEvery1Minute or Canary10Percent5Minutes';
 
 /** A release's entry's target: the entry itself, or its `target` when it names its own metrics. */
 export function targetOf(entry: ReleaseTarget): Target {

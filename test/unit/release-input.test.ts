@@ -57,6 +57,14 @@ describe('validateReleaseInput', () => {
     expect(() => validateReleaseInput({ targets: many })).toThrow(/targets: .*<=20/);
   });
 
+  it('refuses the Adaptive ramp for a release, in either form, naming the field', () => {
+    for (const strategy of ['Adaptive', { adaptive: { initialWeight: 10 } }]) {
+      expect(() => validateReleaseInput({ targets: [alias('a'), alias('b')], strategy })).toThrow(
+        /^invalid release input: strategy: the Adaptive ramp cannot run a release yet/,
+      );
+    }
+  });
+
   it('refuses a target named twice, and a bad release name', () => {
     expect(() => validateReleaseInput({ targets: [alias('a', '2'), alias('b'), alias('a', '3')] })).toThrow(
       /targets\[2\]: alias a:live.* is targets\[0\] again/,
