@@ -7,11 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local/runner';
 import { recordRun } from '../../cli/reports/html';
 import { toReport } from '../../cli/reports/progress';
-import type { OperatorCommand } from '../../shared/core/operator';
 import type { RequestChange } from '../../shared/core/ports';
 import { resolveStrategy } from '../../shared/core/strategy';
 import type { RolloutState } from '../../shared/steps/rollout';
-import { type FakeDeps, FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
+import {
+  type FakeDeps,
+  FakeMetrics,
+  FakeRouter,
+  fakeDeps,
+  operatorCommand,
+  steadyMinute,
+} from '../support/fakes';
 
 const input = {
   target: { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' },
@@ -53,15 +59,7 @@ async function run(
   return { result, report: toReport(result), router, weights: weightsOf(router) };
 }
 
-const command = (action: OperatorCommand['action']): RequestChange => ({
-  command: {
-    id: `${action}-${Math.random().toString(36).slice(2)}`,
-    action,
-    reason: `${action} by the test`,
-    by: 'arn:aws:iam::123456789012:user/ops',
-    at: '2026-11-02T10:03:00.000Z',
-  },
-});
+const command = operatorCommand;
 
 /** Leaves `request(weight)` beside the record before each check, as the operator commands do. */
 const requestAt =

@@ -6,10 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../cli/local/runner';
 import { describeEvent, toReport } from '../../cli/reports/progress';
-import type { OperatorCommand } from '../../shared/core/operator';
 import type { RequestChange } from '../../shared/core/ports';
 import type { RolloutState } from '../../shared/steps/rollout';
-import { type FakeDeps, FakeMetrics, FakeRouter, fakeDeps, steadyMinute } from '../support/fakes';
+import {
+  type FakeDeps,
+  FakeMetrics,
+  FakeRouter,
+  fakeDeps,
+  operatorCommand,
+  steadyMinute,
+} from '../support/fakes';
 
 const target = { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' };
 
@@ -21,16 +27,7 @@ function world(canaryRate = 0.005) {
   return { router, deps: fakeDeps(router, metrics) };
 }
 
-const command = (action: OperatorCommand['action'], extra: Partial<OperatorCommand> = {}): RequestChange => ({
-  command: {
-    id: `${action}-${Math.random().toString(36).slice(2)}`,
-    action,
-    reason: `${action} by the test`,
-    by: 'arn:aws:iam::123456789012:user/ops',
-    at: '2026-11-02T10:03:00.000Z',
-    ...extra,
-  },
-});
+const command = operatorCommand;
 
 /** Runs a rollout, leaving `requests[n]` beside the record just before check n runs. */
 async function run(input: Record<string, unknown>, requests: Record<number, RequestChange>, setup = world()) {

@@ -5,12 +5,14 @@ import type { EventPublisher, LifecycleEvent } from '../../shared/aws/events';
 import { VirtualClock } from '../../shared/core/clock';
 import { InvalidInputError } from '../../shared/core/errors';
 import type { SideMinute } from '../../shared/core/history';
+import type { OperatorCommand } from '../../shared/core/operator';
 import type {
   Applied,
   CountsQuery,
   LiveSplit,
   MetricRef,
   MetricsSource,
+  RequestChange,
   SideQuery,
   TrafficContext,
   TrafficRouter,
@@ -270,3 +272,18 @@ export function fakeDeps(
     records: new MemoryRolloutRecords(executions),
   };
 }
+
+/** An operator's request (`fledge pause`, `promote`, ...) as the commands leave it beside the record. */
+export const operatorCommand = (
+  action: OperatorCommand['action'],
+  extra: Partial<OperatorCommand> = {},
+): RequestChange => ({
+  command: {
+    id: `${action}-${Math.random().toString(36).slice(2)}`,
+    action,
+    reason: `${action} by the test`,
+    by: 'arn:aws:iam::123456789012:user/ops',
+    at: '2026-11-02T10:03:00.000Z',
+    ...extra,
+  },
+});
