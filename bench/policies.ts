@@ -13,7 +13,7 @@ import {
   resolvedAnalysis,
 } from '../shared/core/schema';
 import type { PairedMinute } from '../shared/core/sequential-test';
-import type { Step } from '../shared/core/strategy';
+import { isAdaptive, type Step } from '../shared/core/strategy';
 import type { LatencyThreshold } from '../shared/core/verdict';
 import { mannWhitneyGreaterP } from './mann-whitney';
 import { HISTORY_MINUTES, type Minute, type World, type WorldRun } from './model';
@@ -137,7 +137,7 @@ export function fledgeView(
 
 /** What fledge's Plan fixes for one target: the analysis, the latency thresholds and the prior. */
 export function planFledge(
-  { run, world, analysis }: Omit<PolicyContext, 'steps'>,
+  { run, world, analysis, steps = [] }: Omit<PolicyContext, 'steps'> & { steps?: readonly Step[] },
   overrides: Record<string, unknown> = {},
 ): { config: ReturnType<typeof resolvedAnalysis>; latency: LatencyThreshold[]; prior: Prior } {
   const given = analysisConfig({
@@ -156,6 +156,7 @@ export function planFledge(
   const config = resolvedAnalysis(given, {
     metricLagMinutes: given.metricLagMinutes ?? DEFAULT_METRIC_LAG_MINUTES,
     maxExtraMinutes: extraHold(given.insufficientData.maxExtraMinutes, prior).minutes,
+    adaptive: isAdaptive(steps),
   });
   return { config, latency, prior };
 }

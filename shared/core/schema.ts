@@ -191,6 +191,13 @@ export const AnalysisSchema = z
       z.prefault(MaxRegressionSchema, {}),
       'Promotion needs evidence that the canary is not this much worse than the baseline.',
     ),
+    historyEvidence: described(
+      z.optional(z.boolean()),
+      "Also count, toward promotion, the canary's errors against the stable version's error rate over its last hour " +
+        '(read at Plan): far less canary traffic shows a healthy canary is not maxRegression worse, on the assumption ' +
+        "that the stable version fails as often during the rollout as in that hour (fledge drops it when the baseline's " +
+        'own minutes show otherwise). Default: true for the Adaptive strategy, false for fixed schedules.',
+    ),
     tolerance: described(
       z._default(z.number().check(z.gte(0), z.lte(10)), 0),
       'How much worse, relatively, the canary error rate may be before it is a regression (0.1 = 10%).',
@@ -357,6 +364,7 @@ export type AnalysisInput = z.infer<typeof AnalysisSchema>;
 export type AnalysisConfig = AnalysisInput & {
   metricLagMinutes: number;
   insufficientData: { maxExtraMinutes: number };
+  historyEvidence: boolean;
 };
 
 /** metricLagMinutes when the input leaves it unset and the target's requests end within a minute. */
@@ -365,10 +373,11 @@ export const DEFAULT_METRIC_LAG_MINUTES = 1;
 /** The analysis as given, with the metric lag and the hold for evidence Plan fixed for it. */
 export function resolvedAnalysis(
   analysis: AnalysisInput,
-  fixed: { metricLagMinutes: number; maxExtraMinutes: number },
+  fixed: { metricLagMinutes: number; maxExtraMinutes: number; adaptive: boolean },
 ): AnalysisConfig {
   return {
     ...analysis,
+    historyEvidence: analysis.historyEvidence ?? fixed.adaptive,
     metricLagMinutes: fixed.metricLagMinutes,
     insufficientData: { ...analysis.insufficientData, maxExtraMinutes: fixed.maxExtraMinutes },
   };

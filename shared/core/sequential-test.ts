@@ -132,6 +132,15 @@ export interface SafetyOptions {
   armDispersion?: { canary: readonly number[]; baseline: readonly number[] };
   /** The stable version's rate over its last hour: where the difference part's estimates start. */
   priorRate?: number | null;
+  /** The stable version's last hour (requests, errors, its φ): the history part's rate, read at Plan. */
+  history?: HistoryCounts;
+}
+
+/** The stable version's errors over its last hour, as Plan read them, and how much they vary beyond Poisson. */
+export interface HistoryCounts {
+  requests: number;
+  errors: number;
+  phi: number;
 }
 
 /** The ratio part's alternatives, given maxRegression.ratio r: as good as the baseline, better, and between. */
@@ -149,6 +158,8 @@ export interface SafetyResult extends TestResult {
   ratioEValue: number;
   /** The difference part: evidence that the canary's rate is below the baseline's plus the floor. */
   differenceEValue: number;
+  /** The history part, when the stable version's last hour is used (analysis.historyEvidence). */
+  history?: HistoryEvidence;
 }
 
 /**
@@ -191,9 +202,133 @@ export function safetyTest(minutes: readonly PairedTrials[], options: SafetyOpti
     options.priorRate ?? null,
   );
   const w = ratioWeight(options.priorRate, floor);
-  const eValue = w * ratioEValue + (1 - w) * differenceEValue;
+  const paired = w * ratioEValue + (1 - w) * differenceEValue;
   const threshold = 1 / options.beta;
-  return { eValue, threshold, rejected: eValue >= threshold, ratioEValue, differenceEValue };
+  const history =
+    options.history &&
+    historyEValueOf(
+      minutes,
+      options.maxRegression,
+      options.history,
+      options.beta,
+      options.armDispersion ?? { canary: options.dispersion ?? [], baseline: options.dispersion ?? [] },
+    );
+  if (!history)
+    return { eValue: paired, threshold, rejected: paired >= threshold, ratioEValue, differenceEValue };
+  const eValue =
+    (1 - HISTORY_DELTA_SHARE) * ((1 - HISTORY_WEIGHT) * paired + HISTORY_WEIGHT * history.eValue);
+  return { eValue, threshold, rejected: eValue >= threshold, ratioEValue, differenceEValue, history };
+}
+
+/**
+ * The share of beta set aside for the chance that the stable version's last hour overstated its rate (the
+ * history part's bound is wrong): the mixture is scaled by 1 − this, and the bound holds with probability
+ * 1 − this × beta, so promotion still spends at most beta in all.
+ */
+export const HISTORY_DELTA_SHARE = 0.05;
+
+/** The history part's share of the safety evidence when it is used; the paired parts share the rest. */
+export const HISTORY_WEIGHT = 0.8;
+
+/**
+ * Evidence that the rollout's baseline fails less often than the stable version did over its hour (a
+ * likelihood ratio of its rate so far against the hour's) at which the history part is dropped: the stable
+ * version's rate has moved, and the hour no longer says what "maxRegression worse" is. Low, because a
+ * dropped part costs only time, and a kept one after such a fall can promote a canary worse than the
+ * baseline of the same minutes (bench world `baseline-fell`).
+ */
+export const HISTORY_DRIFT_EVIDENCE = 4;
+
+/** The history part: evidence against "the canary fails at least maxRegression worse than the stable version's hour". */
+export interface HistoryEvidence {
+  eValue: number;
+  /** The lower bound on the stable version's rate the null is built on. */
+  bound: number;
+  /** The canary rate the canary is tested against: max(ratio × bound, bound + floor). */
+  nullRate: number;
+  /** The minute (index among those judged) from which the baseline's rate contradicted the hour. */
+  droppedAt?: number;
+}
+
+/**
+ * The lowest rate b with n·KL(k/n ‖ b) ≤ ln(1/δ), for k Poisson events in n trials: by Chernoff's bound
+ * the rate is below it with probability at most δ. 0 without events.
+ */
+export function lowerRateBound(events: number, trials: number, delta: number): number {
+  if (!(trials > 0) || !(events > 0)) return 0;
+  const hat = events / trials;
+  const budget = Math.log(1 / delta);
+  let lo = 0;
+  let hi = hat;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (trials * poissonKl(hat, mid) > budget) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** KL(Poisson(a) ‖ Poisson(b)) per unit of exposure. */
+function poissonKl(a: number, b: number): number {
+  if (a <= 0) return b;
+  return b - a + a * Math.log(a / b);
+}
+
+/**
+ * The history part: the canary's own counts against a fixed rate c0 = max(ratio × b_L, b_L + floor),
+ * b_L the lower bound (at δ = HISTORY_DELTA_SHARE × beta) on the stable version's rate over its last hour,
+ * its counts divided by its φ. Alternatives below c0 (the hour's rate, half of it, and c0 / ratio^(2/3),
+ * c0 / ratio^(1/3)), weighted as the ratio part's; each minute's log-likelihood ratio divided by the
+ * canary's φ. Binomial likelihood ratios are monotone, so each is a supermartingale for every c ≥ c0.
+ * It assumes the stable version's rate is the same in the rollout as in the hour: from the first minute
+ * the rollout's baseline shows it failing less often than in the hour (HISTORY_DRIFT_EVIDENCE), the part is
+ * dropped (0 from then on), a choice made from earlier minutes only, so it stays a supermartingale.
+ */
+function historyEValueOf(
+  minutes: readonly PairedTrials[],
+  maxRegression: MaxRegression,
+  history: HistoryCounts,
+  beta: number,
+  dispersion: { canary: readonly number[]; baseline: readonly number[] },
+): HistoryEvidence | undefined {
+  if (!(history.requests > 0)) return undefined;
+  const phi = Math.max(1, history.phi);
+  const bound = lowerRateBound(history.errors / phi, history.requests / phi, HISTORY_DELTA_SHARE * beta);
+  const nullRate = Math.max(maxRegression.ratio * bound, bound + maxRegression.floor);
+  if (!(nullRate < 1)) return undefined;
+  const typical = Math.max(history.errors / history.requests, nullRate / (2 * maxRegression.ratio));
+  const alternatives = [
+    typical,
+    typical / 2,
+    nullRate * maxRegression.ratio ** (-2 / 3),
+    nullRate * maxRegression.ratio ** (-1 / 3),
+  ].map((c) => Math.min(c, nullRate));
+  const logLr = alternatives.map(() => 0);
+  const baseline = { events: 0, trials: 0 };
+  for (let s = 0; s < minutes.length; s++) {
+    if (drifted(baseline, history.errors / history.requests)) {
+      return { eValue: 0, bound, nullRate, droppedAt: s };
+    }
+    const minute = minutes[s] as PairedTrials;
+    const temperC = 1 / Math.max(1, dispersion.canary[s] ?? 1);
+    const temperB = 1 / Math.max(1, dispersion.baseline[s] ?? 1);
+    const { events, trials } = minute.canary;
+    alternatives.forEach((c, j) => {
+      logLr[j] =
+        (logLr[j] as number) +
+        temperC * (logBinomial(events, trials, c) - logBinomial(events, trials, nullRate));
+    });
+    baseline.events += temperB * minute.baseline.events;
+    baseline.trials += temperB * Math.max(0, minute.baseline.trials);
+  }
+  return { eValue: weightedSumExp(logLr, SAFETY_WEIGHTS), bound, nullRate };
+}
+
+/** The rollout's baseline so far fails less often than over the hour, by HISTORY_DRIFT_EVIDENCE or more. */
+function drifted(baseline: { events: number; trials: number }, hourRate: number): boolean {
+  if (!(baseline.trials > 0) || !(hourRate > 0)) return false;
+  const rate = baseline.events / baseline.trials;
+  return rate < hourRate && baseline.trials * poissonKl(rate, hourRate) >= Math.log(HISTORY_DRIFT_EVIDENCE);
 }
 
 /** Pseudo-requests of the stable version's history each running estimate starts from. */

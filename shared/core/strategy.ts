@@ -64,6 +64,11 @@ export function adaptiveRamp(bounds: AdaptiveBounds): Step[] {
   return steps;
 }
 
+/** The steps are an adaptive ramp's rungs (strategy "Adaptive"). */
+export function isAdaptive(steps: readonly Step[]): boolean {
+  return steps.some((step) => step.adaptive !== undefined);
+}
+
 /**
  * A step's weight is a percentage with at most this many decimals (steps of 0.001%). The rollout state
  * records each applied weight at this precision, and the Lambda-alias router checks the alias against

@@ -8,6 +8,7 @@ import {
   conditionalDispersion,
   dispersionByMinute,
   errorTrials,
+  historyDispersion,
   type MaxRegression,
   type PairedMinute,
   type PairedTrials,
@@ -49,6 +50,11 @@ export interface Evidence {
     maxRegression: MaxRegression;
     /** About how many more canary requests that needs, if the canary keeps failing like the baseline. */
     moreCanaryRequests: number | null;
+    /**
+     * The part of it against the stable version's last hour (analysis.historyEvidence): its e-value, the
+     * canary rate it tests against, and whether the rollout's baseline showed the hour no longer holds.
+     */
+    history?: { eValue: number; nullRate: number; dropped: boolean };
   };
   latency?: LatencyEvidence[];
   /** Series that did not report while their arm served traffic, e.g. "canary errors in 3 of 5 minutes". */
@@ -86,6 +92,8 @@ export interface JudgeConfig {
   minInvocations: number;
   maxErrorRate?: number | undefined;
   errors?: { publishedOnlyWhenNonZero?: boolean | undefined } | undefined;
+  /** Count the canary against the stable version's last hour too (the safety test's history part). */
+  historyEvidence?: boolean | undefined;
 }
 
 /** The thresholds of one latency statistic, as Plan fixed them (see history.ts). */
@@ -259,6 +267,15 @@ export function errorTest(
       ),
     },
     priorRate: prior && prior.requests > 0 ? prior.errors / prior.requests : null,
+    ...(config.historyEvidence && prior && prior.requests > 0
+      ? {
+          history: {
+            requests: prior.requests,
+            errors: prior.errors,
+            phi: historyDispersion(priorDispersion),
+          },
+        }
+      : {}),
   });
   return { trials, phi, regression, safety };
 }
@@ -411,6 +428,15 @@ function evidenceOf({ input, judged, errors, latency, names }: Judged): Evidence
             threshold: errors.safety.threshold,
             maxRegression: config.maxRegression,
             moreCanaryRequests: errors.safety.rejected ? 0 : null,
+            ...(errors.safety.history
+              ? {
+                  history: {
+                    eValue: round(errors.safety.history.eValue),
+                    nullRate: round(errors.safety.history.nullRate),
+                    dropped: errors.safety.history.droppedAt !== undefined,
+                  },
+                }
+              : {}),
           },
         }),
     ...(latency.evidence.length > 0 ? { latency: latency.evidence } : {}),

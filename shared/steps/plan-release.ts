@@ -11,7 +11,7 @@ import type { TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { releaseExtraMinutes } from '../core/release';
 import { resolvedAnalysis } from '../core/schema';
-import type { Step } from '../core/strategy';
+import { isAdaptive, type Step } from '../core/strategy';
 import { kindOf } from '../targets/kinds';
 import { ReleaseRouter } from '../targets/release-router';
 import {
@@ -138,7 +138,11 @@ function fixReleaseSchedule(
   const lagMinutes = Math.max(...taken.fitted.map((f) => f.lag.minutes));
   const lagReasons = taken.fitted.flatMap((f, i) => (f.lag.reason ? [`targets[${i}]: ${f.lag.reason}`] : []));
   const extra = releaseHold(valid, steps, lagMinutes, histories);
-  const analysis = resolvedAnalysis(given, { metricLagMinutes: lagMinutes, maxExtraMinutes: extra.minutes });
+  const analysis = resolvedAnalysis(given, {
+    metricLagMinutes: lagMinutes,
+    maxExtraMinutes: extra.minutes,
+    adaptive: isAdaptive(steps),
+  });
   const sides = memberTraffic(
     {
       members: valid.members.map((m) => ({ name: kindOf(m.input.target).label(m.input.target) })),

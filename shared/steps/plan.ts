@@ -12,7 +12,7 @@ import { armQueries, stableMetrics } from '../core/metric-queries';
 import type { MetricRef, SideQuery, TrafficContext } from '../core/ports';
 import { type RolloutRecord, recordKey, recordLabel } from '../core/record';
 import { DEFAULT_METRIC_LAG_MINUTES, resolvedAnalysis, type Target } from '../core/schema';
-import type { Step } from '../core/strategy';
+import { isAdaptive, type Step } from '../core/strategy';
 import { interpretTrigger } from '../core/triggers';
 import { kindOf } from '../targets/kinds';
 import { bestEffort } from './bookkeeping';
@@ -192,7 +192,11 @@ function fixSchedule(
     prior,
     (minutes) => scheduleFit(valid, steps, lag.minutes, minutes).length === 0,
   );
-  const analysis = resolvedAnalysis(given, { metricLagMinutes: lag.minutes, maxExtraMinutes: extra.minutes });
+  const analysis = resolvedAnalysis(given, {
+    metricLagMinutes: lag.minutes,
+    maxExtraMinutes: extra.minutes,
+    adaptive: isAdaptive(steps),
+  });
   const forecast = forecastRollout(steps, prior, { ...analysis, shareLagSeconds: traffic.shareLagSeconds });
   const capacity = kindOf(target).canaryCapacity?.(target, steps, traffic) ?? {};
   const planned =

@@ -5,6 +5,7 @@ import { decide, type Progress } from '../../shared/core/decision';
 import type { PairedMinute } from '../../shared/core/sequential-test';
 import { resolveStrategy, type Step } from '../../shared/core/strategy';
 import { judge, type Verdict } from '../../shared/core/verdict';
+import { priorAt } from '../support/prior';
 
 const T = Date.UTC(2026, 10, 2, 10, 0);
 const at = (minute: number) => new Date(T + minute * 60_000);
@@ -283,6 +284,26 @@ describe('judge', () => {
       baseline: { requests: baseline[0], errors: baseline[1] },
     }));
   const window = { start: at(0), end: at(5) };
+
+  it("with historyEvidence, also weighs the canary against the stable version's last hour, and says so", () => {
+    // Three minutes at 70%: 2,100 canary requests failing like the hour's 0.5%.
+    const data = minutes(3, [700, 3], [300, 2]);
+    const prior = priorAt(1000);
+    const paired = judge({ window, minutes: data, alarmsInAlarm: [], prior, config: judgeConfig });
+    const both = judge({
+      window,
+      minutes: data,
+      alarmsInAlarm: [],
+      prior,
+      config: { ...judgeConfig, historyEvidence: true },
+    });
+
+    expect(paired.verdict).toBe('inconclusive');
+    expect(paired.evidence?.safety?.history).toBeUndefined();
+    expect(both.verdict).toBe('pass');
+    expect(both.evidence?.safety?.history).toMatchObject({ dropped: false });
+    expect(both.evidence?.safety?.history?.nullRate).toBeGreaterThan(0.015);
+  });
 
   it('never passes a canary that has not been shown safe: a 3x canary early on is "watching"', () => {
     const verdict = judge({

@@ -13,6 +13,8 @@ import {
   type DispersionStat,
   dispersionByMinute,
   dispersionOf,
+  HISTORY_DELTA_SHARE,
+  lowerRateBound,
   type PairedTrials,
   pearson,
   regressionTest,
@@ -304,5 +306,98 @@ describe('dispersion', () => {
         },
       ),
     );
+  });
+});
+
+describe("safetyTest's history part (analysis.historyEvidence)", () => {
+  const maxRegression = { ratio: 4, floor: 0.005 };
+  /** The stable version's last hour at 1,000 requests a minute and this rate, as Plan reads it. */
+  const hourAt = (draw: Draw, rate: number) => ({ requests: 60_000, errors: draw(60_000, rate), phi: 1 });
+
+  it("bounds the stable version's rate from below, wrong at most delta of the time", () => {
+    const draw = poisson.factory({ seed: 11 });
+    const delta = 0.05;
+    const runs = 4000;
+    let above = 0;
+    for (let i = 0; i < runs; i++) {
+      const trials = [200, 5000, 60_000][i % 3] ?? 60_000;
+      if (lowerRateBound(draw(trials * 0.005), trials, delta) > 0.005) above++;
+    }
+    expect(above / runs).toBeLessThanOrEqual(delta + slack(delta, runs));
+    expect(lowerRateBound(0, 60_000, delta)).toBe(0);
+    expect(lowerRateBound(300, 60_000, delta)).toBeLessThan(0.005);
+  });
+
+  it('rarely shows a canary exactly maxRegression worse safe while the stable version fails as in its hour (beta 5%)', () => {
+    // Prepare
+    const draw = binomial.factory({ seed: 12 });
+    const beta = 0.05;
+    const runs = 1500;
+
+    // Act: the hour and the rollout at 0.5%, the canary 4x that, at 10% to 90% of the traffic.
+    let shown = 0;
+    for (let i = 0; i < runs; i++) {
+      const history = hourAt(draw, 0.005);
+      const seen: PairedTrials[] = [];
+      for (let m = 0; m < 30; m++) {
+        seen.push(minute(draw, 1000, 0.1 + (i % 5) * 0.2, 0.02, 0.005));
+        if (safetyTest(seen, { beta, maxRegression, priorRate: 0.005, history }).rejected) {
+          shown++;
+          break;
+        }
+      }
+    }
+
+    // Assess
+    expect(shown / runs).toBeLessThanOrEqual(beta + slack(beta, runs));
+  });
+
+  it('shows a healthy canary safe with far less traffic than the same-minute comparison alone', () => {
+    const draw = binomial.factory({ seed: 13 });
+    const history = hourAt(draw, 0.005);
+    const minutesToPass = (withHistory: boolean) => {
+      const seen: PairedTrials[] = [];
+      for (let m = 1; m <= 60; m++) {
+        seen.push(minute(draw, 1000, 0.7, 0.005, 0.005));
+        const options = { beta: 0.01, maxRegression, priorRate: 0.005, ...(withHistory ? { history } : {}) };
+        if (safetyTest(seen, options).rejected) return m;
+      }
+      return 61;
+    };
+    const runs = 40;
+    const paired = Array.from({ length: runs }, () => minutesToPass(false)).sort((a, b) => a - b);
+    const both = Array.from({ length: runs }, () => minutesToPass(true)).sort((a, b) => a - b);
+
+    expect(both[runs / 2]).toBeLessThanOrEqual(3);
+    expect(both[runs / 2]).toBeLessThan(paired[runs / 2] ?? 0);
+  });
+
+  it('sets aside its share of beta: the whole evidence is scaled by 1 - HISTORY_DELTA_SHARE', () => {
+    const draw = binomial.factory({ seed: 14 });
+    const seen = Array.from({ length: 5 }, () => minute(draw, 1000, 0.5, 0.005, 0.005));
+    const result = safetyTest(seen, {
+      beta: 0.01,
+      maxRegression,
+      priorRate: 0.005,
+      history: hourAt(draw, 0.005),
+    });
+    const history = result.history?.eValue ?? Number.NaN;
+    const paired = 0.9 * result.ratioEValue + 0.1 * result.differenceEValue;
+
+    expect(result.eValue).toBeCloseTo((1 - HISTORY_DELTA_SHARE) * (0.2 * paired + 0.8 * history), 6);
+    expect(result.history?.nullRate).toBeGreaterThan(0.015);
+    expect(result.history?.nullRate).toBeLessThan(0.02);
+  });
+
+  it('is dropped once the baseline fails less often than the stable version did over its hour', () => {
+    const draw = binomial.factory({ seed: 15 });
+    const history = hourAt(draw, 0.005);
+    // The stable version's rate halves as the rollout begins; the canary is 4x the new rate (1%).
+    const seen = Array.from({ length: 20 }, () => minute(draw, 1000, 0.3, 0.01, 0.0025));
+    const result = safetyTest(seen, { beta: 0.01, maxRegression, priorRate: 0.005, history });
+
+    expect(result.history?.droppedAt).toBeGreaterThan(0);
+    expect(result.history?.eValue).toBe(0);
+    expect(result.rejected).toBe(false);
   });
 });
