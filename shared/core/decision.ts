@@ -141,19 +141,24 @@ export function decide({
     // All traffic is on the canary (AllAtOnce with gates): promote when the bake ends with gates clear.
     if (verdict.verdict === 'pass') return stop('promote', verdict.reason, checked);
   } else if (verdict.verdict === 'pass' || verdict.pending === 'evidence') {
-    // An adaptive rung promotes as the last step does, once the promotion evidence is in.
-    const promoting = last || (step.adaptive !== undefined && verdict.verdict === 'pass');
+    // An adaptive rung promotes as the last step does, once the promotion evidence is in, and only while it
+    // could also be left: promotion is the largest step up, not taken while the canary leans worse.
+    const promoting = step.adaptive ? verdict.verdict === 'pass' && !rungLeansWorse(verdict) : last;
     const short = step.adaptive && rungShortOfRequests(step.adaptive.minRequests, progress, verdict);
-    if (!promoting && short) {
+    const leaning: Verdict = {
+      verdict: 'inconclusive',
+      reason: `the canary leans worse (rollback evidence ${verdict.evidence?.test?.eValue} of ${verdict.evidence?.test?.threshold}); not giving it more traffic yet`,
+    };
+    if (!promoting && last) {
+      // The adaptive ramp's last rung: held for the evidence, or while the canary leans worse.
+      if (verdict.verdict === 'pass') pending = leaning;
+    } else if (!promoting && short) {
       pending = { verdict: 'inconclusive', reason: short };
     } else if (!promoting) {
       if (!(step.adaptive ? rungLeansWorse(verdict) : leansWorse(verdict))) {
         return advance(verdict.reason, checked, verdict);
       }
-      pending = {
-        verdict: 'inconclusive',
-        reason: `the canary leans worse (rollback evidence ${verdict.evidence?.test?.eValue} of ${verdict.evidence?.test?.threshold}); not giving it more traffic yet`,
-      };
+      pending = leaning;
     } else if (verdict.verdict === 'pass') {
       // Promotion waits until CloudWatch has minutes for the whole of the last step (or rung). CloudWatch's coverage
       // moves a whole minute at a time, so it reaches stepEnd only at the minute after it: a step that

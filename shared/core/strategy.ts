@@ -35,18 +35,22 @@ export interface AdaptiveStrategy {
 export type StrategyInput = string | CustomStrategy | AdaptiveStrategy;
 
 /**
- * "Adaptive"'s bounds: start at 5%, at most double or add 50 points a step, bake at least a minute, and
- * read at least 50 canary requests at a weight before raising it.
+ * "Adaptive"'s bounds: start at 8%, at most triple or add 50 points a step (8, 24, 72%), bake at least a
+ * minute, and read at least 25 canary requests at a weight before raising it. Measured in docs/ANALYSIS.md
+ * ("The adaptive ramp"): the fastest healthy promotion that keeps a 4x canary's failed requests ≤ 18.
  */
 export const ADAPTIVE_DEFAULTS: AdaptiveBounds = {
-  initialWeight: 5,
+  initialWeight: 8,
   maxStepWeight: 50,
   minBakeMinutes: 1,
-  minRequestsPerStep: 50,
+  minRequestsPerStep: 25,
 };
 
+/** Each rung of an adaptive ramp is at most this many times the one before. */
+export const RUNG_FACTOR = 3;
+
 /**
- * The rungs of an adaptive ramp: from the initial weight, each at most double the one before and at most
+ * The rungs of an adaptive ramp: from the initial weight, each at most RUNG_FACTOR times the one before and at most
  * maxStepWeight above it, up to the last rung below 100. The decision (decide()) climbs them one at a
  * time, only while the evidence at the current rung allows, and promotes from any rung once the promotion
  * evidence is in.
@@ -57,7 +61,7 @@ export function adaptiveRamp(bounds: AdaptiveBounds): Step[] {
   const steps: Step[] = [];
   for (let weight = initialWeight; weight < 100; ) {
     steps.push({ weight, bakeSeconds, adaptive: { minRequests: minRequestsPerStep } });
-    const next = roundWeight(Math.min(weight * 2, weight + maxStepWeight));
+    const next = roundWeight(Math.min(weight * RUNG_FACTOR, weight + maxStepWeight));
     if (next >= 100) break;
     weight = next;
   }

@@ -1,8 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decide, type Progress } from '../../shared/core/decision';
-import { DeployInputSchema, describeIssues } from '../../shared/core/schema';
-import { ADAPTIVE_DEFAULTS, adaptiveBounds, adaptiveRamp, resolveStrategy } from '../../shared/core/strategy';
+import { DeployInputSchema, describeIssues, resolvedAnalysis } from '../../shared/core/schema';
+import {
+  ADAPTIVE_DEFAULTS,
+  adaptiveBounds,
+  adaptiveRamp,
+  isAdaptive,
+  resolveStrategy,
+} from '../../shared/core/strategy';
 import type { Verdict } from '../../shared/core/verdict';
 
 const T = Date.UTC(2026, 10, 2, 10, 0);
@@ -36,12 +42,38 @@ const verdictOf = (kind: 'pass' | 'watching', canaryRequests: number, eValue: nu
 const decideAt = (verdict: Verdict, p: Progress) =>
   decide({ steps: ramp, progress: p, verdict, now: at(3), dataUntil: at(3), config });
 
+describe('analysis.historyEvidence', () => {
+  const target = { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' };
+  const fixed = { metricLagMinutes: 1, maxExtraMinutes: 30 };
+  const parsed = (analysis: Record<string, unknown>) =>
+    DeployInputSchema.parse({ target, analysis }).analysis;
+
+  it('is on for the adaptive ramp and off for fixed schedules unless given', () => {
+    expect(resolvedAnalysis(parsed({}), { ...fixed, adaptive: true }).historyEvidence).toBe(true);
+    expect(resolvedAnalysis(parsed({}), { ...fixed, adaptive: false }).historyEvidence).toBe(false);
+    expect(
+      resolvedAnalysis(parsed({ historyEvidence: false }), { ...fixed, adaptive: true }).historyEvidence,
+    ).toBe(false);
+    expect(
+      resolvedAnalysis(parsed({ historyEvidence: true }), { ...fixed, adaptive: false }).historyEvidence,
+    ).toBe(true);
+    expect(isAdaptive(ramp)).toBe(true);
+    expect(isAdaptive(resolveStrategy('Linear10PercentEvery1Minute'))).toBe(false);
+  });
+
+  it('names the field when it is not a boolean', () => {
+    const result = DeployInputSchema.safeParse({ target, analysis: { historyEvidence: 'yes' } });
+    expect(result.success).toBe(false);
+    expect(describeIssues(result.error?.issues ?? []).join('\n')).toMatch(/analysis\.historyEvidence/);
+  });
+});
+
 describe('the adaptive ramp', () => {
-  it('starts at 5% and at most doubles, never past the largest step, staying below 100', () => {
-    expect(ramp.map((s) => s.weight)).toEqual([5, 10, 20, 40, 80]);
+  it('starts at 8% and at most triples, never past the largest step, staying below 100', () => {
+    expect(ramp.map((s) => s.weight)).toEqual([8, 24, 72]);
     expect(
       adaptiveRamp(adaptiveBounds({ initialWeight: 1, maxStepWeight: 10 })).map((s) => s.weight),
-    ).toEqual([1, 2, 4, 8, 16, 26, 36, 46, 56, 66, 76, 86, 96]);
+    ).toEqual([1, 3, 9, 19, 29, 39, 49, 59, 69, 79, 89, 99]);
   });
 
   it('never steps past its bounds, whatever they are (property)', () => {
@@ -70,10 +102,19 @@ describe('the adaptive ramp', () => {
     expect(d.action).toBe('promote');
   });
 
+  it('does not promote from a rung, the last one included, while the canary leans worse', () => {
+    for (const stepIndex of [0, ramp.length - 1]) {
+      const d = decideAt(verdictOf('pass', 3000, 1.5), progress(stepIndex, 100));
+      expect(d).toMatchObject({ action: 'hold', progress: { stepIndex } });
+      expect(d.reason).toMatch(/leans worse \(rollback evidence 1.5 of 100\)/);
+    }
+    expect(decideAt(verdictOf('pass', 3000, 1), progress(ramp.length - 1, 100)).action).toBe('promote');
+  });
+
   it('raises the weight only after the least requests a step, recording where the next rung starts', () => {
     const short = decideAt(verdictOf('watching', 120, 0.5), progress(1, 100));
     expect(short).toMatchObject({ action: 'hold', progress: { stepIndex: 1 } });
-    expect(short.reason).toMatch(/20 canary requests read at this weight, of the 50/);
+    expect(short.reason).toMatch(/20 canary requests read at this weight, of the 25/);
 
     const enough = decideAt(verdictOf('watching', 150, 0.5), progress(1, 100));
     expect(enough).toMatchObject({

@@ -19,7 +19,7 @@ describe("Plan's forecast of an adaptive ramp", () => {
     const forecast = forecastRollout(resolveStrategy('Adaptive'), priorAt(1000), config);
 
     expect(forecast.minutes).not.toBeNull();
-    expect(forecast.reason).toContain('an adaptive ramp (5%, 10%, 20%, 40%, 80%)');
+    expect(forecast.reason).toContain('an adaptive ramp (8%, 24%, 72%)');
     expect(forecast.reason).toMatch(/may promote early, from any rung once the evidence is in/);
   });
 
