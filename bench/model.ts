@@ -24,6 +24,8 @@ export type ErrorModel =
 export interface World {
   name: string;
   baselineRate: number;
+  /** The stable version's rate over the hour before the rollout, when it differs from its rate during it. */
+  historyRate?: number;
   canaryRate: number;
   trafficPerMinute: number;
   errors: ErrorModel;
@@ -75,6 +77,24 @@ export const WORLDS: World[] = [
   world('latency-σ0.5', BASELINE_RATE, { latency: { sigma: 0.5, canarySlowdown: 1 } }),
   world('latency-σ1', BASELINE_RATE, { latency: { sigma: 1, canarySlowdown: 1 } }),
   world('slowdown-1.5x', BASELINE_RATE, { latency: { sigma: 0.5, canarySlowdown: 1.5 }, worse: true }),
+];
+
+/**
+ * Worlds where the stable version's rate during the rollout is not its rate over Plan's hour, which the
+ * history part of the promotion evidence (analysis.historyEvidence) assumes. After the others, so that
+ * every other row keeps its seed.
+ */
+export const DRIFT_WORLDS: World[] = [
+  // The stable version failed at 0.5% over Plan's hour and at half that once the rollout began; the canary
+  // fails at maxRegression × that (1%): worse, though not against the hour. The history part's assumption
+  // broken in the direction that could promote it.
+  world('baseline-fell', 4 * (BASELINE_RATE / 2), {
+    baselineRate: BASELINE_RATE / 2,
+    historyRate: BASELINE_RATE,
+  }),
+  // The other way: the stable version failed at 0.25% over the hour and 0.5% during the rollout; the canary
+  // is as good as it. Only the same-minute comparison can promote it.
+  world('baseline-rose', BASELINE_RATE, { historyRate: BASELINE_RATE / 2 }),
 ];
 
 /** One minute as CloudWatch reports it (without its timestamp). */
@@ -204,7 +224,7 @@ export class WorldRun {
     const out: SideMinute[] = [];
     for (let i = 0; i < HISTORY_MINUTES; i++) {
       const requests = this.world.trafficPerMinute;
-      const errors = this.errors(requests, this.world.baselineRate);
+      const errors = this.errors(requests, this.world.historyRate ?? this.world.baselineRate);
       const latency = this.slow(requests, 1, 'baseline');
       out.push({
         at: String(i),

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { DEFAULT_MAX_REGRESSION } from '../shared/core/schema';
 import { resolveStrategy } from '../shared/core/strategy';
-import { atMaxRegression, draws, WORLDS, type World, WorldRun } from './model';
+import { atMaxRegression, DRIFT_WORLDS, draws, WORLDS, type World, WorldRun } from './model';
 import { controller, POLICIES, type PolicyName } from './policies';
 import { releaseGoals, runReleaseBench } from './release';
 import { type Row, summarize, svgChart, table } from './report';
@@ -21,7 +21,11 @@ export const MAX_REGRESSION_TRAFFIC = [50, 200, 1000, 5000] as const;
 export function allWorlds(maxRegression: { ratio?: number; floor?: number } = {}): World[] {
   const ratio = maxRegression.ratio ?? DEFAULT_MAX_REGRESSION.ratio;
   const floor = maxRegression.floor ?? DEFAULT_MAX_REGRESSION.floor;
-  return [...WORLDS, ...MAX_REGRESSION_TRAFFIC.map((traffic) => atMaxRegression(ratio, floor, traffic))];
+  return [
+    ...WORLDS,
+    ...MAX_REGRESSION_TRAFFIC.map((traffic) => atMaxRegression(ratio, floor, traffic)),
+    ...DRIFT_WORLDS,
+  ];
 }
 
 /**
@@ -140,6 +144,8 @@ export function goals(rows: readonly Row[]): string[] {
     for (const traffic of MAX_REGRESSION_TRAFFIC) promoted(`max-regression@${traffic}`, strategy);
     promoted('missing-errors', strategy);
     promoted('2x', strategy, false);
+    promoted('baseline-fell', strategy);
+    rolledBack('baseline-rose', strategy);
     const slowdown = get('fledge', 'slowdown-1.5x', strategy);
     if (slowdown)
       line(`${strategy} slowdown-1.5x: fledge rolled back ${pct(slowdown.rolledBack)} (no goal)`, null);
