@@ -84,8 +84,8 @@ describe('fledge run against moto', () => {
 
     expect(healthy.code).toBe(0);
     // The person's progress names the ramp's weights as SetWeight applies them.
-    expect(healthy.stdout).toMatch(/step 1\/5: 5% to version 2/);
-    expect(healthy.stdout).toMatch(/step 2\/5: 10% to version 2/);
+    expect(healthy.stdout).toMatch(/step 1\/3: 8% to version 2/);
+    expect(healthy.stdout).toMatch(/step 2\/3: 24% to version 2/);
     expect(healthy.stdout).toMatch(/^PROMOTED: canary shown not 4x worse/m);
     expect(await readAlias('adaptive-fn', 'live')).toEqual({ version: '2', weights: {} });
     expect(faulty.code).toBe(1);

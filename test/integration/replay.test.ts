@@ -98,10 +98,10 @@ describe('fledge replay', () => {
     const { code, stdout } = await replay(input, ['--baseline', '1']);
 
     expect(code).toBe(0);
-    expect(stdout).toMatch(/steps 5%\/1m → 10%\/1m → 20%\/1m → 40%\/1m → 80%\/1m/);
+    expect(stdout).toMatch(/steps 8%\/1m → 24%\/1m → 72%\/1m/);
     expect(stdout).toMatch(/may promote early, from any rung/);
-    expect(stdout).toMatch(/^step 1\/5: would send 5% to version 2 /m);
-    expect(stdout).toMatch(/^step 2\/5: would send 10% to version 2 /m);
+    expect(stdout).toMatch(/^step 1\/3: would send 8% to version 2 /m);
+    expect(stdout).toMatch(/^step 2\/3: would send 24% to version 2 /m);
     expect(stdout.trim().split('\n').at(-1)).toMatch(/^would have PROMOTED at /);
     expect(await readAlias('replay-fn', 'live')).toEqual({ version: '1', weights: {} });
   });

@@ -84,7 +84,7 @@ describe('the adaptive ramp in the state machine', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(report).toMatchObject({ outcome: 'promoted', weight: 100 });
     expect(weights).toEqual(RAMP.slice(0, weights.length));
-    expect(weights[0]).toBe(5);
+    expect(weights[0]).toBe(8);
     // At 5,000 requests a minute the promotion evidence comes in below the top rung: no fixed schedule's end.
     expect(weights.length).toBeLessThan(RAMP.length);
     expect(router.calls.at(-1)).toBe('promote');
@@ -117,7 +117,7 @@ describe('the adaptive ramp in the state machine', () => {
     });
 
     expect(report).toMatchObject({ outcome: 'rolled-back', reason: 'alarm in ALARM: checkout-p99' });
-    expect(weights).toEqual([5, 10]);
+    expect(weights).toEqual([RAMP[0], RAMP[1]]);
     expect(router.calls.at(-1)).toBe('rollback');
     expect(router.weight).toBe(0);
   });
@@ -150,7 +150,7 @@ describe('the adaptive ramp in the state machine', () => {
   });
 
   it('pause holds the ramp on its rung while checks go on; resume climbs on', async () => {
-    const setup = world(0.005, 1000);
+    const setup = world(0.005);
     const pause: RequestChange = {
       pause: { since: '2026-11-02T10:02:00.000Z', by: 'ops', reason: 'watching a dashboard' },
     };
@@ -160,7 +160,7 @@ describe('the adaptive ramp in the state machine', () => {
       setup,
       given: { gates: { maxPauseMinutes: 30 } },
       taskOverrides: requestAt((weight, check) => {
-        if (weight === 10 && weightAtPause === 0) {
+        if (weight === RAMP[1] && weightAtPause === 0) {
           weightAtPause = weight;
           return pause;
         }
@@ -170,29 +170,29 @@ describe('the adaptive ramp in the state machine', () => {
     });
 
     expect(report.outcome).toBe('promoted');
-    // Every check between the pause and the resume found the canary still on the 10% rung.
+    // Every check between the pause and the resume found the canary still on the 24% rung.
     expect(heldAt.length).toBeGreaterThan(5);
-    expect(new Set(heldAt)).toEqual(new Set([10]));
+    expect(new Set(heldAt)).toEqual(new Set([RAMP[1]]));
     expect(weights).toEqual(RAMP.slice(0, weights.length));
   });
 
   it('promote mid-ramp promotes from the rung at once when the check does not fail', async () => {
-    const setup = world(0.005, 1000);
+    const setup = world(0.005);
     const { report, router, weights } = await run(0.005, {
       setup,
-      taskOverrides: requestAt((weight) => (weight === 10 ? command('promote') : undefined), setup.router),
+      taskOverrides: requestAt((weight) => (weight === RAMP[1] ? command('promote') : undefined), setup.router),
     });
 
     expect(report).toMatchObject({ outcome: 'promoted', forced: { action: 'promote', command: 'promote' } });
-    expect(weights).toEqual([5, 10]);
+    expect(weights).toEqual([RAMP[0], RAMP[1]]);
     expect(router.calls.at(-1)).toBe('promote');
   });
 
   it('abort mid-ramp rolls back at the next check, saying who and why', async () => {
-    const setup = world(0.005, 1000);
+    const setup = world(0.005);
     const { report, router, weights } = await run(0.005, {
       setup,
-      taskOverrides: requestAt((weight) => (weight === 10 ? command('abort') : undefined), setup.router),
+      taskOverrides: requestAt((weight) => (weight === RAMP[1] ? command('abort') : undefined), setup.router),
     });
 
     expect(report).toMatchObject({
@@ -200,7 +200,7 @@ describe('the adaptive ramp in the state machine', () => {
       reason: 'aborted by arn:aws:iam::123456789012:user/ops: abort by the test',
       forced: { action: 'rollback', command: 'abort' },
     });
-    expect(weights).toEqual([5, 10]);
+    expect(weights).toEqual([RAMP[0], RAMP[1]]);
     expect(router.weight).toBe(0);
   });
 
@@ -222,7 +222,7 @@ describe('the adaptive ramp in the state machine', () => {
 
     expect(order).toEqual(['hook:smoke-test:0']);
     expect(ok.report.outcome).toBe('promoted');
-    expect(ok.weights[0]).toBe(5);
+    expect(ok.weights[0]).toBe(8);
     expect(failed.report.outcome).toBe('rolled-back');
     expect(failed.weights).toEqual([]);
     expect(failed.router.weight).toBe(0);
