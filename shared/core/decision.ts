@@ -184,6 +184,16 @@ export function decide({
       pending !== verdict ? '' : verdict.pending === 'evidence' ? ' for promotion evidence' : ' for data';
     return hold(wait, `step ${progress.stepIndex + 1} held${why}: ${pending.reason}`, checked);
   }
+  if (step.adaptive && verdict.verdict === 'pass') {
+    // Held only because the canary leaned worse: the promotion evidence is in, and the rollback evidence
+    // never reached its threshold. Where the baseline has little traffic left (a top rung of 90%), that
+    // evidence moves slowly either way; the hold was a delay for it, not a verdict.
+    return stop(
+      'promote',
+      `${verdict.reason}; it leaned worse for ${config.insufficientData.maxExtraMinutes} extra minutes without the rollback evidence reaching its threshold`,
+      checked,
+    );
+  }
   const why = `insufficient data after ${config.insufficientData.maxExtraMinutes} extra minutes: ${pending.reason}`;
   if (config.insufficientData.action === 'rollback') return stop('rollback', why, checked);
   const moved = last ? stop('promote', why, checked) : advance(why, checked);

@@ -194,30 +194,39 @@ export function ratioWeight(priorRate: number | null | undefined, floor: number)
 export function safetyTest(minutes: readonly PairedTrials[], options: SafetyOptions): SafetyResult {
   const { ratio, floor } = options.maxRegression;
   const ratioMixture: Mixture = { ratios: SAFETY_RATIOS.map((f) => f(ratio)), weights: SAFETY_WEIGHTS };
-  const ratioEValue = mixtureEValue(minutes, ratio, ratioMixture, options.dispersion);
-  const differenceEValue = differenceEValueOf(
-    minutes,
-    floor,
-    options.armDispersion ?? { canary: options.dispersion ?? [], baseline: options.dispersion ?? [] },
-    options.priorRate ?? null,
-  );
+  const armDispersion = options.armDispersion ?? {
+    canary: options.dispersion ?? [],
+    baseline: options.dispersion ?? [],
+  };
   const w = ratioWeight(options.priorRate, floor);
-  const paired = w * ratioEValue + (1 - w) * differenceEValue;
+  const pairedOver = (judged: readonly PairedTrials[]) => {
+    const ratioEValue = mixtureEValue(judged, ratio, ratioMixture, options.dispersion);
+    const differenceEValue = differenceEValueOf(judged, floor, armDispersion, options.priorRate ?? null);
+    return { ratioEValue, differenceEValue, paired: w * ratioEValue + (1 - w) * differenceEValue };
+  };
+  const { ratioEValue, differenceEValue, paired } = pairedOver(minutes);
   const threshold = 1 / options.beta;
   const history =
     options.history &&
-    historyEValueOf(
-      minutes,
-      options.maxRegression,
-      options.history,
-      options.beta,
-      options.armDispersion ?? { canary: options.dispersion ?? [], baseline: options.dispersion ?? [] },
-    );
+    historyEValueOf(minutes, options.maxRegression, options.history, options.beta, armDispersion);
   if (!history)
     return { eValue: paired, threshold, rejected: paired >= threshold, ratioEValue, differenceEValue };
-  const eValue =
-    (1 - HISTORY_DELTA_SHARE) * ((1 - HISTORY_WEIGHT) * paired + HISTORY_WEIGHT * history.eValue);
+  const historyPart =
+    history.droppedAt === undefined
+      ? history.eValue
+      : restaked(history, paired, pairedOver(minutes.slice(0, history.droppedAt)).paired);
+  const eValue = (1 - HISTORY_DELTA_SHARE) * ((1 - HISTORY_WEIGHT) * paired + HISTORY_WEIGHT * historyPart);
   return { eValue, threshold, rejected: eValue >= threshold, ratioEValue, differenceEValue, history };
+}
+
+/**
+ * A dropped history part's evidence now: what it held when dropped, at most 1, staked on the same-minute
+ * comparison's growth since. Moving a part's stake at a time fixed by earlier minutes, and never raising
+ * it, keeps the mixture a supermartingale; capping it at 1 means nothing the hour's rate earned counts.
+ */
+function restaked(history: HistoryEvidence, pairedNow: number, pairedThen: number): number {
+  if (!(pairedThen > 0)) return 0;
+  return Math.min(1, history.eValue) * (pairedNow / pairedThen);
 }
 
 /**
@@ -231,13 +240,14 @@ export const HISTORY_DELTA_SHARE = 0.05;
 export const HISTORY_WEIGHT = 0.8;
 
 /**
- * Evidence that the rollout's baseline fails less often than the stable version did over its hour (a
- * likelihood ratio of its rate so far against the hour's) at which the history part is dropped: the stable
- * version's rate has moved, and the hour no longer says what "maxRegression worse" is. Low, because a
- * dropped part costs only time, and a kept one after such a fall can promote a canary worse than the
- * baseline of the same minutes (bench world `baseline-fell`).
+ * Evidence that the rollout's baseline fails less often than the stable version did over its hour (the
+ * likelihood ratio of its rate so far against the hour's) at which the history part is dropped: the
+ * stable version's rate has moved, and the hour no longer says what "maxRegression worse" is. A trade,
+ * measured in docs/ANALYSIS.md: lower drops it in more healthy rollouts whose baseline merely had a
+ * quiet few minutes (4: 2.9% of healthy rollouts from 5% rolled back for want of evidence); higher keeps
+ * it longer after a real fall (100: 4.65% of canaries 4x the fallen baseline promoted, 10: 2.65%).
  */
-export const HISTORY_DRIFT_EVIDENCE = 4;
+export const HISTORY_DRIFT_EVIDENCE = 10;
 
 /** The history part: evidence against "the canary fails at least maxRegression worse than the stable version's hour". */
 export interface HistoryEvidence {

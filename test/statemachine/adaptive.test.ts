@@ -180,7 +180,10 @@ describe('the adaptive ramp in the state machine', () => {
     const setup = world(0.005);
     const { report, router, weights } = await run(0.005, {
       setup,
-      taskOverrides: requestAt((weight) => (weight === RAMP[1] ? command('promote') : undefined), setup.router),
+      taskOverrides: requestAt(
+        (weight) => (weight === RAMP[1] ? command('promote') : undefined),
+        setup.router,
+      ),
     });
 
     expect(report).toMatchObject({ outcome: 'promoted', forced: { action: 'promote', command: 'promote' } });

@@ -111,6 +111,31 @@ describe('the adaptive ramp', () => {
     expect(decideAt(verdictOf('pass', 3000, 1), progress(ramp.length - 1, 100)).action).toBe('promote');
   });
 
+  it('promotes a shown-safe canary that leaned worse all through the hold, saying so, rather than rolling it back for data', () => {
+    const late = at(20);
+    const d = decide({
+      steps: ramp,
+      progress: progress(ramp.length - 1, 100),
+      verdict: verdictOf('pass', 3000, 1.5),
+      now: late,
+      dataUntil: late,
+      config,
+    });
+    expect(d.action).toBe('promote');
+    expect(d.reason).toMatch(
+      /leaned worse for 15 extra minutes without the rollback evidence reaching its threshold$/,
+    );
+    const waiting = decide({
+      steps: ramp,
+      progress: progress(ramp.length - 1, 100),
+      verdict: verdictOf('watching', 3000, 1.5),
+      now: late,
+      dataUntil: late,
+      config,
+    });
+    expect(waiting.action).toBe('rollback');
+  });
+
   it('raises the weight only after the least requests a step, recording where the next rung starts', () => {
     const short = decideAt(verdictOf('watching', 120, 0.5), progress(1, 100));
     expect(short).toMatchObject({ action: 'hold', progress: { stepIndex: 1 } });
