@@ -344,7 +344,8 @@ function differenceCost(share: number, b: number, f: number, x: number): number 
   return share * bernoulliKl(b, x + f) + (1 - share) * bernoulliKl(b, x);
 }
 
-function bernoulliKl(p: number, q: number): number {
+/** KL(Bernoulli(p) ‖ Bernoulli(q)). */
+export function bernoulliKl(p: number, q: number): number {
   return klTerm(p, q) + klTerm(1 - p, 1 - q);
 }
 

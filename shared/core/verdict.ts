@@ -3,7 +3,7 @@
  * No data is inconclusive, never a pass; and a canary that merely has not failed yet is inconclusive
  * too ("watching"): pass means the evidence shows it is not maxRegression worse than the baseline.
  */
-import { type Prior, safetyDrift } from './history';
+import { bernoulliKl, type Prior, safetyDrift } from './history';
 import {
   conditionalDispersion,
   dispersionByMinute,
@@ -382,6 +382,7 @@ export function conclude(judged: Judged): Verdict {
     safety.threshold,
     config,
     judged.errors.phi,
+    safety.history && safety.history.droppedAt === undefined ? safety.history.nullRate : undefined,
   );
   if (evidence.safety) evidence.safety.moreCanaryRequests = more;
   return {
@@ -605,6 +606,8 @@ function moreCanaryRequests(
   threshold: number,
   config: JudgeConfig,
   phi: readonly number[],
+  /** The history part's null rate, while it counts: each canary request also grows the evidence against it. */
+  historyNullRate?: number,
 ): number | null {
   if (eValue >= threshold) return 0;
   const newest = [...trials].reverse().find((t) => t.canary.trials > 0 && t.baseline.trials > 0);
@@ -614,7 +617,9 @@ function moreCanaryRequests(
   const baselineEvents = trials.reduce((sum, t) => sum + t.baseline.events, 0);
   const rate = baselineTrials > 0 ? baselineEvents / baselineTrials : 0;
   const drift = safetyDrift(share, rate, config.maxRegression, phi.at(-1) ?? 1);
-  const perRequest = Math.max(drift.ratioPerCanaryRequest, drift.differencePerCanaryRequest);
+  const history =
+    historyNullRate === undefined ? 0 : bernoulliKl(rate, historyNullRate) / Math.max(1, phi.at(-1) ?? 1);
+  const perRequest = Math.max(drift.ratioPerCanaryRequest, drift.differencePerCanaryRequest, history);
   if (!(perRequest > 0)) return null;
   const needed = Math.log(threshold) - Math.log(Math.max(eValue, 1e-300));
   const requests = needed / perRequest;

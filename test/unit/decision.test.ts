@@ -305,6 +305,18 @@ describe('judge', () => {
     expect(both.evidence?.safety?.history?.nullRate).toBeGreaterThan(0.015);
   });
 
+  it('with historyEvidence, says the promotion needs fewer canary requests, as it does', () => {
+    // At 70% the baseline is too quiet for the same-minute comparison; the hour's rate is not.
+    const data = minutes(1, [700, 3], [300, 2]);
+    const prior = priorAt(1000);
+    const judged = (historyEvidence: boolean) =>
+      judge({ window, minutes: data, alarmsInAlarm: [], prior, config: { ...judgeConfig, historyEvidence } })
+        .evidence?.safety?.moreCanaryRequests ?? Number.NaN;
+
+    expect(judged(true)).toBeGreaterThan(0);
+    expect(judged(true)).toBeLessThan(judged(false) / 2);
+  });
+
   it('never passes a canary that has not been shown safe: a 3x canary early on is "watching"', () => {
     const verdict = judge({
       window,
