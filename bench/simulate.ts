@@ -14,10 +14,11 @@ export interface RolloutResult {
 }
 
 /**
- * Longer than any rollout here: the longest schedule (10 minutes) plus fledge's longest hold for
- * evidence (240 extra minutes, for the most dispersed errors), plus the metric lag.
+ * Longer than any rollout here: fledge's longest hold for evidence (240 extra minutes, for the most
+ * dispersed errors) may be taken on each step, and an adaptive ramp's rungs (three by default) are steps:
+ * a bursts-10 rollout held 200 minutes on one rung for its evidence can be held again on the next.
  */
-const MAX_MINUTES = 300;
+const MAX_MINUTES = 1000;
 
 /**
  * Runs one rollout. At the end of minute t (the check at t + 1) a policy sees every minute up to t − 1:
