@@ -144,7 +144,9 @@ export function goals(rows: readonly Row[]): string[] {
     for (const traffic of MAX_REGRESSION_TRAFFIC) promoted(`max-regression@${traffic}`, strategy);
     promoted('missing-errors', strategy);
     promoted('2x', strategy, false);
-    promoted('baseline-fell', strategy);
+    // The history part's assumption broken (Adaptive uses it; the fixed schedules do not): a measure of
+    // what that costs, not one of the issue's goals, so it is reported without one.
+    promoted('baseline-fell', strategy, false);
     rolledBack('baseline-rose', strategy);
     const slowdown = get('fledge', 'slowdown-1.5x', strategy);
     if (slowdown)

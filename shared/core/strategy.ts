@@ -50,6 +50,14 @@ export const ADAPTIVE_DEFAULTS: AdaptiveBounds = {
 export const RUNG_FACTOR = 3;
 
 /**
+ * No rung is above this weight: the stable version keeps a fifth of the traffic, so that the same-minute
+ * comparison can still tell a canary that leans worse. Above it (a rung of 90 or 95%) the baseline is
+ * too quiet for the rollback evidence to settle, and healthy canaries were held there until rolled back
+ * for want of evidence (docs/ANALYSIS.md).
+ */
+export const TOP_RUNG = 80;
+
+/**
  * The rungs of an adaptive ramp: from the initial weight, each at most RUNG_FACTOR times the one before and at most
  * maxStepWeight above it, up to the last rung below 100. The decision (decide()) climbs them one at a
  * time, only while the evidence at the current rung allows, and promotes from any rung once the promotion
@@ -62,8 +70,8 @@ export function adaptiveRamp(bounds: AdaptiveBounds): Step[] {
   for (let weight = initialWeight; weight < 100; ) {
     steps.push({ weight, bakeSeconds, adaptive: { minRequests: minRequestsPerStep } });
     const next = roundWeight(Math.min(weight * RUNG_FACTOR, weight + maxStepWeight));
-    if (next >= 100) break;
-    weight = next;
+    if (next >= 100 || weight >= TOP_RUNG) break;
+    weight = Math.min(next, TOP_RUNG);
   }
   return steps;
 }

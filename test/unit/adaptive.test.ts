@@ -8,6 +8,7 @@ import {
   adaptiveRamp,
   isAdaptive,
   resolveStrategy,
+  TOP_RUNG,
 } from '../../shared/core/strategy';
 import type { Verdict } from '../../shared/core/verdict';
 
@@ -69,11 +70,14 @@ describe('analysis.historyEvidence', () => {
 });
 
 describe('the adaptive ramp', () => {
-  it('starts at 8% and at most triples, never past the largest step, staying below 100', () => {
+  it('starts at 8% and at most triples, never past the largest step, staying at or below 80 after the first rung', () => {
     expect(ramp.map((s) => s.weight)).toEqual([8, 24, 72]);
     expect(
       adaptiveRamp(adaptiveBounds({ initialWeight: 1, maxStepWeight: 10 })).map((s) => s.weight),
-    ).toEqual([1, 3, 9, 19, 29, 39, 49, 59, 69, 79, 89, 99]);
+    ).toEqual([1, 3, 9, 19, 29, 39, 49, 59, 69, 79, 80]);
+    // No rung above 80%: the stable version keeps a fifth of the traffic to compare with.
+    expect(resolveStrategy({ adaptive: { initialWeight: 5 } }).map((s) => s.weight)).toEqual([5, 15, 45, 80]);
+    expect(resolveStrategy({ adaptive: { initialWeight: 40 } }).map((s) => s.weight)).toEqual([40, 80]);
   });
 
   it('never steps past its bounds, whatever they are (property)', () => {
@@ -88,6 +92,7 @@ describe('the adaptive ramp', () => {
           steps.forEach((step, i) => {
             const before = steps[i - 1]?.weight ?? 0;
             expect(step.weight).toBeLessThan(100);
+            if (i > 0) expect(step.weight).toBeLessThanOrEqual(TOP_RUNG);
             expect(step.weight).toBeGreaterThan(before);
             if (i > 0) expect(step.weight - before).toBeLessThanOrEqual(maxStepWeight + 1e-9);
             expect(step.bakeSeconds).toBe(Math.round(minBakeMinutes * 60));
