@@ -40,8 +40,8 @@ const verdictOf = (kind: 'pass' | 'watching', canaryRequests: number, eValue: nu
     alarmsInAlarm: [],
   },
 });
-const decideAt = (verdict: Verdict, p: Progress) =>
-  decide({ steps: ramp, progress: p, verdict, now: at(3), dataUntil: at(3), config });
+const decideAt = (verdict: Verdict, p: Progress, when = at(3)) =>
+  decide({ steps: ramp, progress: p, verdict, now: when, dataUntil: when, config });
 
 describe('analysis.historyEvidence', () => {
   const target = { type: 'lambda-alias', functionName: 'checkout', alias: 'live', version: '2' };
@@ -117,27 +117,13 @@ describe('the adaptive ramp', () => {
   });
 
   it('promotes a shown-safe canary that leaned worse all through the hold, saying so, rather than rolling it back for data', () => {
-    const late = at(20);
-    const d = decide({
-      steps: ramp,
-      progress: progress(ramp.length - 1, 100),
-      verdict: verdictOf('pass', 3000, 1.5),
-      now: late,
-      dataUntil: late,
-      config,
-    });
+    const last = progress(ramp.length - 1, 100);
+    const d = decideAt(verdictOf('pass', 3000, 1.5), last, at(20));
     expect(d.action).toBe('promote');
     expect(d.reason).toMatch(
       /leaned worse for 15 extra minutes without the rollback evidence reaching its threshold$/,
     );
-    const waiting = decide({
-      steps: ramp,
-      progress: progress(ramp.length - 1, 100),
-      verdict: verdictOf('watching', 3000, 1.5),
-      now: late,
-      dataUntil: late,
-      config,
-    });
+    const waiting = decideAt(verdictOf('watching', 3000, 1.5), last, at(20));
     expect(waiting.action).toBe('rollback');
   });
 

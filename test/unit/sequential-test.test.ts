@@ -32,6 +32,29 @@ function minute(draw: Draw, requests: number, share: number, canaryRate: number,
   };
 }
 
+/**
+ * Of `runs` rollouts with 30 looks each, the share the safety test ever shows safe: `rollout(i)` gives the
+ * i-th rollout's minute source and the test's options.
+ */
+function shownSafe(
+  runs: number,
+  rollout: (i: number) => { next: () => PairedTrials; options: Parameters<typeof safetyTest>[1] },
+): number {
+  let shown = 0;
+  for (let i = 0; i < runs; i++) {
+    const { next, options } = rollout(i);
+    const seen: PairedTrials[] = [];
+    for (let m = 0; m < 30; m++) {
+      seen.push(next());
+      if (safetyTest(seen, options).rejected) {
+        shown++;
+        break;
+      }
+    }
+  }
+  return shown / runs;
+}
+
 /** Looks after every minute; true if the regression test ever rejects. */
 function everRejects(draw: Draw, looks: number, share: number, canaryRate: number, alpha: number): boolean {
   const seen: PairedTrials[] = [];
@@ -156,39 +179,24 @@ describe('safetyTest', () => {
     const runs = 1500;
 
     // Act: 30 looks per rollout at 50 to 5,000 requests a minute, canary 4x the baseline's 0.5%.
-    let shown = 0;
-    for (let i = 0; i < runs; i++) {
-      const traffic = [50, 200, 1000, 5000][i % 4] ?? 1000;
-      const seen: PairedTrials[] = [];
-      for (let m = 0; m < 30; m++) {
-        seen.push(minute(draw, traffic, 0.1 + (i % 5) * 0.2, 0.02, 0.005));
-        if (safetyTest(seen, { beta, maxRegression, priorRate: 0.005 }).rejected) {
-          shown++;
-          break;
-        }
-      }
-    }
+    const shown = shownSafe(runs, (i) => ({
+      next: () => minute(draw, [50, 200, 1000, 5000][i % 4] ?? 1000, 0.1 + (i % 5) * 0.2, 0.02, 0.005),
+      options: { beta, maxRegression, priorRate: 0.005 },
+    }));
 
     // Assess
-    expect(shown / runs).toBeLessThanOrEqual(beta + slack(beta, runs));
+    expect(shown).toBeLessThanOrEqual(beta + slack(beta, runs));
   });
 
   it('rarely shows a new failure mode safe against a baseline that never fails (the floor)', () => {
     const draw = binomial.factory({ seed: 4 });
     const beta = 0.05;
     const runs = 800;
-    let shown = 0;
-    for (let i = 0; i < runs; i++) {
-      const seen: PairedTrials[] = [];
-      for (let m = 0; m < 30; m++) {
-        seen.push(minute(draw, 1000, 0.1, 0.005, 0));
-        if (safetyTest(seen, { beta, maxRegression, priorRate: 0 }).rejected) {
-          shown++;
-          break;
-        }
-      }
-    }
-    expect(shown / runs).toBeLessThanOrEqual(beta + slack(beta, runs));
+    const shown = shownSafe(runs, () => ({
+      next: () => minute(draw, 1000, 0.1, 0.005, 0),
+      options: { beta, maxRegression, priorRate: 0 },
+    }));
+    expect(shown).toBeLessThanOrEqual(beta + slack(beta, runs));
   });
 
   it('shows a healthy canary safe with enough traffic, also against an error-free baseline', () => {
@@ -335,21 +343,13 @@ describe("safetyTest's history part (analysis.historyEvidence)", () => {
     const runs = 1500;
 
     // Act: the hour and the rollout at 0.5%, the canary 4x that, at 10% to 90% of the traffic.
-    let shown = 0;
-    for (let i = 0; i < runs; i++) {
-      const history = hourAt(draw, 0.005);
-      const seen: PairedTrials[] = [];
-      for (let m = 0; m < 30; m++) {
-        seen.push(minute(draw, 1000, 0.1 + (i % 5) * 0.2, 0.02, 0.005));
-        if (safetyTest(seen, { beta, maxRegression, priorRate: 0.005, history }).rejected) {
-          shown++;
-          break;
-        }
-      }
-    }
+    const shown = shownSafe(runs, (i) => ({
+      next: () => minute(draw, 1000, 0.1 + (i % 5) * 0.2, 0.02, 0.005),
+      options: { beta, maxRegression, priorRate: 0.005, history: hourAt(draw, 0.005) },
+    }));
 
     // Assess
-    expect(shown / runs).toBeLessThanOrEqual(beta + slack(beta, runs));
+    expect(shown).toBeLessThanOrEqual(beta + slack(beta, runs));
   });
 
   it('shows a healthy canary safe with far less traffic than the same-minute comparison alone', () => {
