@@ -158,6 +158,8 @@ export interface ForecastConfig {
    * stickiness: sessions keep their target group this long). The forecast counts a step's share from then.
    */
   shareLagSeconds?: number | undefined;
+  /** The promotion evidence also counts the stable version's last hour (analysis.historyEvidence). */
+  historyEvidence?: boolean | undefined;
 }
 
 export interface Forecast {
@@ -201,7 +203,7 @@ export function forecastRollout(
       reason:
         `the schedule takes ${fmt(scheduleMinutes)} minutes; the stable version served no requests in the last ` +
         'hour, so how long the evidence for promotion takes cannot be said' +
-        adaptiveNote(steps),
+        adaptiveNote(steps, config.historyEvidence),
     };
   }
   const rpm = prior.requestsPerMinute;
@@ -259,7 +261,7 @@ export function forecastRollout(
         `plus insufficientData.maxExtraMinutes (${config.insufficientData.maxExtraMinutes}): ${what.split(':')[0]}, ` +
         'which this traffic does not give in time; expect insufficient data. Longer steps, more traffic, or a ' +
         'larger analysis.maxRegression (its ratio; its floor when the baseline rarely fails) shorten it' +
-        adaptiveNote(steps),
+        adaptiveNote(steps, config.historyEvidence),
     };
   }
   const why =
@@ -272,7 +274,7 @@ export function forecastRollout(
     minutes: total,
     scheduleMinutes,
     canaryRequests: roundTo(canaryRequests),
-    reason: `expected to take about ${fmt(total)} minutes at ${traffic}: ${why}${adaptiveNote(steps)}`,
+    reason: `expected to take about ${fmt(total)} minutes at ${traffic}: ${why}${adaptiveNote(steps, config.historyEvidence)}`,
   };
 }
 
@@ -280,11 +282,14 @@ export function forecastRollout(
  * What the forecast cannot know of an adaptive ramp: it promotes from any rung once the evidence is in,
  * and climbs only while the canary's minutes favour it, so the minutes above are its ramp's, not a promise.
  */
-function adaptiveNote(steps: readonly Step[]): string {
+function adaptiveNote(steps: readonly Step[], historyEvidence?: boolean): string {
   if (!steps.some((s) => s.adaptive)) return '';
   return (
     `; an adaptive ramp (${steps.map((s) => `${s.weight}%`).join(', ')}): it may promote early, from any ` +
-    "rung once the evidence is in, or hold a rung longer; when depends on the canary's minutes and cannot be known now"
+    "rung once the evidence is in, or hold a rung longer; when depends on the canary's minutes and cannot be known now" +
+    (historyEvidence
+      ? "; its promotion evidence also counts the canary against the stable version's last hour (analysis.historyEvidence), which this forecast leaves out"
+      : '')
   );
 }
 

@@ -21,6 +21,11 @@ describe("Plan's forecast of an adaptive ramp", () => {
     expect(forecast.minutes).not.toBeNull();
     expect(forecast.reason).toContain('an adaptive ramp (8%, 24%, 72%)');
     expect(forecast.reason).toMatch(/may promote early, from any rung once the evidence is in/);
+    expect(forecast.reason).not.toMatch(/historyEvidence/);
+    expect(
+      forecastRollout(resolveStrategy('Adaptive'), priorAt(1000), { ...config, historyEvidence: true })
+        .reason,
+    ).toMatch(/also counts the canary against the stable version's last hour \(analysis.historyEvidence\)/);
   });
 
   it('says so too when the evidence is unlikely within the ramp', () => {
