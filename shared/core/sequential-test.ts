@@ -211,8 +211,9 @@ export function safetyTest(minutes: readonly PairedTrials[], options: SafetyOpti
     historyEValueOf(minutes, options.maxRegression, options.history, options.beta, armDispersion);
   if (!history)
     return { eValue: paired, threshold, rejected: paired >= threshold, ratioEValue, differenceEValue };
-  const historyPart =
-    history.droppedAt === undefined
+  const historyPart = history.doubted
+    ? 0
+    : history.droppedAt === undefined
       ? history.eValue
       : restaked(history, paired, pairedOver(minutes.slice(0, history.droppedAt)).paired);
   const eValue = (1 - HISTORY_DELTA_SHARE) * ((1 - HISTORY_WEIGHT) * paired + HISTORY_WEIGHT * historyPart);
@@ -249,6 +250,14 @@ export const HISTORY_WEIGHT = 0.8;
  */
 export const HISTORY_DRIFT_EVIDENCE = 10;
 
+/**
+ * Evidence of the same fall at which the history part stops counting for the check at hand, without being
+ * dropped: it counts again once more of the baseline's minutes agree with the hour. Leaving a part out of
+ * one check only lowers the evidence, so it costs no beta; it halved the promotions in `baseline-fell`
+ * (2.60% to 1.00%) and left the healthy rollouts' figures as they were.
+ */
+export const HISTORY_DOUBT_EVIDENCE = 2;
+
 /** The history part: evidence against "the canary fails at least maxRegression worse than the stable version's hour". */
 export interface HistoryEvidence {
   eValue: number;
@@ -256,7 +265,15 @@ export interface HistoryEvidence {
   bound: number;
   /** The canary rate the canary is tested against: max(ratio × bound, bound + floor). */
   nullRate: number;
-  /** The minute (index among those judged) from which the baseline's rate contradicted the hour. */
+  /**
+   * The baseline's minutes so far lean toward the stable version failing less often than in its hour
+   * (HISTORY_DOUBT_EVIDENCE): the part does not count at this check, though it is kept.
+   */
+  doubted?: boolean;
+  /**
+   * The minute (index among those judged) from which the baseline's rate contradicted the hour: from then
+   * on the part stakes what it held then, at most 1, on the same-minute comparison instead.
+   */
   droppedAt?: number;
 }
 
@@ -331,14 +348,20 @@ function historyEValueOf(
     baseline.events += temperB * minute.baseline.events;
     baseline.trials += temperB * Math.max(0, minute.baseline.trials);
   }
-  return { eValue: weightedSumExp(logLr, SAFETY_WEIGHTS), bound, nullRate };
+  const eValue = weightedSumExp(logLr, SAFETY_WEIGHTS);
+  const doubted = drifted(baseline, history.errors / history.requests, HISTORY_DOUBT_EVIDENCE);
+  return { eValue, bound, nullRate, ...(doubted ? { doubted } : {}) };
 }
 
 /** The rollout's baseline so far fails less often than over the hour, by HISTORY_DRIFT_EVIDENCE or more. */
-function drifted(baseline: { events: number; trials: number }, hourRate: number): boolean {
+function drifted(
+  baseline: { events: number; trials: number },
+  hourRate: number,
+  level = HISTORY_DRIFT_EVIDENCE,
+): boolean {
   if (!(baseline.trials > 0) || !(hourRate > 0)) return false;
   const rate = baseline.events / baseline.trials;
-  return rate < hourRate && baseline.trials * poissonKl(rate, hourRate) >= Math.log(HISTORY_DRIFT_EVIDENCE);
+  return rate < hourRate && baseline.trials * poissonKl(rate, hourRate) >= Math.log(level);
 }
 
 /** Pseudo-requests of the stable version's history each running estimate starts from. */

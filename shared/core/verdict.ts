@@ -54,7 +54,7 @@ export interface Evidence {
      * The part of it against the stable version's last hour (analysis.historyEvidence): its e-value, the
      * canary rate it tests against, and whether the rollout's baseline showed the hour no longer holds.
      */
-    history?: { eValue: number; nullRate: number; dropped: boolean };
+    history?: { eValue: number; nullRate: number; dropped: boolean; doubted: boolean };
   };
   latency?: LatencyEvidence[];
   /** Series that did not report while their arm served traffic, e.g. "canary errors in 3 of 5 minutes". */
@@ -435,6 +435,7 @@ function evidenceOf({ input, judged, errors, latency, names }: Judged): Evidence
                     eValue: round(errors.safety.history.eValue),
                     nullRate: round(errors.safety.history.nullRate),
                     dropped: errors.safety.history.droppedAt !== undefined,
+                    doubted: errors.safety.history.doubted === true,
                   },
                 }
               : {}),

@@ -389,6 +389,30 @@ describe("safetyTest's history part (analysis.historyEvidence)", () => {
     expect(result.history?.nullRate).toBeLessThan(0.02);
   });
 
+  it("does not count at a check where the baseline's minutes lean toward a fall, without being dropped", () => {
+    // Prepare: the hour at 0.5%; three minutes whose baseline fails at 0.3% (likelihood ratio about 4 for the fall).
+    const history = { requests: 60_000, errors: 300, phi: 1 };
+    const seen = Array.from({ length: 3 }, () => ({
+      canary: { trials: 1000, events: 5 },
+      baseline: { trials: 1000, events: 3 },
+    }));
+
+    // Act
+    const result = safetyTest(seen, { beta: 0.01, maxRegression, priorRate: 0.005, history });
+    const steady = safetyTest(
+      seen.map((m) => ({ ...m, baseline: { trials: 1000, events: 5 } })),
+      { beta: 0.01, maxRegression, priorRate: 0.005, history },
+    );
+
+    // Assess
+    expect(result.history).toMatchObject({ doubted: true });
+    expect(result.history?.droppedAt).toBeUndefined();
+    const paired = 0.9 * result.ratioEValue + 0.1 * result.differenceEValue;
+    expect(result.eValue).toBeCloseTo((1 - HISTORY_DELTA_SHARE) * 0.2 * paired, 9);
+    expect(steady.history?.doubted).toBeUndefined();
+    expect(steady.eValue).toBeGreaterThan(result.eValue);
+  });
+
   it('is dropped once the baseline fails less often than the stable version did over its hour', () => {
     const draw = binomial.factory({ seed: 15 });
     const history = hourAt(draw, 0.005);
