@@ -244,9 +244,10 @@ export const HISTORY_WEIGHT = 0.8;
  * Evidence that the rollout's baseline fails less often than the stable version did over its hour (the
  * likelihood ratio of its rate so far against the hour's) at which the history part is dropped: the
  * stable version's rate has moved, and the hour no longer says what "maxRegression worse" is. A trade,
- * measured in docs/ANALYSIS.md: lower drops it in more healthy rollouts whose baseline merely had a
- * quiet few minutes (4: 2.9% of healthy rollouts from 5% rolled back for want of evidence); higher keeps
- * it longer after a real fall (100: 4.65% of canaries 4x the fallen baseline promoted, 10: 2.65%).
+ * measured by npm run bench before HISTORY_DOUBT_EVIDENCE below: lower drops it in more healthy rollouts
+ * whose baseline merely had a quiet few minutes (4: 2.9% of healthy rollouts from 5% rolled back for want
+ * of evidence); higher keeps it longer after a real fall (100: 4.65% of canaries 4x the fallen baseline
+ * promoted, 10: 2.65%; 1.20% with the doubt level as well).
  */
 export const HISTORY_DRIFT_EVIDENCE = 10;
 
