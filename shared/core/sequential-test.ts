@@ -199,35 +199,19 @@ export function safetyTest(minutes: readonly PairedTrials[], options: SafetyOpti
     baseline: options.dispersion ?? [],
   };
   const w = ratioWeight(options.priorRate, floor);
-  const pairedOver = (judged: readonly PairedTrials[]) => {
-    const ratioEValue = mixtureEValue(judged, ratio, ratioMixture, options.dispersion);
-    const differenceEValue = differenceEValueOf(judged, floor, armDispersion, options.priorRate ?? null);
-    return { ratioEValue, differenceEValue, paired: w * ratioEValue + (1 - w) * differenceEValue };
-  };
-  const { ratioEValue, differenceEValue, paired } = pairedOver(minutes);
+  const ratioEValue = mixtureEValue(minutes, ratio, ratioMixture, options.dispersion);
+  const differenceEValue = differenceEValueOf(minutes, floor, armDispersion, options.priorRate ?? null);
+  const paired = w * ratioEValue + (1 - w) * differenceEValue;
   const threshold = 1 / options.beta;
   const history =
     options.history &&
     historyEValueOf(minutes, options.maxRegression, options.history, options.beta, armDispersion);
   if (!history)
     return { eValue: paired, threshold, rejected: paired >= threshold, ratioEValue, differenceEValue };
-  const historyPart = history.doubted
-    ? 0
-    : history.droppedAt === undefined
-      ? history.eValue
-      : restaked(history, paired, pairedOver(minutes.slice(0, history.droppedAt)).paired);
+  // Dropped for good, or doubted at this check: the part counts nothing.
+  const historyPart = history.doubted || history.droppedAt !== undefined ? 0 : history.eValue;
   const eValue = (1 - HISTORY_DELTA_SHARE) * ((1 - HISTORY_WEIGHT) * paired + HISTORY_WEIGHT * historyPart);
   return { eValue, threshold, rejected: eValue >= threshold, ratioEValue, differenceEValue, history };
-}
-
-/**
- * A dropped history part's evidence now: what it held when dropped, at most 1, staked on the same-minute
- * comparison's growth since. Moving a part's stake at a time fixed by earlier minutes, and never raising
- * it, keeps the mixture a supermartingale; capping it at 1 means nothing the hour's rate earned counts.
- */
-function restaked(history: HistoryEvidence, pairedNow: number, pairedThen: number): number {
-  if (!(pairedThen > 0)) return 0;
-  return Math.min(1, history.eValue) * (pairedNow / pairedThen);
 }
 
 /**
@@ -271,10 +255,7 @@ export interface HistoryEvidence {
    * (HISTORY_DOUBT_EVIDENCE): the part does not count at this check, though it is kept.
    */
   doubted?: boolean;
-  /**
-   * The minute (index among those judged) from which the baseline's rate contradicted the hour: from then
-   * on the part stakes what it held then, at most 1, on the same-minute comparison instead.
-   */
+  /** The minute (index among those judged) from which the baseline's rate contradicted the hour: 0 since. */
   droppedAt?: number;
 }
 

@@ -422,12 +422,9 @@ describe("safetyTest's history part (analysis.historyEvidence)", () => {
 
     expect(result.history?.droppedAt).toBeGreaterThan(0);
     expect(result.rejected).toBe(false);
-    // What the part held when dropped, at most 1, now rides on the same-minute comparison's growth since.
-    const pairedOver = (judged: PairedTrials[]) =>
-      safetyTest(judged, { beta: 0.01, maxRegression, priorRate: 0.005 }).eValue;
-    const then = pairedOver(seen.slice(0, result.history?.droppedAt));
-    const now = pairedOver(seen);
-    const held = Math.min(1, result.history?.eValue ?? Number.NaN);
-    expect(result.eValue).toBeCloseTo((1 - HISTORY_DELTA_SHARE) * (0.2 * now + 0.8 * held * (now / then)), 9);
+    // From the drop on the part counts nothing: the same-minute comparison alone, at its share.
+    expect(result.history?.eValue).toBe(0);
+    const paired = 0.9 * result.ratioEValue + 0.1 * result.differenceEValue;
+    expect(result.eValue).toBeCloseTo((1 - HISTORY_DELTA_SHARE) * 0.2 * paired, 9);
   });
 });
