@@ -29,7 +29,7 @@ import {
 import { createWeightedPair, createZone } from '../local/route53-fixtures';
 import { SharedTimeline, type TimelineMember } from '../local/shared-timeline';
 import { putOnTimeline } from '../local/timeline-retry';
-import { aliasSplit, recordSplit, stageSplit, TrafficSimulator, targetGroupSplit } from '../local/traffic';
+import { albTraffic, aliasSplit, recordSplit, stageSplit, TrafficSimulator } from '../local/traffic';
 import {
   apiGatewayClient,
   cloudWatchClient,
@@ -42,7 +42,6 @@ import {
 } from '../shared/aws/clients';
 import { floorToMinute } from '../shared/core/clock';
 import type { Deps } from '../shared/steps/deps';
-import { loadBalancerDimension } from '../shared/targets/elb-weighted/arns';
 import { ElbWeightedRouter } from '../shared/targets/elb-weighted/router';
 import { createRouter } from '../shared/targets/routers';
 
@@ -341,22 +340,7 @@ async function elbTarget(name: string, spec: Spec): Promise<Target> {
     // Judged on the kind's own defaults: AWS/ApplicationELB per target group.
     input: { target: { type: 'elb-weighted', ...rule }, strategy: TWO_STEPS },
     traffic: (at) =>
-      new TrafficSimulator({
-        namespace: 'AWS/ApplicationELB',
-        requestsMetric: 'RequestCount',
-        errorsMetric: 'HTTPCode_Target_5XX_Count',
-        errorsOnlyWhenNonZero: true,
-        requestsPerMinute: 1000,
-        seed: spec.trafficSeed,
-        readSplit: targetGroupSplit(
-          rule.ruleArn,
-          loadBalancerDimension(rule.listenerArn),
-          { [rule.canary]: errorRateOf(spec) },
-          0.005,
-          at,
-        ),
-        endpoint: at,
-      }),
+      albTraffic(rule, { [rule.canary]: errorRateOf(spec) }, { seed: spec.trafficSeed, endpoint: at }),
     readBack: async (at) => {
       const rules = await new ElasticLoadBalancingV2Client({ endpoint: at }).send(
         new DescribeRulesCommand({ RuleArns: [rule.ruleArn] }),

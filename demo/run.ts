@@ -15,7 +15,7 @@ import { createWeightedRule, ruleWeights } from '../local/elb-fixtures';
 import { createFunctionWithAlias } from '../local/fixtures';
 import { startMoto, useEndpoint } from '../local/moto';
 import { createWeightedPair, createZone, listRecords } from '../local/route53-fixtures';
-import { aliasSplit, recordSplit, TrafficSimulator, targetGroupSplit } from '../local/traffic';
+import { albTraffic, aliasSplit, recordSplit, TrafficSimulator } from '../local/traffic';
 import { floorToMinute, VirtualClock } from '../shared/core/clock';
 
 const started = Date.now();
@@ -60,22 +60,8 @@ try {
   // A shop on two load balancers, each with a rule forwarding to target groups blue (stable, weight 1)
   // and green (canary, weight 0): one green fleet is healthy, the other fails 5% of requests.
   const shops = { good: await createWeightedRule('shop-good'), bad: await createWeightedRule('shop-bad') };
-  const shopTraffic = Object.values(shops).map(
-    (shop, i) =>
-      new TrafficSimulator({
-        namespace: 'AWS/ApplicationELB',
-        requestsMetric: 'RequestCount',
-        errorsMetric: 'HTTPCode_Target_5XX_Count',
-        errorsOnlyWhenNonZero: true,
-        requestsPerMinute: 1000,
-        seed: 13 + i,
-        readSplit: targetGroupSplit(
-          shop.ruleArn,
-          /listener\/(app\/[^/]+\/[^/]+)\//.exec(shop.listenerArn)?.[1] ?? '',
-          { [shops.bad.canary]: 0.05 },
-          0.005,
-        ),
-      }),
+  const shopTraffic = Object.values(shops).map((shop, i) =>
+    albTraffic(shop, { [shops.bad.canary]: 0.05 }, { seed: 13 + i }),
   );
   // A service of three functions released together, each with versions 1-3 behind alias "live"; version
   // 3 of payments fails 5% of its invocations.

@@ -13,6 +13,7 @@ import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import binomial from '@stdlib/random-base-binomial';
 import { MINUTE_MS } from '../shared/core/clock';
+import { loadBalancerDimension } from '../shared/targets/elb-weighted/arns';
 
 // CloudWatch takes 1,000 data points per PutMetricData; moto fails above about 50, so stay well below.
 const PUT_BATCH = 20;
@@ -188,6 +189,34 @@ export function targetGroupSplit(
       },
     }));
   };
+}
+
+/**
+ * 1,000 requests a minute through a listener rule's weighted target groups, published as
+ * AWS/ApplicationELB does (HTTPCode_Target_5XX_Count only in minutes with errors): each group fails at
+ * its rate in `groupErrorRates`, or 0.5%.
+ */
+export function albTraffic(
+  rule: { ruleArn: string; listenerArn: string },
+  groupErrorRates: Record<string, number>,
+  options: { seed: number; endpoint?: string },
+): TrafficSimulator {
+  return new TrafficSimulator({
+    namespace: 'AWS/ApplicationELB',
+    requestsMetric: 'RequestCount',
+    errorsMetric: 'HTTPCode_Target_5XX_Count',
+    errorsOnlyWhenNonZero: true,
+    requestsPerMinute: 1000,
+    seed: options.seed,
+    readSplit: targetGroupSplit(
+      rule.ruleArn,
+      loadBalancerDimension(rule.listenerArn),
+      groupErrorRates,
+      0.005,
+      options.endpoint,
+    ),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  });
 }
 
 /**
